@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The course's two commands. Each sets up everything first (virtual environment, packages, data).
+#   ./course.sh lab               open the course in JupyterLab
+#   ./course.sh lab --headless    run every notebook top to bottom instead, at COURSE_SCALE
+#   ./course.sh test              unit tests plus pytest --nbval over every notebook at the smoke scale
+# Settings (environment variables): PYTHON (default python3), VENV (default .venv), PORT (default 8888),
+# COURSE_SCALE (smoke, laptop or full), TORCH_SPEC (e.g. torch==2.13.0 to pin a particular torch build).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+PORT=${PORT:-8888}
+TORCH_SPEC=${TORCH_SPEC:-}
+
+say() { printf '\n==> %s\n' "$*"; }
+die() { printf '\nerror: %s\n' "$*" >&2; exit 1; }
+
+# Run a Debian package install when this machine allows it (root, or sudo without a password).
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || return 1
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    sudo -n true 2>/dev/null || return 1
+    sudo="sudo -n"
+  fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null 2>&1 ||
+    { $sudo apt-get update -q >/dev/null 2>&1 && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; }
+}
+
+setup() {
+  command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON not found: install Python 3.10 or newer (on Debian: apt-get install python3)."
+  "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' ||
+    die "the course needs Python 3.10 or newer; $PYTHON is $("$PYTHON" --version 2>&1)."
+
+  if [ ! -d /usr/share/datasets/fashion-mnist ] && [ ! -d data/fashion-mnist ]; then
+    say "Fashion-MNIST: installing Debian's package dataset-fashion-mnist"
+    apt_install dataset-fashion-mnist && echo "installed" ||
+      echo "not possible here (not Debian, or no root); the data step below downloads the files instead"
+  fi
+
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "Creating the virtual environment $VENV"
+    if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
+      rm -rf "$VENV"
+      version=$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+      apt_install "python$version-venv" && "$PYTHON" -m venv "$VENV" ||
+        die "could not create a virtual environment: on Debian or Ubuntu run 'sudo apt-get install python3-venv'."
+    fi
+  fi
+
+  stamp="$VENV/.course-installed"
+  want="$(cat pyproject.toml | sha256sum | cut -c1-16) torch:${TORCH_SPEC:-any}"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "Installing the course and its dependencies into $VENV"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check $TORCH_SPEC -e '.[test]'
+    echo "$want" > "$stamp"
+  fi
+
+  say "Checking the data"
+  "$VENV/bin/python" -m course data
+}
+
+case "${1:-}" in
+  lab)
+    setup
+    if [ "${2:-}" = "--headless" ]; then
+      say "Running every notebook at scale ${COURSE_SCALE:-(default for this device)}"
+      exec "$VENV/bin/python" -m course run-notebooks
+    fi
+    root=(); [ "$(id -u)" = 0 ] && root=(--allow-root)
+    say "Opening the course: JupyterLab on port $PORT (Ctrl-C to stop)"
+    exec "$VENV/bin/jupyter" lab --notebook-dir=notebooks --port="$PORT" "${root[@]}"
+    ;;
+  test)
+    setup
+    say "Running the tests: unit tests, then every notebook at the smoke scale"
+    COURSE_SCALE=smoke exec "$VENV/bin/python" -m pytest --nbval --nbval-current-env \
+      --nbval-sanitize-with tests/sanitize.cfg tests notebooks
+    ;;
+  *)
+    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac

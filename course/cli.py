@@ -1,0 +1,77 @@
+"""The course's command line: `python -m course <command>`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from course.scale import SCALES, resolve_scale
+
+
+def command_data(args: argparse.Namespace) -> int:
+    """Find (or download) and verify every dataset the course uses."""
+    from course import data
+
+    try:
+        housing = data.load_housing()
+        print(f"Windsor house prices: {len(housing)} sales, checksum verified.")
+        fashion = data.load_fashion_mnist(download=not args.no_download)
+    except (data.DataError, data.DataNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"Fashion-MNIST: {len(fashion.train_images):,} train and {len(fashion.test_images):,} test images, "
+        f"checksums verified, from {fashion.source}."
+    )
+    return 0
+
+
+def command_check(args: argparse.Namespace) -> int:
+    """Print the environment report of notebook 00."""
+    from course.checkup import report
+
+    report()
+    return 0
+
+
+def command_run_notebooks(args: argparse.Namespace) -> int:
+    """Execute notebooks headless at a scale, saving their outputs in place."""
+    from course.notebooks import course_notebooks, run_notebook
+
+    scale = resolve_scale(args.scale)
+    paths = [Path(p) for p in args.notebooks] or course_notebooks()
+    if not paths:
+        print("error: no notebooks found.", file=sys.stderr)
+        return 1
+    total = 0.0
+    for path in paths:
+        print(f"running {path.name} at scale {scale} ...", flush=True)
+        seconds = run_notebook(path, scale)
+        total += seconds
+        print(f"  done in {seconds:.1f} s", flush=True)
+    print(f"{len(paths)} notebooks in {total:.1f} s at scale {scale}.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m course", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    data = commands.add_parser("data", help="find or download, and verify, the course's datasets")
+    data.add_argument("--no-download", action="store_true", help="only look for local copies")
+    data.set_defaults(run=command_data)
+
+    check = commands.add_parser("check", help="is this machine ready? versions, device, scale, data")
+    check.set_defaults(run=command_check)
+
+    run = commands.add_parser("run-notebooks", help="execute notebooks headless, saving outputs in place")
+    run.add_argument("notebooks", nargs="*", help="notebooks to run (default: all, in course order)")
+    run.add_argument("--scale", choices=SCALES, default=None, help="default: COURSE_SCALE, else by device")
+    run.set_defaults(run=command_run_notebooks)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)
