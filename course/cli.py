@@ -50,7 +50,8 @@ def command_run_notebooks(args: argparse.Namespace) -> int:
         seconds = run_notebook(path, scale)
         total += seconds
         print(f"  done in {seconds:.1f} s", flush=True)
-    print(f"{len(paths)} notebooks in {total:.1f} s at scale {scale}.")
+    noun = "notebook" if len(paths) == 1 else "notebooks"
+    print(f"{len(paths)} {noun} in {total:.1f} s at scale {scale}.")
     return 0
 
 
