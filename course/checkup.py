@@ -25,8 +25,8 @@ def versions() -> dict[str, str]:
     return found
 
 
-def data_report() -> list[str]:
-    """One line per dataset: found and verified, or what is wrong and how to fix it."""
+def data_report(download: bool = False) -> list[str]:
+    """One line per dataset: found and verified, or PROBLEM with what is wrong and how to fix it."""
     lines = []
     try:
         housing = data.load_housing()
@@ -34,7 +34,7 @@ def data_report() -> list[str]:
     except (data.DataError, data.DataNotFoundError) as error:
         lines.append(f"Windsor house prices: PROBLEM. {error}")
     try:
-        fashion = data.load_fashion_mnist(download=False)
+        fashion = data.load_fashion_mnist(download=download)
         lines.append(
             f"Fashion-MNIST: {len(fashion.train_images):,} train + {len(fashion.test_images):,} test images, "
             f"checksums verified, from {fashion.source}"

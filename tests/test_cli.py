@@ -45,3 +45,11 @@ def test_an_unknown_command_or_scale_is_refused(capsys):
     with pytest.raises(SystemExit):
         main(["run-notebooks", "--scale", "huge"])
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_data_command_fails_clearly_when_nothing_is_found(monkeypatch, tmp_path, capsys):
+    from course import data
+
+    monkeypatch.setattr(data, "fashion_mnist_folders", lambda: [tmp_path / "nowhere"])
+    assert main(["data", "--no-download"]) == 1
+    assert "apt-get install dataset-fashion-mnist" in capsys.readouterr().err

@@ -1,4 +1,5 @@
 import gzip
+import os
 import hashlib
 import shutil
 
@@ -171,8 +172,8 @@ def test_the_real_fashion_mnist_is_there_and_verified():
 
 def test_debian_recompressed_files_pass_on_their_contents(tmp_path):
     """Debian's .gz files differ byte for byte from the published ones; their contents still match."""
-    if not data.DEBIAN_DIR.is_dir():
-        pytest.skip("Debian's dataset-fashion-mnist is not installed here")
+    if not data.DEBIAN_DIR.is_dir() and not os.environ.get("CI"):
+        pytest.skip("Debian's dataset-fashion-mnist is not installed here")  # in CI the set-up must install it
     spec = data.FASHION_FILES["test_labels"]
     debian_gz = data.DEBIAN_DIR / (spec.name + ".gz")
     assert hashlib.md5(debian_gz.read_bytes()).hexdigest() != spec.published_md5
