@@ -41,9 +41,10 @@ setup() {
 
   if [ ! -x "$VENV/bin/python" ]; then
     say "Creating the virtual environment $VENV"
-    if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
+    if ! "$PYTHON" -m venv "$VENV" >/dev/null 2>&1; then
       rm -rf "$VENV"
       version=$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+      echo "Python's venv module is missing: installing Debian's package python$version-venv"
       apt_install "python$version-venv" && "$PYTHON" -m venv "$VENV" ||
         die "could not create a virtual environment: on Debian or Ubuntu run 'sudo apt-get install python3-venv'."
     fi
