@@ -103,8 +103,7 @@ def load_housing(path: Path | None = None) -> pd.DataFrame:
             f"{path.name} has been changed (SHA-256 {digest[:12]}..., expected {HOUSING_SHA256[:12]}...). "
             "Restore the original with `git checkout -- data/housing.csv`."
         )
-    table = pd.read_csv(path).rename(columns={"rownames": "sale"}).set_index("sale")
-    return table
+    return pd.read_csv(path).rename(columns={"rownames": "sale"}).set_index("sale")
 
 
 # ---------------------------------------------------------------------------------------------
