@@ -29,17 +29,24 @@ def command_check(args: argparse.Namespace) -> int:
 
 def command_run_notebooks(args: argparse.Namespace) -> int:
     """Execute notebooks headless at a scale, saving their outputs in place."""
+    from nbclient.exceptions import CellExecutionError
+
     from course.notebooks import course_notebooks, run_notebook
 
     scale = resolve_scale(args.scale)
     paths = [Path(p) for p in args.notebooks] or course_notebooks()
-    if not paths:
-        print("error: no notebooks found.", file=sys.stderr)
+    missing = [str(path) for path in paths if not path.is_file()]
+    if not paths or missing:
+        print(f"error: no such notebook: {', '.join(missing) or 'none in notebooks/'}", file=sys.stderr)
         return 1
     total = 0.0
     for path in paths:
         print(f"running {path.name} at scale {scale} ...", flush=True)
-        seconds = run_notebook(path, scale)
+        try:
+            seconds = run_notebook(path, scale)
+        except CellExecutionError as error:
+            print(f"error: {path.name} failed at scale {scale} (left unchanged on disk):\n{error}", file=sys.stderr)
+            return 1
         total += seconds
         print(f"  done in {seconds:.1f} s", flush=True)
     noun = "notebook" if len(paths) == 1 else "notebooks"

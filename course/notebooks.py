@@ -32,12 +32,19 @@ def clean(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
 def run_notebook(path: Path, scale: str, timeout: int = 1800) -> float:
     """Execute one notebook top to bottom in a fresh kernel at `scale`, save it, return the seconds taken."""
     notebook = nbformat.read(path, as_version=4)
-    os.environ["COURSE_SCALE"] = scale  # the kernel inherits this process's environment
     client = NotebookClient(
         notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     )
-    start = time.perf_counter()
-    client.execute()
-    seconds = time.perf_counter() - start
+    previous = os.environ.get("COURSE_SCALE")
+    os.environ["COURSE_SCALE"] = scale  # the kernel inherits this process's environment
+    try:
+        start = time.perf_counter()
+        client.execute()
+        seconds = time.perf_counter() - start
+    finally:
+        if previous is None:
+            del os.environ["COURSE_SCALE"]
+        else:
+            os.environ["COURSE_SCALE"] = previous
     nbformat.write(clean(notebook), path)
     return seconds

@@ -53,3 +53,16 @@ def test_data_command_fails_clearly_when_nothing_is_found(monkeypatch, tmp_path,
     monkeypatch.setattr(data, "fashion_mnist_folders", lambda: [tmp_path / "nowhere"])
     assert main(["data", "--no-download"]) == 1
     assert "apt-get install dataset-fashion-mnist" in capsys.readouterr().err
+
+
+def test_run_notebooks_reports_a_failing_notebook_and_leaves_it_unchanged(tmp_path, capsys):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("raise RuntimeError('broken lesson')")]
+    path = tmp_path / "98_broken.ipynb"
+    nbformat.write(notebook, path)
+    before = path.read_text()
+    assert main(["run-notebooks", "--scale", "smoke", str(path)]) == 1
+    assert "98_broken.ipynb failed at scale smoke" in capsys.readouterr().err
+    assert path.read_text() == before
+    assert main(["run-notebooks", str(tmp_path / "no_such.ipynb")]) == 1
+    assert "no such notebook" in capsys.readouterr().err
