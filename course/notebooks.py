@@ -35,16 +35,8 @@ def run_notebook(path: Path, scale: str, timeout: int = 1800) -> float:
     client = NotebookClient(
         notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     )
-    previous = os.environ.get("COURSE_SCALE")
-    os.environ["COURSE_SCALE"] = scale  # the kernel inherits this process's environment
-    try:
-        start = time.perf_counter()
-        client.execute()
-        seconds = time.perf_counter() - start
-    finally:
-        if previous is None:
-            del os.environ["COURSE_SCALE"]
-        else:
-            os.environ["COURSE_SCALE"] = previous
+    start = time.perf_counter()
+    client.execute(env={**os.environ, "COURSE_SCALE": scale})  # the kernel's environment
+    seconds = time.perf_counter() - start
     nbformat.write(clean(notebook), path)
     return seconds

@@ -37,6 +37,8 @@ def image_grid(
         raise ValueError(f"images must be (N, H, W) or (N, H, W, 3), got shape {images.shape}.")
     if titles is not None and len(titles) != len(images):
         raise ValueError(f"got {len(titles)} titles for {len(images)} images.")
+    if len(images) == 0:
+        raise ValueError("images is empty: pass at least one image.")
     if ncols < 1:
         raise ValueError(f"ncols must be at least 1, got {ncols}.")
     ncols = min(ncols, len(images))
