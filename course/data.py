@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 
 HOUSING_SHA256 = "8b2ae10b051d64d8f6bfc8aad588abdd9bcf18458e430ae0e515010215f65400"
 HOUSING_ROWS = 546
@@ -267,3 +268,58 @@ def _not_found_message(folders: list[Path]) -> str:
         "  2. With internet access: python -m course data  (downloads and checks the files)\n"
         f"  3. Copy the four files ({names}) into {folders[0]}"
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# From arrays to what a lesson needs
+# ---------------------------------------------------------------------------------------------
+
+
+def split_sales(count: int, held_out_share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Random indices of training and held-out rows: the same split for the same seed, every time."""
+    if not isinstance(count, (int, np.integer)) or count < 2:
+        raise ValueError(f"count must be an int of at least 2, got {count!r}.")
+    if not 0 < held_out_share < 1:
+        raise ValueError(f"held_out_share must be between 0 and 1 (0.2 keeps a fifth aside), got {held_out_share!r}.")
+    order = np.random.default_rng(seed).permutation(count)
+    n_held_out = max(1, min(count - 1, round(held_out_share * count)))
+    return order[n_held_out:], order[:n_held_out]
+
+
+def image_tensors(images: np.ndarray, labels: np.ndarray | None = None, device: str | torch.device = "cpu"):
+    """uint8 images (N, H, W) as float32 (N, 1, H, W) in [0, 1] on `device`, with int64 labels if given.
+
+    The whole of Fashion-MNIST is 190 MB as floats, small enough to live on the device, so training
+    loops index it directly instead of copying batch by batch.
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 3:
+        raise ValueError(
+            f"images must be a uint8 array (N, H, W) of grey levels 0-255, got {images.dtype} with shape "
+            f"{images.shape}."
+        )
+    as_tensor = torch.from_numpy(images).to(device).float().div_(255).unsqueeze(1)
+    if labels is None:
+        return as_tensor
+    labels = np.asarray(labels)
+    if labels.shape != (len(images),):
+        raise ValueError(f"labels must have shape ({len(images)},), one per image, got {labels.shape}.")
+    return as_tensor, torch.from_numpy(labels.astype(np.int64)).to(device)
+
+
+def colour_picture(size: int = 48) -> np.ndarray:
+    """A small colour picture drawn by the course (no download): a red dress on grass under a blue sky.
+
+    Returns uint8 (size, size, 3): height x width x the red, green and blue channels.
+    """
+    if not isinstance(size, int) or size < 16:
+        raise ValueError(f"size must be an int of at least 16 pixels, got {size!r}.")
+    y, x = np.mgrid[0:size, 0:size] / size  # 0 at the top-left corner, 1 at the far edges
+    picture = np.zeros((size, size, 3))
+    picture[...] = np.stack([0.35 + 0.4 * y, 0.6 + 0.3 * y, np.ones_like(y)], axis=-1)  # sky, paler low down
+    picture[(x - 0.82) ** 2 + (y - 0.16) ** 2 < 0.01] = (1.0, 0.85, 0.1)  # the sun
+    picture[y > 0.78] = (0.2, 0.6, 0.15)  # grass
+    half_width = np.where(y < 0.42, 0.075 - 0.1 * (y - 0.22), 0.055 + 0.42 * (y - 0.42))  # bodice, then skirt
+    dress = (np.abs(x - 0.4) < half_width) & (y > 0.22) & (y < 0.86)
+    picture[dress] = (0.85, 0.1, 0.15)
+    return (picture * 255).round().astype(np.uint8)

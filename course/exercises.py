@@ -110,3 +110,162 @@ def check_diverging_learning_rate(learning_rate: object, threshold: object) -> N
         _verdict(False, f"{learning_rate:g} does blow up, but the threshold {threshold:g} is off: try rates between 0.5 and 2.")
     else:
         _verdict(True, f"at {learning_rate:g} each step multiplies the error by {factor:.2f}; above 1, every step overshoots.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook 02: learning the transform
+# ---------------------------------------------------------------------------------------------
+
+
+def check_parameter_count(answer: object, model) -> None:
+    """Exercise 2.1: how many numbers does the network learn? (every weight and every bias)"""
+    if _unanswered(answer):
+        return
+    total = sum(p.numel() for p in model.parameters())
+    if not _close(answer, total, "the number of parameters", rel_tol=0):
+        weights_only = sum(p.numel() for name, p in model.named_parameters() if name.endswith("weight"))
+        if _is_number(answer) and answer == weights_only:
+            print("  Hint: that counts the weights; every unit also has a bias.")
+
+
+def check_channels_first(answer: object, picture: np.ndarray) -> None:
+    """Exercise 2.2: the picture as PyTorch wants it, channels first: a float tensor (3, H, W) in [0, 1]."""
+    import torch
+
+    if _unanswered(answer):
+        return
+    if not isinstance(answer, torch.Tensor):
+        _verdict(False, f"the answer should be a torch tensor, got {type(answer).__name__}.")
+        return
+    height, width, channels = picture.shape
+    if tuple(answer.shape) != (channels, height, width):
+        hint = " (that is still height x width x channels: move the channel axis to the front)" if tuple(answer.shape) == picture.shape else ""
+        _verdict(False, f"the shape should be {(channels, height, width)}, got {tuple(answer.shape)}{hint}.")
+        return
+    if not answer.is_floating_point() or answer.max() > 1:
+        _verdict(False, "the values should be floats between 0 and 1: divide the 0-255 levels by 255.")
+        return
+    expected = torch.from_numpy(picture).permute(2, 0, 1).float() / 255
+    if not torch.allclose(answer.float().cpu(), expected, atol=1e-6):
+        _verdict(False, "the shape is right but the pixels are mixed up: permute the axes, do not reshape them.")
+        return
+    _verdict(True, f"shape {tuple(answer.shape)}: red, green and blue, each a {height}x{width} grey image.")
+
+
+def check_dress_confusion(answer: object, matrix: np.ndarray, class_names: tuple[str, ...]) -> None:
+    """Exercise 2.3: which other class are true dresses most often predicted as?"""
+    if _unanswered(answer):
+        return
+    dress = class_names.index("Dress")
+    row = np.array(matrix[dress], copy=True)
+    row[dress] = -1
+    expected = class_names[int(row.argmax())]
+    if answer == "Dress":
+        _verdict(False, "leave out the diagonal: the question is which *other* class dresses are mistaken for.")
+    elif answer not in class_names:
+        _verdict(False, f"answer with one of the class names: {', '.join(class_names)}.")
+    else:
+        _verdict(answer == expected, f"{matrix[dress, class_names.index(answer)]} test dresses were predicted as {answer}.")
+        column = np.array(matrix[:, dress], copy=True)
+        column[dress] = -1
+        if answer != expected and answer == class_names[int(column.argmax())]:
+            print("  Hint: that is the class most often *mistaken for* a dress (a column); read the Dress row instead.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook 03: convolutions
+# ---------------------------------------------------------------------------------------------
+
+
+def check_conv_output_size(size_without_padding: object, padding_to_keep_size: object) -> None:
+    """Exercise 3.1: a 5x5 kernel on a 28x28 image: the output size without padding, and the padding that keeps 28."""
+    if _unanswered(size_without_padding, padding_to_keep_size):
+        return
+    if _close(size_without_padding, 28 - 5 + 1, "the output size without padding", rel_tol=0):
+        _close(padding_to_keep_size, 2, "the padding that keeps 28x28", rel_tol=0)
+    elif _is_number(size_without_padding) and size_without_padding == 23:
+        print("  Hint: count the positions where a 5-wide window fits in 28 pixels, the first and the last included.")
+
+
+def check_horizontal_edge_kernel(kernel: object) -> None:
+    """Exercise 3.2: a 3x3 kernel that answers to horizontal edges (dark above, light below) and not to vertical ones."""
+    import torch
+    from torch.nn import functional as F
+
+    if _unanswered(kernel):
+        return
+    kernel = torch.as_tensor(kernel, dtype=torch.float32)
+    if kernel.shape != (3, 3):
+        _verdict(False, f"the kernel should be 3x3, got shape {tuple(kernel.shape)}.")
+        return
+    flat = torch.ones(1, 1, 9, 9)
+    horizontal_edge = torch.zeros(1, 1, 9, 9)
+    horizontal_edge[..., 5:, :] = 1  # light below row 5
+    vertical_edge = horizontal_edge.transpose(2, 3)
+    respond = lambda image: F.conv2d(image, kernel.view(1, 1, 3, 3)).abs().max().item()  # noqa: E731
+    if respond(flat) > 1e-6:
+        _verdict(False, "the kernel answers to an even, edgeless image: its numbers should add up to zero.")
+    elif respond(horizontal_edge) < 1e-6:
+        _verdict(False, "the kernel gives nothing on a horizontal edge: weigh the row above against the row below.")
+    elif respond(vertical_edge) > 0.1 * respond(horizontal_edge):
+        _verdict(False, "the kernel also answers to vertical edges: make each row of the kernel constant.")
+    else:
+        _verdict(True, "it lights up on horizontal edges and stays dark on vertical ones.")
+
+
+def check_class_recall(answer: object, matrix: np.ndarray, class_names: tuple[str, ...], class_name: str = "Dress") -> None:
+    """Exercise 3.3: the share of true dresses that the network calls dresses (the recall of the class)."""
+    if _unanswered(answer):
+        return
+    index = class_names.index(class_name)
+    recall = matrix[index, index] / matrix[index].sum()
+    if not _close(answer, recall, f"the recall of {class_name}", rel_tol=1e-3):
+        precision = matrix[index, index] / matrix[:, index].sum()
+        if _is_number(answer) and math.isclose(float(answer), precision, rel_tol=1e-3):
+            print("  Hint: that divides by the column (everything *called* a dress); divide by the row (every true dress).")
+        elif _is_number(answer) and answer > 1:
+            print("  Hint: give a share between 0 and 1, not a count or a percentage.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook 04: transfer learning
+# ---------------------------------------------------------------------------------------------
+
+
+def check_trainable_count(answer: object, model) -> None:
+    """Exercise 4.1: how many of the transfer model's parameters are still trained?"""
+    if _unanswered(answer):
+        return
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    if not _close(answer, trainable, "the number of trainable parameters", rel_tol=0):
+        if _is_number(answer) and answer == sum(p.numel() for p in model.parameters()):
+            print("  Hint: that is every parameter; leave out those with requires_grad == False.")
+
+
+def check_only_output_trainable(model) -> None:
+    """Exercise 4.2: freeze everything except the output layer (classifier[-1])."""
+    if _unanswered(model):
+        return
+    output_layer = {id(p) for p in model.classifier[-1].parameters()}
+    still_trained = [name for name, p in model.named_parameters() if p.requires_grad and id(p) not in output_layer]
+    frozen_output = [name for name, p in model.classifier[-1].named_parameters() if not p.requires_grad]
+    if still_trained:
+        _verdict(False, f"these are still trained: {', '.join(still_trained)}.")
+    elif frozen_output:
+        _verdict(False, "the output layer is frozen too, so nothing would learn.")
+    else:
+        count = sum(p.numel() for p in model.classifier[-1].parameters())
+        _verdict(True, f"only the output layer's {count} parameters are trained.")
+
+
+def check_best_budget(answer: object, results: pd.DataFrame) -> None:
+    """Exercise 4.3: at which label budget does transfer learning beat scratch by the most test accuracy?"""
+    if _unanswered(answer):
+        return
+    means = results.groupby(["labels_per_class", "method"])["test_accuracy"].mean().unstack("method")
+    advantage = means["transfer"] - means["scratch"]
+    best = int(advantage.idxmax())
+    if answer not in list(advantage.index):
+        _verdict(False, f"answer with one of the budgets: {', '.join(str(b) for b in advantage.index)}.")
+    else:
+        _verdict(answer == best, f"at {answer} labels per class transfer's mean test accuracy is {advantage[answer]:+.1%} against scratch.")

@@ -52,3 +52,73 @@ def image_grid(
                 axis.set_title(titles[index], fontsize=8)
     figure.tight_layout()
     return figure
+
+
+def learning_curves(history, title: str = "Learning curves") -> plt.Figure:
+    """Loss and accuracy per epoch, on the training batches and on the held-out images."""
+    if not history.epoch:
+        raise ValueError("the history is empty: train for at least one epoch first.")
+    figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for axis, metric, label in ((loss_axis, "loss", "cross-entropy loss"), (accuracy_axis, "accuracy", "accuracy")):
+        axis.plot(history.epoch, getattr(history, f"train_{metric}"), "o-", label="training")
+        axis.plot(history.epoch, getattr(history, f"eval_{metric}"), "o-", label="held out")
+        axis.set(xlabel="epoch", ylabel=label)
+        axis.legend()
+    accuracy_axis.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def confusion_plot(matrix: np.ndarray, class_names: Sequence[str], title: str = "Confusion matrix") -> plt.Figure:
+    """The confusion matrix as a heat map with counts: row = true class, column = predicted class."""
+    matrix = np.asarray(matrix)
+    if matrix.shape != (len(class_names), len(class_names)):
+        raise ValueError(f"matrix must be {len(class_names)}x{len(class_names)}, one row per class name; got {matrix.shape}.")
+    figure, axis = plt.subplots(figsize=(6.5, 5.5))
+    axis.imshow(matrix, cmap="Blues")
+    axis.grid(False)
+    ticks = np.arange(len(class_names))
+    axis.set_xticks(ticks, class_names, rotation=45, ha="right")
+    axis.set_yticks(ticks, class_names)
+    for (row, column), count in np.ndenumerate(matrix):
+        colour = "white" if count > matrix.max() / 2 else "black"
+        axis.text(column, row, f"{count}", ha="center", va="center", fontsize=7, color=colour)
+    axis.set(xlabel="predicted class", ylabel="true class", title=title)
+    figure.tight_layout()
+    return figure
+
+
+def filter_grid(weights, ncols: int = 8, size: float = 1.0) -> plt.Figure:
+    """A first convolution layer's filters (out_channels, 1, k, k), blue for negative, red for positive."""
+    weights = np.asarray(weights.detach().cpu() if hasattr(weights, "detach") else weights)
+    if weights.ndim != 4 or weights.shape[1] != 1:
+        raise ValueError(f"weights must have shape (out_channels, 1, k, k), a first layer's on grey images; got {weights.shape}.")
+    limit = np.abs(weights).max() or 1.0
+    ncols = min(ncols, len(weights))
+    nrows = -(-len(weights) // ncols)
+    figure, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for index, axis in enumerate(axes.flat):
+        axis.axis("off")
+        if index < len(weights):
+            axis.imshow(weights[index, 0], cmap="RdBu_r", vmin=-limit, vmax=limit)
+    figure.tight_layout()
+    return figure
+
+
+def feature_maps(maps, title: str = "", ncols: int = 8, size: float = 1.0) -> plt.Figure:
+    """The channels of one image's feature maps (channels, H, W), each on its own brightness scale."""
+    maps = np.asarray(maps.detach().cpu() if hasattr(maps, "detach") else maps)
+    if maps.ndim != 3:
+        raise ValueError(f"maps must have shape (channels, H, W), one image's; got {maps.shape}. Pick one image with maps[0].")
+    ncols = min(ncols, len(maps))
+    nrows = -(-len(maps) // ncols)
+    figure, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.4 * bool(title)), squeeze=False)
+    for index, axis in enumerate(axes.flat):
+        axis.axis("off")
+        if index < len(maps):
+            axis.imshow(maps[index], cmap="magma")
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure

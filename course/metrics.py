@@ -1,0 +1,56 @@
+"""Scores for the course's models: regression errors, accuracy and the confusion matrix."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def regression_errors(true: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    """Root mean squared error, mean absolute error and R² of predictions against true values."""
+    true, predicted = np.asarray(true, dtype=float), np.asarray(predicted, dtype=float)
+    if true.shape != predicted.shape or true.ndim != 1 or len(true) < 2:
+        raise ValueError(f"true and predicted must be 1-D, of the same length >= 2; got {true.shape} and {predicted.shape}.")
+    errors = true - predicted
+    return {
+        "RMSE ($)": float(np.sqrt((errors**2).mean())),
+        "MAE ($)": float(np.abs(errors).mean()),
+        "R²": float(1 - (errors**2).sum() / ((true - true.mean()) ** 2).sum()),
+    }
+
+
+def _as_labels(values, name: str) -> torch.Tensor:
+    values = torch.as_tensor(values).cpu()
+    if values.ndim != 1 or values.dtype.is_floating_point or values.dtype == torch.bool:
+        raise ValueError(f"{name} must be a 1-D tensor or array of integer class labels, got {values.dtype} {tuple(values.shape)}.")
+    return values.long()
+
+
+def accuracy(predicted, labels) -> float:
+    """The share of predicted labels that equal the true ones."""
+    predicted, labels = _as_labels(predicted, "predicted"), _as_labels(labels, "labels")
+    if len(predicted) != len(labels) or len(labels) == 0:
+        raise ValueError(f"predicted and labels must have the same, non-zero length; got {len(predicted)} and {len(labels)}.")
+    return (predicted == labels).float().mean().item()
+
+
+def confusion_matrix(predicted, labels, num_classes: int) -> np.ndarray:
+    """Counts (num_classes x num_classes): row = true class, column = predicted class."""
+    predicted, labels = _as_labels(predicted, "predicted"), _as_labels(labels, "labels")
+    if len(predicted) != len(labels):
+        raise ValueError(f"predicted and labels must have the same length; got {len(predicted)} and {len(labels)}.")
+    for name, values in (("predicted", predicted), ("labels", labels)):
+        if len(values) and (values.min() < 0 or values.max() >= num_classes):
+            raise ValueError(f"{name} must lie in 0..{num_classes - 1}, got values from {values.min()} to {values.max()}.")
+    flat = torch.bincount(labels * num_classes + predicted, minlength=num_classes * num_classes)
+    return flat.reshape(num_classes, num_classes).numpy()
+
+
+def most_confused(matrix: np.ndarray, class_names: tuple[str, ...], top: int = 5) -> list[tuple[str, str, int]]:
+    """The largest off-diagonal counts as (true class, predicted class, count), largest first."""
+    matrix = np.asarray(matrix)
+    if matrix.shape != (len(class_names), len(class_names)):
+        raise ValueError(f"matrix must be {len(class_names)}x{len(class_names)}, one row per class, got {matrix.shape}.")
+    off_diagonal = matrix * (1 - np.eye(len(matrix), dtype=matrix.dtype))
+    order = np.argsort(off_diagonal, axis=None, kind="stable")[::-1][:top]
+    return [(class_names[i], class_names[j], int(matrix[i, j])) for i, j in zip(*np.unravel_index(order, matrix.shape))]

@@ -1,0 +1,74 @@
+"""Run folders: where training results and weights are kept, written so that a crash never leaves half a file.
+
+Every write goes to a temporary file in the same folder first and then replaces the target in one
+step (`os.replace`), so a reader sees the old file or the new one, never a mixture.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+
+def runs_dir() -> Path:
+    """The folder for run outputs: `COURSE_RUNS_DIR` if set, else `runs/` at the repository's top."""
+    from_env = os.environ.get("COURSE_RUNS_DIR")
+    return Path(from_env) if from_env else Path(__file__).resolve().parent.parent / "runs"
+
+
+def run_folder(name: str) -> Path:
+    """`runs_dir()/name`, created if needed, with a clear error if it cannot be written to."""
+    if not name or Path(name).is_absolute() or ".." in Path(name).parts:
+        raise ValueError(f"a run name is a relative folder name like 'transfer/laptop', got {name!r}.")
+    folder = runs_dir() / name
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OSError(f"Cannot create the run folder {folder} ({error.strerror}). Set COURSE_RUNS_DIR to a writable folder.") from None
+    if not os.access(folder, os.W_OK):
+        raise OSError(f"The run folder {folder} is not writable. Set COURSE_RUNS_DIR to a writable folder.")
+    return folder
+
+
+def _replace_atomically(path: Path, write) -> None:
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def save_json(value: object, path: Path) -> None:
+    """Write `value` as indented JSON, atomically."""
+    text = json.dumps(value, indent=2, sort_keys=True).encode()
+    _replace_atomically(path, lambda file: file.write(text))
+
+
+def load_json(path: Path) -> object | None:
+    """The JSON in `path`, or None if there is no such file."""
+    path = Path(path)
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def save_weights(module: torch.nn.Module, path: Path) -> None:
+    """Save a module's state dict, atomically."""
+    _replace_atomically(path, lambda file: torch.save(module.state_dict(), file))
+
+
+def load_weights(module: torch.nn.Module, path: Path) -> None:
+    """Load weights saved by `save_weights` into `module`: plain tensors only, every key must match."""
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        module.load_state_dict(state, strict=True)
+    except RuntimeError as error:
+        raise ValueError(f"{Path(path).name} does not hold weights for this model: {str(error).splitlines()[0]}") from None

@@ -1,0 +1,151 @@
+"""One training loop for every classifier in the course: mini-batches, a progress bar, a history.
+
+The data are tensors already on the device (see `course.data.image_tensors`), so a batch is an
+index into them: no DataLoader, no worker processes, no copy per batch.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import pandas as pd
+import torch
+from torch import nn
+from torch.nn import functional as F
+from tqdm import tqdm
+
+
+@dataclass
+class History:
+    """Per-epoch scores of a training run; `as_frame()` gives them as a table."""
+
+    epoch: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)  # mean over the epoch's batches
+    train_accuracy: list[float] = field(default_factory=list)
+    eval_loss: list[float] = field(default_factory=list)  # on the held-out images, after the epoch
+    eval_accuracy: list[float] = field(default_factory=list)
+    stopped_early: bool = False
+    interrupted: bool = False
+
+    def as_frame(self) -> pd.DataFrame:
+        columns = ("train_loss", "train_accuracy", "eval_loss", "eval_accuracy")
+        return pd.DataFrame({name: getattr(self, name) for name in columns}, index=pd.Index(self.epoch, name="epoch"))
+
+
+def _check_pair(images: torch.Tensor, labels: torch.Tensor, name: str) -> None:
+    if not isinstance(images, torch.Tensor) or not isinstance(labels, torch.Tensor):
+        raise TypeError(f"{name} images and labels must be tensors; build them with course.data.image_tensors.")
+    if not images.is_floating_point() or labels.dtype != torch.int64 or labels.ndim != 1:
+        raise ValueError(f"{name} images must be floats and labels int64 of shape (N,); got {images.dtype} and {labels.dtype} {tuple(labels.shape)}.")
+    if len(images) != len(labels) or len(images) == 0:
+        raise ValueError(f"{name}: {len(images)} images and {len(labels)} labels; expected the same non-zero number.")
+
+
+@torch.no_grad()
+def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """The predicted class of each image (on the CPU), in batches, with the model in eval mode."""
+    model.eval()
+    return torch.cat([model(images[i : i + batch_size]).argmax(1).cpu() for i in range(0, len(images), batch_size)])
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> tuple[float, float]:
+    """Mean cross-entropy loss and accuracy of the model on these images."""
+    _check_pair(images, labels, "evaluation")
+    model.eval()
+    total_loss, correct = 0.0, 0
+    for i in range(0, len(images), batch_size):
+        scores = model(images[i : i + batch_size])
+        total_loss += F.cross_entropy(scores, labels[i : i + batch_size], reduction="sum").item()
+        correct += (scores.argmax(1) == labels[i : i + batch_size]).sum().item()
+    return total_loss / len(images), correct / len(images)
+
+
+def train_classifier(
+    model: nn.Module,
+    train_images: torch.Tensor,
+    train_labels: torch.Tensor,
+    eval_images: torch.Tensor,
+    eval_labels: torch.Tensor,
+    *,
+    epochs: int,
+    batch_size: int = 128,
+    learning_rate: float = 1e-3,
+    optimizer: torch.optim.Optimizer | None = None,
+    patience: int | None = None,
+    eval_every: int = 1,
+    seed: int = 0,
+    progress: bool = True,
+    description: str = "training",
+) -> History:
+    """Train with cross-entropy and Adam, the learning rate decaying linearly to zero; score each epoch.
+
+    `optimizer` replaces the default Adam (to give layers their own learning rates, say).
+    `patience` stops when the held-out loss has not improved for that many evaluations, and the
+    model ends with the weights of its best one. `eval_every` scores the held-out images every that
+    many epochs (and after the last), which saves time when an epoch is a handful of images.
+    Interrupting (the stop button, Ctrl-C) keeps the finished epochs.
+    """
+    _check_pair(train_images, train_labels, "training")
+    _check_pair(eval_images, eval_labels, "evaluation")
+    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("eval_every", eval_every)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}.")
+    if patience is not None and (not isinstance(patience, int) or patience < 1):
+        raise ValueError(f"patience must be a positive int or None, got {patience!r}.")
+    if optimizer is None:
+        trainable = [p for p in model.parameters() if p.requires_grad]
+        if not trainable:
+            raise ValueError("the model has no trainable parameters: every layer is frozen.")
+        optimizer = torch.optim.Adam(trainable, lr=learning_rate)
+    batches_per_epoch = -(-len(train_images) // batch_size)
+    total_steps = epochs * batches_per_epoch
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1 - step / total_steps)
+    shuffler = torch.Generator().manual_seed(seed)
+
+    history = History()
+    best_loss, best_state, epochs_without_gain = float("inf"), None, 0
+    bar = tqdm(total=total_steps, desc=description, unit="batch", mininterval=1.0, disable=not progress)
+    try:
+        for epoch in range(1, epochs + 1):
+            model.train()
+            order = torch.randperm(len(train_images), generator=shuffler).to(train_images.device)
+            loss_sum, correct = 0.0, 0
+            for start in range(0, len(order), batch_size):
+                batch = order[start : start + batch_size]
+                scores = model(train_images[batch])
+                loss = F.cross_entropy(scores, train_labels[batch])
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                schedule.step()
+                loss_sum += loss.item() * len(batch)
+                correct += (scores.argmax(1) == train_labels[batch]).sum().item()
+                bar.update()
+            if epoch % eval_every and epoch != epochs:
+                continue
+            eval_loss, eval_accuracy = evaluate(model, eval_images, eval_labels)
+            history.epoch.append(epoch)
+            history.train_loss.append(loss_sum / len(order))
+            history.train_accuracy.append(correct / len(order))
+            history.eval_loss.append(eval_loss)
+            history.eval_accuracy.append(eval_accuracy)
+            bar.set_postfix(epoch=epoch, loss=f"{loss_sum / len(order):.3f}", eval_accuracy=f"{eval_accuracy:.1%}")
+            if patience is not None:
+                if eval_loss < best_loss:
+                    best_loss, best_state, epochs_without_gain = eval_loss, copy.deepcopy(model.state_dict()), 0
+                else:
+                    epochs_without_gain += 1
+                    if epochs_without_gain >= patience:
+                        history.stopped_early = True
+                        break
+    except KeyboardInterrupt:
+        history.interrupted = True
+        print(f"Interrupted: kept the {len(history.epoch)} finished epoch(s); the model holds its latest weights.")
+    finally:
+        bar.close()
+    if best_state is not None and not history.interrupted:
+        model.load_state_dict(best_state)  # with patience, the model ends at its best held-out epoch
+    model.eval()
+    return history

@@ -1,0 +1,228 @@
+"""Transfer learning with few labels, as notebook 04 teaches it and notebook 08 compares against it.
+
+The source task has plenty of labels and no dresses; the target task has the other five classes,
+Dress among them, with only a few labelled images per class. One network is pretrained on the
+source; for the target its convolution layers are frozen and its top is fine-tuned slowly. The
+same network trained from scratch on the same few labels is the comparison.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from course.data import CLASS_NAMES, FashionMNIST, image_tensors
+from course.models import SmallCNN, freeze
+from course.runs import load_json, load_weights, run_folder, save_json, save_weights
+from course.scale import by_scale, check_scale
+from course.training import evaluate, train_classifier
+
+SOURCE_CLASSES = (0, 1, 2, 7, 9)  # T-shirt/top, Trouser, Pullover, Sneaker, Ankle boot: no dresses
+TARGET_CLASSES = (3, 4, 5, 6, 8)  # Dress, Coat, Sandal, Shirt, Bag
+METHODS = ("scratch", "transfer")
+
+
+@dataclass(frozen=True)
+class TransferSettings:
+    """Sizes of the experiment; `for_scale` gives the course's choice at each scale."""
+
+    scale: str
+    labels_per_class: tuple[int, ...] = (10, 50, 200)
+    seeds: int = 3  # repeats, each with its own draw of labelled images and its own initial weights
+    steps: int = 300  # gradient steps for every target-task training run, whatever the budget
+    batch_size: int = 32
+    learning_rate: float = 3e-3
+    fine_tune_factor: float = 0.3  # the pretrained top layer learns this much slower than the new output
+    pretrain_epochs: int = 3
+    source_images_per_class: int = 6000  # 6,000 is every training image of a source class
+    test_images_per_class: int = 1000  # 1,000 is the whole test split
+
+    @classmethod
+    def for_scale(cls, scale: str) -> TransferSettings:
+        check_scale(scale)
+        return cls(
+            scale=scale,
+            seeds=by_scale(scale, smoke=1, laptop=3, full=5),
+            steps=by_scale(scale, smoke=10, laptop=300, full=300),
+            pretrain_epochs=by_scale(scale, smoke=1, laptop=3, full=5),
+            source_images_per_class=by_scale(scale, smoke=300, laptop=6000, full=6000),
+            test_images_per_class=by_scale(scale, smoke=100, laptop=1000, full=1000),
+        )
+
+
+@dataclass(frozen=True)
+class Task:
+    """A classification task on some Fashion-MNIST classes, relabelled 0..K-1, as tensors on a device."""
+
+    train_images: torch.Tensor
+    train_labels: torch.Tensor
+    test_images: torch.Tensor
+    test_labels: torch.Tensor
+    class_names: tuple[str, ...]
+
+
+def pick_classes(images: np.ndarray, labels: np.ndarray, classes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The images of `classes`, with labels renumbered 0..len(classes)-1 in that order."""
+    if len(set(classes)) != len(classes) or not all(0 <= c < len(CLASS_NAMES) for c in classes):
+        raise ValueError(f"classes must be distinct Fashion-MNIST labels 0-9, got {classes}.")
+    keep = np.isin(labels, classes)
+    renumber = np.full(len(CLASS_NAMES), -1)
+    renumber[list(classes)] = np.arange(len(classes))
+    return images[keep], renumber[labels[keep]]
+
+
+def few_per_class(labels: np.ndarray, per_class: int, seed: int) -> np.ndarray:
+    """Indices of `per_class` randomly drawn examples of each class, in a random order."""
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        if not isinstance(per_class, (int, np.integer)) or not 1 <= per_class <= len(members):
+            raise ValueError(f"per_class must be an int from 1 to {len(members)} (class {label}'s size), got {per_class!r}.")
+        chosen.append(rng.choice(members, size=per_class, replace=False))
+    return rng.permutation(np.concatenate(chosen))
+
+
+def make_task(
+    fashion: FashionMNIST,
+    classes: tuple[int, ...],
+    device: torch.device,
+    per_class: int | None = None,
+    seed: int = 0,
+    test_per_class: int = 1000,
+) -> Task:
+    """The task on `classes`: all training images, or `per_class` of each; `test_per_class` test images of each."""
+    train_images, train_labels = pick_classes(fashion.train_images, fashion.train_labels, classes)
+    if per_class is not None:
+        keep = few_per_class(train_labels, per_class, seed)
+        train_images, train_labels = train_images[keep], train_labels[keep]
+    test_images, test_labels = pick_classes(fashion.test_images, fashion.test_labels, classes)
+    keep = few_per_class(test_labels, test_per_class, seed=12345)  # the same test images for every run
+    train = image_tensors(train_images, train_labels, device)
+    test = image_tensors(test_images[np.sort(keep)], test_labels[np.sort(keep)], device)
+    return Task(*train, *test, class_names=tuple(CLASS_NAMES[c] for c in classes))
+
+
+def transfer_model(pretrained: SmallCNN, num_classes: int) -> SmallCNN:
+    """A copy of the pretrained network with frozen convolutions and a new, untrained output layer."""
+    model = copy.deepcopy(pretrained)
+    freeze(model.features)
+    hidden = model.classifier[-1].in_features
+    model.classifier[-1] = nn.Linear(hidden, num_classes).to(next(model.parameters()).device)
+    return model
+
+
+def fine_tune_optimizer(model: SmallCNN, learning_rate: float, fine_tune_factor: float) -> torch.optim.Optimizer:
+    """Adam with the new output layer at `learning_rate` and the pretrained top at a fraction of it."""
+    output_layer = model.classifier[-1]
+    pretrained_top = [p for p in model.classifier[:-1].parameters() if p.requires_grad]
+    return torch.optim.Adam(
+        [
+            {"params": pretrained_top, "lr": learning_rate * fine_tune_factor},
+            {"params": output_layer.parameters(), "lr": learning_rate},
+        ]
+    )
+
+
+def train_on_few_labels(
+    method: str, task: Task, settings: TransferSettings, seed: int, pretrained: SmallCNN | None = None
+) -> tuple[SmallCNN, dict[str, float]]:
+    """Train one network on the task's few labels, from scratch or by transfer; return it and its accuracies."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
+    torch.manual_seed(seed)
+    num_classes = len(task.class_names)
+    device = task.train_images.device
+    if method == "scratch":
+        model = SmallCNN(num_classes).to(device)
+        optimizer = None
+    else:
+        if pretrained is None:
+            raise ValueError("transfer needs the pretrained source network: pass pretrained=...")
+        model = transfer_model(pretrained, num_classes)
+        optimizer = fine_tune_optimizer(model, settings.learning_rate, settings.fine_tune_factor)
+    batch_size = min(settings.batch_size, len(task.train_images))
+    batches_per_epoch = -(-len(task.train_images) // batch_size)
+    epochs = max(1, round(settings.steps / batches_per_epoch))
+    train_classifier(
+        model, task.train_images, task.train_labels, task.test_images, task.test_labels,
+        epochs=epochs, batch_size=batch_size, learning_rate=settings.learning_rate, optimizer=optimizer,
+        eval_every=epochs, seed=seed, progress=False,
+    )  # fmt: skip
+    _, train_accuracy = evaluate(model, task.train_images, task.train_labels)
+    _, test_accuracy = evaluate(model, task.test_images, task.test_labels)
+    return model, {"train_accuracy": train_accuracy, "test_accuracy": test_accuracy}
+
+
+def pretrain(fashion: FashionMNIST, settings: TransferSettings, device: torch.device, progress: bool = True) -> tuple[SmallCNN, float]:
+    """The network trained on every labelled source image; returns it and its source test accuracy."""
+    source = make_task(
+        fashion, SOURCE_CLASSES, device, settings.source_images_per_class, test_per_class=settings.test_images_per_class
+    )
+    torch.manual_seed(0)
+    model = SmallCNN(len(SOURCE_CLASSES)).to(device)
+    train_classifier(
+        model, source.train_images, source.train_labels, source.test_images, source.test_labels,
+        epochs=settings.pretrain_epochs, learning_rate=settings.learning_rate, progress=progress,
+        description="pretraining on the source task",
+    )  # fmt: skip
+    return model, evaluate(model, source.test_images, source.test_labels)[1]
+
+
+def load_or_pretrain(fashion: FashionMNIST, settings: TransferSettings, device: torch.device) -> tuple[SmallCNN, float]:
+    """The pretrained source network from the run folder, or trained now and saved there."""
+    folder = run_folder(f"transfer/{settings.scale}")
+    saved = load_json(folder / "source_model.json")
+    if saved and saved.get("settings") == _as_json(settings) and (folder / "source_model.pt").is_file():
+        model = SmallCNN(len(SOURCE_CLASSES)).to(device)
+        load_weights(model, folder / "source_model.pt")
+        print(f"Loaded the pretrained source network from runs/transfer/{settings.scale}/source_model.pt")
+        return model, saved["source_test_accuracy"]
+    model, accuracy = pretrain(fashion, settings, device)
+    save_weights(model, folder / "source_model.pt")
+    save_json({"settings": _as_json(settings), "source_test_accuracy": accuracy}, folder / "source_model.json")
+    return model, accuracy
+
+
+def run_experiment(fashion: FashionMNIST, settings: TransferSettings, device: torch.device) -> pd.DataFrame:
+    """Scratch against transfer at every label budget and seed; one row per run.
+
+    Results are saved to runs/transfer/<scale>/results.json after every run and reused when the
+    settings match, so an interrupted experiment resumes where it stopped and notebook 08 can read it.
+    """
+    from tqdm import tqdm
+
+    folder = run_folder(f"transfer/{settings.scale}")
+    saved = load_json(folder / "results.json")
+    rows = saved["rows"] if saved and saved.get("settings") == _as_json(settings) else []
+    done = {(row["method"], row["labels_per_class"], row["seed"]) for row in rows}
+    plan = [(m, n, s) for n in settings.labels_per_class for s in range(settings.seeds) for m in METHODS]
+    if len(done) < len(plan):
+        pretrained, _ = load_or_pretrain(fashion, settings, device)
+        for method, per_class, seed in tqdm(plan, desc="scratch and transfer runs", mininterval=1.0):
+            if (method, per_class, seed) in done:
+                continue
+            task = make_task(fashion, TARGET_CLASSES, device, per_class, seed, settings.test_images_per_class)
+            _, scores = train_on_few_labels(method, task, settings, seed, pretrained)
+            rows.append({"method": method, "labels_per_class": per_class, "seed": seed, **scores})
+            save_json({"settings": _as_json(settings), "rows": rows}, folder / "results.json")
+    else:
+        print(f"Loaded {len(rows)} finished runs from runs/transfer/{settings.scale}/results.json")
+    results = pd.DataFrame(rows)
+    results["gap"] = results["train_accuracy"] - results["test_accuracy"]
+    return results.sort_values(["labels_per_class", "method", "seed"], ignore_index=True)
+
+
+def summarise(results: pd.DataFrame) -> pd.DataFrame:
+    """Mean train and test accuracy and gap per method and label budget, over the seeds."""
+    columns = ["train_accuracy", "test_accuracy", "gap"]
+    return results.groupby(["labels_per_class", "method"])[columns].mean().unstack("method")
+
+
+def _as_json(settings: TransferSettings) -> dict:
+    return {**asdict(settings), "labels_per_class": list(settings.labels_per_class)}
