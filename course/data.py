@@ -276,7 +276,10 @@ def _not_found_message(folders: list[Path]) -> str:
 
 
 def split_sales(count: int, held_out_share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Random indices of training and held-out rows: the same split for the same seed, every time."""
+    """Random indices of training and held-out rows: the same split for the same seed, every time.
+
+    The held-out part has round(held_out_share * count) rows, at least one and at most count - 1.
+    """
     if not isinstance(count, (int, np.integer)) or count < 2:
         raise ValueError(f"count must be an int of at least 2, got {count!r}.")
     if not 0 < held_out_share < 1:
@@ -304,6 +307,8 @@ def image_tensors(images: np.ndarray, labels: np.ndarray | None = None, device: 
     labels = np.asarray(labels)
     if labels.shape != (len(images),):
         raise ValueError(f"labels must have shape ({len(images)},), one per image, got {labels.shape}.")
+    if not np.issubdtype(labels.dtype, np.integer) or (len(labels) and labels.min() < 0):
+        raise ValueError(f"labels must be non-negative integers (class numbers), got {labels.dtype} values.")
     return as_tensor, torch.from_numpy(labels.astype(np.int64)).to(device)
 
 

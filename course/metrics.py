@@ -12,10 +12,11 @@ def regression_errors(true: np.ndarray, predicted: np.ndarray) -> dict[str, floa
     if true.shape != predicted.shape or true.ndim != 1 or len(true) < 2:
         raise ValueError(f"true and predicted must be 1-D, of the same length >= 2; got {true.shape} and {predicted.shape}.")
     errors = true - predicted
+    spread = ((true - true.mean()) ** 2).sum()
     return {
         "RMSE ($)": float(np.sqrt((errors**2).mean())),
         "MAE ($)": float(np.abs(errors).mean()),
-        "R²": float(1 - (errors**2).sum() / ((true - true.mean()) ** 2).sum()),
+        "R²": float(1 - (errors**2).sum() / spread) if spread > 0 else float("nan"),  # undefined for constant truth
     }
 
 
@@ -47,10 +48,10 @@ def confusion_matrix(predicted, labels, num_classes: int) -> np.ndarray:
 
 
 def most_confused(matrix: np.ndarray, class_names: tuple[str, ...], top: int = 5) -> list[tuple[str, str, int]]:
-    """The largest off-diagonal counts as (true class, predicted class, count), largest first."""
+    """The largest mistakes as (true class, predicted class, count), largest first; at most `top`, never a correct cell."""
     matrix = np.asarray(matrix)
     if matrix.shape != (len(class_names), len(class_names)):
         raise ValueError(f"matrix must be {len(class_names)}x{len(class_names)}, one row per class, got {matrix.shape}.")
-    off_diagonal = matrix * (1 - np.eye(len(matrix), dtype=matrix.dtype))
-    order = np.argsort(off_diagonal, axis=None, kind="stable")[::-1][:top]
-    return [(class_names[i], class_names[j], int(matrix[i, j])) for i, j in zip(*np.unravel_index(order, matrix.shape))]
+    mistakes = [(int(matrix[i, j]), i, j) for i, j in zip(*np.nonzero(matrix)) if i != j]
+    mistakes.sort(key=lambda mistake: -mistake[0])  # stable: ties keep row-major order
+    return [(class_names[i], class_names[j], count) for count, i, j in mistakes[:top]]

@@ -8,8 +8,10 @@ from torch import nn
 
 def mlp(in_features: int, hidden: tuple[int, ...], out_features: int) -> nn.Sequential:
     """A stack of Linear + Tanh layers (the learned transforms) with a plain Linear layer on top."""
+    if not isinstance(hidden, tuple):
+        raise ValueError(f"hidden must be a tuple of layer sizes such as (8, 8), got {hidden!r}.")
     sizes = (in_features, *hidden)
-    if any(not isinstance(size, int) or size < 1 for size in (*sizes, out_features)):
+    if any(not isinstance(size, int) or isinstance(size, bool) or size < 1 for size in (*sizes, out_features)):
         raise ValueError(f"layer sizes must be positive ints, got {in_features}, {hidden}, {out_features}.")
     layers: list[nn.Module] = []
     for size_in, size_out in zip(sizes[:-1], sizes[1:]):

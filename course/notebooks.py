@@ -33,7 +33,11 @@ def run_notebook(path: Path, scale: str, timeout: int = 1800) -> float:
     """Execute one notebook top to bottom in a fresh kernel at `scale`, save it, return the seconds taken."""
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
-        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        coalesce_streams=True,  # one output per stream, a progress bar saved as its last state
     )
     start = time.perf_counter()
     client.execute(env={**os.environ, "COURSE_SCALE": scale})  # the kernel's environment

@@ -94,6 +94,8 @@ def filter_grid(weights, ncols: int = 8, size: float = 1.0) -> plt.Figure:
     weights = np.asarray(weights.detach().cpu() if hasattr(weights, "detach") else weights)
     if weights.ndim != 4 or weights.shape[1] != 1:
         raise ValueError(f"weights must have shape (out_channels, 1, k, k), a first layer's on grey images; got {weights.shape}.")
+    if len(weights) == 0 or ncols < 1:
+        raise ValueError(f"need at least one filter and ncols >= 1; got {len(weights)} filters and ncols={ncols}.")
     limit = np.abs(weights).max() or 1.0
     ncols = min(ncols, len(weights))
     nrows = -(-len(weights) // ncols)
@@ -111,6 +113,8 @@ def feature_maps(maps, title: str = "", ncols: int = 8, size: float = 1.0) -> pl
     maps = np.asarray(maps.detach().cpu() if hasattr(maps, "detach") else maps)
     if maps.ndim != 3:
         raise ValueError(f"maps must have shape (channels, H, W), one image's; got {maps.shape}. Pick one image with maps[0].")
+    if len(maps) == 0 or ncols < 1:
+        raise ValueError(f"need at least one channel and ncols >= 1; got {len(maps)} channels and ncols={ncols}.")
     ncols = min(ncols, len(maps))
     nrows = -(-len(maps) // ncols)
     figure, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.4 * bool(title)), squeeze=False)

@@ -68,7 +68,15 @@ def save_weights(module: torch.nn.Module, path: Path) -> None:
 def load_weights(module: torch.nn.Module, path: Path) -> None:
     """Load weights saved by `save_weights` into `module`: plain tensors only, every key must match."""
     state = torch.load(path, map_location="cpu", weights_only=True)
-    try:
-        module.load_state_dict(state, strict=True)
-    except RuntimeError as error:
-        raise ValueError(f"{Path(path).name} does not hold weights for this model: {str(error).splitlines()[0]}") from None
+    expected = {name: tuple(tensor.shape) for name, tensor in module.state_dict().items()}
+    found = {name: tuple(tensor.shape) for name, tensor in state.items()} if isinstance(state, dict) else {}
+    if found != expected:  # checked before loading, so a refused file changes nothing
+        missing = sorted(set(expected) - set(found))
+        unexpected = sorted(set(found) - set(expected))
+        resized = sorted(name for name in set(found) & set(expected) if found[name] != expected[name])
+        raise ValueError(
+            f"{Path(path).name} does not hold weights for this model (missing: {missing or 'none'}; "
+            f"unexpected: {unexpected or 'none'}; other shapes: {resized or 'none'}). Retrain, or load it into "
+            "the model it was saved from."
+        )
+    module.load_state_dict(state, strict=True)

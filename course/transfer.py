@@ -213,7 +213,7 @@ def run_experiment(fashion: FashionMNIST, settings: TransferSettings, device: to
             save_json({"settings": _as_json(settings), "rows": rows}, folder / "results.json")
     else:
         print(f"Loaded {len(rows)} finished runs from runs/transfer/{settings.scale}/results.json")
-    results = pd.DataFrame(rows)
+    results = pd.DataFrame(rows, columns=["method", "labels_per_class", "seed", "train_accuracy", "test_accuracy"])
     results["gap"] = results["train_accuracy"] - results["test_accuracy"]
     return results.sort_values(["labels_per_class", "method", "seed"], ignore_index=True)
 

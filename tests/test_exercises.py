@@ -1,8 +1,12 @@
 import numpy as np
+import pandas as pd
 import pytest
+import torch
 
 from course import exercises
-from course.data import load_housing
+from course.data import CLASS_NAMES, DRESS, colour_picture, load_housing
+from course.models import SmallCNN, freeze, mlp
+from course.transfer import transfer_model
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +64,261 @@ def test_dress_count_hints_at_the_wrong_split(capsys):
     assert verdict(capsys).startswith("Correct!")
     exercises.check_dress_count(1000, Fake())
     assert "test split" in verdict(capsys)
+
+
+# Notebooks 02-04: every check says "Not answered yet" to None, "Correct!" to the answer, and
+# "Not yet" (with the matching hint) to the typical mistakes. Inputs are small and built by hand.
+
+
+def dress_confusion() -> np.ndarray:
+    """A 10x10 matrix whose Dress row is most off at Shirt (20) and Dress column most off at T-shirt/top (30)."""
+    matrix = np.eye(len(CLASS_NAMES), dtype=int) * 50
+    matrix[DRESS, CLASS_NAMES.index("Shirt")] = 20
+    matrix[DRESS, CLASS_NAMES.index("Coat")] = 10
+    matrix[CLASS_NAMES.index("T-shirt/top"), DRESS] = 30
+    return matrix
+
+
+def budget_results() -> pd.DataFrame:
+    """Two seeds per method and budget; transfer leads scratch by 0.20 at 10, 0.15 at 50 and 0.03 at 200."""
+    accuracy = {
+        ("scratch", 10): (0.40, 0.42), ("transfer", 10): (0.60, 0.62),
+        ("scratch", 50): (0.60, 0.62), ("transfer", 50): (0.75, 0.77),
+        ("scratch", 200): (0.80, 0.82), ("transfer", 200): (0.83, 0.85),
+    }  # fmt: skip
+    rows = [
+        {"method": method, "labels_per_class": budget, "seed": seed, "test_accuracy": value}
+        for (method, budget), values in accuracy.items()
+        for seed, value in enumerate(values)
+    ]
+    return pd.DataFrame(rows, columns=["method", "labels_per_class", "seed", "test_accuracy"])
+
+
+def frozen_except_output() -> SmallCNN:
+    model = transfer_model(SmallCNN(num_classes=5), 5)
+    freeze(model.classifier[:-1])
+    return model
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: exercises.check_parameter_count(None, mlp(1, (8, 8), 1)),
+        lambda: exercises.check_channels_first(None, colour_picture()),
+        lambda: exercises.check_dress_confusion(None, dress_confusion(), CLASS_NAMES),
+        lambda: exercises.check_conv_output_size(None, None),
+        lambda: exercises.check_conv_output_size(24, None),
+        lambda: exercises.check_horizontal_edge_kernel(None),
+        lambda: exercises.check_class_recall(None, dress_confusion(), CLASS_NAMES),
+        lambda: exercises.check_trainable_count(None, transfer_model(SmallCNN(num_classes=5), 5)),
+        lambda: exercises.check_only_output_trainable(None),
+        lambda: exercises.check_best_budget(None, budget_results()),
+    ],
+    ids=["parameters", "channels", "confusion", "conv", "conv-padding", "kernel", "recall", "trainable", "output", "budget"],
+)
+def test_new_checks_call_none_not_answered(capsys, call):
+    assert call() is None
+    out = verdict(capsys)
+    assert out.startswith("Not answered yet") and "Correct!" not in out and "Not yet" not in out
+
+
+def test_parameter_count_counts_biases_too(capsys):
+    net = mlp(1, (8, 8), 1)
+    exercises.check_parameter_count((1 * 8 + 8) + (8 * 8 + 8) + (8 * 1 + 1), net)
+    assert verdict(capsys).startswith("Correct!")
+    exercises.check_parameter_count(1 * 8 + 8 * 8 + 8 * 1, net)  # the weights alone
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "too small" in out and "every unit also has a bias" in out
+    exercises.check_parameter_count(98, net)
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "too large" in out and "Hint" not in out
+
+
+def test_channels_first_wants_a_permuted_scaled_float_tensor(capsys):
+    picture = colour_picture()
+    pixels = torch.from_numpy(picture)
+    exercises.check_channels_first(pixels.permute(2, 0, 1).float() / 255, picture)
+    assert verdict(capsys).startswith("Correct! shape (3, 48, 48)")
+    exercises.check_channels_first(pixels.float() / 255, picture)  # still (H, W, 3)
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "still height x width x channels" in out
+    exercises.check_channels_first(pixels.reshape(3, 48, 48).float() / 255, picture)
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "moved with permute" in out
+    for unscaled in (pixels.permute(2, 0, 1).float(), pixels.permute(2, 0, 1)):  # 0-255 floats, then uint8
+        exercises.check_channels_first(unscaled, picture)
+        out = verdict(capsys)
+        assert out.startswith("Not yet") and "divide the 0-255 levels by 255" in out
+    exercises.check_channels_first(picture.transpose(2, 0, 1) / 255, picture)  # numpy, not torch
+    assert "should be a torch tensor, got ndarray" in verdict(capsys)
+
+
+def test_channels_first_hint_names_the_picture_own_shape(capsys):
+    picture = np.arange(20 * 30 * 3, dtype=np.uint8).reshape(20, 30, 3)  # not square: H and W differ
+    exercises.check_channels_first(torch.from_numpy(picture).permute(2, 0, 1).float() / 255, picture)
+    assert verdict(capsys).startswith("Correct! shape (3, 20, 30)")
+    exercises.check_channels_first(torch.from_numpy(picture).permute(2, 1, 0).float() / 255, picture)
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "(3, 20, 30), got (3, 30, 20)" in out and "still height" not in out
+
+
+def test_dress_confusion_reads_the_dress_row(capsys):
+    matrix = dress_confusion()
+    exercises.check_dress_confusion("Shirt", matrix, CLASS_NAMES)
+    out = verdict(capsys)
+    assert out.startswith("Correct!") and "20 test dresses were predicted as Shirt" in out and "Hint" not in out
+    exercises.check_dress_confusion("T-shirt/top", matrix, CLASS_NAMES)  # the largest cell of the Dress column
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "0 test dresses" in out and "read the Dress row instead" in out
+    exercises.check_dress_confusion("Coat", matrix, CLASS_NAMES)  # second in the row: wrong, but no column hint
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "10 test dresses were predicted as Coat" in out and "Hint" not in out
+    exercises.check_dress_confusion("Dress", matrix, CLASS_NAMES)
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "leave out the diagonal" in out
+    for unknown in ("Skirt", "shirt", CLASS_NAMES.index("Shirt")):
+        exercises.check_dress_confusion(unknown, matrix, CLASS_NAMES)
+        out = verdict(capsys)
+        assert out.startswith("Not yet") and "answer with one of the class names" in out and "Ankle boot" in out
+
+
+@pytest.mark.parametrize(
+    "size, padding, expected",
+    [
+        (24, 2, ["Correct! the output size without padding: 24", "Correct! the padding that keeps 28x28: 2"]),
+        (23, 2, ["Not yet: the output size without padding: 23 is too small", "the first and the last included"]),
+        (28, 2, ["Not yet: the output size without padding: 28 is too large"]),
+        (24, 1, ["Correct! the output size", "Not yet: the padding that keeps 28x28: 1 is too small"]),
+        (24, 4, ["Correct! the output size", "Not yet: the padding that keeps 28x28: 4 is too large"]),
+        ("24", 2, ["Not yet: the output size without padding should be a number, got str"]),
+    ],
+)
+def test_conv_output_size(capsys, size, padding, expected):
+    exercises.check_conv_output_size(size, padding)
+    out = verdict(capsys)
+    assert all(part in out for part in expected)
+    assert ("Not yet" in out) == any(part.startswith("Not yet") for part in expected)
+    assert ("Hint" in out) == (size == 23)
+
+
+@pytest.mark.parametrize(
+    "kernel, expected",
+    [
+        ([[-1.0, -2.0, -1.0], [0.0, 0.0, 0.0], [1.0, 2.0, 1.0]], "Correct! it lights up on horizontal edges"),
+        (np.array([[-1, -1, -1], [0, 0, 0], [1, 1, 1]]), "Correct! it lights up on horizontal edges"),
+        (torch.tensor([[1.0, 1.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -1.0, -1.0]]), "Correct!"),  # light above also counts
+        ([[0.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]], "Not yet: the kernel answers to an even, edgeless image"),
+        ([[1.0, 1.0, 1.0]] * 3, "its numbers should add up to zero"),
+        ([[-1.0, 0.0, 1.0]] * 3, "Not yet: the kernel gives nothing on a horizontal edge"),  # a vertical-edge kernel
+        ([[-2.0, -1.0, 0.0], [-1.0, 0.0, 1.0], [0.0, 1.0, 2.0]], "Not yet: the kernel also answers to vertical edges"),
+        ([[-1.0, -1.0], [1.0, 1.0]], "Not yet: the kernel should be 3x3, got shape (2, 2)"),
+    ],
+    ids=["sobel", "numpy", "sign", "identity", "ones", "vertical", "diagonal", "2x2"],
+)
+def test_horizontal_edge_kernel(capsys, kernel, expected):
+    exercises.check_horizontal_edge_kernel(kernel)
+    out = verdict(capsys)
+    assert expected in out and out.count("\n") == 1
+
+
+def test_class_recall_divides_by_the_row(capsys):
+    matrix = dress_confusion()
+    matrix[CLASS_NAMES.index("Bag"), DRESS] = 5  # the Dress column now sums to 85, the Dress row to 80
+    recall, precision = 50 / 80, 50 / 85
+    assert matrix[DRESS, DRESS] / matrix[DRESS].sum() == recall
+    assert matrix[DRESS, DRESS] / matrix[:, DRESS].sum() == precision
+    exercises.check_class_recall(recall, matrix, CLASS_NAMES)
+    assert verdict(capsys).startswith("Correct! the recall of Dress: 0.625")
+    exercises.check_class_recall(np.float64(recall) * (1 + 5e-4), matrix, CLASS_NAMES)  # within the tolerance
+    assert verdict(capsys).startswith("Correct!")
+    exercises.check_class_recall(precision, matrix, CLASS_NAMES)
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "too small" in out and "divide by the row" in out
+    exercises.check_class_recall(100 * recall, matrix, CLASS_NAMES)
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "too large" in out and "not a count or a percentage" in out
+    exercises.check_class_recall(0.5, matrix, CLASS_NAMES)
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "Hint" not in out
+
+
+def test_class_recall_of_another_class(capsys):
+    matrix = dress_confusion()
+    shirt = CLASS_NAMES.index("Shirt")
+    exercises.check_class_recall(1.0, matrix, CLASS_NAMES, class_name="Shirt")  # every true shirt called a shirt
+    assert verdict(capsys).startswith("Correct! the recall of Shirt")
+    exercises.check_class_recall(matrix[shirt, shirt] / matrix[:, shirt].sum(), matrix, CLASS_NAMES, class_name="Shirt")
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "divide by the row" in out
+
+
+def test_trainable_count_leaves_out_frozen_parameters(capsys):
+    model = transfer_model(SmallCNN(num_classes=5), 5)
+    trainable = (32 * 7 * 7 * 64 + 64) + (64 * 5 + 5)  # the classifier; the convolutions are frozen
+    total = trainable + (1 * 16 * 5 * 5 + 16) + (16 * 32 * 3 * 3 + 32)
+    assert total == sum(p.numel() for p in model.parameters())
+    exercises.check_trainable_count(trainable, model)
+    assert verdict(capsys).startswith("Correct! the number of trainable parameters: 100,741")
+    exercises.check_trainable_count(total, model)
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "too large" in out and "requires_grad == False" in out
+    exercises.check_trainable_count(64 * 5 + 5, model)  # the output layer alone
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "too small" in out and "Hint" not in out
+
+
+def test_only_output_trainable(capsys):
+    exercises.check_only_output_trainable(frozen_except_output())
+    assert verdict(capsys).startswith("Correct! only the output layer's 325 parameters are trained")
+    exercises.check_only_output_trainable(transfer_model(SmallCNN(num_classes=5), 5))  # hidden layer still trained
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "classifier.1.weight, classifier.1.bias" in out and "features" not in out
+    exercises.check_only_output_trainable(SmallCNN(num_classes=5))  # nothing frozen at all
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "features.0.weight" in out and "classifier.3" not in out
+    everything_frozen = SmallCNN(num_classes=5)
+    freeze(everything_frozen)
+    exercises.check_only_output_trainable(everything_frozen)
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "the output layer is frozen too" in out
+
+
+def test_best_budget_is_the_largest_mean_advantage(capsys):
+    results = budget_results()
+    exercises.check_best_budget(10, results)
+    out = verdict(capsys)
+    assert out.startswith("Correct! at 10 labels per class") and "+20.0%" in out
+    exercises.check_best_budget(np.int64(10), results)
+    assert verdict(capsys).startswith("Correct!")
+    exercises.check_best_budget(200, results)  # the best accuracy, not the best advantage
+    out = verdict(capsys)
+    assert out.startswith("Not yet: at 200 labels per class") and "+3.0%" in out
+    for not_a_budget in (20, "10"):
+        exercises.check_best_budget(not_a_budget, results)
+        out = verdict(capsys)
+        assert out.startswith("Not yet: answer with one of the budgets: 10, 50, 200")
+
+
+def test_best_budget_averages_over_seeds(capsys):
+    results = budget_results()
+    at_50 = (results["method"] == "transfer") & (results["labels_per_class"] == 50)
+    results.loc[at_50, "test_accuracy"] = [0.85, 0.65]  # seed 0 alone leads by 0.25, the mean by only 0.14
+    exercises.check_best_budget(50, results)
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "+14.0%" in out
+    exercises.check_best_budget(10, results)
+    assert verdict(capsys).startswith("Correct!")
+
+
+def test_ties_torch_scalars_and_malformed_kernels_get_fair_verdicts(capsys):
+    matrix = np.zeros((10, 10), dtype=int)
+    matrix[DRESS, DRESS] = 50
+    matrix[DRESS, CLASS_NAMES.index("Coat")] = matrix[DRESS, CLASS_NAMES.index("Shirt")] = 20
+    for tied in ("Coat", "Shirt"):
+        exercises.check_dress_confusion(tied, matrix, CLASS_NAMES)
+        assert verdict(capsys).startswith("Correct!")
+    exercises.check_conv_output_size(torch.tensor(24), np.int64(2))
+    assert verdict(capsys).count("Correct!") == 2
+    for malformed in ("abc", [[1, 2, 3], [1, 2]]):
+        exercises.check_horizontal_edge_kernel(malformed)
+        assert "3x3 grid of numbers" in verdict(capsys)

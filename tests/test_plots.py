@@ -5,8 +5,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import torch  # noqa: E402
 
-from course.plots import image_grid, use_course_style  # noqa: E402
+from course.plots import confusion_plot, feature_maps, filter_grid, image_grid, learning_curves, use_course_style  # noqa: E402
+from course.training import History  # noqa: E402
 
 
 def test_style_sets_the_course_defaults():
@@ -36,3 +38,80 @@ def test_grid_lays_out_grey_and_colour_images():
 def test_bad_inputs_say_what_was_expected(images, kwargs, message):
     with pytest.raises(ValueError, match=message):
         image_grid(images, **kwargs)
+
+
+def showing_images(figure) -> int:
+    return sum(bool(axis.images) for axis in figure.axes)
+
+
+def suptitle(figure) -> str:
+    return figure._suptitle.get_text()  # Figure.get_suptitle() needs matplotlib 3.8; the course allows 3.7
+
+
+def test_learning_curves_plot_loss_and_accuracy_for_training_and_held_out():
+    history = History(epoch=[1, 2, 3], train_loss=[1.0, 0.6, 0.4], train_accuracy=[0.5, 0.7, 0.8],
+                      eval_loss=[1.1, 0.8, 0.7], eval_accuracy=[0.45, 0.6, 0.7])  # fmt: skip
+    figure = learning_curves(history, title="tiny")
+    loss_axis, accuracy_axis = figure.axes
+    assert [len(axis.lines) for axis in figure.axes] == [2, 2]
+    assert list(loss_axis.lines[1].get_ydata()) == [1.1, 0.8, 0.7]
+    assert list(accuracy_axis.lines[0].get_xdata()) == [1, 2, 3]
+    assert [text.get_text() for text in loss_axis.get_legend().get_texts()] == ["training", "held out"]
+    assert suptitle(figure) == "tiny"
+    plt.close(figure)
+
+
+def test_learning_curves_of_an_empty_history_say_to_train_first():
+    with pytest.raises(ValueError, match="history is empty"):
+        learning_curves(History())
+
+
+def test_confusion_plot_shows_the_matrix_with_its_counts():
+    matrix = np.array([[5, 1, 0], [2, 7, 0], [0, 0, 9]])
+    figure = confusion_plot(matrix, ("a", "b", "c"))
+    (axis,) = figure.axes
+    assert showing_images(figure) == 1
+    np.testing.assert_array_equal(axis.images[0].get_array(), matrix)
+    assert sorted(text.get_text() for text in axis.texts) == sorted(str(count) for count in matrix.flat)
+    assert [label.get_text() for label in axis.get_xticklabels()] == ["a", "b", "c"]
+    assert (axis.get_xlabel(), axis.get_ylabel()) == ("predicted class", "true class")
+    plt.close(figure)
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (3, 3), (4,)])
+def test_confusion_plot_wants_one_row_and_column_per_class(shape):
+    with pytest.raises(ValueError, match="matrix must be 2x2"):
+        confusion_plot(np.zeros(shape, dtype=int), ("a", "b"))
+
+
+def test_filter_grid_shows_one_filter_per_axis_on_a_shared_scale():
+    weights = torch.randn(10, 1, 5, 5)
+    figure = filter_grid(weights, ncols=4)
+    assert len(figure.axes) == 12 and showing_images(figure) == 10
+    limit = weights.abs().max().item()
+    assert figure.axes[0].images[0].get_clim() == pytest.approx((-limit, limit))
+    np.testing.assert_allclose(figure.axes[3].images[0].get_array(), weights[3, 0].numpy())
+    plt.close(figure)
+    assert showing_images(filter_grid(np.zeros((3, 1, 3, 3)))) == 3  # all-zero filters and numpy arrays too
+    plt.close("all")
+
+
+@pytest.mark.parametrize("shape", [(4, 3, 5, 5), (4, 5, 5), (5, 5)])
+def test_filter_grid_wants_a_first_layers_weights(shape):
+    with pytest.raises(ValueError, match=r"\(out_channels, 1, k, k\)"):
+        filter_grid(torch.zeros(shape))
+
+
+def test_feature_maps_show_each_channel():
+    maps = torch.rand(6, 7, 7)
+    figure = feature_maps(maps, title="after the first layer", ncols=4)
+    assert len(figure.axes) == 8 and showing_images(figure) == 6
+    np.testing.assert_allclose(figure.axes[5].images[0].get_array(), maps[5].numpy())
+    assert suptitle(figure) == "after the first layer"
+    plt.close(figure)
+
+
+@pytest.mark.parametrize("shape", [(1, 6, 7, 7), (7, 7)])
+def test_feature_maps_want_one_images_maps(shape):
+    with pytest.raises(ValueError, match=r"\(channels, H, W\).*maps\[0\]"):
+        feature_maps(torch.zeros(shape))

@@ -1,0 +1,58 @@
+import re
+
+import pytest
+import torch
+from torch import nn
+
+from course.models import SmallCNN, count_parameters, freeze, mlp, softmax_classifier
+
+
+def test_mlp_is_linear_tanh_pairs_ending_in_linear():
+    model = mlp(3, (8, 5), 2)
+    assert [type(layer) for layer in model] == [nn.Linear, nn.Tanh, nn.Linear, nn.Tanh, nn.Linear]
+    assert [(layer.in_features, layer.out_features) for layer in model if isinstance(layer, nn.Linear)] == [(3, 8), (8, 5), (5, 2)]
+    assert model(torch.zeros(4, 3)).shape == (4, 2)
+
+
+def test_mlp_without_hidden_layers_is_one_linear_layer():
+    model = mlp(3, (), 1)
+    assert len(model) == 1 and isinstance(model[0], nn.Linear)
+    assert (model[0].in_features, model[0].out_features) == (3, 1)
+
+
+@pytest.mark.parametrize("args", [(0, (4,), 1), (3, (4, 0), 1), (3, (4,), 0), (3, (-2,), 1), (3, (2.5,), 1)])
+def test_mlp_refuses_bad_layer_sizes(args):
+    with pytest.raises(ValueError, match="positive ints"):
+        mlp(*args)
+
+
+def test_softmax_classifier_scores_ten_classes_with_7850_numbers():
+    model = softmax_classifier()
+    assert model(torch.zeros(5, 1, 28, 28)).shape == (5, 10)
+    assert count_parameters(model) == 28 * 28 * 10 + 10 == 7850
+
+
+def test_small_cnn_scores_each_image_and_its_features_are_32_maps_of_7x7():
+    model = SmallCNN(num_classes=5)
+    images = torch.rand(3, 1, 28, 28)
+    assert model(images).shape == (3, 5)
+    assert model.features(images).shape == (3, 32, 7, 7)
+    assert model.classifier[-1].out_features == 5
+
+
+@pytest.mark.parametrize("shape", [(3, 28, 28), (3, 3, 28, 28), (3, 1, 32, 32), (1, 784)])
+def test_small_cnn_names_the_shape_it_expects(shape):
+    with pytest.raises(ValueError, match=re.escape(f"(N, 1, 28, 28), got {shape}")):
+        SmallCNN()(torch.zeros(shape))
+
+
+def test_freezing_the_features_leaves_only_the_classifier_trainable():
+    model = SmallCNN()
+    features = 1 * 16 * 5 * 5 + 16 + 16 * 32 * 3 * 3 + 32
+    classifier = 32 * 7 * 7 * 64 + 64 + 64 * 10 + 10
+    assert count_parameters(model) == count_parameters(model, trainable_only=True) == features + classifier
+    freeze(model.features)
+    assert count_parameters(model, trainable_only=True) == classifier
+    assert count_parameters(model) == features + classifier
+    assert not any(p.requires_grad for p in model.features.parameters())
+    assert all(p.requires_grad for p in model.classifier.parameters())

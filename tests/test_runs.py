@@ -1,0 +1,127 @@
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from course import runs
+
+
+@pytest.fixture(autouse=True)
+def runs_in_tmp(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path / "runs"))
+    return tmp_path / "runs"
+
+
+def leftovers(folder):
+    return [path.name for path in folder.iterdir() if path.name.endswith(".part")]
+
+
+def test_runs_dir_follows_the_environment(runs_in_tmp, monkeypatch):
+    assert runs.runs_dir() == runs_in_tmp
+    monkeypatch.delenv("COURSE_RUNS_DIR")
+    assert runs.runs_dir().name == "runs" and (runs.runs_dir().parent / "course" / "runs.py").is_file()
+
+
+def test_run_folder_creates_nested_folders(runs_in_tmp):
+    folder = runs.run_folder("transfer/laptop")
+    assert folder == runs_in_tmp / "transfer" / "laptop" and folder.is_dir()
+    assert runs.run_folder("transfer/laptop") == folder  # a second call finds it
+
+
+@pytest.mark.parametrize("name", ["", "/tmp/elsewhere", "../outside", "transfer/../../outside"])
+def test_run_folder_stays_inside_the_runs_dir(name, runs_in_tmp):
+    with pytest.raises(ValueError, match="relative folder name"):
+        runs.run_folder(name)
+    assert not (runs_in_tmp.parent / "outside").exists()
+
+
+def test_an_unwritable_runs_dir_names_the_setting_to_change(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("COURSE_RUNS_DIR", str(blocker / "runs"))  # mkdir fails, even for root
+    with pytest.raises(OSError, match="Cannot create the run folder .*COURSE_RUNS_DIR"):
+        runs.run_folder("transfer/smoke")
+
+
+def test_json_round_trips_and_a_missing_file_is_none(runs_in_tmp):
+    folder = runs.run_folder("json")
+    value = {"rows": [{"method": "scratch", "accuracy": 0.5}], "settings": {"seeds": 3}, "note": "R²"}
+    runs.save_json(value, folder / "results.json")
+    assert runs.load_json(folder / "results.json") == value
+    assert runs.load_json(folder / "nothing-here.json") is None
+    assert leftovers(folder) == []
+
+
+def test_a_failed_json_write_keeps_the_old_file(runs_in_tmp):
+    folder = runs.run_folder("json")
+    runs.save_json({"version": 1}, folder / "results.json")
+    with pytest.raises(TypeError):
+        runs.save_json({"version": 2, "bad": object()}, folder / "results.json")
+    assert runs.load_json(folder / "results.json") == {"version": 1}
+    assert leftovers(folder) == []
+
+
+def test_a_write_interrupted_halfway_keeps_the_old_file_and_no_temporary(runs_in_tmp, monkeypatch):
+    folder = runs.run_folder("weights")
+    path = folder / "model.pt"
+    runs.save_weights(nn.Linear(3, 2), path)
+    before = path.read_bytes()
+
+    def half_a_save(state, file):
+        file.write(b"half a file")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runs.torch, "save", half_a_save)
+    with pytest.raises(KeyboardInterrupt):
+        runs.save_weights(nn.Linear(3, 2), path)
+    assert path.read_bytes() == before
+    assert leftovers(folder) == []
+
+
+def test_weights_round_trip(runs_in_tmp):
+    torch.manual_seed(0)
+    saved, loaded = nn.Linear(4, 3), nn.Linear(4, 3)
+    path = runs.run_folder("weights") / "linear.pt"
+    runs.save_weights(saved, path)
+    runs.load_weights(loaded, path)
+    for name, tensor in saved.state_dict().items():
+        assert torch.equal(loaded.state_dict()[name], tensor)
+    assert leftovers(path.parent) == []
+
+
+@pytest.mark.parametrize("other", [nn.Linear(4, 5), nn.Sequential(nn.Linear(4, 3))])
+def test_weights_of_another_model_are_refused(runs_in_tmp, other):
+    path = runs.run_folder("weights") / "linear.pt"
+    runs.save_weights(nn.Linear(4, 3), path)
+    with pytest.raises(ValueError, match="linear.pt does not hold weights for this model"):
+        runs.load_weights(other, path)
+
+
+def test_a_truncated_weights_file_is_not_loaded(runs_in_tmp):
+    path = runs.run_folder("weights") / "linear.pt"
+    runs.save_weights(nn.Linear(40, 30), path)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    target = nn.Linear(40, 30)
+    before = {name: tensor.clone() for name, tensor in target.state_dict().items()}
+    with pytest.raises(Exception):  # noqa: B017 - whatever torch raises for a damaged archive
+        runs.load_weights(target, path)
+    for name, tensor in target.state_dict().items():
+        assert torch.equal(tensor, before[name])
+
+
+def test_saved_json_is_readable_text(runs_in_tmp):
+    path = runs.run_folder("json") / "settings.json"
+    runs.save_json({"b": 1, "a": [1, 2]}, path)
+    assert json.loads(path.read_text()) == {"a": [1, 2], "b": 1}
+    assert path.read_text().index('"a"') < path.read_text().index('"b"')  # sorted keys, stable diffs
+
+
+def test_refused_weights_leave_the_model_as_it_was(runs_in_tmp):
+    path = runs.run_folder("weights") / "two-layers.pt"
+    runs.save_weights(nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 2)), path)
+    other = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 5))  # the first layer fits, the second does not
+    before = other[0].weight.detach().clone()
+    with pytest.raises(ValueError, match="does not hold weights"):
+        runs.load_weights(other, path)
+    assert torch.equal(other[0].weight, before)
