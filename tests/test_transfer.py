@@ -27,15 +27,6 @@ from course.transfer import (
 CPU = torch.device("cpu")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """These networks see a few dozen images: one thread is many times faster than several fighting over them."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture
 def fake_fashion():
     """Random images standing in for Fashion-MNIST: 40 training and 20 test images of each of the 10 classes."""
