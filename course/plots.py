@@ -20,6 +20,7 @@ def use_course_style() -> None:
             "axes.spines.right": False,
             "axes.titlesize": "medium",
             "legend.frameon": False,
+            "image.interpolation": "nearest",  # pixels drawn as sharp squares, as they are
         }
     )
 
