@@ -54,6 +54,130 @@ def command_run_notebooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_train_classifier(args: argparse.Namespace) -> int:
+    """Train the classifier course.quality measures samples with, and save its weights atomically."""
+    import time
+
+    from course.data import image_tensors, load_fashion_mnist
+    from course.device import describe_device, pick_device
+    from course.quality import CLASSIFIER_PATH, CLASSIFIER_SHA256, dressness, file_sha256, train_quality_classifier
+    from course.runs import save_weights
+    from course.training import evaluate
+
+    if args.epochs < 1:
+        print(f"error: --epochs must be at least 1, got {args.epochs}.", file=sys.stderr)
+        return 1
+    out = Path(args.out) if args.out else CLASSIFIER_PATH
+    fashion = load_fashion_mnist()
+    device = pick_device()
+    print(f"training the quality classifier for {args.epochs} epochs on {describe_device(device)} ...", flush=True)
+    start = time.perf_counter()
+    model = train_quality_classifier(fashion, device, epochs=args.epochs)
+    seconds = time.perf_counter() - start
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_weights(model.cpu(), out)
+    _, accuracy = evaluate(model, *image_tensors(fashion.test_images, fashion.test_labels))
+    digest = file_sha256(out)
+    print(f"trained in {seconds:.0f} s; saved {out}")
+    print(f"test accuracy {accuracy:.2%}, dress recall {dressness(fashion.dresses('test'), model):.2%}")
+    print(f"SHA-256 {digest}")
+    if digest != CLASSIFIER_SHA256:
+        where = "" if out.resolve() == CLASSIFIER_PATH else "copy the file to course/weights/fashion_classifier.pt and "
+        print(f"This is not CLASSIFIER_SHA256: to measure with these weights, {where}set CLASSIFIER_SHA256 in "
+              "course/quality.py to the SHA-256 above.")
+    return 0
+
+
+def command_train_gan(args: argparse.Namespace) -> int:
+    """Train a GAN on the Fashion-MNIST training dresses, writing samples and checkpoints to --out."""
+    from course import gan
+    from course.data import load_fashion_mnist
+    from course.device import pick_device
+
+    device = pick_device(args.device)
+    dresses = gan.to_training_range(load_fashion_mnist().dresses("train"), device)
+    critic_steps = 1 if args.loss == "dcgan" else 5
+    steps = args.steps if args.steps is not None else max(1, args.epochs * (len(dresses) // args.batch_size) // critic_steps)
+    try:
+        config = gan.GANConfig(
+            loss=args.loss, steps=steps, batch_size=args.batch_size, seed=args.seed,
+            sample_every=args.sample_every, checkpoint_every=args.checkpoint_every,
+        )  # fmt: skip
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    folder = Path(args.out)
+    if (folder / gan.CHECKPOINT).is_file() and not args.resume:
+        print(f"error: {folder} already holds a checkpoint; add --resume to continue it, or choose another --out.", file=sys.stderr)
+        return 2
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        print(f"error: cannot write to {folder} ({error.strerror}); choose a writable --out.", file=sys.stderr)
+        return 2
+    print(f"training {config.loss} for {config.steps} steps on {len(dresses):,} dresses, device {device.type}, into {folder}")
+    try:
+        run = gan.train_gan(config, dresses, folder, resume=args.resume)
+    except (gan.TrainingDiverged, ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    state = "stopped early at" if run.interrupted else "reached"
+    print(f"{state} step {run.step} of {config.steps}, {run.images_per_second:,.0f} images per second; "
+          f"checkpoint {folder / gan.CHECKPOINT}, samples in {folder / gan.SAMPLES}")
+    return 0
+
+
+def command_sample(args: argparse.Namespace) -> int:
+    """Draw new images from a checkpoint's generator into a .npy file or a .png grid."""
+    import numpy as np
+
+    from course import gan
+    from course.plots import save_image_grid
+
+    out = Path(args.out)
+    if out.suffix not in (".npy", ".png"):
+        print(f"error: --out must end in .npy (uint8 images) or .png (a grid), got {out.name}.", file=sys.stderr)
+        return 2
+    if args.n < 1:
+        print(f"error: --n must be at least 1, got {args.n}.", file=sys.stderr)
+        return 2
+    try:
+        generator = gan.load_generator(Path(args.checkpoint))
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    images = gan.generate(generator, args.n, seed=args.seed)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".npy":
+        np.save(out, images)
+    else:
+        save_image_grid(images, out)
+    print(f"wrote {len(images):,} images to {out}")
+    return 0
+
+
+def command_evaluate(args: argparse.Namespace) -> int:
+    """Print the quality numbers of a .npy file of generated images."""
+    import numpy as np
+
+    from course.quality import evaluate_samples
+
+    path = Path(args.samples)
+    if not path.is_file():
+        print(f"error: no such file: {path}; make one with `python -m course sample --out FILE.npy`.", file=sys.stderr)
+        return 1
+    try:
+        report = evaluate_samples(np.load(path, allow_pickle=False))
+    except (ValueError, TypeError) as error:
+        print(f"error: {path.name}: {error}", file=sys.stderr)
+        return 1
+    print(report)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m course", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -69,6 +193,36 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("notebooks", nargs="*", help="notebooks to run (default: all, in course order)")
     run.add_argument("--scale", choices=SCALES, default=None, help="default: COURSE_SCALE, else by device")
     run.set_defaults(run=command_run_notebooks)
+
+    train = commands.add_parser("train-classifier", help="train the classifier that course.quality measures samples with")
+    train.add_argument("--epochs", type=int, default=8, help="passes over the 60,000 training images (default: 8)")
+    train.add_argument("--out", default=None, help="where to save the weights (default: course/weights/fashion_classifier.pt)")
+    train.set_defaults(run=command_train_classifier)
+
+    train_gan = commands.add_parser("train-gan", help="train a GAN on the training dresses, with samples and checkpoints")
+    train_gan.add_argument("--loss", choices=("dcgan", "wgan", "wgan-gp"), default="dcgan")
+    length = train_gan.add_mutually_exclusive_group()
+    length.add_argument("--epochs", type=int, default=10, help="passes of the discriminator over the 6,000 dresses (default: 10)")
+    length.add_argument("--steps", type=int, default=None, help="generator steps, instead of --epochs")
+    train_gan.add_argument("--out", required=True, help="the run folder, e.g. runs/dcgan")
+    train_gan.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
+    train_gan.add_argument("--batch-size", type=int, default=64)
+    train_gan.add_argument("--seed", type=int, default=0)
+    train_gan.add_argument("--sample-every", type=int, default=250, help="render the fixed noise batch every N steps")
+    train_gan.add_argument("--checkpoint-every", type=int, default=500, help="write a checkpoint every N steps")
+    train_gan.add_argument("--device", default=None, help="cuda, mps or cpu (default: the fastest here)")
+    train_gan.set_defaults(run=command_train_gan)
+
+    sample = commands.add_parser("sample", help="draw new images from a GAN checkpoint")
+    sample.add_argument("--checkpoint", required=True, help="a run folder's checkpoint.pt")
+    sample.add_argument("--n", type=int, default=1000, help="how many images (default: 1000)")
+    sample.add_argument("--out", required=True, help="FILE.npy (uint8, N x 28 x 28) or FILE.png (a grid)")
+    sample.add_argument("--seed", type=int, default=0)
+    sample.set_defaults(run=command_sample)
+
+    evaluate = commands.add_parser("evaluate", help="quality numbers of generated images: dressness and Fréchet distance")
+    evaluate.add_argument("--samples", required=True, help="a .npy file of uint8 images (N x 28 x 28), ideally N = 1000")
+    evaluate.set_defaults(run=command_evaluate)
     return parser
 
 

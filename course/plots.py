@@ -127,3 +127,25 @@ def feature_maps(maps, title: str = "", ncols: int = 8, size: float = 1.0) -> pl
         figure.suptitle(title)
     figure.tight_layout()
     return figure
+
+
+def tile(images: np.ndarray, ncols: int | None = None, gap: int = 1) -> np.ndarray:
+    """Grey images (N, H, W) laid out as one image, `ncols` across (default: a square), `gap` pixels apart."""
+    images = np.asarray(images)
+    if images.ndim != 3 or len(images) == 0:
+        raise ValueError(f"images must be a non-empty array (N, H, W), got shape {images.shape}.")
+    count, height, width = images.shape
+    ncols = ncols or int(np.ceil(np.sqrt(count)))
+    if ncols < 1:
+        raise ValueError(f"ncols must be at least 1, got {ncols}.")
+    nrows = -(-count // ncols)
+    canvas = np.zeros((nrows * (height + gap) - gap, ncols * (width + gap) - gap), dtype=images.dtype)
+    for index, image in enumerate(images):
+        row, column = divmod(index, ncols)
+        canvas[row * (height + gap) : row * (height + gap) + height, column * (width + gap) : column * (width + gap) + width] = image
+    return canvas
+
+
+def save_image_grid(images: np.ndarray, path, ncols: int | None = None) -> None:
+    """Write uint8 grey images (N, H, W) as one PNG grid, ink dark on white as in the course's figures."""
+    plt.imsave(path, tile(images, ncols), cmap="gray_r", vmin=0, vmax=255)

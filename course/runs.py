@@ -34,7 +34,8 @@ def run_folder(name: str) -> Path:
     return folder
 
 
-def _replace_atomically(path: Path, write) -> None:
+def write_atomically(path: Path, write) -> None:
+    """Call `write(file)` on a temporary file beside `path`, then put it in place in one step."""
     path = Path(path)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
@@ -42,6 +43,7 @@ def _replace_atomically(path: Path, write) -> None:
             write(file)
             file.flush()
             os.fsync(file.fileno())
+        os.chmod(temporary, 0o644)  # mkstemp makes files private; run outputs are ordinary files
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -51,7 +53,7 @@ def _replace_atomically(path: Path, write) -> None:
 def save_json(value: object, path: Path) -> None:
     """Write `value` as indented JSON, atomically."""
     text = json.dumps(value, indent=2, sort_keys=True).encode()
-    _replace_atomically(path, lambda file: file.write(text))
+    write_atomically(path, lambda file: file.write(text))
 
 
 def load_json(path: Path) -> object | None:
@@ -60,9 +62,14 @@ def load_json(path: Path) -> object | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def atomic_torch_save(value: object, path: Path) -> None:
+    """`torch.save(value, path)`, atomically: a crash mid-write leaves the previous file whole."""
+    write_atomically(path, lambda file: torch.save(value, file))
+
+
 def save_weights(module: torch.nn.Module, path: Path) -> None:
     """Save a module's state dict, atomically."""
-    _replace_atomically(path, lambda file: torch.save(module.state_dict(), file))
+    atomic_torch_save(module.state_dict(), path)
 
 
 def load_weights(module: torch.nn.Module, path: Path) -> None:

@@ -66,3 +66,43 @@ def test_run_notebooks_reports_a_failing_notebook_and_leaves_it_unchanged(tmp_pa
     assert path.read_text() == before
     assert main(["run-notebooks", str(tmp_path / "no_such.ipynb")]) == 1
     assert "no such notebook" in capsys.readouterr().err
+
+
+def test_train_gan_sample_and_evaluate_work_together(tmp_path, capsys):
+    import numpy as np
+
+    run = tmp_path / "run"
+    assert main(["train-gan", "--steps", "2", "--batch-size", "16", "--sample-every", "1", "--checkpoint-every", "1", "--out", str(run)]) == 0
+    assert "reached step 2 of 2" in capsys.readouterr().out
+    assert main(["train-gan", "--steps", "3", "--batch-size", "16", "--out", str(run)]) == 2
+    assert "add --resume" in capsys.readouterr().err
+    assert main(["train-gan", "--steps", "3", "--batch-size", "16", "--out", str(run), "--resume"]) == 0
+    assert "reached step 3 of 3" in capsys.readouterr().out
+    assert main(["sample", "--checkpoint", str(run / "checkpoint.pt"), "--n", "20", "--out", str(tmp_path / "s.npy")]) == 0
+    samples = np.load(tmp_path / "s.npy")
+    assert samples.shape == (20, 28, 28) and samples.dtype == np.uint8
+    assert main(["sample", "--checkpoint", str(run / "checkpoint.pt"), "--n", "9", "--out", str(tmp_path / "s.png")]) == 0
+    assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
+    capsys.readouterr()
+    assert main(["evaluate", "--samples", str(tmp_path / "s.npy")]) == 0
+    assert "dressness" in capsys.readouterr().out
+
+
+def test_gan_commands_refuse_bad_inputs_with_a_fix(tmp_path, capsys):
+    import numpy as np
+
+    assert main(["sample", "--checkpoint", str(tmp_path / "none.pt"), "--out", str(tmp_path / "s.npy")]) == 1
+    assert "train first" in capsys.readouterr().err
+    assert main(["sample", "--checkpoint", str(tmp_path / "none.pt"), "--out", str(tmp_path / "s.jpg")]) == 2
+    assert "must end in .npy" in capsys.readouterr().err
+    assert main(["evaluate", "--samples", str(tmp_path / "missing.npy")]) == 1
+    assert "no such file" in capsys.readouterr().err
+    np.save(tmp_path / "floats.npy", np.zeros((10, 28, 28)))
+    assert main(["evaluate", "--samples", str(tmp_path / "floats.npy")]) == 1
+    assert "uint8" in capsys.readouterr().err
+    assert main(["train-gan", "--loss", "dcgan", "--steps", "0", "--out", str(tmp_path / "r")]) == 2
+    assert "steps must be a positive int" in capsys.readouterr().err
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert main(["train-gan", "--steps", "1", "--out", str(blocker / "run")]) == 2
+    assert "cannot write" in capsys.readouterr().err

@@ -1,0 +1,428 @@
+"""GANs for 28x28 grey images: a DCGAN generator and discriminator, three losses, one trainer.
+
+The three losses share everything but the game's rules:
+
+* `dcgan`: the discriminator tells real from fake with a cross-entropy loss; the generator uses
+  the non-saturating loss, -log D(G(z)). Adam, learning rate 2e-4, betas (0.5, 0.999).
+* `wgan`: a critic scores images; the generator raises the score of its fakes. The critic is kept
+  Lipschitz by clipping its weights to [-0.01, 0.01]; RMSprop 5e-5, five critic steps per
+  generator step, as in Arjovsky et al. (2017).
+* `wgan-gp`: the same game, with a gradient penalty (weight 10) instead of clipping and no batch
+  norm in the critic; Adam 1e-4, betas (0.5, 0.9), five critic steps (Gulrajani et al., 2017).
+
+Training writes a checkpoint (models, optimisers, step, random state, history) every so often,
+always atomically, and `resume=True` continues from it with the same result as an uninterrupted
+run. A loss that turns NaN or explodes stops the run with a message; the last good checkpoint stays.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import signal
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+from tqdm import tqdm
+
+from course.runs import atomic_torch_save, write_atomically
+
+LOSSES = ("dcgan", "wgan", "wgan-gp")
+CHECKPOINT = "checkpoint.pt"
+SAMPLES = "samples"  # sub-folder with the fixed noise batch rendered every `sample_every` steps
+RESUMABLE = ("steps", "sample_every", "checkpoint_every")  # settings a resumed run may change
+
+
+# ---------------------------------------------------------------------------------------------
+# The two networks
+# ---------------------------------------------------------------------------------------------
+
+
+class Generator(nn.Module):
+    """Noise (N, latent_size) -> images (N, 1, 28, 28) in [-1, 1]: a projection, then two transposed convolutions."""
+
+    def __init__(self, latent_size: int = 64, width: int = 32):
+        super().__init__()
+        self.latent_size, self.width = latent_size, width
+        self.project = nn.Sequential(nn.Linear(latent_size, 2 * width * 7 * 7), nn.BatchNorm1d(2 * width * 7 * 7), nn.ReLU())
+        self.upsample = nn.Sequential(
+            nn.ConvTranspose2d(2 * width, width, kernel_size=4, stride=2, padding=1),  # 7x7 -> 14x14
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            nn.ConvTranspose2d(width, 1, kernel_size=4, stride=2, padding=1),  # 14x14 -> 28x28
+            nn.Tanh(),
+        )
+
+    def forward(self, noise: torch.Tensor) -> torch.Tensor:
+        if noise.ndim != 2 or noise.shape[1] != self.latent_size:
+            raise ValueError(f"noise must have shape (N, {self.latent_size}), got {tuple(noise.shape)}.")
+        return self.upsample(self.project(noise).view(-1, 2 * self.width, 7, 7))
+
+
+class Discriminator(nn.Module):
+    """Images (N, 1, 28, 28) -> one score each: two strided convolutions and a linear layer.
+
+    For `dcgan` the score is a logit (sigmoid gives the probability of "real"); for the Wasserstein
+    losses it is the critic's unbounded score. `batch_norm=False` for WGAN-GP, whose gradient
+    penalty is defined per image.
+    """
+
+    def __init__(self, width: int = 32, batch_norm: bool = True):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(1, width, kernel_size=4, stride=2, padding=1),  # 28x28 -> 14x14
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(width, 2 * width, kernel_size=4, stride=2, padding=1),  # 14x14 -> 7x7
+            nn.BatchNorm2d(2 * width) if batch_norm else nn.Identity(),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
+        )
+        self.score = nn.Linear(2 * width * 7 * 7, 1)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if images.ndim != 4 or images.shape[1:] != (1, 28, 28):
+            raise ValueError(f"images must have shape (N, 1, 28, 28), got {tuple(images.shape)}.")
+        return self.score(self.body(images)).squeeze(1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Images in and out
+# ---------------------------------------------------------------------------------------------
+
+
+def to_training_range(images: np.ndarray, device: str | torch.device = "cpu") -> torch.Tensor:
+    """uint8 images (N, 28, 28) as float32 (N, 1, 28, 28) in [-1, 1], the generator's output range."""
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise ValueError(f"images must be uint8 (N, 28, 28) with grey levels 0-255, got {images.dtype} {images.shape}.")
+    return torch.from_numpy(images).to(device).float().div_(127.5).sub_(1).unsqueeze(1)
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """Generated images (N, 1, 28, 28) in [-1, 1] as uint8 (N, 28, 28), the dataset's own format."""
+    if images.ndim != 4 or images.shape[1] != 1:
+        raise ValueError(f"images must have shape (N, 1, H, W), got {tuple(images.shape)}.")
+    return ((images.detach().float().cpu()[:, 0] + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
+
+
+@torch.no_grad()
+def generate(generator: Generator, count: int, seed: int = 0, batch_size: int = 1000) -> np.ndarray:
+    """`count` new images from the generator (in eval mode), as uint8 (count, 28, 28)."""
+    if not isinstance(count, int) or count < 1:
+        raise ValueError(f"count must be a positive int, got {count!r}.")
+    device = next(generator.parameters()).device
+    noise = torch.randn(count, generator.latent_size, generator=torch.Generator().manual_seed(seed)).to(device)
+    generator.eval()
+    return np.concatenate([to_uint8(generator(noise[i : i + batch_size])) for i in range(0, count, batch_size)])
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings and the game's rules
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GANConfig:
+    """Everything that defines a run. `steps` counts generator updates."""
+
+    loss: str = "dcgan"
+    steps: int = 3000
+    batch_size: int = 64
+    latent_size: int = 64
+    width: int = 32
+    seed: int = 0
+    sample_every: int = 250
+    checkpoint_every: int = 500
+    critic_steps: int = field(default=None)  # default: 1 for dcgan, 5 for the Wasserstein losses
+    learning_rate: float = field(default=None)  # default: the loss's own, see the module's docstring
+
+    def __post_init__(self):
+        if self.loss not in LOSSES:
+            raise ValueError(f"Unknown loss {self.loss!r}: expected one of {', '.join(LOSSES)}.")
+        for name in ("steps", "batch_size", "latent_size", "width", "sample_every", "checkpoint_every"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}.")
+        if self.critic_steps is None:
+            object.__setattr__(self, "critic_steps", 1 if self.loss == "dcgan" else 5)
+        if self.learning_rate is None:
+            object.__setattr__(self, "learning_rate", {"dcgan": 2e-4, "wgan": 5e-5, "wgan-gp": 1e-4}[self.loss])
+        if not isinstance(self.critic_steps, int) or self.critic_steps < 1:
+            raise ValueError(f"critic_steps must be a positive int, got {self.critic_steps!r}.")
+        if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < 1):
+            raise ValueError(f"learning_rate must be a number between 0 and 1, got {self.learning_rate!r}.")
+
+
+def build(config: GANConfig, device: torch.device) -> tuple[Generator, Discriminator, torch.optim.Optimizer, torch.optim.Optimizer]:
+    """The two networks (initialised from the config's seed) and their optimisers."""
+    torch.manual_seed(config.seed)
+    generator = Generator(config.latent_size, config.width).to(device)
+    discriminator = Discriminator(config.width, batch_norm=config.loss != "wgan-gp").to(device)
+    if config.loss == "wgan":
+        make = lambda params: torch.optim.RMSprop(params, lr=config.learning_rate)  # noqa: E731
+    else:
+        betas = (0.5, 0.999) if config.loss == "dcgan" else (0.5, 0.9)
+        make = lambda params: torch.optim.Adam(params, lr=config.learning_rate, betas=betas)  # noqa: E731
+    return generator, discriminator, make(generator.parameters()), make(discriminator.parameters())
+
+
+def discriminator_loss(loss: str, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """The discriminator's (or critic's) loss, without the gradient penalty."""
+    if loss == "dcgan":
+        return F.binary_cross_entropy_with_logits(real_scores, torch.ones_like(real_scores)) + F.binary_cross_entropy_with_logits(
+            fake_scores, torch.zeros_like(fake_scores)
+        )
+    return fake_scores.mean() - real_scores.mean()  # the critic widens the gap between real and fake scores
+
+
+def generator_loss(loss: str, fake_scores: torch.Tensor) -> torch.Tensor:
+    """The generator's loss: non-saturating for dcgan, the negated critic score for the Wasserstein losses."""
+    if loss == "dcgan":
+        return F.binary_cross_entropy_with_logits(fake_scores, torch.ones_like(fake_scores))  # -log D(G(z))
+    return -fake_scores.mean()
+
+
+def gradient_penalty(
+    critic: Discriminator, real: torch.Tensor, fake: torch.Tensor, source: torch.Generator | None = None, weight: float = 10.0
+) -> torch.Tensor:
+    """WGAN-GP's penalty: (|grad of the critic| - 1)^2 at random points between real and fake images.
+
+    `source` draws the random mixing weights (the trainer passes its own, so a resumed run repeats them).
+    """
+    mix = torch.rand(len(real), 1, 1, 1, generator=source, device=real.device)
+    between = (mix * real + (1 - mix) * fake).requires_grad_(True)
+    (gradient,) = torch.autograd.grad(critic(between).sum(), between, create_graph=True)
+    return weight * ((gradient.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+
+# ---------------------------------------------------------------------------------------------
+# Training
+# ---------------------------------------------------------------------------------------------
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or exploded; the run stopped and the last good checkpoint was kept."""
+
+
+@dataclass
+class GANRun:
+    """What `train_gan` returns: the networks, the per-step history and where things were written."""
+
+    generator: Generator
+    discriminator: Discriminator
+    history: dict[str, list[float]]
+    folder: Path
+    step: int
+    images_per_second: float
+    interrupted: bool = False
+
+
+@contextlib.contextmanager
+def _stop_between_steps():
+    """Turn Ctrl-C (or a notebook's stop button) into a request the loop honours after the current step.
+
+    Yields a one-element list that becomes [True] once a stop is requested. Where signals cannot be
+    caught (outside the main thread), an interruption stays an ordinary KeyboardInterrupt.
+    """
+    requested = [False]
+
+    def request_stop(signum, frame):
+        requested[0] = True
+
+    try:
+        previous = signal.signal(signal.SIGINT, request_stop)
+    except ValueError:  # not the main thread
+        yield requested
+        return
+    try:
+        yield requested
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _batch_indices(count: int, batch_size: int, seed: int, batch_number: int) -> torch.Tensor:
+    """The indices of critic batch number `batch_number`: a fresh shuffle each epoch, from the seed alone."""
+    per_epoch = count // batch_size
+    epoch, position = divmod(batch_number, per_epoch)
+    order = torch.randperm(count, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+    return order[position * batch_size : (position + 1) * batch_size]
+
+
+def train_gan(
+    config: GANConfig,
+    images: torch.Tensor,
+    folder: Path,
+    resume: bool = False,
+    progress: bool = True,
+    max_loss: float = 1e4,
+) -> GANRun:
+    """Train a GAN on `images` ((N, 1, 28, 28) in [-1, 1], already on the device) and write to `folder`.
+
+    Every `sample_every` steps the fixed noise batch is rendered to `folder/samples/step_XXXXXX.npy`
+    (uint8); every `checkpoint_every` steps, at the end and on an interruption, a checkpoint is
+    written. With `resume=True` training continues from `folder/checkpoint.pt`.
+    """
+    if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1:] != (1, 28, 28):
+        raise ValueError("images must be a tensor (N, 1, 28, 28) in [-1, 1]; make one with course.gan.to_training_range.")
+    if len(images) < config.batch_size:
+        raise ValueError(f"{len(images)} images is fewer than one batch of {config.batch_size}; lower batch_size.")
+    if images.min() < -1.001 or images.max() > 1.001:
+        raise ValueError(f"images must lie in [-1, 1], got values from {images.min():.2f} to {images.max():.2f}.")
+    folder = Path(folder)
+    (folder / SAMPLES).mkdir(parents=True, exist_ok=True)
+    device = images.device
+    generator, discriminator, g_optimizer, d_optimizer = build(config, device)
+    noise_source = torch.Generator(device=device).manual_seed(config.seed)
+    fixed_noise = torch.randn(64, config.latent_size, generator=torch.Generator().manual_seed(config.seed + 1)).to(device)
+    history: dict[str, list[float]] = {"d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
+    step = 0
+    if resume:
+        step = _load_checkpoint(folder / CHECKPOINT, config, generator, discriminator, g_optimizer, d_optimizer, noise_source, history)
+
+    def save() -> None:
+        _save_checkpoint(folder / CHECKPOINT, config, step, generator, discriminator, g_optimizer, d_optimizer, noise_source, history)
+
+    autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+    bar = tqdm(total=config.steps, initial=step, desc=f"{config.loss} training", unit="step", mininterval=1.0, disable=not progress)
+    started, first_step, interrupted = time.perf_counter(), step, False
+    try:
+        with _stop_between_steps() as stop_requested:
+            while step < config.steps and not stop_requested[0]:
+                generator.train()
+                discriminator.train()
+                for critic_step in range(config.critic_steps):
+                    batch_number = step * config.critic_steps + critic_step
+                    real = images[_batch_indices(len(images), config.batch_size, config.seed, batch_number).to(device)]
+                    noise = torch.randn(config.batch_size, config.latent_size, generator=noise_source, device=device)
+                    with autocast:
+                        with torch.no_grad():
+                            fake = generator(noise)
+                        real_scores, fake_scores = discriminator(real), discriminator(fake)
+                        d_loss = discriminator_loss(config.loss, real_scores, fake_scores)
+                    if config.loss == "wgan-gp":
+                        d_loss = d_loss + gradient_penalty(discriminator, real, fake.float(), noise_source)
+                    d_optimizer.zero_grad(set_to_none=True)
+                    d_loss.backward()
+                    d_optimizer.step()
+                    if config.loss == "wgan":
+                        for parameter in discriminator.parameters():
+                            parameter.data.clamp_(-0.01, 0.01)
+                noise = torch.randn(config.batch_size, config.latent_size, generator=noise_source, device=device)
+                with autocast:
+                    g_loss = generator_loss(config.loss, discriminator(generator(noise)))
+                g_optimizer.zero_grad(set_to_none=True)
+                g_loss.backward()
+                g_optimizer.step()
+
+                losses = (d_loss.item(), g_loss.item())
+                if not all(math.isfinite(value) and abs(value) < max_loss for value in losses):
+                    if (folder / CHECKPOINT).is_file():
+                        kept = f"the last good checkpoint (step {read_checkpoint(folder / CHECKPOINT)['step']}) is kept"
+                    else:
+                        kept = "no checkpoint had been written yet"
+                    raise TrainingDiverged(
+                        f"{config.loss} training diverged at step {step + 1}: discriminator loss {losses[0]:.3g}, generator "
+                        f"loss {losses[1]:.3g}; {kept}. Lower the learning rate (now {config.learning_rate:g}) and try again."
+                    )
+                step += 1
+                squash = torch.sigmoid if config.loss == "dcgan" else (lambda scores: scores)
+                history["d_loss"].append(losses[0])
+                history["g_loss"].append(losses[1])
+                history["d_real"].append(squash(real_scores.detach().float()).mean().item())
+                history["d_fake"].append(squash(fake_scores.detach().float()).mean().item())
+                bar.update()
+                if step % config.sample_every == 0 or step == config.steps:
+                    generator.eval()
+                    with torch.no_grad():
+                        snapshot = to_uint8(generator(fixed_noise))
+                    write_atomically(folder / SAMPLES / f"step_{step:06d}.npy", lambda file: np.save(file, snapshot))
+                    bar.set_postfix(d_loss=f"{losses[0]:.3f}", g_loss=f"{losses[1]:.3f}")
+                if step % config.checkpoint_every == 0 or step == config.steps:
+                    save()
+            if stop_requested[0]:
+                interrupted = True
+                save()
+                print(f"Stopped at step {step} as asked: checkpoint saved; continue with resume=True (or --resume).")
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - started
+    images_seen = (step - first_step) * config.batch_size * (config.critic_steps + 1)
+    generator.eval()
+    return GANRun(generator, discriminator, history, folder, step, images_seen / seconds if seconds > 0 else 0.0, interrupted)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints
+# ---------------------------------------------------------------------------------------------
+
+
+def _save_checkpoint(path, config, step, generator, discriminator, g_optimizer, d_optimizer, noise_source, history) -> None:
+    atomic_torch_save(
+        {
+            "config": asdict(config),
+            "step": step,
+            "generator": generator.state_dict(),
+            "discriminator": discriminator.state_dict(),
+            "g_optimizer": g_optimizer.state_dict(),
+            "d_optimizer": d_optimizer.state_dict(),
+            "noise_source": noise_source.get_state(),
+            "history": history,
+        },
+        path,
+    )
+
+
+def read_checkpoint(path: Path) -> dict:
+    """A checkpoint's contents (tensors on the CPU), loaded with weights_only=True, with a clear error if unreadable."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No checkpoint at {path}: train first, or point to a run folder's {CHECKPOINT}.")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # a truncated or tampered file: torch raises several kinds
+        raise ValueError(f"{path.name} is not a readable checkpoint ({type(error).__name__}): it is damaged or not one of the course's.") from None
+    missing = {"config", "step", "generator", "discriminator"} - set(checkpoint if isinstance(checkpoint, dict) else {})
+    if missing:
+        raise ValueError(f"{path.name} is not a GAN checkpoint of this course: it lacks {', '.join(sorted(missing))}.")
+    return checkpoint
+
+
+def _load_strictly(module: nn.Module, state: dict, what: str) -> None:
+    expected = {name: tuple(tensor.shape) for name, tensor in module.state_dict().items()}
+    found = {name: tuple(tensor.shape) for name, tensor in state.items()}
+    if found != expected:
+        raise ValueError(f"the checkpoint's {what} does not fit this model (another architecture or width); nothing was loaded.")
+    module.load_state_dict(state)
+
+
+def _load_checkpoint(path, config, generator, discriminator, g_optimizer, d_optimizer, noise_source, history) -> int:
+    checkpoint = read_checkpoint(path)
+    saved, asked = checkpoint["config"], asdict(config)
+    differences = [f"{name} {saved.get(name)!r} there, {asked[name]!r} now" for name in asked if name not in RESUMABLE and saved.get(name) != asked[name]]
+    if differences:
+        raise ValueError(
+            f"{path} was written with other settings ({'; '.join(differences)}). Resume with the same settings "
+            "(only steps, sample_every and checkpoint_every may change), or start a new run folder."
+        )
+    _load_strictly(generator, checkpoint["generator"], "generator")
+    _load_strictly(discriminator, checkpoint["discriminator"], "discriminator")
+    g_optimizer.load_state_dict(checkpoint["g_optimizer"])
+    d_optimizer.load_state_dict(checkpoint["d_optimizer"])
+    noise_source.set_state(checkpoint["noise_source"])
+    for name, values in checkpoint["history"].items():
+        history[name] = list(values)
+    return int(checkpoint["step"])
+
+
+def load_generator(path: Path, device: str | torch.device = "cpu") -> Generator:
+    """The generator of a checkpoint, in eval mode, ready for `generate`."""
+    checkpoint = read_checkpoint(path)
+    config = GANConfig(**checkpoint["config"])
+    generator = Generator(config.latent_size, config.width)
+    _load_strictly(generator, checkpoint["generator"], "generator")
+    return generator.to(device).eval()
