@@ -283,3 +283,138 @@ def check_best_budget(answer: object, results: pd.DataFrame) -> None:
         _verdict(False, f"answer with one of the budgets: {', '.join(str(b) for b in advantage.index)}.")
     else:
         _verdict(answer == best, f"at {answer} labels per class transfer's mean test accuracy is {advantage[answer]:+.1%} against scratch.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook 05: the GAN game
+# ---------------------------------------------------------------------------------------------
+
+
+def check_equilibrium(discriminator_output: object, discriminator_loss: object) -> None:
+    """Exercise 5.1: when the fakes are distributed exactly like the data, the best discriminator's output and its loss.
+
+    The loss is the one the discriminator is trained on: -log D(x) on a real sample plus -log(1 - D(G(z))) on a fake.
+    """
+    if _unanswered(discriminator_output, discriminator_loss):
+        return
+    if not _close(discriminator_output, 0.5, "the best discriminator's output", rel_tol=0, abs_tol=1e-3):
+        if _is_number(discriminator_output) and float(_as_plain_number(discriminator_output)) in (0.0, 1.0):
+            print("  Hint: a real and a fake sample are equally likely at every point: how sure can the discriminator be?")
+        return
+    if not _close(discriminator_loss, 2 * math.log(2), "the discriminator's loss", rel_tol=1e-3):
+        loss = float(_as_plain_number(discriminator_loss)) if _is_number(discriminator_loss) else None
+        if loss is not None and math.isclose(loss, math.log(2), rel_tol=1e-3):
+            print("  Hint: that is one half of it; add the loss on the real sample and the loss on the fake one.")
+        elif loss is not None and loss < 0:
+            print("  Hint: each half is minus the log of a number below 1, so the loss is positive.")
+        elif loss is not None and (math.isclose(loss, 2 * math.log10(2), rel_tol=1e-3) or math.isclose(loss, 2.0, rel_tol=1e-3)):
+            print("  Hint: the losses use the natural logarithm (math.log, torch.log).")
+
+
+def check_generator_gradients(minimax_gradient: object, non_saturating_gradient: object, fake_score: float = 0.01) -> None:
+    """Exercise 5.2: each generator loss's gradient with respect to the discriminator's logit, where D(G(z)) = fake_score.
+
+    With D = sigmoid(logit): d/dlogit log(1 - D) = -D and d/dlogit (-log D) = -(1 - D).
+    """
+    if _unanswered(minimax_gradient, non_saturating_gradient):
+        return
+    expected = {"minimax": -fake_score, "non-saturating": -(1 - fake_score)}
+    with_respect_to_d = {"minimax": -1 / (1 - fake_score), "non-saturating": -1 / fake_score}
+    answers = {"minimax": minimax_gradient, "non-saturating": non_saturating_gradient}
+    for name, answer in answers.items():
+        if not _close(answer, expected[name], f"the {name} loss's gradient", rel_tol=1e-3):
+            value = float(_as_plain_number(answer)) if _is_number(answer) else None
+            if value is not None and math.isclose(value, -expected[name], rel_tol=1e-3):
+                print("  Hint: the loss falls as the logit rises (the fake looks more real), so the gradient is negative.")
+            elif value is not None and math.isclose(value, with_respect_to_d[name], rel_tol=1e-3):
+                print("  Hint: that is the gradient with respect to D(G(z)) itself; take it with respect to the logit.")
+            return
+    ratio = expected["non-saturating"] / expected["minimax"]
+    print(f"  At D(G(z)) = {fake_score:g} the non-saturating loss pushes the generator {ratio:.0f} times harder.")
+
+
+def _density_at(density, x: float) -> float:
+    return float(np.asarray(density(np.asarray([x], dtype=float)), dtype=float).ravel()[0])
+
+
+def check_optimal_discriminator(value_at_one: object, point_of_doubt: object, real_density, fake_density) -> None:
+    """Exercise 5.3: the best discriminator D*(x) = p_real(x) / (p_real(x) + p_fake(x)) at x = 1, and a point where it is 1/2."""
+    if _unanswered(value_at_one, point_of_doubt):
+        return
+    real, fake = _density_at(real_density, 1.0), _density_at(fake_density, 1.0)
+    if not _close(value_at_one, real / (real + fake), "D* at x = 1", rel_tol=1e-3, abs_tol=1e-4):
+        value = float(_as_plain_number(value_at_one)) if _is_number(value_at_one) else None
+        if value is not None and math.isclose(value, fake / (real + fake), rel_tol=1e-3):
+            print("  Hint: that is the fakes' share; D* is the chance that the sample is real.")
+        elif value is not None and math.isclose(value, real / fake, rel_tol=1e-3):
+            print("  Hint: divide by the sum of both densities, not by the fakes' density alone.")
+        return
+    if not _is_number(point_of_doubt):
+        _verdict(False, f"the point should be a number, got {type(point_of_doubt).__name__}.")
+        return
+    x = float(_as_plain_number(point_of_doubt))
+    real, fake = _density_at(real_density, x), _density_at(fake_density, x)
+    if real + fake < 1e-12:
+        _verdict(False, f"at x = {x:g} neither real nor fake samples ever appear; look where the densities are not both zero.")
+        return
+    value = real / (real + fake)
+    if abs(value - 0.5) <= 0.02:
+        _verdict(True, f"D*({x:.3g}) = {value:.3f}: there, real and fake samples are equally dense.")
+    else:
+        denser = "real samples are" if value > 0.5 else "fakes are"
+        _verdict(False, f"D*({x:.3g}) = {value:.3f}: at that point {denser} denser; look where the two densities cross.")
+
+
+def check_modes_covered(answer: object, samples: object, centres: object, std: float, min_share: float) -> None:
+    """Exercise 5.4: how many modes hold at least `min_share` of the samples within 3 standard deviations of their centre?"""
+    if _unanswered(answer):
+        return
+    from course.metrics import mode_shares
+
+    shares = mode_shares(samples, centres, std)
+    covered = int((shares >= min_share).sum())
+    if not _close(answer, covered, f"the number of modes covered at a share of {min_share:.3g}", rel_tol=0):
+        if _is_number(answer) and answer == int((shares >= 0.02).sum()) and not math.isclose(min_share, 0.02):
+            print("  Hint: that is the count with the 2% rule of the lesson; pass the stricter share.")
+        elif _is_number(answer) and answer == len(shares):
+            print("  Hint: that is every mode of the data; count only those the samples reach.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook 06: a DCGAN that dreams up dresses
+# ---------------------------------------------------------------------------------------------
+
+
+def check_transposed_conv_size(width_after_first: object, width_after_a_third: object) -> None:
+    """Exercise 6.1: output widths of transposed convolutions with kernel 4, stride 2, padding 1."""
+    if _unanswered(width_after_first, width_after_a_third):
+        return
+    if _close(width_after_first, (7 - 1) * 2 - 2 + 4, "the width after the first transposed convolution", rel_tol=0):
+        _close(width_after_a_third, (28 - 1) * 2 - 2 + 4, "the width a third one would make from 28", rel_tol=0)
+    elif _is_number(width_after_first) and _as_plain_number(width_after_first) in (13, 16):
+        print("  Hint: (w - 1)·s - 2p + k with w = 7, s = 2, p = 1, k = 4; mind the 2p.")
+
+
+def check_dress_share(answer: object, samples: np.ndarray) -> None:
+    """Exercise 6.2: the share of samples the course's classifier calls Dress."""
+    from course.quality import dressness
+
+    if _unanswered(answer):
+        return
+    if not _close(answer, dressness(samples), "the dressness of the samples", rel_tol=1e-3, abs_tol=0.002):
+        if _is_number(answer) and _as_plain_number(answer) > 1:
+            print("  Hint: give a share between 0 and 1, not a count or a percentage.")
+
+
+def check_nearest_distance(answer: object, sample: np.ndarray, training_images: np.ndarray) -> None:
+    """Exercise 6.3: the distance from one sample to its nearest training image, pixels scaled to 0-1."""
+    if _unanswered(answer):
+        return
+    differences = training_images.reshape(len(training_images), -1) / 255 - sample.reshape(1, -1) / 255
+    distances = np.linalg.norm(differences, axis=1)
+    if not _close(answer, distances.min(), "the distance to the nearest training dress", rel_tol=1e-3):
+        value = _as_plain_number(answer)
+        if _is_number(answer) and math.isclose(float(value), distances.min() * 255, rel_tol=1e-3):
+            print("  Hint: that is in grey levels 0-255; divide the pixels by 255 first.")
+        elif _is_number(answer) and math.isclose(float(value), distances.min() ** 2, rel_tol=1e-3):
+            print("  Hint: that is the squared distance; take the square root.")

@@ -265,7 +265,7 @@ def train_gan(
 
     Every `sample_every` steps the fixed noise batch is rendered to `folder/samples/step_XXXXXX.npy`
     (uint8); every `checkpoint_every` steps, at the end and on an interruption, a checkpoint is
-    written. With `resume=True` training continues from `folder/checkpoint.pt`.
+    written. With `resume=True` training continues from `folder/checkpoint.pt` when there is one.
     """
     if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1:] != (1, 28, 28):
         raise ValueError("images must be a tensor (N, 1, 28, 28) in [-1, 1]; make one with course.gan.to_training_range.")
@@ -281,7 +281,9 @@ def train_gan(
     fixed_noise = torch.randn(64, config.latent_size, generator=torch.Generator().manual_seed(config.seed + 1)).to(device)
     history: dict[str, list[float]] = {"d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
     step = 0
-    if resume:
+    if resume and not (folder / CHECKPOINT).is_file():
+        print(f"No checkpoint in {folder.name} yet: starting from step 0.")
+    elif resume:
         step = _load_checkpoint(folder / CHECKPOINT, config, generator, discriminator, g_optimizer, d_optimizer, noise_source, history)
 
     def save() -> None:

@@ -55,3 +55,18 @@ def most_confused(matrix: np.ndarray, class_names: tuple[str, ...], top: int = 5
     mistakes = [(int(matrix[i, j]), i, j) for i, j in zip(*np.nonzero(matrix)) if i != j]
     mistakes.sort(key=lambda mistake: -mistake[0])  # stable: ties keep row-major order
     return [(class_names[i], class_names[j], count) for count, i, j in mistakes[:top]]
+
+
+def mode_shares(samples, centres, std: float) -> np.ndarray:
+    """For a mixture of Gaussians: the share of the samples within 3 standard deviations of each mode's centre."""
+    samples = torch.as_tensor(np.asarray(samples), dtype=torch.float32).reshape(len(samples), -1)
+    centres = torch.as_tensor(np.asarray(centres), dtype=torch.float32).reshape(len(centres), -1)
+    if samples.shape[1] != centres.shape[1] or len(samples) == 0:
+        raise ValueError(f"samples and centres must be non-empty with the same dimension; got {tuple(samples.shape)} and {tuple(centres.shape)}.")
+    distances = torch.cdist(samples, centres)  # (samples, modes)
+    return (distances <= 3 * std).float().mean(dim=0).numpy()
+
+
+def modes_covered(samples, centres, std: float, min_share: float = 0.02) -> int:
+    """How many modes hold at least `min_share` of the samples (see `mode_shares`)."""
+    return int((mode_shares(samples, centres, std) >= min_share).sum())

@@ -322,3 +322,162 @@ def test_ties_torch_scalars_and_malformed_kernels_get_fair_verdicts(capsys):
     for malformed in ("abc", [[1, 2, 3], [1, 2]]):
         exercises.check_horizontal_edge_kernel(malformed)
         assert "3x3 grid of numbers" in verdict(capsys)
+
+
+# Notebook 05: the GAN game. The densities and samples are small and built by hand.
+
+
+def normal(mean: float, std: float = 1.0):
+    return lambda x: np.exp(-0.5 * ((np.asarray(x, dtype=float) - mean) / std) ** 2) / (std * np.sqrt(2 * np.pi))
+
+
+def ring_centres(modes: int = 8) -> np.ndarray:
+    angles = np.arange(modes) * 2 * np.pi / modes
+    return 2.0 * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+
+
+def samples_on_modes(counts: list[int], std: float = 0.05) -> np.ndarray:
+    """counts[k] samples within 1 standard deviation of ring mode k."""
+    centres = ring_centres()
+    rng = np.random.default_rng(0)
+    return np.concatenate([centres[k] + rng.uniform(-0.7, 0.7, size=(count, 2)) * std for k, count in enumerate(counts)])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: exercises.check_equilibrium(None, None),
+        lambda: exercises.check_equilibrium(0.5, None),
+        lambda: exercises.check_generator_gradients(None, -0.99),
+        lambda: exercises.check_optimal_discriminator(None, None, normal(1.5), normal(0.0)),
+        lambda: exercises.check_modes_covered(None, samples_on_modes([10]), ring_centres(), 0.05, 0.02),
+    ],
+    ids=["equilibrium", "equilibrium-loss", "gradients", "optimal", "modes"],
+)
+def test_gan_checks_call_none_not_answered(capsys, call):
+    assert call() is None
+    out = verdict(capsys)
+    assert out.startswith("Not answered yet") and "Correct!" not in out and "Not yet" not in out
+
+
+def test_equilibrium_is_one_half_and_log_four(capsys):
+    exercises.check_equilibrium(0.5, -np.log(0.5) - np.log(1 - 0.5))
+    out = verdict(capsys)
+    assert out.count("Correct!") == 2 and "0.5" in out and "1.386" in out
+    exercises.check_equilibrium(torch.tensor(0.5), torch.log(torch.tensor(4.0)))
+    assert verdict(capsys).count("Correct!") == 2
+    exercises.check_equilibrium(1.0, 0.0)
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "equally likely" in out and "loss" not in out
+    for loss, hint in [(np.log(2), "one half of it"), (-np.log(4), "positive"), (2 * np.log10(2), "natural logarithm")]:
+        exercises.check_equilibrium(0.5, loss)
+        out = verdict(capsys)
+        assert out.startswith("Correct!") and "Not yet: the discriminator's loss" in out and hint in out
+    exercises.check_equilibrium(0.5, 1.0)
+    out = verdict(capsys)
+    assert "too small" in out and "Hint" not in out
+
+
+def test_generator_gradients_are_taken_with_respect_to_the_logit(capsys):
+    logit = torch.logit(torch.tensor(0.01)).requires_grad_()
+    (minimax,) = torch.autograd.grad(torch.log(1 - torch.sigmoid(logit)), logit)
+    (non_saturating,) = torch.autograd.grad(-torch.log(torch.sigmoid(logit)), logit)
+    exercises.check_generator_gradients(minimax, non_saturating)
+    out = verdict(capsys)
+    assert out.count("Correct!") == 2 and "99 times harder" in out
+    exercises.check_generator_gradients(0.01, 0.99)  # the sizes without the sign
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "gradient is negative" in out and out.count("Not yet") == 1
+    exercises.check_generator_gradients(-1 / 0.99, -1 / 0.01)  # with respect to D(G(z)) instead of the logit
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "with respect to D(G(z)) itself" in out
+    exercises.check_generator_gradients(-0.99, -0.01)  # swapped
+    out = verdict(capsys)
+    assert out.startswith("Not yet: the minimax loss's gradient: -0.99 is too small") and "Hint" not in out
+    exercises.check_generator_gradients(-0.01, -1 / 0.01)
+    out = verdict(capsys)
+    assert out.startswith("Correct!") and "Not yet: the non-saturating" in out and "with respect to D(G(z))" in out
+    exercises.check_generator_gradients(-0.5, -0.5, fake_score=0.5)
+    assert verdict(capsys).count("Correct!") == 2
+
+
+def test_optimal_discriminator_at_one_and_where_it_is_one_half(capsys):
+    real, fake = normal(1.5), normal(0.0)  # equal densities at x = 0.75
+    p, q = real(1.0), fake(1.0)
+    exercises.check_optimal_discriminator(p / (p + q), 0.75, real, fake)
+    out = verdict(capsys)
+    assert out.count("Correct!") == 2 and "D*(0.75) = 0.500" in out
+    exercises.check_optimal_discriminator(np.float64(p / (p + q)), torch.tensor(0.76), real, fake)  # close enough
+    assert verdict(capsys).count("Correct!") == 2
+    exercises.check_optimal_discriminator(q / (p + q), 0.75, real, fake)
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "the fakes' share" in out and "D*(0.75)" not in out
+    exercises.check_optimal_discriminator(p / q, 0.75, real, fake)
+    assert "not by the fakes' density alone" in verdict(capsys)
+    exercises.check_optimal_discriminator(p / (p + q), 3.0, real, fake)
+    out = verdict(capsys)
+    assert out.startswith("Correct!") and "Not yet: D*(3)" in out and "real samples are denser" in out
+    exercises.check_optimal_discriminator(p / (p + q), -1.0, real, fake)
+    assert "fakes are denser" in verdict(capsys)
+    exercises.check_optimal_discriminator(p / (p + q), 100.0, real, fake)
+    assert "neither real nor fake samples" in verdict(capsys)
+    exercises.check_optimal_discriminator(p / (p + q), "0.75", real, fake)
+    assert "should be a number, got str" in verdict(capsys)
+
+
+def test_modes_covered_counts_modes_with_enough_samples(capsys):
+    samples = samples_on_modes([60, 30, 10])  # shares 0.6, 0.3 and 0.1 on modes 0, 1 and 2
+    exercises.check_modes_covered(3, samples, ring_centres(), 0.05, min_share=1 / 16)
+    assert verdict(capsys).startswith("Correct! the number of modes covered at a share of 0.0625: 3")
+    exercises.check_modes_covered(np.int64(2), torch.tensor(samples), torch.tensor(ring_centres()), 0.05, min_share=0.2)
+    assert verdict(capsys).startswith("Correct!")
+    exercises.check_modes_covered(3, samples, ring_centres(), 0.05, min_share=0.2)  # the count under the 2% rule
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "too large" in out and "the 2% rule" in out
+    exercises.check_modes_covered(8, samples, ring_centres(), 0.05, min_share=1 / 16)
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "every mode of the data" in out
+    exercises.check_modes_covered(1, samples, ring_centres(), 0.05, min_share=1 / 16)
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "too small" in out and "Hint" not in out
+    far_away = samples + 0.5  # every sample 0.7 away from its centre: more than 3 standard deviations
+    exercises.check_modes_covered(0, far_away, ring_centres(), 0.05, min_share=0.02)
+    assert verdict(capsys).startswith("Correct!")
+
+
+def test_modes_covered_works_on_the_line(capsys):
+    samples = np.concatenate([np.full(30, -2.1), np.full(70, 2.2)]).reshape(-1, 1)
+    exercises.check_modes_covered(2, samples, np.array([[-2.0], [2.0]]), 0.5, min_share=0.02)
+    assert verdict(capsys).startswith("Correct!")
+    exercises.check_modes_covered(1, samples.ravel(), np.array([-2.0, 2.0]), 0.5, min_share=0.5)  # flat arrays too
+    assert verdict(capsys).startswith("Correct!")
+
+
+def test_notebook_06_checks(capsys):
+    from course.data import load_fashion_mnist
+
+    exercises.check_transposed_conv_size(None, 56)
+    assert verdict(capsys).startswith("Not answered yet")
+    exercises.check_transposed_conv_size(14, 56)
+    assert verdict(capsys).count("Correct!") == 2
+    exercises.check_transposed_conv_size(16, 56)
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "mind the 2p" in out
+
+    dresses = load_fashion_mnist().dresses("test")[:50]
+    exercises.check_nearest_distance(np.linalg.norm(dresses[1:].reshape(49, -1) / 255 - dresses[0].reshape(1, -1) / 255, axis=1).min(), dresses[0], dresses[1:])
+    assert verdict(capsys).startswith("Correct!")
+    exact = np.linalg.norm(dresses[1:].reshape(49, -1) / 255 - dresses[0].reshape(1, -1) / 255, axis=1).min()
+    exercises.check_nearest_distance(exact * 255, dresses[0], dresses[1:])
+    assert "divide the pixels by 255" in verdict(capsys)
+    exercises.check_nearest_distance(exact**2, dresses[0], dresses[1:])
+    assert "squared distance" in verdict(capsys)
+
+    from course.quality import dressness
+
+    share = dressness(dresses)
+    exercises.check_dress_share(share, dresses)
+    assert verdict(capsys).startswith("Correct!")
+    exercises.check_dress_share(share * 100, dresses)
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "not a count or a percentage" in out
