@@ -30,7 +30,7 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm import tqdm
 
-from course.runs import atomic_torch_save, write_atomically
+from course.runs import atomic_torch_save, load_state, write_atomically
 
 LOSSES = ("dcgan", "wgan", "wgan-gp")
 CHECKPOINT = "checkpoint.pt"
@@ -394,14 +394,6 @@ def read_checkpoint(path: Path) -> dict:
     return checkpoint
 
 
-def _load_strictly(module: nn.Module, state: dict, what: str) -> None:
-    expected = {name: tuple(tensor.shape) for name, tensor in module.state_dict().items()}
-    found = {name: tuple(tensor.shape) for name, tensor in state.items()}
-    if found != expected:
-        raise ValueError(f"the checkpoint's {what} does not fit this model (another architecture or width); nothing was loaded.")
-    module.load_state_dict(state)
-
-
 def _load_checkpoint(path, config, generator, discriminator, g_optimizer, d_optimizer, noise_source, history) -> int:
     checkpoint = read_checkpoint(path)
     saved, asked = checkpoint["config"], asdict(config)
@@ -411,8 +403,8 @@ def _load_checkpoint(path, config, generator, discriminator, g_optimizer, d_opti
             f"{path} was written with other settings ({'; '.join(differences)}). Resume with the same settings "
             "(only steps, sample_every and checkpoint_every may change), or start a new run folder."
         )
-    _load_strictly(generator, checkpoint["generator"], "generator")
-    _load_strictly(discriminator, checkpoint["discriminator"], "discriminator")
+    load_state(generator, checkpoint["generator"], f"{path.name} (generator)")
+    load_state(discriminator, checkpoint["discriminator"], f"{path.name} (discriminator)")
     g_optimizer.load_state_dict(checkpoint["g_optimizer"])
     d_optimizer.load_state_dict(checkpoint["d_optimizer"])
     noise_source.set_state(checkpoint["noise_source"])
@@ -426,5 +418,5 @@ def load_generator(path: Path, device: str | torch.device = "cpu") -> Generator:
     checkpoint = read_checkpoint(path)
     config = GANConfig(**checkpoint["config"])
     generator = Generator(config.latent_size, config.width)
-    _load_strictly(generator, checkpoint["generator"], "generator")
+    load_state(generator, checkpoint["generator"], f"{Path(path).name} (generator)")
     return generator.to(device).eval()

@@ -74,7 +74,11 @@ def save_weights(module: torch.nn.Module, path: Path) -> None:
 
 def load_weights(module: torch.nn.Module, path: Path) -> None:
     """Load weights saved by `save_weights` into `module`: plain tensors only, every key must match."""
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    load_state(module, torch.load(path, map_location="cpu", weights_only=True), Path(path).name)
+
+
+def load_state(module: torch.nn.Module, state: object, source: str) -> None:
+    """Load a state dict into `module` only if every name and shape matches; otherwise change nothing and say why."""
     expected = {name: tuple(tensor.shape) for name, tensor in module.state_dict().items()}
     found = {name: tuple(tensor.shape) for name, tensor in state.items()} if isinstance(state, dict) else {}
     if found != expected:  # checked before loading, so a refused file changes nothing
@@ -82,7 +86,7 @@ def load_weights(module: torch.nn.Module, path: Path) -> None:
         unexpected = sorted(set(found) - set(expected))
         resized = sorted(name for name in set(found) & set(expected) if found[name] != expected[name])
         raise ValueError(
-            f"{Path(path).name} does not hold weights for this model (missing: {missing or 'none'}; "
+            f"{source} does not hold weights for this model (missing: {missing or 'none'}; "
             f"unexpected: {unexpected or 'none'}; other shapes: {resized or 'none'}). Retrain, or load it into "
             "the model it was saved from."
         )
