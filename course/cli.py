@@ -90,43 +90,62 @@ def command_train_classifier(args: argparse.Namespace) -> int:
 
 def command_train_gan(args: argparse.Namespace) -> int:
     """Train a GAN on the Fashion-MNIST training dresses, writing samples and checkpoints to --out."""
-    from course import gan
-    from course.data import load_fashion_mnist
+    from course import distributed
     from course.device import pick_device
 
-    device = pick_device(args.device)
+    if args.distributed:
+        try:
+            device = distributed.start(args.device)
+        except (RuntimeError, ValueError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        try:
+            return _train_gan(args, device)
+        finally:
+            distributed.finish()
+    return _train_gan(args, pick_device(args.device))
+
+
+def _train_gan(args: argparse.Namespace, device) -> int:
+    from course import gan
+    from course.data import load_fashion_mnist
+    from course.distributed import rank_and_world
+
+    rank, world = rank_and_world()
+    say = print if rank == 0 else (lambda *args, **kwargs: None)  # one process speaks for all
     dresses = gan.to_training_range(load_fashion_mnist().dresses("train"), device)
     critic_steps = 1 if args.loss == "dcgan" else 5
     steps = args.steps if args.steps is not None else max(1, args.epochs * (len(dresses) // args.batch_size) // critic_steps)
     try:
         config = gan.GANConfig(
-            loss=args.loss, steps=steps, batch_size=args.batch_size, seed=args.seed,
+            loss=args.loss, steps=steps, batch_size=args.batch_size, seed=args.seed, batch_norm=not args.no_batch_norm,
             sample_every=args.sample_every, checkpoint_every=args.checkpoint_every,
         )  # fmt: skip
     except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
+        say(f"error: {error}", file=sys.stderr)
         return 2
     folder = Path(args.out)
     if (folder / gan.CHECKPOINT).is_file() and not args.resume:
-        print(f"error: {folder} already holds a checkpoint; add --resume to continue it, or choose another --out.", file=sys.stderr)
+        say(f"error: {folder} already holds a checkpoint; add --resume to continue it, or choose another --out.", file=sys.stderr)
         return 2
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".write-test"
+        probe = folder / f".write-test-{rank}"
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as error:
-        print(f"error: cannot write to {folder} ({error.strerror}); choose a writable --out.", file=sys.stderr)
+        say(f"error: cannot write to {folder} ({error.strerror}); choose a writable --out.", file=sys.stderr)
         return 2
-    print(f"training {config.loss} for {config.steps} steps on {len(dresses):,} dresses, device {device.type}, into {folder}")
+    processes = f" on {world} processes" if world > 1 else ""
+    say(f"training {config.loss} for {config.steps} steps on {len(dresses):,} dresses, device {device.type}{processes}, into {folder}")
     try:
         run = gan.train_gan(config, dresses, folder, resume=args.resume)
     except (gan.TrainingDiverged, ValueError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        say(f"error: {error}", file=sys.stderr)
         return 1
     state = "stopped early at" if run.interrupted else "reached"
-    print(f"{state} step {run.step} of {config.steps}, {run.images_per_second:,.0f} images per second; "
-          f"checkpoint {folder / gan.CHECKPOINT}, samples in {folder / gan.SAMPLES}")
+    say(f"{state} step {run.step} of {config.steps}, {run.images_per_second:,.0f} images per second; "
+        f"checkpoint {folder / gan.CHECKPOINT}, samples in {folder / gan.SAMPLES}")
     return 0
 
 
@@ -178,6 +197,41 @@ def command_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_bench(args: argparse.Namespace) -> int:
+    """Time the course's GAN trainer against the textbook DataLoader loop; print and save the figures."""
+    from course.bench import benchmark, summary
+    from course.data import load_fashion_mnist
+    from course.device import pick_device
+    from course.runs import run_folder, save_json
+
+    device = pick_device(args.device)
+    for name in ("steps", "rounds"):
+        if getattr(args, name) < 1:
+            print(f"error: --{name} must be at least 1, got {getattr(args, name)}.", file=sys.stderr)
+            return 2
+    if any(size < 1 for size in args.batch_size):
+        print(f"error: --batch-size values must be at least 1, got {args.batch_size}.", file=sys.stderr)
+        return 2
+    dresses = load_fashion_mnist().dresses("train")
+    results = []
+    for batch_size in args.batch_size:
+        try:
+            result = benchmark(dresses, device, batch_size=batch_size, steps=args.steps, rounds=args.rounds)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        if args.peak_tflops:
+            result["peak_tflops"] = args.peak_tflops
+            result["fraction_of_peak"] = result["course_tflops"] / args.peak_tflops
+        print(summary(result), flush=True)
+        results.append(result)
+    out = Path(args.out) if args.out else run_folder("bench") / f"{device.type}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_json(results, out)
+    print(f"saved {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m course", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -211,6 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     train_gan.add_argument("--sample-every", type=int, default=250, help="render the fixed noise batch every N steps")
     train_gan.add_argument("--checkpoint-every", type=int, default=500, help="write a checkpoint every N steps")
     train_gan.add_argument("--device", default=None, help="cuda, mps or cpu (default: the fastest here)")
+    train_gan.add_argument("--no-batch-norm", action="store_true", help="leave batch normalisation out of both networks")
+    train_gan.add_argument("--distributed", action="store_true",
+                           help="train on several processes started by torchrun (--batch-size is their total)")
     train_gan.set_defaults(run=command_train_gan)
 
     sample = commands.add_parser("sample", help="draw new images from a GAN checkpoint")
@@ -223,6 +280,16 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="quality numbers of generated images: dressness and Fréchet distance")
     evaluate.add_argument("--samples", required=True, help="a .npy file of uint8 images (N x 28 x 28), ideally N = 1000")
     evaluate.set_defaults(run=command_evaluate)
+
+    bench = commands.add_parser("bench", help="time the GAN trainer against the textbook DataLoader loop")
+    bench.add_argument("--batch-size", type=int, nargs="+", default=[64], help="one or more batch sizes (default: 64)")
+    bench.add_argument("--steps", type=int, default=200, help="training steps per timed round (default: 200)")
+    bench.add_argument("--rounds", type=int, default=3, help="timed rounds of each loop, taken in turn (default: 3)")
+    bench.add_argument("--device", default=None, help="cuda, mps or cpu (default: the fastest here)")
+    bench.add_argument("--out", default=None, help="JSON file for the figures (default: runs/bench/DEVICE.json)")
+    bench.add_argument("--peak-tflops", type=float, default=None,
+                       help="the chip's peak (e.g. its dense bf16 TFLOP/s) to report the fraction of it the trainer reaches")
+    bench.set_defaults(run=command_bench)
     return parser
 
 

@@ -418,3 +418,45 @@ def check_nearest_distance(answer: object, sample: np.ndarray, training_images: 
             print("  Hint: that is in grey levels 0-255; divide the pixels by 255 first.")
         elif _is_number(answer) and math.isclose(float(value), distances.min() ** 2, rel_tol=1e-3):
             print("  Hint: that is the squared distance; take the square root.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook 07: Wasserstein GANs
+# ---------------------------------------------------------------------------------------------
+
+
+def check_gradient_penalty(answer: object, slope: float = 0.1, weight: float = 10.0) -> None:
+    """Exercise 7.1: the gradient penalty of the critic f(x) = slope * (sum of the 784 pixels)."""
+    if _unanswered(answer):
+        return
+    gradient_norm = slope * math.sqrt(28 * 28)
+    if not _close(answer, weight * (gradient_norm - 1) ** 2, "the gradient penalty", rel_tol=1e-3):
+        value = _as_plain_number(answer)
+        if _is_number(answer) and math.isclose(float(value), (gradient_norm - 1) ** 2, rel_tol=1e-3):
+            print(f"  Hint: the penalty is multiplied by its weight, {weight:g}.")
+        elif _is_number(answer) and math.isclose(float(value), weight * (slope * 28 * 28 - 1) ** 2, rel_tol=1e-3):
+            print("  Hint: the gradient's norm is the square root of the sum of its 784 squared entries.")
+
+
+def check_best_loss(answer: object, table: pd.DataFrame) -> None:
+    """Exercise 7.2: the loss whose samples are closest to the real dresses in `table`."""
+    if _unanswered(answer):
+        return
+    best = str(table["distance_over_floor"].idxmin())
+    if not isinstance(answer, str) or answer not in table.index:
+        _verdict(False, f"answer with one of the table's row names: {', '.join(map(repr, table.index))}.")
+        return
+    if not _verdict(answer == best, f"{answer!r} has distance {table.loc[answer, 'distance_over_floor']:.1f}x the floor."):
+        print("  Hint: the best loss has the smallest Fréchet distance over the floor, not the largest.")
+
+
+def check_rank_correlation(answer: object, signal: object, distance: object) -> None:
+    """Exercise 7.3: the Spearman (rank) correlation between a loss curve's values and the distance."""
+    if _unanswered(answer):
+        return
+    expected = pd.Series(np.asarray(signal, dtype=float)).corr(pd.Series(np.asarray(distance, dtype=float)), method="spearman")
+    if not _close(answer, expected, "the rank correlation", rel_tol=1e-6, abs_tol=1e-6):
+        value = _as_plain_number(answer)
+        pearson = np.corrcoef(np.asarray(signal, dtype=float), np.asarray(distance, dtype=float))[0, 1]
+        if _is_number(answer) and math.isclose(float(value), pearson, rel_tol=1e-6, abs_tol=1e-6):
+            print("  Hint: that is Pearson's correlation of the values; Spearman's correlates their ranks.")

@@ -2,23 +2,33 @@
 
 The three losses share everything but the game's rules:
 
-* `dcgan`: the discriminator tells real from fake with a cross-entropy loss; the generator uses
-  the non-saturating loss, -log D(G(z)). Adam, learning rate 2e-4, betas (0.5, 0.999).
+* `dcgan`: the discriminator tells real from fake with a cross-entropy loss, aiming at 0.9 rather
+  than 1 for real images (one-sided label smoothing, Salimans et al. 2016, so it never grows
+  overconfident); the generator uses the non-saturating loss, -log D(G(z)). Adam, learning rate
+  2e-4, betas (0.5, 0.999).
 * `wgan`: a critic scores images; the generator raises the score of its fakes. The critic is kept
   Lipschitz by clipping its weights to [-0.01, 0.01]; RMSprop 5e-5, five critic steps per
   generator step, as in Arjovsky et al. (2017).
 * `wgan-gp`: the same game, with a gradient penalty (weight 10) instead of clipping and no batch
   norm in the critic; Adam 1e-4, betas (0.5, 0.9), five critic steps (Gulrajani et al., 2017).
 
+Each generator step follows the discriminator's step(s): the discriminator learns from a batch of
+fakes (for the critics, the last of five), then the generator learns from its new verdict on those
+same fakes, as in the well-known DCGAN example, which saves generating a second batch.
+
 Training writes a checkpoint (models, optimisers, step, random state, history) every so often,
 always atomically, and `resume=True` continues from it with the same result as an uninterrupted
 run. A loss that turns NaN or explodes stops the run with a message; the last good checkpoint stays.
+Under torchrun (see course.distributed) the same trainer runs on several processes: each takes its
+share of every batch, DistributedDataParallel averages the gradients, and process 0 writes the files.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import os
+import shutil
 import signal
 import time
 from dataclasses import asdict, dataclass, field
@@ -26,10 +36,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch import nn
 from torch.nn import functional as F
+from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
+from course.distributed import rank_and_world
 from course.runs import atomic_torch_save, load_state, write_atomically
 
 LOSSES = ("dcgan", "wgan", "wgan-gp")
@@ -46,13 +59,15 @@ RESUMABLE = ("steps", "sample_every", "checkpoint_every")  # settings a resumed 
 class Generator(nn.Module):
     """Noise (N, latent_size) -> images (N, 1, 28, 28) in [-1, 1]: a projection, then two transposed convolutions."""
 
-    def __init__(self, latent_size: int = 64, width: int = 32):
+    def __init__(self, latent_size: int = 64, width: int = 32, batch_norm: bool = True):
         super().__init__()
         self.latent_size, self.width = latent_size, width
-        self.project = nn.Sequential(nn.Linear(latent_size, 2 * width * 7 * 7), nn.BatchNorm1d(2 * width * 7 * 7), nn.ReLU())
+        self.project = nn.Sequential(
+            nn.Linear(latent_size, 2 * width * 7 * 7), nn.BatchNorm1d(2 * width * 7 * 7) if batch_norm else nn.Identity(), nn.ReLU()
+        )
         self.upsample = nn.Sequential(
             nn.ConvTranspose2d(2 * width, width, kernel_size=4, stride=2, padding=1),  # 7x7 -> 14x14
-            nn.BatchNorm2d(width),
+            nn.BatchNorm2d(width) if batch_norm else nn.Identity(),
             nn.ReLU(),
             nn.ConvTranspose2d(width, 1, kernel_size=4, stride=2, padding=1),  # 14x14 -> 28x28
             nn.Tanh(),
@@ -140,6 +155,8 @@ class GANConfig:
     checkpoint_every: int = 500
     critic_steps: int = field(default=None)  # default: 1 for dcgan, 5 for the Wasserstein losses
     learning_rate: float = field(default=None)  # default: the loss's own, see the module's docstring
+    label_smoothing: float = field(default=None)  # dcgan: real images' target is 1 - this (default 0.1)
+    batch_norm: bool = True  # in the generator and (never for wgan-gp) the discriminator
 
     def __post_init__(self):
         if self.loss not in LOSSES:
@@ -152,6 +169,14 @@ class GANConfig:
             object.__setattr__(self, "critic_steps", 1 if self.loss == "dcgan" else 5)
         if self.learning_rate is None:
             object.__setattr__(self, "learning_rate", {"dcgan": 2e-4, "wgan": 5e-5, "wgan-gp": 1e-4}[self.loss])
+        if not isinstance(self.batch_norm, bool):
+            raise ValueError(f"batch_norm must be True or False, got {self.batch_norm!r}.")
+        if self.label_smoothing is None:
+            object.__setattr__(self, "label_smoothing", 0.1 if self.loss == "dcgan" else 0.0)
+        if not isinstance(self.label_smoothing, (int, float)) or not 0 <= self.label_smoothing < 0.5:
+            raise ValueError(f"label_smoothing must be a number from 0 up to 0.5, got {self.label_smoothing!r}.")
+        if self.loss != "dcgan" and self.label_smoothing != 0:
+            raise ValueError(f"label_smoothing applies to the dcgan loss only; {self.loss} critics score, they do not classify.")
         if not isinstance(self.critic_steps, int) or self.critic_steps < 1:
             raise ValueError(f"critic_steps must be a positive int, got {self.critic_steps!r}.")
         if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < 1):
@@ -161,8 +186,8 @@ class GANConfig:
 def build(config: GANConfig, device: torch.device) -> tuple[Generator, Discriminator, torch.optim.Optimizer, torch.optim.Optimizer]:
     """The two networks (initialised from the config's seed) and their optimisers."""
     torch.manual_seed(config.seed)
-    generator = Generator(config.latent_size, config.width).to(device)
-    discriminator = Discriminator(config.width, batch_norm=config.loss != "wgan-gp").to(device)
+    generator = Generator(config.latent_size, config.width, config.batch_norm).to(device)
+    discriminator = Discriminator(config.width, batch_norm=config.batch_norm and config.loss != "wgan-gp").to(device)
     if config.loss == "wgan":
         make = lambda params: torch.optim.RMSprop(params, lr=config.learning_rate)  # noqa: E731
     else:
@@ -171,10 +196,14 @@ def build(config: GANConfig, device: torch.device) -> tuple[Generator, Discrimin
     return generator, discriminator, make(generator.parameters()), make(discriminator.parameters())
 
 
-def discriminator_loss(loss: str, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
-    """The discriminator's (or critic's) loss, without the gradient penalty."""
+def discriminator_loss(loss: str, real_scores: torch.Tensor, fake_scores: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
+    """The discriminator's (or critic's) loss, without the gradient penalty.
+
+    For dcgan the real images' target is 1 - label_smoothing; fakes always aim at 0.
+    """
     if loss == "dcgan":
-        return F.binary_cross_entropy_with_logits(real_scores, torch.ones_like(real_scores)) + F.binary_cross_entropy_with_logits(
+        real_target = torch.full_like(real_scores, 1.0 - label_smoothing)
+        return F.binary_cross_entropy_with_logits(real_scores, real_target) + F.binary_cross_entropy_with_logits(
             fake_scores, torch.zeros_like(fake_scores)
         )
     return fake_scores.mean() - real_scores.mean()  # the critic widens the gap between real and fake scores
@@ -188,13 +217,15 @@ def generator_loss(loss: str, fake_scores: torch.Tensor) -> torch.Tensor:
 
 
 def gradient_penalty(
-    critic: Discriminator, real: torch.Tensor, fake: torch.Tensor, source: torch.Generator | None = None, weight: float = 10.0
+    critic: Discriminator, real: torch.Tensor, fake: torch.Tensor, mix: torch.Tensor | None = None, weight: float = 10.0
 ) -> torch.Tensor:
     """WGAN-GP's penalty: (|grad of the critic| - 1)^2 at random points between real and fake images.
 
-    `source` draws the random mixing weights (the trainer passes its own, so a resumed run repeats them).
+    `mix` (N, 1, 1, 1) places each point: mix * real + (1 - mix) * fake; by default uniform at random.
+    The trainer draws it from its own seeded source, so a resumed run repeats it.
     """
-    mix = torch.rand(len(real), 1, 1, 1, generator=source, device=real.device)
+    if mix is None:
+        mix = torch.rand(len(real), 1, 1, 1, device=real.device)
     between = (mix * real + (1 - mix) * fake).requires_grad_(True)
     (gradient,) = torch.autograd.grad(critic(between).sum(), between, create_graph=True)
     return weight * ((gradient.flatten(1).norm(dim=1) - 1) ** 2).mean()
@@ -253,6 +284,24 @@ def _batch_indices(count: int, batch_size: int, seed: int, batch_number: int) ->
     return order[position * batch_size : (position + 1) * batch_size]
 
 
+def _check_room_to_write(folder: Path, generator: nn.Module, discriminator: nn.Module) -> None:
+    """Before any training: the run folder can be created and written, with room for a few checkpoints."""
+    weights = sum(p.numel() * p.element_size() for net in (generator, discriminator) for p in net.parameters())
+    needed = 3 * (3 * weights) + 2**20  # three checkpoints of weights and two Adam moments, and samples
+    try:
+        (folder / SAMPLES).mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+        free = shutil.disk_usage(folder).free
+    except OSError as error:
+        raise OSError(f"Cannot write to the run folder {folder} ({error.strerror or error}): choose a writable folder "
+                      "(or set COURSE_RUNS_DIR) before training.") from None  # fmt: skip
+    if free < needed:
+        raise OSError(f"The disk holding {folder} has {free / 2**20:.1f} MiB free; training needs about {needed / 2**20:.0f} "
+                      "MiB for its checkpoints and samples. Free some space or choose another folder before training.")  # fmt: skip
+
+
 def train_gan(
     config: GANConfig,
     images: torch.Tensor,
@@ -266,6 +315,7 @@ def train_gan(
     Every `sample_every` steps the fixed noise batch is rendered to `folder/samples/step_XXXXXX.npy`
     (uint8); every `checkpoint_every` steps, at the end and on an interruption, a checkpoint is
     written. With `resume=True` training continues from `folder/checkpoint.pt` when there is one.
+    Under torchrun, `config.batch_size` is the batch of all processes together.
     """
     if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1:] != (1, 28, 28):
         raise ValueError("images must be a tensor (N, 1, 28, 28) in [-1, 1]; make one with course.gan.to_training_range.")
@@ -273,89 +323,119 @@ def train_gan(
         raise ValueError(f"{len(images)} images is fewer than one batch of {config.batch_size}; lower batch_size.")
     if images.min() < -1.001 or images.max() > 1.001:
         raise ValueError(f"images must lie in [-1, 1], got values from {images.min():.2f} to {images.max():.2f}.")
+    rank, world = rank_and_world()
+    if config.batch_size % world:
+        raise ValueError(f"batch_size {config.batch_size} does not split evenly over {world} processes; choose a multiple of {world}.")
+    share = slice(rank * config.batch_size // world, (rank + 1) * config.batch_size // world)  # this process's part of a batch
+    writes = rank == 0  # one process writes samples and checkpoints
     folder = Path(folder)
-    (folder / SAMPLES).mkdir(parents=True, exist_ok=True)
     device = images.device
     generator, discriminator, g_optimizer, d_optimizer = build(config, device)
+    if writes:
+        _check_room_to_write(folder, generator, discriminator)
     noise_source = torch.Generator(device=device).manual_seed(config.seed)
     fixed_noise = torch.randn(64, config.latent_size, generator=torch.Generator().manual_seed(config.seed + 1)).to(device)
     history: dict[str, list[float]] = {"d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
     step = 0
     if resume and not (folder / CHECKPOINT).is_file():
-        print(f"No checkpoint in {folder.name} yet: starting from step 0.")
+        if writes:
+            print(f"No checkpoint in {folder.name} yet: starting from step 0.")
     elif resume:
         step = _load_checkpoint(folder / CHECKPOINT, config, generator, discriminator, g_optimizer, d_optimizer, noise_source, history)
+    # Every process computes on its share; the wrappers average the gradients across processes.
+    synced_generator, synced_discriminator = generator, discriminator
+    if world > 1:
+        device_ids = [device.index] if device.type == "cuda" else None
+        synced_generator = DistributedDataParallel(generator, device_ids=device_ids)
+        synced_discriminator = DistributedDataParallel(discriminator, device_ids=device_ids)
 
     def save() -> None:
-        _save_checkpoint(folder / CHECKPOINT, config, step, generator, discriminator, g_optimizer, d_optimizer, noise_source, history)
+        if writes:
+            _save_checkpoint(folder / CHECKPOINT, config, step, generator, discriminator, g_optimizer, d_optimizer, noise_source, history)
+
+    def batch_of_noise() -> torch.Tensor:
+        # Every process draws the whole batch's noise from the same source and keeps its share.
+        return torch.randn(config.batch_size, config.latent_size, generator=noise_source, device=device)[share]
 
     autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
-    bar = tqdm(total=config.steps, initial=step, desc=f"{config.loss} training", unit="step", mininterval=1.0, disable=not progress)
-    started, first_step, interrupted = time.perf_counter(), step, False
+    squash = torch.sigmoid if config.loss == "dcgan" else (lambda scores: scores)
+    bar = tqdm(total=config.steps, initial=step, desc=f"{config.loss} training", unit="step", mininterval=1.0,
+               disable=not (progress and writes))  # fmt: skip
+    started, first_step, stopping = time.perf_counter(), step, False
     try:
         with _stop_between_steps() as stop_requested:
-            while step < config.steps and not stop_requested[0]:
+            while step < config.steps and not stopping:
                 generator.train()
                 discriminator.train()
                 for critic_step in range(config.critic_steps):
                     batch_number = step * config.critic_steps + critic_step
-                    real = images[_batch_indices(len(images), config.batch_size, config.seed, batch_number).to(device)]
-                    noise = torch.randn(config.batch_size, config.latent_size, generator=noise_source, device=device)
+                    real = images[_batch_indices(len(images), config.batch_size, config.seed, batch_number)[share].to(device)]
+                    noise = batch_of_noise()
+                    last = critic_step == config.critic_steps - 1  # the generator's move reuses these fakes
                     with autocast:
-                        with torch.no_grad():
-                            fake = generator(noise)
-                        real_scores, fake_scores = discriminator(real), discriminator(fake)
-                        d_loss = discriminator_loss(config.loss, real_scores, fake_scores)
+                        with torch.set_grad_enabled(last):
+                            fake = synced_generator(noise)
+                        real_scores, fake_scores = synced_discriminator(real), synced_discriminator(fake.detach())
+                        d_loss = discriminator_loss(config.loss, real_scores, fake_scores, config.label_smoothing)
                     if config.loss == "wgan-gp":
-                        d_loss = d_loss + gradient_penalty(discriminator, real, fake.float(), noise_source)
+                        mix = torch.rand(config.batch_size, 1, 1, 1, generator=noise_source, device=device)[share]
+                        d_loss = d_loss + gradient_penalty(discriminator, real, fake.detach().float(), mix)
                     d_optimizer.zero_grad(set_to_none=True)
                     d_loss.backward()
                     d_optimizer.step()
                     if config.loss == "wgan":
                         for parameter in discriminator.parameters():
                             parameter.data.clamp_(-0.01, 0.01)
-                noise = torch.randn(config.batch_size, config.latent_size, generator=noise_source, device=device)
+                # The generator's move: the discriminator, just updated, scores the last fakes again.
                 with autocast:
-                    g_loss = generator_loss(config.loss, discriminator(generator(noise)))
+                    g_loss = generator_loss(config.loss, discriminator(fake))
                 g_optimizer.zero_grad(set_to_none=True)
                 g_loss.backward()
                 g_optimizer.step()
 
-                losses = (d_loss.item(), g_loss.item())
-                if not all(math.isfinite(value) and abs(value) < max_loss for value in losses):
+                # One transfer per step: the numbers to record, and whether to stop, agreed by every process.
+                numbers = torch.stack([d_loss.detach().float(), g_loss.detach().float(), squash(real_scores.detach().float()).mean(),
+                                       squash(fake_scores.detach().float()).mean(), torch.tensor(float(stop_requested[0]), device=device)])  # fmt: skip
+                if world > 1:
+                    dist.all_reduce(numbers)
+                    numbers[:4] /= world
+                d_value, g_value, d_real, d_fake, stops = numbers.tolist()
+                if not all(math.isfinite(value) and abs(value) < max_loss for value in (d_value, g_value)):
                     if (folder / CHECKPOINT).is_file():
                         kept = f"the last good checkpoint (step {read_checkpoint(folder / CHECKPOINT)['step']}) is kept"
                     else:
                         kept = "no checkpoint had been written yet"
                     raise TrainingDiverged(
-                        f"{config.loss} training diverged at step {step + 1}: discriminator loss {losses[0]:.3g}, generator "
-                        f"loss {losses[1]:.3g}; {kept}. Lower the learning rate (now {config.learning_rate:g}) and try again."
+                        f"{config.loss} training diverged at step {step + 1}: discriminator loss {d_value:.3g}, generator "
+                        f"loss {g_value:.3g}; {kept}. Lower the learning rate (now {config.learning_rate:g}) and try again."
                     )
                 step += 1
-                squash = torch.sigmoid if config.loss == "dcgan" else (lambda scores: scores)
-                history["d_loss"].append(losses[0])
-                history["g_loss"].append(losses[1])
-                history["d_real"].append(squash(real_scores.detach().float()).mean().item())
-                history["d_fake"].append(squash(fake_scores.detach().float()).mean().item())
+                stopping = stops > 0
+                history["d_loss"].append(d_value)
+                history["g_loss"].append(g_value)
+                history["d_real"].append(d_real)
+                history["d_fake"].append(d_fake)
                 bar.update()
-                if step % config.sample_every == 0 or step == config.steps:
+                if (step % config.sample_every == 0 or step == config.steps) and writes:
                     generator.eval()
                     with torch.no_grad():
                         snapshot = to_uint8(generator(fixed_noise))
                     write_atomically(folder / SAMPLES / f"step_{step:06d}.npy", lambda file: np.save(file, snapshot))
-                    bar.set_postfix(d_loss=f"{losses[0]:.3f}", g_loss=f"{losses[1]:.3f}")
+                    bar.set_postfix(d_loss=f"{d_value:.3f}", g_loss=f"{g_value:.3f}")
                 if step % config.checkpoint_every == 0 or step == config.steps:
                     save()
-            if stop_requested[0]:
-                interrupted = True
+            if stopping:
                 save()
-                print(f"Stopped at step {step} as asked: checkpoint saved; continue with resume=True (or --resume).")
+                if writes:
+                    print(f"Stopped at step {step} as asked: checkpoint saved; continue with resume=True (or --resume).")
     finally:
         bar.close()
+    if world > 1:
+        dist.barrier()  # the last checkpoint is complete before any process reads it again
     seconds = time.perf_counter() - started
     images_seen = (step - first_step) * config.batch_size * (config.critic_steps + 1)
     generator.eval()
-    return GANRun(generator, discriminator, history, folder, step, images_seen / seconds if seconds > 0 else 0.0, interrupted)
+    return GANRun(generator, discriminator, history, folder, step, images_seen / seconds if seconds > 0 else 0.0, stopping)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -417,6 +497,6 @@ def load_generator(path: Path, device: str | torch.device = "cpu") -> Generator:
     """The generator of a checkpoint, in eval mode, ready for `generate`."""
     checkpoint = read_checkpoint(path)
     config = GANConfig(**checkpoint["config"])
-    generator = Generator(config.latent_size, config.width)
+    generator = Generator(config.latent_size, config.width, config.batch_norm)
     load_state(generator, checkpoint["generator"], f"{Path(path).name} (generator)")
     return generator.to(device).eval()

@@ -481,3 +481,29 @@ def test_notebook_06_checks(capsys):
     exercises.check_dress_share(share * 100, dresses)
     out = verdict(capsys)
     assert out.startswith("Not yet") and "not a count or a percentage" in out
+
+
+def test_notebook_07_checks(capsys):
+    exercises.check_gradient_penalty(None)
+    assert verdict(capsys).startswith("Not answered yet")
+    exercises.check_gradient_penalty(10 * (2.8 - 1) ** 2)
+    assert verdict(capsys).startswith("Correct!")
+    exercises.check_gradient_penalty((2.8 - 1) ** 2)
+    assert "multiplied by its weight" in verdict(capsys)
+    exercises.check_gradient_penalty(10 * (78.4 - 1) ** 2)
+    assert "square root" in verdict(capsys)
+
+    table = pd.DataFrame({"distance_over_floor": [5.0, 30.0, 12.0]}, index=["dcgan", "wgan", "wgan-gp"])
+    exercises.check_best_loss("dcgan", table)
+    assert verdict(capsys).startswith("Correct!")
+    exercises.check_best_loss("wgan", table)
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "smallest" in out
+    exercises.check_best_loss("lsgan", table)
+    assert "one of the table's row names" in verdict(capsys)
+
+    signal, distance = [3.0, 2.0, 1.5, 1.0, 0.2], [40.0, 10.0, 12.0, 5.0, 4.0]
+    exercises.check_rank_correlation(0.9, signal, distance)
+    assert verdict(capsys).startswith("Correct!")
+    exercises.check_rank_correlation(np.corrcoef(signal, distance)[0, 1], signal, distance)
+    assert "ranks" in verdict(capsys)

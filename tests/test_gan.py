@@ -58,7 +58,9 @@ def test_images_survive_the_round_trip_to_the_training_range():
 @pytest.mark.parametrize(
     "changes, message",
     [({"loss": "lsgan"}, "Unknown loss 'lsgan'"), ({"steps": -1}, "steps must be a positive int"),
-     ({"batch_size": 0}, "batch_size"), ({"learning_rate": 5.0}, "learning_rate")],
+     ({"batch_size": 0}, "batch_size"), ({"learning_rate": 5.0}, "learning_rate"),
+     ({"label_smoothing": 0.7}, "label_smoothing must be a number from 0 up to 0.5"),
+     ({"loss": "wgan", "label_smoothing": 0.1}, "applies to the dcgan loss only")],
 )  # fmt: skip
 def test_bad_settings_are_refused_with_what_was_expected(changes, message):
     with pytest.raises(ValueError, match=message):
@@ -69,6 +71,17 @@ def test_each_loss_gets_its_published_defaults():
     assert (gan.GANConfig("dcgan").critic_steps, gan.GANConfig("dcgan").learning_rate) == (1, 2e-4)
     assert (gan.GANConfig("wgan").critic_steps, gan.GANConfig("wgan").learning_rate) == (5, 5e-5)
     assert (gan.GANConfig("wgan-gp").critic_steps, gan.GANConfig("wgan-gp").learning_rate) == (5, 1e-4)
+    assert [gan.GANConfig(loss).label_smoothing for loss in gan.LOSSES] == [0.1, 0.0, 0.0]
+
+
+def test_label_smoothing_moves_the_real_target_only():
+    real, fake = torch.tensor([0.0, 2.0]), torch.tensor([-1.0])
+    # With target t, the cross-entropy of logit s is -(t log σ(s) + (1 - t) log(1 - σ(s))).
+    by_hand = lambda s, t: -(t * torch.log(torch.sigmoid(s)) + (1 - t) * torch.log(1 - torch.sigmoid(s))).mean()  # noqa: E731
+    smoothed = gan.discriminator_loss("dcgan", real, fake, label_smoothing=0.1)
+    assert torch.isclose(smoothed, by_hand(real, 0.9) + by_hand(fake, 0.0))
+    assert torch.isclose(gan.discriminator_loss("dcgan", real, fake), by_hand(real, 1.0) + by_hand(fake, 0.0))
+    assert gan.discriminator_loss("wgan", real, fake, label_smoothing=0.1) == fake.mean() - real.mean()
 
 
 @pytest.mark.parametrize("loss", gan.LOSSES)

@@ -1,0 +1,59 @@
+"""Training on several processes (GPUs, or CPU cores) with torch.distributed.
+
+`torchrun --nproc_per_node=N -m course train-gan --distributed ...` starts N processes; each calls
+`start()`, which joins the group that torchrun describes in environment variables (RANK,
+WORLD_SIZE, MASTER_ADDR, ...). `course.gan.train_gan` then notices the group by itself: every
+process takes its share of each batch, DistributedDataParallel averages the gradients, and only
+process 0 writes samples and checkpoints.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+import torch.distributed as dist
+
+TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
+
+
+def rank_and_world() -> tuple[int, int]:
+    """(this process's rank, number of processes): (0, 1) when no process group is running."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def start(device: str | None = None) -> torch.device:
+    """Join the process group torchrun set up; returns this process's device.
+
+    NCCL on CUDA (one GPU per process, chosen by LOCAL_RANK), gloo on the CPU.
+    """
+    missing = [name for name in TORCHRUN_VARIABLES if name not in os.environ]
+    if missing:
+        raise RuntimeError(
+            f"--distributed needs the process group that torchrun describes, but {', '.join(missing)} "
+            "is not set. Start it as: torchrun --nproc_per_node=N -m course train-gan --distributed ..."
+        )
+    wants_cuda = device in (None, "cuda") and torch.cuda.is_available()
+    if wants_cuda:
+        local_rank = int(os.environ["LOCAL_RANK"])
+        if local_rank >= torch.cuda.device_count():
+            raise RuntimeError(
+                f"process {local_rank} has no GPU of its own: this machine has {torch.cuda.device_count()}. "
+                "Lower --nproc_per_node to the number of GPUs."
+            )
+        torch.cuda.set_device(local_rank)
+        chosen = torch.device("cuda", local_rank)
+    elif device in (None, "cpu"):
+        chosen = torch.device("cpu")
+    else:
+        raise ValueError(f"--distributed runs on cuda or cpu, got --device {device}.")
+    dist.init_process_group(backend="nccl" if chosen.type == "cuda" else "gloo")
+    return chosen
+
+
+def finish() -> None:
+    """Leave the process group (a no-op when none is running)."""
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()

@@ -1,0 +1,89 @@
+"""Quality over training: train a GAN in stages and score its samples after each stage.
+
+Each stage continues the same run (`train_gan` with `resume=True`), so the final networks are those
+of one uninterrupted run. The scores are saved beside the checkpoint after every stage, so a re-run
+skips the stages already measured, and an interrupted run continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from course.data import FashionMNIST
+from course.gan import CHECKPOINT, GANConfig, GANRun, generate, read_checkpoint, train_gan
+from course.quality import evaluate_samples
+from course.runs import load_json, save_json
+
+MEASUREMENTS = "quality.json"  # in the run folder: one entry per measured stage
+
+
+def stage_ends(steps: int, measure_every: int) -> list[int]:
+    """The steps after which samples are scored: every `measure_every` steps, and the last step."""
+    if not isinstance(measure_every, int) or isinstance(measure_every, bool) or measure_every < 1:
+        raise ValueError(f"measure_every must be a positive int (generator steps), got {measure_every!r}.")
+    return sorted(set(range(measure_every, steps, measure_every)) | {steps})
+
+
+def _measured_so_far(folder: Path) -> list[dict]:
+    """The saved scores that belong to the checkpoint in `folder` (none if there is no checkpoint)."""
+    if not (folder / CHECKPOINT).is_file():
+        return []  # scores without their run would mix two runs
+    reached = read_checkpoint(folder / CHECKPOINT)["step"]
+    return [entry for entry in load_json(folder / MEASUREMENTS) or [] if entry["step"] <= reached]
+
+
+def train_and_measure(
+    config: GANConfig,
+    images: torch.Tensor,
+    folder: Path,
+    measure_every: int,
+    fashion: FashionMNIST | None = None,
+    samples: int = 1000,
+    progress: bool = True,
+) -> tuple[GANRun, list[dict]]:
+    """Train `config` into `folder`, scoring `samples` generated images after each stage.
+
+    Returns the run and one entry per stage: step, dressness, frechet_distance, floor,
+    real_dressness, distance_over_floor and seconds (training time up to that stage, summed over sessions).
+    """
+    folder = Path(folder)
+    measurements = _measured_so_far(folder)
+    done = {entry["step"] for entry in measurements}
+    seconds = measurements[-1]["seconds"] if measurements else 0.0
+    bar = tqdm(total=config.steps, desc=f"{config.loss}, scored every {measure_every:,} steps", unit="step", disable=not progress)
+    run = None
+    try:
+        for end in stage_ends(config.steps, measure_every):
+            if end in done and end < config.steps:
+                continue  # measured in an earlier session; the checkpoint is already past it
+            started = time.perf_counter()
+            run = train_gan(dataclasses.replace(config, steps=end), images, folder, resume=True, progress=False)
+            seconds += time.perf_counter() - started
+            bar.update(run.step - bar.n)
+            if run.interrupted:
+                print(f"Stopped at step {run.step:,}: run this again to continue from there.")
+                break
+            if end in done:
+                break  # the last stage, measured before: nothing left to do
+            report = evaluate_samples(generate(run.generator, samples, seed=0), fashion)
+            measurements.append(
+                {
+                    "step": end,
+                    "dressness": report.dressness,
+                    "frechet_distance": report.frechet_distance,
+                    "floor": report.floor,
+                    "real_dressness": report.real_dressness,
+                    "distance_over_floor": report.distance_over_floor,
+                    "seconds": seconds,
+                }
+            )
+            save_json(measurements, folder / MEASUREMENTS)
+            bar.set_postfix(distance=f"{report.distance_over_floor:.1f}x floor")
+    finally:
+        bar.close()
+    return run, measurements

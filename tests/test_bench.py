@@ -1,0 +1,77 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from course import bench
+from course.cli import main
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(scope="module")
+def images():
+    return np.random.default_rng(0).integers(0, 256, (40, 28, 28), dtype=np.uint8)
+
+
+def test_the_benchmark_times_both_loops_each_round_and_gives_their_ratio(images):
+    result = bench.benchmark(images, CPU, batch_size=8, steps=3, rounds=2, progress=False)
+    assert result["device"] == "cpu" and result["batch_size"] == 8 and result["rounds"] == 2
+    for name in ("reference", "course"):
+        each = result["images_per_second_each_round"][name]
+        assert len(each) == 2 and all(rate > 0 for rate in each)
+        assert result["images_per_second"][name] == pytest.approx(sorted(each)[0] + (sorted(each)[1] - sorted(each)[0]) / 2)
+    assert result["ratio"] == pytest.approx(result["images_per_second"]["course"] / result["images_per_second"]["reference"])
+    assert result["peak_process_memory_mib"] > 0 and result["peak_cuda_memory_mib"] is None
+    json.dumps(result)  # JSON-ready
+    assert result["flops_per_image"] > 0 and result["course_tflops"] == pytest.approx(result["images_per_second"]["course"] * result["flops_per_image"] / 1e12)
+    text = bench.summary(result)
+    assert "reference" in text and "course" in text and f"{result['ratio']:.2f}x" in text
+
+
+def test_the_reference_loop_trains_the_networks(images, monkeypatch):
+    config = bench.GANConfig(batch_size=8)
+    built = {}
+    real_build = bench.build
+
+    def keep(config, device):
+        built["networks"] = real_build(config, device)
+        return built["networks"]
+
+    monkeypatch.setattr(bench, "build", keep)
+    bench.reference_loop(images, config, CPU, steps=7)  # more steps than one pass over 40 images holds
+    generator, discriminator, g_optimizer, d_optimizer = built["networks"]
+    assert d_optimizer.state_dict()["state"][0]["step"] == 7 and g_optimizer.state_dict()["state"][0]["step"] == 7
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [({"batch_size": 0}, "batch_size must be a positive int"), ({"rounds": 0}, "rounds must be a positive int"),
+     ({"batch_size": 64}, "fewer than one batch")],
+)  # fmt: skip
+def test_bad_settings_are_refused(images, changes, message):
+    with pytest.raises(ValueError, match=message):
+        bench.benchmark(images, CPU, **{"batch_size": 8, "steps": 2, "rounds": 1, "progress": False, **changes})
+
+
+def test_the_bench_command_prints_and_saves_the_figures(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(bench, "benchmark", lambda images, device, batch_size, steps, rounds: fake_result(batch_size))
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--batch-size", "32", "64", "--steps", "5", "--rounds", "1", "--device", "cpu", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "ratio course / reference: 1.50x" in printed and str(out) in printed
+    assert [entry["batch_size"] for entry in json.loads(out.read_text())] == [32, 64]
+    assert main(["bench", "--steps", "5", "--out", str(out), "--peak-tflops", "0.01"]) == 0
+    assert "3.00% of the 0.01 TFLOP/s peak" in capsys.readouterr().out
+    assert main(["bench", "--steps", "0", "--out", str(out)]) == 2
+    assert "--steps must be at least 1" in capsys.readouterr().err
+
+
+def fake_result(batch_size: int) -> dict:
+    return {
+        "device": "cpu", "device_name": "x86_64", "threads": 2, "torch": torch.__version__, "batch_size": batch_size,
+        "steps_per_round": 5, "rounds": 1, "images_per_second": {"reference": 100.0, "course": 150.0},
+        "images_per_second_each_round": {"reference": [100.0], "course": [150.0]}, "ratio": 1.5,
+        "peak_cuda_memory_mib": None, "peak_process_memory_mib": 500.0, "flops_per_image": 2e6, "course_tflops": 3e-4,
+    }  # fmt: skip

@@ -1,0 +1,91 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from course import gan, tracking
+from course.data import load_fashion_mnist
+
+
+def tiny_config(**changes) -> gan.GANConfig:
+    settings = dict(loss="dcgan", steps=6, batch_size=8, latent_size=8, width=4, sample_every=2, checkpoint_every=3, seed=0)
+    return gan.GANConfig(**{**settings, **changes})
+
+
+@pytest.fixture(scope="module")
+def fashion():
+    return load_fashion_mnist(download=False)
+
+
+@pytest.fixture(scope="module")
+def images(fashion):
+    return gan.to_training_range(fashion.dresses("train")[:64])
+
+
+def same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_stages_end_every_so_many_steps_and_at_the_last_one():
+    assert tracking.stage_ends(10, 4) == [4, 8, 10]
+    assert tracking.stage_ends(8, 4) == [4, 8]
+    assert tracking.stage_ends(3, 5) == [3]
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match="measure_every must be a positive int"):
+            tracking.stage_ends(10, bad)
+
+
+def test_training_in_stages_gives_the_uninterrupted_run_and_one_score_per_stage(tmp_path, images, fashion):
+    whole = gan.train_gan(tiny_config(), images, tmp_path / "whole", progress=False)
+    staged, scores = tracking.train_and_measure(tiny_config(), images, tmp_path / "staged", 4, fashion, samples=50, progress=False)
+    assert staged.step == 6 and same_weights(whole.generator, staged.generator)
+    assert whole.history == staged.history
+    assert [entry["step"] for entry in scores] == [4, 6]
+    for entry in scores:
+        assert 0 <= entry["dressness"] <= 1 and entry["frechet_distance"] > 0
+        assert entry["distance_over_floor"] == pytest.approx(entry["frechet_distance"] / entry["floor"])
+    assert scores[0]["seconds"] <= scores[1]["seconds"]
+    assert json.loads((tmp_path / "staged" / tracking.MEASUREMENTS).read_text()) == scores
+
+
+def test_a_rerun_keeps_the_scores_and_trains_only_what_is_missing(tmp_path, images, fashion, monkeypatch):
+    folder = tmp_path / "run"
+    _, first = tracking.train_and_measure(tiny_config(steps=4), images, folder, 2, fashion, samples=20, progress=False)
+    trained_from = []
+    real_train = gan.train_gan
+
+    def spy(config, *args, **kwargs):
+        trained_from.append((gan.read_checkpoint(folder / gan.CHECKPOINT)["step"], config.steps))
+        return real_train(config, *args, **kwargs)
+
+    monkeypatch.setattr(tracking, "train_gan", spy)
+    run, scores = tracking.train_and_measure(tiny_config(steps=6), images, folder, 2, fashion, samples=20, progress=False)
+    assert run.step == 6 and scores[:2] == first and [entry["step"] for entry in scores] == [2, 4, 6]
+    assert trained_from == [(4, 6)]  # stages 2 and 4 were not trained or scored again
+
+
+def test_scores_without_their_checkpoint_are_dropped(tmp_path, images, fashion):
+    folder = tmp_path / "run"
+    tracking.train_and_measure(tiny_config(steps=2), images, folder, 2, fashion, samples=20, progress=False)
+    (folder / gan.CHECKPOINT).unlink()
+    _, scores = tracking.train_and_measure(tiny_config(steps=2), images, folder, 1, fashion, samples=20, progress=False)
+    assert [entry["step"] for entry in scores] == [1, 2]
+
+
+def test_a_stop_request_ends_the_stages_and_the_next_call_continues(tmp_path, images, fashion, monkeypatch):
+    folder = tmp_path / "run"
+    real_train = gan.train_gan
+
+    def stopped_after_three(config, *args, **kwargs):
+        run = real_train(gan.GANConfig(**{**config.__dict__, "steps": min(config.steps, 3)}), *args, **kwargs)
+        run.interrupted = run.step < config.steps
+        return run
+
+    monkeypatch.setattr(tracking, "train_gan", stopped_after_three)
+    run, scores = tracking.train_and_measure(tiny_config(), images, folder, 2, fashion, samples=20, progress=False)
+    assert run.interrupted and run.step == 3 and [entry["step"] for entry in scores] == [2]
+    monkeypatch.setattr(tracking, "train_gan", real_train)
+    whole = gan.train_gan(tiny_config(), images, tmp_path / "whole", progress=False)
+    run, scores = tracking.train_and_measure(tiny_config(), images, folder, 2, fashion, samples=20, progress=False)
+    assert [entry["step"] for entry in scores] == [2, 4, 6] and same_weights(whole.generator, run.generator)
