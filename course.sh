@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The course's two commands. Each sets up everything first (virtual environment, packages, data).
+# The course's commands. Each sets up everything first (virtual environment, packages, data).
 #   ./course.sh lab               open the course in JupyterLab
 #   ./course.sh lab --headless    run every notebook top to bottom instead, at COURSE_SCALE
 #   ./course.sh test              unit tests plus pytest --nbval over every notebook at the smoke scale
+#   ./course.sh classroom [--with-gans]   before a workshop: set up, then save the notebooks' long runs
 # Settings (environment variables): PYTHON (default python3), VENV (default .venv), PORT (default 8888),
 # COURSE_SCALE (smoke, laptop or full), TORCH_SPEC (e.g. torch==2.13.0 to pin a particular torch build).
 set -euo pipefail
@@ -79,8 +80,13 @@ case "${1:-}" in
     COURSE_SCALE=smoke exec "$VENV/bin/python" -m pytest --nbval --nbval-current-env \
       --nbval-sanitize-with tests/sanitize.cfg tests notebooks
     ;;
+  classroom)
+    setup
+    say "Preparing for a workshop at scale ${COURSE_SCALE:-(default for this device)}"
+    exec "$VENV/bin/python" -m course prepare "${@:2}"
+    ;;
   *)
-    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -4,8 +4,8 @@ Each module has one job; notebooks import what a lesson needs and keep the lesso
 """
 
 from course.device import pick_device, seed_everything
-from course.scale import by_scale, resolve_scale
+from course.scale import announce, by_scale, resolve_scale
 
 __version__ = "0.1.0"
 
-__all__ = ["by_scale", "pick_device", "resolve_scale", "seed_everything", "__version__"]
+__all__ = ["announce", "by_scale", "pick_device", "resolve_scale", "seed_everything", "__version__"]

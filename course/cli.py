@@ -232,6 +232,50 @@ def command_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_prepare(args: argparse.Namespace) -> int:
+    """Get this machine ready for a workshop: data, the measuring classifier and the notebooks' long runs."""
+    import shutil
+    import tempfile
+    import time
+
+    from nbclient.exceptions import CellExecutionError
+
+    from course.checkup import data_report
+    from course.notebooks import course_notebooks, run_notebook
+    from course.quality import load_quality_classifier
+
+    scale = resolve_scale(args.scale)
+    lines = data_report(download=True)
+    for line in lines:
+        print(line, file=sys.stderr if "PROBLEM" in line else sys.stdout)
+    if any("PROBLEM" in line for line in lines):
+        return 1
+    try:
+        load_quality_classifier("cpu")
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print("the quality classifier's weights match their checksum")
+    long_runs = ["04_transfer_learning"] + (["06_dcgan_dresses", "07_wasserstein"] if args.with_gans else [])
+    notebooks = [path for path in course_notebooks() if path.stem in long_runs]
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        for path in notebooks:  # a copy runs, so the learners' notebooks stay as committed
+            print(f"running {path.name} at scale {scale} to save its results under runs/ ...", flush=True)
+            copy = Path(shutil.copy(path, folder))
+            try:
+                seconds = run_notebook(copy, scale)
+            except CellExecutionError as error:
+                print(f"error: {path.name} failed at scale {scale}:\n{error}", file=sys.stderr)
+                return 1
+            print(f"  done in {seconds:.0f} s", flush=True)
+    print(f"Ready for class at scale {scale} ({time.perf_counter() - started:.0f} s): the notebooks load these results "
+          "instead of computing them, and nothing needs downloading.")
+    if not args.with_gans:
+        print("The GAN notebooks (06, 07) will train in class; add --with-gans to train them now.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m course", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -280,6 +324,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="quality numbers of generated images: dressness and Fréchet distance")
     evaluate.add_argument("--samples", required=True, help="a .npy file of uint8 images (N x 28 x 28), ideally N = 1000")
     evaluate.set_defaults(run=command_evaluate)
+
+    prepare = commands.add_parser("prepare", help="get this machine ready for a workshop ahead of time")
+    prepare.add_argument("--scale", choices=SCALES, default=None, help="the scale the class will run at (default: COURSE_SCALE, else by device)")
+    prepare.add_argument("--with-gans", action="store_true", help="also train the GANs of notebooks 06 and 07 now")
+    prepare.set_defaults(run=command_prepare)
 
     bench = commands.add_parser("bench", help="time the GAN trainer against the textbook DataLoader loop")
     bench.add_argument("--batch-size", type=int, nargs="+", default=[64], help="one or more batch sizes (default: 64)")

@@ -460,3 +460,46 @@ def check_rank_correlation(answer: object, signal: object, distance: object) -> 
         pearson = np.corrcoef(np.asarray(signal, dtype=float), np.asarray(distance, dtype=float))[0, 1]
         if _is_number(answer) and math.isclose(float(value), pearson, rel_tol=1e-6, abs_tol=1e-6):
             print("  Hint: that is Pearson's correlation of the values; Spearman's correlates their ranks.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook 08: what the discriminator gives back
+# ---------------------------------------------------------------------------------------------
+
+
+def check_real_image_loss(answer: object, num_classes: int = 5) -> None:
+    """Exercise 8.1: -log(1 - p(fake)) for a real image whose K + 1 scores are all 0."""
+    if _unanswered(answer):
+        return
+    expected = math.log((num_classes + 1) / num_classes)
+    if not _close(answer, expected, "the real image's loss", rel_tol=1e-3):
+        value = _as_plain_number(answer)
+        if _is_number(answer) and math.isclose(float(value), math.log(num_classes + 1), rel_tol=1e-3):
+            print("  Hint: that is -log p(fake), the loss of a fake; a real image pays -log(1 - p(fake)).")
+        elif _is_number(answer) and math.isclose(float(value), 1 / (num_classes + 1), rel_tol=1e-3):
+            print("  Hint: that is p(fake) itself; the loss is -log(1 - p(fake)).")
+
+
+def check_accuracy_difference(answer: object, means: pd.DataFrame, budget: int, method: str, baseline: str) -> None:
+    """Exercise 8.2: test accuracy of `method` minus that of `baseline` at `budget` labels per class."""
+    if _unanswered(answer):
+        return
+    expected = means.loc[(budget, method), "test_accuracy"] - means.loc[(budget, baseline), "test_accuracy"]
+    if not _close(answer, expected, "the difference in test accuracy", rel_tol=1e-3, abs_tol=1e-4):
+        value = _as_plain_number(answer)
+        if _is_number(answer) and math.isclose(float(value), 100 * expected, rel_tol=1e-3, abs_tol=1e-2):
+            print("  Hint: give it as a share (0.03 for 3 points), not in percentage points.")
+        elif _is_number(answer) and math.isclose(float(value), -expected, rel_tol=1e-3, abs_tol=1e-4):
+            print(f"  Hint: {method} minus {baseline}, not the other way round.")
+
+
+def check_smallest_gap(answer: object, means: pd.DataFrame, budget: int) -> None:
+    """Exercise 8.3: the method with the smallest train-test gap at `budget` labels per class."""
+    if _unanswered(answer):
+        return
+    gaps = means.loc[budget, "gap"]
+    if not isinstance(answer, str) or answer not in gaps.index:
+        _verdict(False, f"answer with one of the methods: {', '.join(map(repr, gaps.index))}.")
+        return
+    if not _verdict(answer == gaps.idxmin(), f"{answer!r} has a gap of {gaps[answer]:.1%} at {budget} labels per class."):
+        print("  Hint: the gap is train accuracy minus test accuracy; look for the smallest, at this budget only.")

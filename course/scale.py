@@ -47,3 +47,21 @@ def resolve_scale(explicit: str | None = None) -> str:
 def by_scale(scale: str, *, smoke: T, laptop: T, full: T) -> T:
     """Pick the value for `scale`: `by_scale(SCALE, smoke=2, laptop=20, full=200)`."""
     return {"smoke": smoke, "laptop": laptop, "full": full}[check_scale(scale)]
+
+
+def announce(scale: str, device: torch.device, laptop: str, full: str = "not timed yet") -> None:
+    """Print where a notebook will run, about how long that takes there, and how to change it.
+
+    `laptop` is the time measured for the whole notebook at the laptop scale on two CPU cores.
+    """
+    scale = check_scale(scale)
+    expected = by_scale(scale, smoke="seconds (a quick check of every cell)", laptop=f"{laptop} (measured on two CPU cores)",
+                        full=f"{full} (sized for a GPU)")  # fmt: skip
+    print(f"Running at the {scale!r} scale on {device.type}: expect {expected}.")
+    if scale == "full" and device.type == "cpu":
+        print(f"Warning: 'full' is sized for a GPU and this machine has none; on the CPU it takes many times the laptop "
+              f"scale's {laptop}. Choose 'laptop' unless you mean to wait.")  # fmt: skip
+    elif scale == "laptop" and device.type == "cpu" and torch.cuda.is_available():
+        print("A CUDA GPU is here but not in use: COURSE_DEVICE is set to cpu.")
+    print(f"To change it, put 'smoke', 'laptop' or 'full' in resolve_scale(None) above, or start Jupyter with "
+          f"{ENV_VAR}=...; COURSE_DEVICE=cpu, cuda or mps chooses the device.")  # fmt: skip

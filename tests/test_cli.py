@@ -106,3 +106,30 @@ def test_gan_commands_refuse_bad_inputs_with_a_fix(tmp_path, capsys):
     blocker.write_text("not a folder")
     assert main(["train-gan", "--steps", "1", "--out", str(blocker / "run")]) == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_prepare_checks_the_data_and_classifier_and_runs_copies_of_the_long_notebooks(monkeypatch, tmp_path, capsys):
+    import course.notebooks
+
+    ran = []
+
+    def record(path, scale):
+        ran.append((path.name, scale, path.parent != course.notebooks.NOTEBOOK_DIR))
+        return 1.0
+
+    monkeypatch.setattr(course.notebooks, "run_notebook", record)
+    assert main(["prepare", "--scale", "smoke"]) == 0
+    assert ran == [("04_transfer_learning.ipynb", "smoke", True)]
+    out = capsys.readouterr().out
+    assert "checksum" in out and "Ready for class at scale smoke" in out and "--with-gans" in out
+    ran.clear()
+    assert main(["prepare", "--scale", "smoke", "--with-gans"]) == 0
+    assert [name for name, _, copy in ran if copy] == ["04_transfer_learning.ipynb", "06_dcgan_dresses.ipynb", "07_wasserstein.ipynb"]
+
+
+def test_prepare_stops_on_missing_data(monkeypatch, capsys):
+    import course.checkup
+
+    monkeypatch.setattr(course.checkup, "data_report", lambda download: ["Fashion-MNIST: PROBLEM: not found"])
+    assert main(["prepare", "--scale", "smoke"]) == 1
+    assert "PROBLEM" in capsys.readouterr().err

@@ -507,3 +507,31 @@ def test_notebook_07_checks(capsys):
     assert verdict(capsys).startswith("Correct!")
     exercises.check_rank_correlation(np.corrcoef(signal, distance)[0, 1], signal, distance)
     assert "ranks" in verdict(capsys)
+
+
+def test_notebook_08_checks(capsys):
+    import math
+
+    exercises.check_real_image_loss(math.log(6 / 5))
+    assert verdict(capsys).startswith("Correct!")
+    exercises.check_real_image_loss(math.log(6))
+    assert "loss of a fake" in verdict(capsys)
+    exercises.check_real_image_loss(None)
+    assert verdict(capsys).startswith("Not answered yet")
+
+    means = pd.DataFrame(
+        {"test_accuracy": [0.77, 0.80, 0.79], "gap": [0.23, 0.20, 0.15]},
+        index=pd.MultiIndex.from_tuples([(10, "scratch"), (10, "transfer"), (10, "semi-supervised GAN")], names=["labels_per_class", "method"]),
+    )
+    exercises.check_accuracy_difference(0.02, means, 10, "semi-supervised GAN", "scratch")
+    assert verdict(capsys).startswith("Correct!")
+    exercises.check_accuracy_difference(2.0, means, 10, "semi-supervised GAN", "scratch")
+    assert "percentage points" in verdict(capsys)
+    exercises.check_accuracy_difference(-0.02, means, 10, "semi-supervised GAN", "scratch")
+    assert "not the other way round" in verdict(capsys)
+    exercises.check_smallest_gap("semi-supervised GAN", means, 10)
+    assert verdict(capsys).startswith("Correct!")
+    exercises.check_smallest_gap("scratch", means, 10)
+    assert "smallest" in verdict(capsys)
+    exercises.check_smallest_gap("dcgan", means, 10)
+    assert "one of the methods" in verdict(capsys)

@@ -64,3 +64,18 @@ def test_seed_everything_repeats_every_generator():
 def test_seed_must_be_a_non_negative_int(bad):
     with pytest.raises(ValueError, match="non-negative int"):
         seed_everything(bad)
+
+
+def test_announce_says_where_how_long_and_how_to_change(capsys):
+    from course import announce
+
+    announce("laptop", torch.device("cpu"), laptop="about 6 minutes")
+    out = capsys.readouterr().out
+    assert "'laptop' scale on cpu: expect about 6 minutes (measured on two CPU cores)" in out
+    assert "resolve_scale(None)" in out and "COURSE_SCALE" in out and "COURSE_DEVICE" in out
+    announce("smoke", torch.device("cpu"), laptop="about 6 minutes")
+    assert "expect seconds" in capsys.readouterr().out
+    announce("full", torch.device("cpu"), laptop="about 6 minutes")
+    assert "Warning: 'full' is sized for a GPU" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="Unknown scale"):
+        announce("huge", torch.device("cpu"), laptop="x")

@@ -1,0 +1,174 @@
+"""A semi-supervised GAN: a discriminator that learns the classes from a few labels, many unlabelled images and fakes.
+
+After Salimans et al. (2016). The discriminator is notebook 04's SmallCNN with one output more than
+there are classes: K scores for the K classes and one for "fake". It learns from three kinds of
+batch at every step:
+
+* labelled images: cross-entropy against their class (the only place labels enter);
+* unlabelled real images: they should be some class, not fake, so -log(1 - p(fake));
+* the generator's images: -log p(fake).
+
+The generator does not try to fool the discriminator's verdict directly; it matches the mean of the
+discriminator's hidden features on real images (feature matching), which keeps its fakes varied and
+close to the data, where they teach the discriminator most. Images are in 0..1 throughout, as for
+every classifier of the course; the generator's tanh output is mapped there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch.nn import functional as F
+from tqdm import tqdm
+
+from course.gan import Generator
+from course.models import SmallCNN
+from course.scale import by_scale, check_scale
+from course.transfer import Task
+
+
+@dataclass(frozen=True)
+class SemiSupervisedSettings:
+    """Sizes and rates of one semi-supervised run; `for_scale` gives the course's choice at each scale."""
+
+    steps: int = 1000
+    labelled_batch: int = 32  # drawn with replacement from the few labelled images
+    unlabelled_batch: int = 64  # real images without their labels, and as many fakes
+    learning_rate: float = 1e-3
+    latent_size: int = 64
+
+    @classmethod
+    def for_scale(cls, scale: str) -> SemiSupervisedSettings:
+        check_scale(scale)
+        return cls(steps=by_scale(scale, smoke=10, laptop=1000, full=3000))
+
+    def __post_init__(self):
+        for name in ("steps", "labelled_batch", "unlabelled_batch", "latent_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}.")
+        if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < 1):
+            raise ValueError(f"learning_rate must be a number between 0 and 1, got {self.learning_rate!r}.")
+
+
+def hidden_features(discriminator: SmallCNN, images: torch.Tensor) -> torch.Tensor:
+    """The discriminator's penultimate features (after the hidden layer's ReLU): what feature matching compares."""
+    return discriminator.classifier[:-1](discriminator.features(images))
+
+
+def classify(discriminator: SmallCNN, images: torch.Tensor) -> torch.Tensor:
+    """Class predictions 0..K-1: the largest of the K class scores, the "fake" score left out."""
+    return discriminator(images)[:, :-1].argmax(dim=1)
+
+
+def labelled_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of K+1 scores against the true class (never the last, "fake")."""
+    return F.cross_entropy(logits, labels)
+
+
+def unlabelled_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """-log(1 - p(fake)) on real images plus -log p(fake) on fakes, each averaged over its batch.
+
+    With p = softmax of the K+1 scores, 1 - p(fake) is the sum of the K class probabilities, so
+    log(1 - p(fake)) = logsumexp(class scores) - logsumexp(all scores): no probability is formed.
+    """
+    real_is_some_class = torch.logsumexp(real_logits[:, :-1], dim=1) - torch.logsumexp(real_logits, dim=1)
+    fake_is_fake = fake_logits[:, -1] - torch.logsumexp(fake_logits, dim=1)
+    return -real_is_some_class.mean() - fake_is_fake.mean()
+
+
+def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tensor) -> torch.Tensor:
+    """Squared distance between the mean features of real images and of fakes (the generator's loss)."""
+    return ((real_features.mean(dim=0) - fake_features.mean(dim=0)) ** 2).mean()
+
+
+@torch.no_grad()
+def accuracy(discriminator: SmallCNN, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
+    """Share of images whose predicted class (fake left out) is their label."""
+    discriminator.eval()
+    correct = sum((classify(discriminator, images[i : i + batch_size]) == labels[i : i + batch_size]).sum().item()
+                  for i in range(0, len(images), batch_size))  # fmt: skip
+    return correct / len(images)
+
+
+def train_semi_supervised(
+    task: Task, unlabelled: torch.Tensor, settings: SemiSupervisedSettings, seed: int, progress: bool = True
+) -> tuple[SmallCNN, Generator, dict[str, float]]:
+    """Train a K+1-output SmallCNN on the task's few labels, `unlabelled` images (N, 1, 28, 28) in 0..1 and fakes.
+
+    Returns the discriminator, the generator, and the discriminator's accuracy on the labelled
+    training images and on the task's test images.
+    """
+    if unlabelled.ndim != 4 or unlabelled.shape[1:] != (1, 28, 28) or len(unlabelled) < settings.unlabelled_batch:
+        raise ValueError(
+            f"unlabelled must hold at least {settings.unlabelled_batch} images of shape (1, 28, 28), got {tuple(unlabelled.shape)}."
+        )
+    device = task.train_images.device
+    num_classes = len(task.class_names)
+    torch.manual_seed(seed)
+    discriminator = SmallCNN(num_classes + 1).to(device)
+    generator = Generator(settings.latent_size).to(device)
+    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=settings.learning_rate, betas=(0.5, 0.999))
+    g_optimizer = torch.optim.Adam(generator.parameters(), lr=settings.learning_rate, betas=(0.5, 0.999))
+    draws = torch.Generator(device=device).manual_seed(seed)
+    for _ in tqdm(range(settings.steps), desc="semi-supervised GAN", unit="step", mininterval=1.0, disable=not progress):
+        discriminator.train()
+        generator.train()
+        labelled = torch.randint(len(task.train_images), (settings.labelled_batch,), generator=draws, device=device)
+        real = unlabelled[torch.randint(len(unlabelled), (settings.unlabelled_batch,), generator=draws, device=device)]
+        noise = torch.randn(settings.unlabelled_batch, settings.latent_size, generator=draws, device=device)
+        fake = (generator(noise) + 1) / 2  # tanh's -1..1 to the classifier's 0..1
+
+        d_loss = labelled_loss(discriminator(task.train_images[labelled]), task.train_labels[labelled]) + unlabelled_loss(
+            discriminator(real), discriminator(fake.detach())
+        )
+        d_optimizer.zero_grad(set_to_none=True)
+        d_loss.backward()
+        d_optimizer.step()
+
+        g_loss = feature_matching_loss(hidden_features(discriminator, real).detach(), hidden_features(discriminator, fake))
+        g_optimizer.zero_grad(set_to_none=True)
+        g_loss.backward()
+        g_optimizer.step()
+    scores = {
+        "train_accuracy": accuracy(discriminator, task.train_images, task.train_labels),
+        "test_accuracy": accuracy(discriminator, task.test_images, task.test_labels),
+    }
+    generator.eval()
+    return discriminator, generator, scores
+
+
+def run_experiment(fashion, transfer_settings, settings: SemiSupervisedSettings, device: torch.device):
+    """The semi-supervised GAN at notebook 04's label budgets, seeds and test images; one row per run.
+
+    Saved to runs/semi_supervised/<scale>/results.json after every run and reused when the settings
+    match, so an interrupted experiment resumes where it stopped.
+    """
+    from dataclasses import asdict
+
+    import pandas as pd
+
+    from course.runs import load_json, run_folder, save_json
+    from course.transfer import TARGET_CLASSES, _as_json, make_task
+
+    folder = run_folder(f"semi_supervised/{transfer_settings.scale}")
+    recorded = {"transfer": _as_json(transfer_settings), "semi_supervised": asdict(settings)}
+    saved = load_json(folder / "results.json")
+    rows = saved["rows"] if saved and saved.get("settings") == recorded else []
+    done = {(row["labels_per_class"], row["seed"]) for row in rows}
+    plan = [(n, s) for n in transfer_settings.labels_per_class for s in range(transfer_settings.seeds)]
+    if len(done) < len(plan):
+        pool = make_task(fashion, TARGET_CLASSES, device, None, 0, transfer_settings.test_images_per_class).train_images
+        for per_class, seed in tqdm(plan, desc="semi-supervised runs", unit="run"):
+            if (per_class, seed) in done:
+                continue
+            task = make_task(fashion, TARGET_CLASSES, device, per_class, seed, transfer_settings.test_images_per_class)
+            _, _, scores = train_semi_supervised(task, pool, settings, seed, progress=False)
+            rows.append({"method": "semi-supervised GAN", "labels_per_class": per_class, "seed": seed, **scores})
+            save_json({"settings": recorded, "rows": rows}, folder / "results.json")
+    else:
+        print(f"Loaded {len(rows)} finished runs from runs/semi_supervised/{transfer_settings.scale}/results.json")
+    results = pd.DataFrame(rows, columns=["method", "labels_per_class", "seed", "train_accuracy", "test_accuracy"])
+    results["gap"] = results["train_accuracy"] - results["test_accuracy"]
+    return results.sort_values(["labels_per_class", "seed"], ignore_index=True)

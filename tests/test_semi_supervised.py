@@ -1,0 +1,93 @@
+import math
+
+import pytest
+import torch
+
+from course import semi_supervised as ssgan
+from course.data import load_fashion_mnist
+from course.models import SmallCNN
+from course.transfer import TARGET_CLASSES, TransferSettings, make_task
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(scope="module")
+def fashion():
+    return load_fashion_mnist(download=False)
+
+
+@pytest.fixture(scope="module")
+def task(fashion):
+    return make_task(fashion, TARGET_CLASSES, CPU, per_class=2, seed=0, test_per_class=20)
+
+
+def test_the_unlabelled_loss_on_a_hand_computed_example():
+    # Two classes and "fake". Real scores all 0: p(fake) = 1/3, so -log(1 - 1/3) = log 1.5.
+    # Fake scores (0, 0, log 2): p(fake) = 2 / (1 + 1 + 2) = 1/2, so -log(1/2) = log 2.
+    real, fake = torch.zeros(1, 3), torch.tensor([[0.0, 0.0, math.log(2)]])
+    assert ssgan.unlabelled_loss(real, fake).item() == pytest.approx(math.log(1.5) + math.log(2))
+    # A batch is averaged: a second, identical row changes nothing.
+    assert ssgan.unlabelled_loss(real.repeat(2, 1), fake.repeat(2, 1)).item() == pytest.approx(math.log(1.5) + math.log(2))
+
+
+def test_the_labelled_loss_is_cross_entropy_over_all_k_plus_one_scores():
+    logits = torch.tensor([[2.0, 0.0, 0.0]])
+    expected = -math.log(math.exp(2) / (math.exp(2) + 2))
+    assert ssgan.labelled_loss(logits, torch.tensor([0])).item() == pytest.approx(expected)
+
+
+def test_feature_matching_compares_means_only():
+    real = torch.tensor([[0.0, 2.0], [2.0, 0.0]])
+    assert ssgan.feature_matching_loss(real, torch.ones(5, 2)).item() == 0
+    assert ssgan.feature_matching_loss(real, torch.zeros(3, 2)).item() == pytest.approx(1.0)
+
+
+def test_classes_are_predicted_without_the_fake_score():
+    model = SmallCNN(3)
+    with torch.no_grad():
+        model.classifier[-1].weight.zero_()
+        model.classifier[-1].bias.copy_(torch.tensor([1.0, 2.0, 10.0]))  # "fake" scores highest
+    assert ssgan.classify(model, torch.zeros(4, 1, 28, 28)).tolist() == [1, 1, 1, 1]
+    assert ssgan.hidden_features(model, torch.zeros(4, 1, 28, 28)).shape == (4, 64)
+
+
+def test_a_short_run_gives_k_plus_one_outputs_and_repeats_for_a_seed(task):
+    settings = ssgan.SemiSupervisedSettings(steps=3, labelled_batch=4, unlabelled_batch=8)
+    pool = task.test_images  # any unlabelled images will do for the mechanics
+    model, generator, scores = ssgan.train_semi_supervised(task, pool, settings, seed=1, progress=False)
+    assert model(pool[:2]).shape == (2, len(TARGET_CLASSES) + 1) and generator(torch.randn(2, 64)).shape == (2, 1, 28, 28)
+    assert 0 <= scores["train_accuracy"] <= 1 and 0 <= scores["test_accuracy"] <= 1
+    again, _, _ = ssgan.train_semi_supervised(task, pool, settings, seed=1, progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [({"steps": 0}, "steps must be a positive int"), ({"learning_rate": 2.0}, "learning_rate"), ({"unlabelled_batch": 1.5}, "unlabelled_batch")],
+)
+def test_bad_settings_are_refused(changes, message):
+    with pytest.raises(ValueError, match=message):
+        ssgan.SemiSupervisedSettings(**changes)
+
+
+def test_too_few_unlabelled_images_are_refused(task):
+    with pytest.raises(ValueError, match="at least 64 images"):
+        ssgan.train_semi_supervised(task, task.train_images[:3], ssgan.SemiSupervisedSettings(), seed=0, progress=False)
+
+
+def test_the_experiment_saves_every_run_and_resumes(fashion, tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path))
+    calls = []
+
+    def fake_training(task, pool, settings, seed, progress):
+        calls.append((len(task.train_images), seed))
+        return None, None, {"train_accuracy": 1.0, "test_accuracy": 0.5}
+
+    monkeypatch.setattr(ssgan, "train_semi_supervised", fake_training)
+    transfer_settings = TransferSettings.for_scale("smoke")
+    settings = ssgan.SemiSupervisedSettings.for_scale("smoke")
+    results = ssgan.run_experiment(fashion, transfer_settings, settings, CPU)
+    assert calls == [(5 * n, 0) for n in transfer_settings.labels_per_class]
+    assert results["gap"].tolist() == [0.5] * 3 and (tmp_path / "semi_supervised" / "smoke" / "results.json").is_file()
+    calls.clear()
+    assert ssgan.run_experiment(fashion, transfer_settings, settings, CPU).equals(results) and calls == []
