@@ -114,6 +114,9 @@ def _train_gan(args: argparse.Namespace, device) -> int:
     rank, world = rank_and_world()
     say = print if rank == 0 else (lambda *args, **kwargs: None)  # one process speaks for all
     dresses = gan.to_training_range(load_fashion_mnist().dresses("train"), device)
+    if args.steps is None and args.epochs < 1:
+        say(f"error: --epochs must be at least 1, got {args.epochs}.", file=sys.stderr)
+        return 2
     critic_steps = 1 if args.loss == "dcgan" else 5
     steps = args.steps if args.steps is not None else max(1, args.epochs * (len(dresses) // args.batch_size) // critic_steps)
     try:

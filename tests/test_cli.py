@@ -102,6 +102,8 @@ def test_gan_commands_refuse_bad_inputs_with_a_fix(tmp_path, capsys):
     assert "uint8" in capsys.readouterr().err
     assert main(["train-gan", "--loss", "dcgan", "--steps", "0", "--out", str(tmp_path / "r")]) == 2
     assert "steps must be a positive int" in capsys.readouterr().err
+    assert main(["train-gan", "--epochs", "-3", "--out", str(tmp_path / "r")]) == 2
+    assert "--epochs must be at least 1, got -3" in capsys.readouterr().err
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     assert main(["train-gan", "--steps", "1", "--out", str(blocker / "run")]) == 2
