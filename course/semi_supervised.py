@@ -16,16 +16,19 @@ every classifier of the course; the generator's tanh output is mapped there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
+import pandas as pd
 import torch
 from torch.nn import functional as F
 from tqdm import tqdm
 
+from course.data import FashionMNIST
 from course.gan import Generator
 from course.models import SmallCNN
+from course.runs import load_json, run_folder, save_json
 from course.scale import by_scale, check_scale
-from course.transfer import Task
+from course.transfer import TARGET_CLASSES, Task, TransferSettings, make_task
 
 
 @dataclass(frozen=True)
@@ -139,21 +142,16 @@ def train_semi_supervised(
     return discriminator, generator, scores
 
 
-def run_experiment(fashion, transfer_settings, settings: SemiSupervisedSettings, device: torch.device):
+def run_experiment(
+    fashion: FashionMNIST, transfer_settings: TransferSettings, settings: SemiSupervisedSettings, device: torch.device
+) -> pd.DataFrame:
     """The semi-supervised GAN at notebook 04's label budgets, seeds and test images; one row per run.
 
     Saved to runs/semi_supervised/<scale>/results.json after every run and reused when the settings
     match, so an interrupted experiment resumes where it stopped.
     """
-    from dataclasses import asdict
-
-    import pandas as pd
-
-    from course.runs import load_json, run_folder, save_json
-    from course.transfer import TARGET_CLASSES, _as_json, make_task
-
     folder = run_folder(f"semi_supervised/{transfer_settings.scale}")
-    recorded = {"transfer": _as_json(transfer_settings), "semi_supervised": asdict(settings)}
+    recorded = {"transfer": transfer_settings.as_json(), "semi_supervised": asdict(settings)}
     saved = load_json(folder / "results.json")
     rows = saved["rows"] if saved and saved.get("settings") == recorded else []
     done = {(row["labels_per_class"], row["seed"]) for row in rows}

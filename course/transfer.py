@@ -54,6 +54,10 @@ class TransferSettings:
             test_images_per_class=by_scale(scale, smoke=100, laptop=1000, full=1000),
         )
 
+    def as_json(self) -> dict:
+        """The settings as saved beside results (a list for the budgets), to tell whether saved results match."""
+        return {**asdict(self), "labels_per_class": list(self.labels_per_class)}
+
 
 @dataclass(frozen=True)
 class Task:
@@ -178,14 +182,14 @@ def load_or_pretrain(fashion: FashionMNIST, settings: TransferSettings, device: 
     """The pretrained source network from the run folder, or trained now and saved there."""
     folder = run_folder(f"transfer/{settings.scale}")
     saved = load_json(folder / "source_model.json")
-    if saved and saved.get("settings") == _as_json(settings) and (folder / "source_model.pt").is_file():
+    if saved and saved.get("settings") == settings.as_json() and (folder / "source_model.pt").is_file():
         model = SmallCNN(len(SOURCE_CLASSES)).to(device)
         load_weights(model, folder / "source_model.pt")
         print(f"Loaded the pretrained source network from runs/transfer/{settings.scale}/source_model.pt")
         return model, saved["source_test_accuracy"]
     model, accuracy = pretrain(fashion, settings, device)
     save_weights(model, folder / "source_model.pt")
-    save_json({"settings": _as_json(settings), "source_test_accuracy": accuracy}, folder / "source_model.json")
+    save_json({"settings": settings.as_json(), "source_test_accuracy": accuracy}, folder / "source_model.json")
     return model, accuracy
 
 
@@ -199,7 +203,7 @@ def run_experiment(fashion: FashionMNIST, settings: TransferSettings, device: to
 
     folder = run_folder(f"transfer/{settings.scale}")
     saved = load_json(folder / "results.json")
-    rows = saved["rows"] if saved and saved.get("settings") == _as_json(settings) else []
+    rows = saved["rows"] if saved and saved.get("settings") == settings.as_json() else []
     done = {(row["method"], row["labels_per_class"], row["seed"]) for row in rows}
     plan = [(m, n, s) for n in settings.labels_per_class for s in range(settings.seeds) for m in METHODS]
     if len(done) < len(plan):
@@ -210,7 +214,7 @@ def run_experiment(fashion: FashionMNIST, settings: TransferSettings, device: to
             task = make_task(fashion, TARGET_CLASSES, device, per_class, seed, settings.test_images_per_class)
             _, scores = train_on_few_labels(method, task, settings, seed, pretrained)
             rows.append({"method": method, "labels_per_class": per_class, "seed": seed, **scores})
-            save_json({"settings": _as_json(settings), "rows": rows}, folder / "results.json")
+            save_json({"settings": settings.as_json(), "rows": rows}, folder / "results.json")
     else:
         print(f"Loaded {len(rows)} finished runs from runs/transfer/{settings.scale}/results.json")
     results = pd.DataFrame(rows, columns=["method", "labels_per_class", "seed", "train_accuracy", "test_accuracy"])
@@ -222,7 +226,3 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     """Mean train and test accuracy and gap per method and label budget, over the seeds."""
     columns = ["train_accuracy", "test_accuracy", "gap"]
     return results.groupby(["labels_per_class", "method"])[columns].mean().unstack("method")
-
-
-def _as_json(settings: TransferSettings) -> dict:
-    return {**asdict(settings), "labels_per_class": list(settings.labels_per_class)}
