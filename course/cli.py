@@ -9,14 +9,19 @@ from pathlib import Path
 from course.scale import SCALES, resolve_scale
 
 
-def command_data(args: argparse.Namespace) -> int:
-    """Find (or download) and verify every dataset the course uses."""
+def _report_data(download: bool) -> bool:
+    """Print the data report (problems on stderr); True when every dataset is there and verified."""
     from course.checkup import data_report
 
-    lines = data_report(download=not args.no_download)
+    lines = data_report(download=download)
     for line in lines:
         print(line, file=sys.stderr if "PROBLEM" in line else sys.stdout)
-    return 1 if any("PROBLEM" in line for line in lines) else 0
+    return not any("PROBLEM" in line for line in lines)
+
+
+def command_data(args: argparse.Namespace) -> int:
+    """Find (or download) and verify every dataset the course uses."""
+    return 0 if _report_data(download=not args.no_download) else 1
 
 
 def command_check(args: argparse.Namespace) -> int:
@@ -131,14 +136,6 @@ def _train_gan(args: argparse.Namespace, device) -> int:
     if (folder / gan.CHECKPOINT).is_file() and not args.resume:
         say(f"error: {folder} already holds a checkpoint; add --resume to continue it, or choose another --out.", file=sys.stderr)
         return 2
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".write-test-{rank}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as error:
-        say(f"error: cannot write to {folder} ({error.strerror}); choose a writable --out.", file=sys.stderr)
-        return 2
     processes = f" on {world} processes" if world > 1 else ""
     say(f"training {config.loss} for {config.steps} steps on {len(dresses):,} dresses, device {device.type}{processes}, into {folder}")
     try:
@@ -146,6 +143,9 @@ def _train_gan(args: argparse.Namespace, device) -> int:
     except (gan.TrainingDiverged, ValueError, FileNotFoundError) as error:
         say(f"error: {error}", file=sys.stderr)
         return 1
+    except OSError as error:  # the run folder cannot be written, or the disk is full: found before training
+        say(f"error: {error}", file=sys.stderr)
+        return 2
     state = "stopped early at" if run.interrupted else "reached"
     say(f"{state} step {run.step} of {config.steps}, {run.images_per_second:,.0f} images per second; "
         f"checkpoint {folder / gan.CHECKPOINT}, samples in {folder / gan.SAMPLES}")
@@ -243,15 +243,11 @@ def command_prepare(args: argparse.Namespace) -> int:
 
     from nbclient.exceptions import CellExecutionError
 
-    from course.checkup import data_report
     from course.notebooks import course_notebooks, run_notebook
     from course.quality import load_quality_classifier
 
     scale = resolve_scale(args.scale)
-    lines = data_report(download=True)
-    for line in lines:
-        print(line, file=sys.stderr if "PROBLEM" in line else sys.stdout)
-    if any("PROBLEM" in line for line in lines):
+    if not _report_data(download=True):
         return 1
     try:
         load_quality_classifier("cpu")
