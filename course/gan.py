@@ -1,4 +1,8 @@
-"""GANs for 28x28 grey images: a DCGAN generator and discriminator, three losses, one trainer.
+"""Training GANs: three losses, one trainer, checkpoints. The networks are in course.gan_networks.
+
+By default the networks are the DCGAN pair for Fashion-MNIST's 28x28 grey images; a config can ask
+for the ResNet pair, colour images of 32 or 64 pixels, or class-conditional networks (then the
+trainer takes a label with every image and draws a class for every fake).
 
 The three losses share everything but the game's rules:
 
@@ -43,6 +47,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from course.distributed import rank_and_world
+from course.gan_networks import CHANNELS, MODELS, Discriminator, Generator, check_image_settings, make_networks
 from course.runs import atomic_torch_save, load_state, write_atomically
 
 LOSSES = ("dcgan", "wgan", "wgan-gp")
@@ -52,88 +57,84 @@ RESUMABLE = ("steps", "sample_every", "checkpoint_every")  # settings a resumed 
 
 
 # ---------------------------------------------------------------------------------------------
-# The two networks
-# ---------------------------------------------------------------------------------------------
-
-
-class Generator(nn.Module):
-    """Noise (N, latent_size) -> images (N, 1, 28, 28) in [-1, 1]: a projection, then two transposed convolutions."""
-
-    def __init__(self, latent_size: int = 64, width: int = 32, batch_norm: bool = True):
-        super().__init__()
-        self.latent_size, self.width = latent_size, width
-        self.project = nn.Sequential(
-            nn.Linear(latent_size, 2 * width * 7 * 7), nn.BatchNorm1d(2 * width * 7 * 7) if batch_norm else nn.Identity(), nn.ReLU()
-        )
-        self.upsample = nn.Sequential(
-            nn.ConvTranspose2d(2 * width, width, kernel_size=4, stride=2, padding=1),  # 7x7 -> 14x14
-            nn.BatchNorm2d(width) if batch_norm else nn.Identity(),
-            nn.ReLU(),
-            nn.ConvTranspose2d(width, 1, kernel_size=4, stride=2, padding=1),  # 14x14 -> 28x28
-            nn.Tanh(),
-        )
-
-    def forward(self, noise: torch.Tensor) -> torch.Tensor:
-        if noise.ndim != 2 or noise.shape[1] != self.latent_size:
-            raise ValueError(f"noise must have shape (N, {self.latent_size}), got {tuple(noise.shape)}.")
-        return self.upsample(self.project(noise).view(-1, 2 * self.width, 7, 7))
-
-
-class Discriminator(nn.Module):
-    """Images (N, 1, 28, 28) -> one score each: two strided convolutions and a linear layer.
-
-    For `dcgan` the score is a logit (sigmoid gives the probability of "real"); for the Wasserstein
-    losses it is the critic's unbounded score. `batch_norm=False` for WGAN-GP, whose gradient
-    penalty is defined per image.
-    """
-
-    def __init__(self, width: int = 32, batch_norm: bool = True):
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(1, width, kernel_size=4, stride=2, padding=1),  # 28x28 -> 14x14
-            nn.LeakyReLU(0.2),
-            nn.Conv2d(width, 2 * width, kernel_size=4, stride=2, padding=1),  # 14x14 -> 7x7
-            nn.BatchNorm2d(2 * width) if batch_norm else nn.Identity(),
-            nn.LeakyReLU(0.2),
-            nn.Flatten(),
-        )
-        self.score = nn.Linear(2 * width * 7 * 7, 1)
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        if images.ndim != 4 or images.shape[1:] != (1, 28, 28):
-            raise ValueError(f"images must have shape (N, 1, 28, 28), got {tuple(images.shape)}.")
-        return self.score(self.body(images)).squeeze(1)
-
-
-# ---------------------------------------------------------------------------------------------
 # Images in and out
 # ---------------------------------------------------------------------------------------------
 
 
 def to_training_range(images: np.ndarray, device: str | torch.device = "cpu") -> torch.Tensor:
-    """uint8 images (N, 28, 28) as float32 (N, 1, 28, 28) in [-1, 1], the generator's output range."""
+    """uint8 images, grey (N, H, W) or (N, C, H, W), as float32 (N, C, H, W) in [-1, 1], the generator's range."""
     images = np.asarray(images)
-    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise ValueError(f"images must be uint8 (N, 28, 28) with grey levels 0-255, got {images.dtype} {images.shape}.")
-    return torch.from_numpy(images).to(device).float().div_(127.5).sub_(1).unsqueeze(1)
+    if images.dtype != np.uint8 or images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[1] not in CHANNELS):
+        raise ValueError(f"images must be uint8, grey (N, H, W) or (N, C, H, W) with C = 1 or 3, levels 0-255; "
+                         f"got {images.dtype} {images.shape}.")  # fmt: skip
+    if images.ndim == 3:
+        images = images[:, None]
+    return torch.from_numpy(np.ascontiguousarray(images)).to(device).float().div_(127.5).sub_(1)
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """Generated images (N, 1, 28, 28) in [-1, 1] as uint8 (N, 28, 28), the dataset's own format."""
-    if images.ndim != 4 or images.shape[1] != 1:
-        raise ValueError(f"images must have shape (N, 1, H, W), got {tuple(images.shape)}.")
-    return ((images.detach().float().cpu()[:, 0] + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
+    """Generated images (N, C, H, W) in [-1, 1] as uint8: grey as (N, H, W), the dataset's format; colour as (N, 3, H, W)."""
+    if images.ndim != 4 or images.shape[1] not in CHANNELS:
+        raise ValueError(f"images must have shape (N, 1, H, W) or (N, 3, H, W), got {tuple(images.shape)}.")
+    levels = ((images.detach().float().cpu() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
+    return levels[:, 0] if images.shape[1] == 1 else levels
+
+
+def class_labels(labels, count: int, classes: int) -> torch.Tensor | None:
+    """`labels` (one class number, or one per image) as the long tensor a conditional generator takes."""
+    if classes == 0:
+        if labels is not None:
+            raise ValueError("this generator was trained without classes: ask for no class.")
+        return None
+    if labels is None:
+        raise ValueError(f"this generator draws one of {classes} classes: say which (a class number from 0 to {classes - 1}).")
+    labels = torch.as_tensor(labels).long().reshape(-1)
+    if len(labels) == 1:
+        labels = labels.expand(count)
+    if len(labels) != count or labels.min() < 0 or labels.max() >= classes:
+        raise ValueError(f"labels must be one class number, or {count} of them, each from 0 to {classes - 1}.")
+    return labels
 
 
 @torch.no_grad()
-def generate(generator: Generator, count: int, seed: int = 0, batch_size: int = 1000) -> np.ndarray:
-    """`count` new images from the generator (in eval mode), as uint8 (count, 28, 28)."""
-    if not isinstance(count, int) or count < 1:
-        raise ValueError(f"count must be a positive int, got {count!r}.")
+def images_from_noise(generator: nn.Module, noise: torch.Tensor, labels=None, batch_size: int = 1000) -> np.ndarray:
+    """The generator's images (in eval mode) for the given noise vectors (and classes), as uint8."""
     device = next(generator.parameters()).device
-    noise = torch.randn(count, generator.latent_size, generator=torch.Generator().manual_seed(seed)).to(device)
+    labels = class_labels(labels, len(noise), generator.classes)
     generator.eval()
-    return np.concatenate([to_uint8(generator(noise[i : i + batch_size])) for i in range(0, count, batch_size)])
+    chunks = []
+    for i in range(0, len(noise), batch_size):
+        chunk_labels = None if labels is None else labels[i : i + batch_size].to(device)
+        chunks.append(to_uint8(generator(noise[i : i + batch_size].to(device), chunk_labels)))
+    return np.concatenate(chunks)
+
+
+def generate(generator: nn.Module, count: int, seed: int = 0, labels=None, batch_size: int = 1000) -> np.ndarray:
+    """`count` new images from the generator, as uint8; a conditional generator needs `labels` (one class, or one per image)."""
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ValueError(f"count must be a positive int, got {count!r}.")
+    noise = torch.randn(count, generator.latent_size, generator=torch.Generator().manual_seed(seed))
+    return images_from_noise(generator, noise, labels, batch_size)
+
+
+def style_variations(generator: nn.Module, noise: torch.Tensor, label=None, directions: int = 3,
+                     amounts=(-2.0, -1.0, 0.0, 1.0, 2.0), seed: int = 0) -> np.ndarray:  # fmt: skip
+    """One image's neighbours: its noise vector moved along `directions` random unit directions by each amount.
+
+    Returns uint8 images (directions, len(amounts), ...): row d walks along direction d, and the
+    column of amount 0 is the image itself. The class, when there is one, stays fixed.
+    """
+    noise = torch.as_tensor(noise, dtype=torch.float32).reshape(-1)
+    if noise.shape != (generator.latent_size,):
+        raise ValueError(f"noise must be one vector of {generator.latent_size} numbers, got shape {tuple(noise.shape)}.")
+    if not isinstance(directions, int) or directions < 1:
+        raise ValueError(f"directions must be a positive int, got {directions!r}.")
+    amounts = torch.as_tensor(amounts, dtype=torch.float32).reshape(-1)
+    walks = torch.randn(directions, generator.latent_size, generator=torch.Generator().manual_seed(seed))
+    walks = walks / walks.norm(dim=1, keepdim=True)
+    moved = noise + amounts[None, :, None] * walks[:, None, :]  # (directions, amounts, latent)
+    images = images_from_noise(generator, moved.reshape(-1, generator.latent_size), label)
+    return images.reshape(directions, len(amounts), *images.shape[1:])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,6 +158,10 @@ class GANConfig:
     learning_rate: float = field(default=None)  # default: the loss's own, see the module's docstring
     label_smoothing: float = field(default=None)  # dcgan: real images' target is 1 - this (default 0.1)
     batch_norm: bool = True  # in the generator and (never for wgan-gp) the discriminator
+    model: str = "dcgan"  # the networks: "dcgan" or "resnet" (course.gan_networks)
+    channels: int = 1  # 1 for grey images, 3 for colour
+    size: int = 28  # image side in pixels: 28, 32 or 64
+    classes: int = 0  # 0: unconditional; K: both networks take a class from 0 to K - 1 with every image
 
     def __post_init__(self):
         if self.loss not in LOSSES:
@@ -181,13 +186,27 @@ class GANConfig:
             raise ValueError(f"critic_steps must be a positive int, got {self.critic_steps!r}.")
         if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < 1):
             raise ValueError(f"learning_rate must be a number between 0 and 1, got {self.learning_rate!r}.")
+        if self.model not in MODELS:
+            raise ValueError(f"Unknown model {self.model!r}: expected one of {', '.join(MODELS)}.")
+        check_image_settings(self.channels, self.size, self.classes)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(channels, size, size): the shape of one training image."""
+        return (self.channels, self.size, self.size)
 
 
-def build(config: GANConfig, device: torch.device) -> tuple[Generator, Discriminator, torch.optim.Optimizer, torch.optim.Optimizer]:
-    """The two networks (initialised from the config's seed) and their optimisers."""
+def networks(config: GANConfig) -> tuple[nn.Module, nn.Module]:
+    """The config's generator and discriminator, initialised from its seed, on the CPU."""
     torch.manual_seed(config.seed)
-    generator = Generator(config.latent_size, config.width, config.batch_norm).to(device)
-    discriminator = Discriminator(config.width, batch_norm=config.batch_norm and config.loss != "wgan-gp").to(device)
+    discriminator_batch_norm = config.batch_norm and config.loss != "wgan-gp"
+    return make_networks(config.model, config.latent_size, config.width, config.batch_norm, discriminator_batch_norm,
+                         config.channels, config.size, config.classes)  # fmt: skip
+
+
+def build(config: GANConfig, device: torch.device) -> tuple[nn.Module, nn.Module, torch.optim.Optimizer, torch.optim.Optimizer]:
+    """The two networks (initialised from the config's seed) and their optimisers."""
+    generator, discriminator = (network.to(device) for network in networks(config))
     if config.loss == "wgan":
         make = lambda params: torch.optim.RMSprop(params, lr=config.learning_rate)  # noqa: E731
     else:
@@ -217,7 +236,8 @@ def generator_loss(loss: str, fake_scores: torch.Tensor) -> torch.Tensor:
 
 
 def gradient_penalty(
-    critic: Discriminator, real: torch.Tensor, fake: torch.Tensor, mix: torch.Tensor | None = None, weight: float = 10.0
+    critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, mix: torch.Tensor | None = None, weight: float = 10.0,
+    labels: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """WGAN-GP's penalty: (|grad of the critic| - 1)^2 at random points between real and fake images.
 
@@ -227,7 +247,8 @@ def gradient_penalty(
     if mix is None:
         mix = torch.rand(len(real), 1, 1, 1, device=real.device)
     between = (mix * real + (1 - mix) * fake).requires_grad_(True)
-    (gradient,) = torch.autograd.grad(critic(between).sum(), between, create_graph=True)
+    scores = critic(between) if labels is None else critic(between, labels)  # a conditional critic: the real images' classes
+    (gradient,) = torch.autograd.grad(scores.sum(), between, create_graph=True)
     return weight * ((gradient.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
@@ -244,8 +265,8 @@ class TrainingDiverged(RuntimeError):
 class GANRun:
     """What `train_gan` returns: the networks, the per-step history and where things were written."""
 
-    generator: Generator
-    discriminator: Discriminator
+    generator: nn.Module
+    discriminator: nn.Module
     history: dict[str, list[float]]
     folder: Path
     step: int
@@ -309,16 +330,28 @@ def train_gan(
     resume: bool = False,
     progress: bool = True,
     max_loss: float = 1e4,
+    labels: torch.Tensor | None = None,
 ) -> GANRun:
-    """Train a GAN on `images` ((N, 1, 28, 28) in [-1, 1], already on the device) and write to `folder`.
+    """Train a GAN on `images` ((N, C, H, W) in [-1, 1], already on the device) and write to `folder`.
+
+    A conditional config (`classes` > 0) needs `labels`, each image's class (a long tensor on the device).
 
     Every `sample_every` steps the fixed noise batch is rendered to `folder/samples/step_XXXXXX.npy`
     (uint8); every `checkpoint_every` steps, at the end and on an interruption, a checkpoint is
     written. With `resume=True` training continues from `folder/checkpoint.pt` when there is one.
     Under torchrun, `config.batch_size` is the batch of all processes together.
     """
-    if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1:] != (1, 28, 28):
-        raise ValueError("images must be a tensor (N, 1, 28, 28) in [-1, 1]; make one with course.gan.to_training_range.")
+    if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1:] != config.image_shape:
+        shape = ", ".join(map(str, config.image_shape))
+        got = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
+        raise ValueError(f"images must be a tensor (N, {shape}) in [-1, 1] for this config, got {got}; make one with "
+                         "course.gan.to_training_range, or set the config's channels and size to match the images.")  # fmt: skip
+    if config.classes and (labels is None or labels.shape != (len(images),) or labels.dtype != torch.long):
+        raise ValueError(f"a conditional GAN ({config.classes} classes) needs labels: a long tensor with one class per image ({len(images)}).")
+    if config.classes and (labels.min() < 0 or labels.max() >= config.classes):
+        raise ValueError(f"labels must be class numbers from 0 to {config.classes - 1}, got {labels.min()} to {labels.max()}.")
+    if not config.classes and labels is not None:
+        raise ValueError("labels were given to an unconditional GAN: set classes in the config, or pass no labels.")
     if len(images) < config.batch_size:
         raise ValueError(f"{len(images)} images is fewer than one batch of {config.batch_size}; lower batch_size.")
     if images.min() < -1.001 or images.max() > 1.001:
@@ -335,6 +368,7 @@ def train_gan(
         _check_room_to_write(folder, generator, discriminator)
     noise_source = torch.Generator(device=device).manual_seed(config.seed)
     fixed_noise = torch.randn(64, config.latent_size, generator=torch.Generator().manual_seed(config.seed + 1)).to(device)
+    fixed_labels = torch.arange(64, device=device) % config.classes if config.classes else None  # every class in turn
     history: dict[str, list[float]] = {"d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
     step = 0
     if resume and not (folder / CHECKPOINT).is_file():
@@ -357,6 +391,12 @@ def train_gan(
         # Every process draws the whole batch's noise from the same source and keeps its share.
         return torch.randn(config.batch_size, config.latent_size, generator=noise_source, device=device)[share]
 
+    def batch_of_classes() -> torch.Tensor | None:
+        # The class each fake is asked to be, drawn uniformly (conditional runs only).
+        if not config.classes:
+            return None
+        return torch.randint(config.classes, (config.batch_size,), generator=noise_source, device=device)[share]
+
     autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
     squash = torch.sigmoid if config.loss == "dcgan" else (lambda scores: scores)
     bar = tqdm(total=config.steps, initial=step, desc=f"{config.loss} training", unit="step", mininterval=1.0,
@@ -369,17 +409,19 @@ def train_gan(
                 discriminator.train()
                 for critic_step in range(config.critic_steps):
                     batch_number = step * config.critic_steps + critic_step
-                    real = images[_batch_indices(len(images), config.batch_size, config.seed, batch_number)[share].to(device)]
-                    noise = batch_of_noise()
+                    chosen = _batch_indices(len(images), config.batch_size, config.seed, batch_number)[share].to(device)
+                    real, real_labels = images[chosen], None if labels is None else labels[chosen]
+                    noise, fake_labels = batch_of_noise(), batch_of_classes()
                     last = critic_step == config.critic_steps - 1  # the generator's move reuses these fakes
                     with autocast:
                         with torch.set_grad_enabled(last):
-                            fake = synced_generator(noise)
-                        real_scores, fake_scores = synced_discriminator(real), synced_discriminator(fake.detach())
+                            fake = synced_generator(noise, fake_labels)
+                        real_scores = synced_discriminator(real, real_labels)
+                        fake_scores = synced_discriminator(fake.detach(), fake_labels)
                         d_loss = discriminator_loss(config.loss, real_scores, fake_scores, config.label_smoothing)
                     if config.loss == "wgan-gp":
                         mix = torch.rand(config.batch_size, 1, 1, 1, generator=noise_source, device=device)[share]
-                        d_loss = d_loss + gradient_penalty(discriminator, real, fake.detach().float(), mix)
+                        d_loss = d_loss + gradient_penalty(discriminator, real, fake.detach().float(), mix, labels=real_labels)
                     d_optimizer.zero_grad(set_to_none=True)
                     d_loss.backward()
                     d_optimizer.step()
@@ -388,7 +430,7 @@ def train_gan(
                             parameter.data.clamp_(-0.01, 0.01)
                 # The generator's move: the discriminator, just updated, scores the last fakes again.
                 with autocast:
-                    g_loss = generator_loss(config.loss, discriminator(fake))
+                    g_loss = generator_loss(config.loss, discriminator(fake, fake_labels))
                 g_optimizer.zero_grad(set_to_none=True)
                 g_loss.backward()
                 g_optimizer.step()
@@ -419,7 +461,7 @@ def train_gan(
                 if (step % config.sample_every == 0 or step == config.steps) and writes:
                     generator.eval()
                     with torch.no_grad():
-                        snapshot = to_uint8(generator(fixed_noise))
+                        snapshot = to_uint8(generator(fixed_noise, fixed_labels))
                     write_atomically(folder / SAMPLES / f"step_{step:06d}.npy", lambda file: np.save(file, snapshot))
                     bar.set_postfix(d_loss=f"{d_value:.3f}", g_loss=f"{g_value:.3f}")
                 if step % config.checkpoint_every == 0 or step == config.steps:
@@ -476,7 +518,7 @@ def read_checkpoint(path: Path) -> dict:
 
 def _load_checkpoint(path, config, generator, discriminator, g_optimizer, d_optimizer, noise_source, history) -> int:
     checkpoint = read_checkpoint(path)
-    saved, asked = checkpoint["config"], asdict(config)
+    saved, asked = asdict(checkpoint_config(checkpoint, path)), asdict(config)
     differences = [f"{name} {saved.get(name)!r} there, {asked[name]!r} now" for name in asked if name not in RESUMABLE and saved.get(name) != asked[name]]
     if differences:
         raise ValueError(
@@ -493,10 +535,17 @@ def _load_checkpoint(path, config, generator, discriminator, g_optimizer, d_opti
     return int(checkpoint["step"])
 
 
-def load_generator(path: Path, device: str | torch.device = "cpu") -> Generator:
+def checkpoint_config(checkpoint: dict, path: Path) -> GANConfig:
+    """The settings a checkpoint was trained with (settings added to the course since then take their defaults)."""
+    try:
+        return GANConfig(**checkpoint["config"])
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{Path(path).name} holds settings this course cannot read ({error}): it is not one of its checkpoints.") from None
+
+
+def load_generator(path: Path, device: str | torch.device = "cpu") -> nn.Module:
     """The generator of a checkpoint, in eval mode, ready for `generate`."""
     checkpoint = read_checkpoint(path)
-    config = GANConfig(**checkpoint["config"])
-    generator = Generator(config.latent_size, config.width, config.batch_norm)
+    generator, _ = networks(checkpoint_config(checkpoint, path))
     load_state(generator, checkpoint["generator"], f"{Path(path).name} (generator)")
     return generator.to(device).eval()
