@@ -94,7 +94,7 @@ def command_train_classifier(args: argparse.Namespace) -> int:
 
 
 def command_train_gan(args: argparse.Namespace) -> int:
-    """Train a GAN on the Fashion-MNIST training dresses, writing samples and checkpoints to --out."""
+    """Train a GAN (on the training dresses, all ten classes, or a folder of pictures), writing to --out."""
     from course import distributed
     from course.device import pick_device
 
@@ -111,23 +111,54 @@ def command_train_gan(args: argparse.Namespace) -> int:
     return _train_gan(args, pick_device(args.device))
 
 
+def _training_images(args: argparse.Namespace, device):
+    """The images (in [-1, 1], on the device), their labels or None, and a description, as the arguments ask."""
+    import torch
+
+    from course import gan
+    from course.data import CLASS_NAMES, load_fashion_mnist
+    from course.photos import load_image_folder
+
+    if args.images is not None:
+        pictures, report = load_image_folder(args.images, size=args.size or 32, channels=args.channels or 3)
+        return gan.to_training_range(pictures, device), None, f"{report['used']:,} pictures from {args.images}"
+    fashion = load_fashion_mnist()
+    if args.conditional:
+        labels = torch.as_tensor(fashion.train_labels).long().to(device)
+        return gan.to_training_range(fashion.train_images, device), labels, f"{len(labels):,} images of {len(CLASS_NAMES)} classes"
+    dresses = fashion.dresses("train")
+    return gan.to_training_range(dresses, device), None, f"{len(dresses):,} dresses"
+
+
 def _train_gan(args: argparse.Namespace, device) -> int:
     from course import gan
-    from course.data import load_fashion_mnist
+    from course.data import CLASS_NAMES
     from course.distributed import rank_and_world
 
     rank, world = rank_and_world()
     say = print if rank == 0 else (lambda *args, **kwargs: None)  # one process speaks for all
-    dresses = gan.to_training_range(load_fashion_mnist().dresses("train"), device)
     if args.steps is None and args.epochs < 1:
         say(f"error: --epochs must be at least 1, got {args.epochs}.", file=sys.stderr)
         return 2
+    if args.images is not None and args.conditional:
+        say("error: --conditional needs a class for every image, and a folder of pictures has none: drop one of the two.",
+            file=sys.stderr)  # fmt: skip
+        return 2
+    if args.images is None and (args.size, args.channels) != (None, None):
+        say("error: --size and --channels are for --images; Fashion-MNIST is 28-pixel grey.", file=sys.stderr)
+        return 2
+    try:
+        images, labels, described = _training_images(args, device)
+    except (FileNotFoundError, ValueError) as error:
+        say(f"error: {error}", file=sys.stderr)
+        return 1
     critic_steps = 1 if args.loss == "dcgan" else 5
-    steps = args.steps if args.steps is not None else max(1, args.epochs * (len(dresses) // args.batch_size) // critic_steps)
+    steps = args.steps if args.steps is not None else max(1, args.epochs * (len(images) // args.batch_size) // critic_steps)
     try:
         config = gan.GANConfig(
             loss=args.loss, steps=steps, batch_size=args.batch_size, seed=args.seed, batch_norm=not args.no_batch_norm,
-            sample_every=args.sample_every, checkpoint_every=args.checkpoint_every,
+            sample_every=args.sample_every, checkpoint_every=args.checkpoint_every, model=args.model,
+            channels=images.shape[1], size=images.shape[2], classes=len(CLASS_NAMES) if args.conditional else 0,
         )  # fmt: skip
     except ValueError as error:
         say(f"error: {error}", file=sys.stderr)
@@ -137,9 +168,10 @@ def _train_gan(args: argparse.Namespace, device) -> int:
         say(f"error: {folder} already holds a checkpoint; add --resume to continue it, or choose another --out.", file=sys.stderr)
         return 2
     processes = f" on {world} processes" if world > 1 else ""
-    say(f"training {config.loss} for {config.steps} steps on {len(dresses):,} dresses, device {device.type}{processes}, into {folder}")
+    networks = f"{config.model} networks" + (f", conditional on {config.classes} classes" if config.classes else "")
+    say(f"training {config.loss} ({networks}) for {config.steps} steps on {described}, device {device.type}{processes}, into {folder}")
     try:
-        run = gan.train_gan(config, dresses, folder, resume=args.resume)
+        run = gan.train_gan(config, images, folder, resume=args.resume, labels=labels)
     except (gan.TrainingDiverged, ValueError, FileNotFoundError) as error:
         say(f"error: {error}", file=sys.stderr)
         return 1
@@ -157,6 +189,8 @@ def command_sample(args: argparse.Namespace) -> int:
     import numpy as np
 
     from course import gan
+    from course.data import CLASS_NAMES
+    from course.photos import to_display
     from course.plots import save_image_grid
 
     out = Path(args.out)
@@ -171,14 +205,31 @@ def command_sample(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    images = gan.generate(generator, args.n, seed=args.seed)
+    try:
+        label = None if args.class_ is None else class_number(args.class_)
+        images = gan.generate(generator, args.n, seed=args.seed, labels=label)
+    except ValueError as error:
+        print(f"error: {error} Classes: {', '.join(f'{i} {name}' for i, name in enumerate(CLASS_NAMES))}.", file=sys.stderr)
+        return 2
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".npy":
         np.save(out, images)
     else:
-        save_image_grid(images, out)
+        save_image_grid(images if images.ndim == 3 else to_display(images), out)
     print(f"wrote {len(images):,} images to {out}")
     return 0
+
+
+def class_number(name_or_number: str) -> int:
+    """A Fashion-MNIST class given by number ("3") or name ("dress", "Ankle boot"), as its number."""
+    from course.data import CLASS_NAMES
+
+    names = [name.lower() for name in CLASS_NAMES]
+    if name_or_number.strip().lower() in names:
+        return names.index(name_or_number.strip().lower())
+    if name_or_number.isdigit() and int(name_or_number) < len(CLASS_NAMES):
+        return int(name_or_number)
+    raise ValueError(f"no class {name_or_number!r}: give a number from 0 to {len(CLASS_NAMES) - 1} or a name.")
 
 
 def command_evaluate(args: argparse.Namespace) -> int:
@@ -309,6 +360,13 @@ def build_parser() -> argparse.ArgumentParser:
     train_gan.add_argument("--checkpoint-every", type=int, default=500, help="write a checkpoint every N steps")
     train_gan.add_argument("--device", default=None, help="cuda, mps or cpu (default: the fastest here)")
     train_gan.add_argument("--no-batch-norm", action="store_true", help="leave batch normalisation out of both networks")
+    train_gan.add_argument("--model", choices=("dcgan", "resnet"), default="dcgan", help="the networks (default: dcgan)")
+    train_gan.add_argument("--conditional", action="store_true",
+                           help="train on all ten Fashion-MNIST classes, each image with its class (sample with --class)")
+    train_gan.add_argument("--images", default=None, metavar="FOLDER",
+                           help="train on your own PNG/JPEG pictures in FOLDER instead (resized, centre-cropped, cached)")
+    train_gan.add_argument("--size", type=int, choices=(28, 32, 64), default=None, help="with --images: side in pixels (default: 32)")
+    train_gan.add_argument("--channels", type=int, choices=(1, 3), default=None, help="with --images: 3 colour (default) or 1 grey")
     train_gan.add_argument("--distributed", action="store_true",
                            help="train on several processes started by torchrun (--batch-size is their total)")
     train_gan.set_defaults(run=command_train_gan)
@@ -316,8 +374,10 @@ def build_parser() -> argparse.ArgumentParser:
     sample = commands.add_parser("sample", help="draw new images from a GAN checkpoint")
     sample.add_argument("--checkpoint", required=True, help="a run folder's checkpoint.pt")
     sample.add_argument("--n", type=int, default=1000, help="how many images (default: 1000)")
-    sample.add_argument("--out", required=True, help="FILE.npy (uint8, N x 28 x 28) or FILE.png (a grid)")
+    sample.add_argument("--out", required=True, help="FILE.npy (uint8, N x 28 x 28, or N x 3 x H x W in colour) or FILE.png (a grid)")
     sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--class", dest="class_", default=None, metavar="CLASS",
+                        help="for a conditional checkpoint: the class to draw, a number 0-9 or a name such as Dress")
     sample.set_defaults(run=command_sample)
 
     evaluate = commands.add_parser("evaluate", help="quality numbers of generated images: dressness and Fréchet distance")

@@ -33,6 +33,14 @@ def _as_plain_number(value: object) -> object:
     return value
 
 
+def _is_numeric_array(value: object) -> bool:
+    """True for anything NumPy reads as an array of numbers (a list, an array, a CPU tensor)."""
+    try:
+        return np.asarray(value).dtype.kind in "iuf"
+    except (TypeError, ValueError, RuntimeError):
+        return False
+
+
 def _is_number(value: object) -> bool:
     value = _as_plain_number(value)
     return isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
@@ -503,3 +511,56 @@ def check_smallest_gap(answer: object, means: pd.DataFrame, budget: int) -> None
         return
     if not _verdict(answer == gaps.idxmin(), f"{answer!r} has a gap of {gaps[answer]:.1%} at {budget} labels per class."):
         print("  Hint: the gap is train accuracy minus test accuracy; look for the smallest, at this budget only.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook 09
+# ---------------------------------------------------------------------------------------------
+
+
+def check_class_accuracy(answer: object, asked: object, judged: object, num_classes: int = 10) -> None:
+    """Exercise 9.1: for each class, the share of images asked for as that class that the classifier judged so."""
+    if _unanswered(answer):
+        return
+    asked, judged = np.asarray(asked), np.asarray(judged)
+    expected = np.array([(judged[asked == k] == k).mean() for k in range(num_classes)])
+    answer = np.asarray(answer, dtype=float) if _is_numeric_array(answer) else None
+    if answer is None or answer.shape != (num_classes,):
+        _verdict(False, f"answer with {num_classes} numbers, one accuracy per class (a share from 0 to 1).")
+        return
+    if not _verdict(np.allclose(answer, expected, atol=1e-6), f"the mean over classes is {answer.mean():.1%}."):
+        overall = (judged == asked).mean()
+        if np.allclose(answer, overall):
+            print("  Hint: that is the overall accuracy repeated; take each class's images separately (asked == k).")
+        else:
+            print("  Hint: for class k, keep the images with asked == k and compute the share with judged == k.")
+
+
+def check_noise_step(answer: object, noise: object, direction: object, amount: float) -> None:
+    """Exercise 9.2: the noise vector moved `amount` along the unit vector of `direction`."""
+    if _unanswered(answer):
+        return
+    noise, direction = np.asarray(noise, dtype=float), np.asarray(direction, dtype=float)
+    expected = noise + amount * direction / np.linalg.norm(direction)
+    answer = np.asarray(answer, dtype=float) if _is_numeric_array(answer) else None
+    if answer is None or answer.shape != expected.shape:
+        _verdict(False, f"answer with one vector of {len(expected)} numbers, the moved noise.")
+        return
+    if not _verdict(np.allclose(answer, expected, atol=1e-5), f"it is {np.linalg.norm(answer - noise):.3g} away from where it started."):
+        if np.allclose(answer, noise + amount * direction, atol=1e-5):
+            print("  Hint: divide the direction by its length first, so the amount alone says how far you go.")
+
+
+def check_crop_box(answer: object, width: int, height: int, size: int) -> None:
+    """Exercise 9.3: (left, top, right, bottom) of the centre square once the shorter side is scaled to `size`."""
+    if _unanswered(answer):
+        return
+    shorter = min(width, height)
+    scaled_width, scaled_height = max(size, round(width * size / shorter)), max(size, round(height * size / shorter))
+    left, top = (scaled_width - size) // 2, (scaled_height - size) // 2
+    expected = (left, top, left + size, top + size)
+    if not isinstance(answer, (tuple, list)) or len(answer) != 4:
+        _verdict(False, "answer with four whole numbers: (left, top, right, bottom).")
+        return
+    if not _verdict(tuple(answer) == expected, f"the box {tuple(answer)} in the {scaled_width}x{scaled_height} scaled picture."):
+        print(f"  Hint: the picture becomes {scaled_width}x{scaled_height}; the square is {size} wide and centred in it.")

@@ -92,6 +92,8 @@ class _Discriminator(_ImageNetwork):
         super().__init__(channels, size, classes)
         self.score = nn.Linear(features, 1)
         self.class_vectors = nn.Embedding(classes, features) if classes else None
+        if self.class_vectors is not None:
+            nn.init.zeros_(self.class_vectors.weight)  # start as an unconditional critic; random vectors would swamp the score
 
     def _score(self, features: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         score = self.score(features).squeeze(1)
@@ -217,7 +219,7 @@ class ResNetGenerator(_Generator):
 
 
 class ResNetDiscriminator(_Discriminator):
-    """Images -> one score each: residual down-blocks, ReLU, the sum over positions, a linear layer.
+    """Images -> one score each: residual down-blocks, ReLU, the average over positions, a linear layer.
 
     No batch norm: each image's score depends on that image alone, as the gradient penalty needs.
     """
@@ -230,7 +232,7 @@ class ResNetDiscriminator(_Discriminator):
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         self._check_images(images, labels)
-        return self._score(self.body(images).sum(dim=(2, 3)), labels)
+        return self._score(self.body(images).mean(dim=(2, 3)), labels)
 
 
 def make_networks(model: str, latent_size: int, width: int, batch_norm: bool, discriminator_batch_norm: bool,

@@ -130,16 +130,17 @@ def feature_maps(maps, title: str = "", ncols: int = 8, size: float = 1.0) -> pl
 
 
 def tile(images: np.ndarray, ncols: int | None = None, gap: int = 1) -> np.ndarray:
-    """Grey images (N, H, W) laid out as one image, `ncols` across (default: a square), `gap` pixels apart."""
+    """Images, grey (N, H, W) or colour (N, H, W, 3), laid out as one image, `ncols` across (default: a square), `gap` pixels apart."""
     images = np.asarray(images)
-    if images.ndim != 3 or len(images) == 0:
-        raise ValueError(f"images must be a non-empty array (N, H, W), got shape {images.shape}.")
-    count, height, width = images.shape
+    if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] != 3) or len(images) == 0:
+        raise ValueError(f"images must be a non-empty array (N, H, W) or (N, H, W, 3), got shape {images.shape}.")
+    count, height, width = images.shape[:3]
     ncols = ncols or int(np.ceil(np.sqrt(count)))
     if ncols < 1:
         raise ValueError(f"ncols must be at least 1, got {ncols}.")
     nrows = -(-count // ncols)
-    canvas = np.zeros((nrows * (height + gap) - gap, ncols * (width + gap) - gap), dtype=images.dtype)
+    canvas_shape = (nrows * (height + gap) - gap, ncols * (width + gap) - gap) + images.shape[3:]
+    canvas = np.zeros(canvas_shape, dtype=images.dtype) if images.ndim == 3 else np.full(canvas_shape, 255, dtype=images.dtype)
     for index, image in enumerate(images):
         row, column = divmod(index, ncols)
         canvas[row * (height + gap) : row * (height + gap) + height, column * (width + gap) : column * (width + gap) + width] = image
@@ -147,5 +148,9 @@ def tile(images: np.ndarray, ncols: int | None = None, gap: int = 1) -> np.ndarr
 
 
 def save_image_grid(images: np.ndarray, path, ncols: int | None = None) -> None:
-    """Write uint8 grey images (N, H, W) as one PNG grid, ink dark on white as in the course's figures."""
-    plt.imsave(path, tile(images, ncols), cmap="gray_r", vmin=0, vmax=255)
+    """Write uint8 images as one PNG grid: grey (N, H, W) ink dark on white as in the course's figures, or colour (N, H, W, 3)."""
+    grid = tile(images, ncols)
+    if grid.ndim == 3:
+        plt.imsave(path, grid)
+    else:
+        plt.imsave(path, grid, cmap="gray_r", vmin=0, vmax=255)

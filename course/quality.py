@@ -148,11 +148,15 @@ def classifier_features(images: np.ndarray, classifier: SmallCNN | None = None, 
     return _look_at(images, _or_committed(classifier), batch_size)[0]
 
 
+def classify(images: np.ndarray, classifier: SmallCNN | None = None) -> np.ndarray:
+    """The classifier's class for each image (N,): how the course judges what a generated image shows."""
+    images = check_samples(images, "images")
+    return _look_at(images, _or_committed(classifier), 1000)[1]
+
+
 def dressness(images: np.ndarray, classifier: SmallCNN | None = None) -> float:
     """The share of images the classifier calls Dress."""
-    images = check_samples(images, "images")
-    predictions = _look_at(images, _or_committed(classifier), 1000)[1]
-    return float((predictions == DRESS).mean())
+    return float((classify(images, classifier) == DRESS).mean())
 
 
 # ---------------------------------------------------------------------------------------------

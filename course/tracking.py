@@ -55,7 +55,8 @@ def train_and_measure(
     measurements = _measured_so_far(folder)
     done = {entry["step"] for entry in measurements}
     seconds = measurements[-1]["seconds"] if measurements else 0.0
-    bar = tqdm(total=config.steps, desc=f"{config.loss}, scored every {measure_every:,} steps", unit="step", disable=not progress)
+    name = config.loss if config.model == "dcgan" else f"{config.model} networks, {config.loss} loss"
+    bar = tqdm(total=config.steps, desc=f"{name}, scored every {measure_every:,} steps", unit="step", disable=not progress)
     run = None
     try:
         for end in stage_ends(config.steps, measure_every):

@@ -135,3 +135,62 @@ def test_prepare_stops_on_missing_data(monkeypatch, capsys):
     monkeypatch.setattr(course.checkup, "data_report", lambda download: ["Fashion-MNIST: PROBLEM: not found"])
     assert main(["prepare", "--scale", "smoke"]) == 1
     assert "PROBLEM" in capsys.readouterr().err
+
+
+def test_train_gan_on_a_folder_of_colour_pictures_then_sample_them(tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    from course.data import load_fashion_mnist
+    from course.photos import recolour_dresses, write_image_folder
+
+    monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path / "runs"))
+    folder = tmp_path / "pictures"
+    write_image_folder(recolour_dresses(load_fashion_mnist().dresses("train")[:20]), folder, prefix="dress")
+    (folder / "broken.jpg").write_bytes(b"not a picture")
+    run = tmp_path / "colour"
+    args = ["train-gan", "--images", str(folder), "--size", "32", "--channels", "3", "--model", "resnet", "--steps", "2",
+            "--batch-size", "8", "--out", str(run)]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "skipped 1 of 21 files: 1 unreadable (broken.jpg)" in out and "20 pictures from" in out and "resnet networks" in out
+    assert main(["sample", "--checkpoint", str(run / "checkpoint.pt"), "--n", "6", "--out", str(tmp_path / "c.npy")]) == 0
+    assert np.load(tmp_path / "c.npy").shape == (6, 3, 32, 32)
+    assert main(["sample", "--checkpoint", str(run / "checkpoint.pt"), "--n", "6", "--out", str(tmp_path / "c.png")]) == 0
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_conditional_gan_samples_the_class_asked_for_by_number_or_name(tmp_path, capsys):
+    import numpy as np
+
+    run = tmp_path / "conditional"
+    assert main(["train-gan", "--conditional", "--steps", "2", "--batch-size", "16", "--out", str(run)]) == 0
+    assert "conditional on 10 classes" in capsys.readouterr().out
+    checkpoint = str(run / "checkpoint.pt")
+    assert main(["sample", "--checkpoint", checkpoint, "--n", "4", "--class", "Ankle boot", "--out", str(tmp_path / "a.npy")]) == 0
+    assert main(["sample", "--checkpoint", checkpoint, "--n", "4", "--class", "9", "--out", str(tmp_path / "b.npy")]) == 0
+    assert np.array_equal(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"))
+    capsys.readouterr()
+    assert main(["sample", "--checkpoint", checkpoint, "--n", "4", "--out", str(tmp_path / "c.npy")]) == 2
+    assert "say which" in capsys.readouterr().err
+    assert main(["sample", "--checkpoint", checkpoint, "--n", "4", "--class", "Hat", "--out", str(tmp_path / "c.npy")]) == 2
+    err = capsys.readouterr().err
+    assert "no class 'Hat'" in err and "3 Dress" in err
+
+
+def test_train_gan_refuses_pictures_it_cannot_use_and_flags_that_do_not_fit(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path / "runs"))
+    out = ["--steps", "1", "--out", str(tmp_path / "run")]
+    assert main(["train-gan", "--images", str(tmp_path / "nowhere"), *out]) == 1
+    assert "There is no folder" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["train-gan", "--images", str(tmp_path / "empty"), *out]) == 1
+    assert "no PNG or JPEG files" in capsys.readouterr().err
+    assert main(["train-gan", "--images", str(tmp_path / "empty"), "--conditional", *out]) == 2
+    assert "a folder of pictures has none" in capsys.readouterr().err
+    assert main(["train-gan", "--size", "64", *out]) == 2
+    assert "for --images" in capsys.readouterr().err
+    plain = tmp_path / "plain"
+    assert main(["train-gan", "--steps", "1", "--batch-size", "8", "--out", str(plain)]) == 0
+    capsys.readouterr()
+    assert main(["sample", "--checkpoint", str(plain / "checkpoint.pt"), "--class", "Dress", "--out", str(tmp_path / "d.npy")]) == 2
+    assert "without classes" in capsys.readouterr().err

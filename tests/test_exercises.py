@@ -535,3 +535,31 @@ def test_notebook_08_checks(capsys):
     assert "smallest" in verdict(capsys)
     exercises.check_smallest_gap("dcgan", means, 10)
     assert "one of the methods" in verdict(capsys)
+
+
+def test_notebook_09_checks(capsys):
+    asked = np.array([0, 0, 1, 1, 2, 2])
+    judged = np.array([0, 1, 1, 1, 0, 0])
+    exercises.check_class_accuracy([0.5, 1.0, 0.0], asked, judged, num_classes=3)
+    assert verdict(capsys).startswith("Correct!")
+    exercises.check_class_accuracy([0.5, 0.5, 0.5], asked, judged, num_classes=3)
+    assert "overall accuracy" in verdict(capsys)
+    exercises.check_class_accuracy([0.5, 1.0], asked, judged, num_classes=3)
+    assert "3 numbers" in verdict(capsys)
+    exercises.check_class_accuracy(None, asked, judged, num_classes=3)
+    assert verdict(capsys).startswith("Not answered yet")
+
+    noise, direction = np.zeros(3), np.array([3.0, 4.0, 0.0])
+    exercises.check_noise_step(np.array([0.6, 0.8, 0.0]) * 2, noise, direction, 2.0)
+    assert verdict(capsys).startswith("Correct!")
+    exercises.check_noise_step(direction * 2, noise, direction, 2.0)
+    assert "length first" in verdict(capsys)
+    exercises.check_noise_step("far", noise, direction, 2.0)
+    assert "one vector of 3" in verdict(capsys)
+
+    exercises.check_crop_box((16, 0, 48, 32), 640, 320, 32)
+    assert verdict(capsys).startswith("Correct!")
+    exercises.check_crop_box((0, 0, 32, 32), 640, 320, 32)
+    assert "64x32" in verdict(capsys)
+    exercises.check_crop_box((16, 0), 640, 320, 32)
+    assert "four whole numbers" in verdict(capsys)

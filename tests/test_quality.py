@@ -214,3 +214,14 @@ def test_train_classifier_command_saves_weights_and_names_their_checksum(tmp_pat
     assert "set CLASSIFIER_SHA256" in printed  # new weights: the reminder to update the checksum
     state = torch.load(out, weights_only=True)
     assert all(torch.equal(state[name], tensor.cpu()) for name, tensor in untrained.state_dict().items())
+
+
+def test_classify_names_the_class_of_real_images_mostly_right():
+    from course.data import load_fashion_mnist
+    from course.quality import classify
+
+    fashion = load_fashion_mnist()
+    judged = classify(fashion.test_images[:500])
+    assert judged.shape == (500,) and (judged == fashion.test_labels[:500]).mean() > 0.85
+    with pytest.raises(ValueError, match=r"\(N, 28, 28\)"):
+        classify(np.zeros((4, 3, 32, 32), dtype=np.uint8))

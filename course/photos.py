@@ -1,0 +1,322 @@
+"""Your own pictures for the GAN trainer: a folder of PNG/JPEG files as one cached tensor, and a folder of
+recoloured dresses to try it on.
+
+`load_image_folder` reads every PNG and JPEG file directly in a folder, scales each so its shorter side fits,
+crops the centre square and returns them as one uint8 array (N, channels, size, size). Files it cannot use are
+skipped and named, never fatal. The result is cached under the run folder `image_cache/`, keyed on the files'
+names, sizes and modification times, so a second call with an unchanged folder reads one file instead of many.
+
+`recolour_dresses` turns grey Fashion-MNIST dresses into colour ones (plain, striped, dotted, checked) and
+`write_image_folder` writes them as PNG files: a folder to try the loader on before using your own pictures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from course.runs import atomic_torch_save, run_folder
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")  # matched in any case: .JPG counts
+SIZES = (28, 32, 64)  # the image sizes the course's generators make
+CHANNELS = (1, 3)  # grey or colour
+MAX_NAMES = 5  # skipped files named per kind in the summary line
+CHUNK = 1024  # dresses painted at a time
+PATTERNS = ("plain", "horizontal stripes", "vertical stripes", "polka dots", "checks")
+
+
+class ImageTooSmall(ValueError):
+    """A picture whose shorter side is below the size asked for: the course never scales pictures up."""
+
+
+def _check_size_and_channels(size: int, channels: int) -> None:
+    if isinstance(size, bool) or size not in SIZES:
+        raise ValueError(f"size must be one of {SIZES} pixels (what the course's generators make), got {size!r}.")
+    if isinstance(channels, bool) or channels not in CHANNELS:
+        raise ValueError(f"channels must be 1 (grey) or 3 (colour), got {channels!r}.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading pictures
+# ---------------------------------------------------------------------------------------------
+
+
+def read_image(path: Path, size: int, channels: int) -> np.ndarray:
+    """One picture as uint8 (channels, size, size): shorter side scaled down to `size`, centre square kept.
+
+    Raises ImageTooSmall if the shorter side is below `size`, and Pillow's errors (OSError and its subclass
+    UnidentifiedImageError) if the file cannot be read as a picture.
+    """
+    _check_size_and_channels(size, channels)
+    path = Path(path)
+    with Image.open(path) as opened:
+        width, height = opened.size
+        if min(width, height) < size:
+            raise ImageTooSmall(
+                f"{path.name} is {width}x{height} pixels; its shorter side must be at least {size} pixels, "
+                f"since pictures are only ever scaled down. Use a larger picture, or a smaller size (one of {SIZES})."
+            )
+        opened.draft("L" if channels == 1 else "RGB", (size, size))  # JPEG only: decode at 1/2, 1/4 or 1/8 scale
+        picture = ImageOps.exif_transpose(opened)  # phone photos store "rotate me" in EXIF; this applies it
+    picture = _on_white(picture).convert("L" if channels == 1 else "RGB")
+    width, height = picture.size
+    shorter = min(width, height)
+    if shorter != size:  # a picture already `size` pixels on its shorter side keeps its exact pixels
+        new_size = (max(size, round(width * size / shorter)), max(size, round(height * size / shorter)))
+        picture = picture.resize(new_size, Image.Resampling.BICUBIC)
+        width, height = picture.size
+    left, top = (width - size) // 2, (height - size) // 2
+    picture = picture.crop((left, top, left + size, top + size))
+    pixels = np.asarray(picture, dtype=np.uint8)
+    return np.ascontiguousarray(pixels[None] if channels == 1 else pixels.transpose(2, 0, 1))
+
+
+def _on_white(picture: Image.Image) -> Image.Image:
+    """A picture with transparent parts put on white, as the course shows its images; others as they are."""
+    if picture.mode not in ("RGBA", "LA", "PA") and "transparency" not in picture.info:
+        return picture
+    with_alpha = picture.convert("RGBA")
+    white = Image.new("RGBA", with_alpha.size, (255, 255, 255, 255))
+    return Image.alpha_composite(white, with_alpha)
+
+
+def _image_files(folder: Path) -> list[Path]:
+    """The PNG and JPEG files directly in `folder`, sorted by name."""
+    return sorted(
+        (path for path in folder.iterdir() if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES),
+        key=lambda path: path.name,
+    )
+
+
+def _fingerprint(files: list[Path], size: int, channels: int) -> str:
+    """16 hex digits that change when a file is added, removed, renamed, resized or touched."""
+    digest = hashlib.sha256(f"{size}px {channels}ch".encode())
+    for path in files:
+        stat = path.stat()
+        digest.update(f"\n{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(names[:MAX_NAMES])
+    return shown + (", …" if len(names) > MAX_NAMES else "")
+
+
+def _skipped_line(report: dict, size: int) -> str | None:
+    """'skipped 2 of 40 files: 1 unreadable (bad.jpg), 1 smaller than 32 pixels (tiny.png)', or None."""
+    parts = []
+    if report["unreadable"]:
+        parts.append(f"{len(report['unreadable'])} unreadable ({_names(report['unreadable'])})")
+    if report["too_small"]:
+        parts.append(f"{len(report['too_small'])} smaller than {size} pixels ({_names(report['too_small'])})")
+    if not parts:
+        return None
+    skipped = len(report["unreadable"]) + len(report["too_small"])
+    return f"skipped {skipped} of {report['found']} files: " + ", ".join(parts)
+
+
+def _load_cache(path: Path, size: int, channels: int) -> tuple[np.ndarray, dict] | None:
+    """The cached images and report, or None if there is no cache file or it cannot be used."""
+    if not path.is_file():
+        return None
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        images, report = saved["images"], saved["report"]
+    except Exception:  # a cut-short or foreign file: read the pictures again and rewrite it
+        return None
+    expected_keys = {"found", "used", "unreadable", "too_small"}
+    if (
+        not isinstance(images, torch.Tensor)
+        or images.dtype != torch.uint8
+        or images.ndim != 4
+        or tuple(images.shape[1:]) != (channels, size, size)
+        or not isinstance(report, dict)
+        or set(report) != expected_keys
+        or report["used"] != len(images)
+    ):
+        return None
+    return images.numpy(), report
+
+
+def load_image_folder(folder, size: int = 32, channels: int = 3, cache: bool = True) -> tuple[np.ndarray, dict]:
+    """Every PNG/JPEG file directly in `folder` as uint8 (N, channels, size, size), and a report.
+
+    The report counts the files: "found" (PNG/JPEG files), "used", and the names of those skipped as
+    "unreadable" (not a picture Pillow can decode) or "too_small" (shorter side below `size`). When any
+    were skipped, one line says so. With `cache`, the result is kept under the run folder `image_cache/`
+    and reused while the folder's files stay the same.
+    """
+    _check_size_and_channels(size, channels)
+    folder = Path(folder)
+    if not folder.exists():
+        raise FileNotFoundError(f"There is no folder {folder}. Check the path, or create it and put your pictures in.")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is a file, not a folder. Pass the folder that holds your pictures.")
+    files = _image_files(folder)
+    if not files:
+        raise ValueError(
+            f"{folder} holds no PNG or JPEG files (read: {', '.join(IMAGE_SUFFIXES)} in any case; sub-folders are "
+            "not searched). Put your pictures directly in this folder."
+        )
+
+    cache_path = None
+    if cache:
+        name = folder.resolve().name or "root"
+        fingerprint = _fingerprint(files, size, channels)
+        cache_path = run_folder("image_cache") / f"{name}-{size}px-{channels}ch-{fingerprint}.pt"
+        cached = _load_cache(cache_path, size, channels)
+        if cached is not None:
+            images, report = cached
+            line = _skipped_line(report, size)
+            if line:
+                print(line)
+            return images, report
+
+    pictures, unreadable, too_small = [], [], []
+    for path in files:
+        try:
+            pictures.append(read_image(path, size, channels))
+        except ImageTooSmall:
+            too_small.append(path.name)
+        except (UnidentifiedImageError, OSError, SyntaxError):  # SyntaxError: Pillow's word for some broken PNGs
+            unreadable.append(path.name)
+    report = {"found": len(files), "used": len(pictures), "unreadable": unreadable, "too_small": too_small}
+    line = _skipped_line(report, size)
+    if line:
+        print(line)
+    if not pictures:
+        raise ValueError(
+            f"None of the {len(files)} PNG/JPEG files in {folder} could be used: {len(unreadable)} unreadable, "
+            f"{len(too_small)} smaller than {size} pixels on their shorter side. Replace the broken files, "
+            f"add pictures at least {size}x{size} pixels, or choose a smaller size (one of {SIZES})."
+        )
+    images = np.stack(pictures)
+    if cache_path is not None:
+        atomic_torch_save({"images": torch.from_numpy(images), "report": report}, cache_path)
+    return images, report
+
+
+# ---------------------------------------------------------------------------------------------
+# Showing and writing pictures
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_images(images: np.ndarray) -> np.ndarray:
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1] not in CHANNELS:
+        raise ValueError(
+            f"images must be a uint8 array (N, C, H, W) with C = 1 (grey) or 3 (colour), as load_image_folder "
+            f"returns, got {images.dtype} with shape {images.shape}."
+        )
+    return images
+
+
+def to_display(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, C, H, W) as (N, H, W) for grey or (N, H, W, 3) for colour: the layout plots and PNG files use."""
+    images = _check_images(images)
+    if images.shape[1] == 1:
+        return np.ascontiguousarray(images[:, 0])
+    return np.ascontiguousarray(images.transpose(0, 2, 3, 1))
+
+
+def write_image_folder(images: np.ndarray, folder, prefix: str = "image") -> list[Path]:
+    """Write uint8 (N, C, H, W) images as PNG files `prefix_00000.png`, ... in `folder` (created if needed).
+
+    Files of the same names are replaced; other files in the folder are left alone.
+    """
+    images = _check_images(images)
+    if len(images) == 0:
+        raise ValueError("images is empty: pass at least one image to write.")
+    if not prefix or "/" in prefix or "\\" in prefix:
+        raise ValueError(f"prefix must be a plain file-name start like 'dress', got {prefix!r}.")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for index, picture in enumerate(to_display(images)):
+        path = folder / f"{prefix}_{index:05d}.png"
+        Image.fromarray(picture).save(path, format="PNG")  # 2-D arrays become mode "L", (H, W, 3) mode "RGB"
+        paths.append(path)
+    return paths
+
+
+# ---------------------------------------------------------------------------------------------
+# Colour dresses from grey ones
+# ---------------------------------------------------------------------------------------------
+
+
+def _hsv_to_rgb(hue: np.ndarray, saturation: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Colours given as hue, saturation and value in [0, 1] (arrays of shape (N,)) as RGB in [0, 255], (N, 3)."""
+    sector = np.floor(hue * 6).astype(int) % 6
+    fraction = hue * 6 - np.floor(hue * 6)
+    low = value * (1 - saturation)
+    falling = value * (1 - saturation * fraction)
+    rising = value * (1 - saturation * (1 - fraction))
+    choices = [
+        (value, rising, low), (falling, value, low), (low, value, rising),
+        (low, falling, value), (rising, low, value), (value, low, falling),
+    ]  # fmt: skip
+    rgb = np.zeros((len(hue), 3))
+    for index, (red, green, blue) in enumerate(choices):
+        here = sector == index
+        rgb[here] = np.stack([red[here], green[here], blue[here]], axis=1)
+    return rgb * 255
+
+
+def recolour_dresses(dresses: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Grey Fashion-MNIST dresses uint8 (N, 28, 28), 0 = background, as colour dresses uint8 (N, 3, 32, 32).
+
+    Each dress is padded to 32x32 and gets two random colours and one pattern: plain, horizontal stripes,
+    vertical stripes, polka dots or checks (period 3 to 6 pixels, random phase). The grey level says how much
+    of the pattern's colour covers the white background, so an empty pixel is white and full ink is the colour.
+    The same seed gives the same dresses.
+    """
+    dresses = np.asarray(dresses)
+    if dresses.dtype != np.uint8 or dresses.ndim != 3 or dresses.shape[1:] != (28, 28):
+        raise ValueError(
+            f"dresses must be a uint8 array (N, 28, 28) of Fashion-MNIST grey levels, as "
+            f"FashionMNIST.dresses() returns, got {dresses.dtype} with shape {dresses.shape}."
+        )
+    if len(dresses) == 0:
+        raise ValueError("dresses is empty: pass at least one dress.")
+    count = len(dresses)
+    rng = np.random.default_rng(seed)
+    main_hue = rng.uniform(0, 1, count)
+    second_hue = (main_hue + rng.uniform(0.25, 0.75, count)) % 1  # far round the colour wheel from the main one
+    saturation = rng.uniform(0.55, 1.0, (2, count))  # strong enough to read as a colour
+    value = rng.uniform(0.45, 0.85, (2, count))  # dark enough to show on white
+    main = _hsv_to_rgb(main_hue, saturation[0], value[0])
+    second = _hsv_to_rgb(second_hue, saturation[1], value[1])
+    pattern = rng.integers(0, len(PATTERNS), count)
+    period = rng.integers(3, 7, count)  # 3 to 6 pixels
+    phase_y, phase_x = rng.integers(0, period), rng.integers(0, period)
+
+    main, second = main.astype(np.float32), second.astype(np.float32)
+    painted = np.empty((count, 3, 32, 32), dtype=np.uint8)
+    for start in range(0, count, CHUNK):  # a chunk at a time keeps the float arrays small
+        part = slice(start, start + CHUNK)
+        use_second = _second_colour_mask(pattern[part], period[part], phase_y[part], phase_x[part])
+        colour = np.where(use_second[..., None], second[part, None, None], main[part, None, None])  # (n, 32, 32, 3)
+        ink = np.pad(dresses[part], ((0, 0), (2, 2), (2, 2))).astype(np.float32)[..., None] / 255
+        pixels = (1 - ink) * 255 + ink * colour  # white where there is no ink, the pattern's colour at full ink
+        painted[part] = pixels.round().clip(0, 255).astype(np.uint8).transpose(0, 3, 1, 2)
+    return painted
+
+
+def _second_colour_mask(pattern: np.ndarray, period: np.ndarray, phase_y: np.ndarray, phase_x: np.ndarray):
+    """Which pixels of each 32x32 dress take the second colour, as bool (N, 32, 32), given each dress's pattern."""
+    count = len(pattern)
+    across = np.arange(32)
+    p = period[:, None, None]
+    row = (across[None, :, None] + phase_y[:, None, None]) % p  # position within the period, down the dress
+    column = (across[None, None, :] + phase_x[:, None, None]) % p  # and across it
+    horizontal = np.broadcast_to(row < p // 2, (count, 32, 32))
+    vertical = np.broadcast_to(column < p // 2, (count, 32, 32))
+    centre = (p - 1) / 2
+    dots = (row - centre) ** 2 + (column - centre) ** 2 <= (0.3 * p) ** 2
+    kind = pattern[:, None, None]
+    masks = [horizontal, vertical, dots, horizontal ^ vertical]  # PATTERNS[1:], in order; plain is all False
+    return np.select([kind == index for index in range(1, len(PATTERNS))], masks, False)

@@ -1,0 +1,323 @@
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from course import photos
+
+RED, GREEN, BLUE = (200, 30, 30), (30, 200, 30), (30, 30, 200)
+
+
+@pytest.fixture(autouse=True)
+def runs_in_tmp(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path / "runs"))
+    return tmp_path / "runs"
+
+
+def three_bands(scale=1):
+    """A 120x40 picture (times `scale`): red on the left quarter, green in the middle half, blue on the right.
+
+    Scaled to 96x32, the centre 32x32 square (x 32 to 64) lies inside the green (x 24 to 72).
+    """
+    pixels = np.zeros((40, 120, 3), dtype=np.uint8)
+    pixels[:, :30], pixels[:, 30:90], pixels[:, 90:] = RED, GREEN, BLUE
+    return Image.fromarray(pixels).resize((120 * scale, 40 * scale), Image.Resampling.NEAREST)
+
+
+def save_picture(path, width=48, height=48, seed=0):
+    pixels = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def mixed_folder(tmp_path):
+    """Two good PNGs, one good JPEG, a broken JPEG, a too-small PNG, a text file and a sub-folder of pictures."""
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    save_picture(folder / "a.png", 48, 64, seed=1)
+    save_picture(folder / "b.PNG", 80, 40, seed=2)
+    save_picture(folder / "c.jpg", 50, 50, seed=3)
+    (folder / "bad.jpg").write_bytes(np.random.default_rng(4).integers(0, 256, 500, dtype=np.uint8).tobytes())
+    save_picture(folder / "tiny.png", 20, 40, seed=5)
+    (folder / "notes.txt").write_text("not a picture")
+    (folder / "inner").mkdir()
+    save_picture(folder / "inner" / "deeper.png", 48, 48, seed=6)
+    return folder
+
+
+def grey_dresses(count=12, seed=0):
+    """Dress-like grey images: a filled block of full ink, a fringe of half ink, background 0."""
+    rng = np.random.default_rng(seed)
+    dresses = np.zeros((count, 28, 28), dtype=np.uint8)
+    dresses[:, 4:24, 8:20] = 255
+    dresses[:, 3, 8:20] = 128
+    dresses[:, 24:26] = rng.integers(0, 256, (count, 2, 28), dtype=np.uint8)
+    return dresses
+
+
+# --- read_image -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("name, scale, tall, tolerance", [
+    ("wide.png", 1, False, 2), ("tall.png", 1, True, 2), ("large-photo.JPG", 10, False, 12),
+])  # fmt: skip
+def test_read_image_scales_the_shorter_side_and_keeps_the_centre(tmp_path, channels, name, scale, tall, tolerance):
+    picture = three_bands(scale)
+    (picture.transpose(Image.Transpose.ROTATE_90) if tall else picture).save(tmp_path / name, quality=95)
+    image = photos.read_image(tmp_path / name, 32, channels)
+    assert image.shape == (channels, 32, 32) and image.dtype == np.uint8
+    if channels == 3:
+        assert np.abs(image.astype(int) - np.array(GREEN)[:, None, None]).max() <= tolerance  # no red or blue left
+    else:
+        green_grey = Image.new("RGB", (1, 1), GREEN).convert("L").getpixel((0, 0))
+        assert np.abs(image.astype(int) - green_grey).max() <= tolerance
+
+
+def test_read_image_turns_photos_the_way_their_exif_says(tmp_path):
+    pixels = np.zeros((32, 64, 3), dtype=np.uint8)
+    pixels[:, :32], pixels[:, 32:] = RED, BLUE  # stored wide: red left, blue right
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: turn 90 degrees clockwise to show, so the left edge goes to the top
+    Image.fromarray(pixels).save(tmp_path / "phone.png", exif=exif)
+    image = photos.read_image(tmp_path / "phone.png", 32, 3)
+    assert (image[:, :16] == np.array(RED)[:, None, None]).all()  # top half red
+    assert (image[:, 16:] == np.array(BLUE)[:, None, None]).all()  # bottom half blue
+
+
+def test_read_image_keeps_the_exact_pixels_when_no_resize_is_needed(tmp_path):
+    pixels = np.random.default_rng(0).integers(0, 256, (32, 40, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "exact.png")
+    image = photos.read_image(tmp_path / "exact.png", 32, 3)
+    np.testing.assert_array_equal(image, pixels[:, 4:36].transpose(2, 0, 1))
+
+
+def test_read_image_puts_transparent_parts_on_white(tmp_path):
+    pixels = np.zeros((32, 32, 4), dtype=np.uint8)  # fully transparent black
+    Image.fromarray(pixels).save(tmp_path / "clear.png")
+    assert (photos.read_image(tmp_path / "clear.png", 32, 3) == 255).all()
+
+
+def test_a_too_small_image_is_refused_by_name_and_sizes(tmp_path):
+    save_picture(tmp_path / "small.png", 100, 30)
+    with pytest.raises(photos.ImageTooSmall, match=r"small\.png is 100x30 .*at least 32") as caught:
+        photos.read_image(tmp_path / "small.png", 32, 3)
+    assert isinstance(caught.value, ValueError)
+
+
+# --- load_image_folder ----------------------------------------------------------------------
+
+
+def test_load_image_folder_uses_the_good_files_and_names_the_rest(tmp_path, capsys):
+    images, report = photos.load_image_folder(mixed_folder(tmp_path), size=32, channels=3)
+    assert images.shape == (3, 3, 32, 32) and images.dtype == np.uint8
+    assert report == {"found": 5, "used": 3, "unreadable": ["bad.jpg"], "too_small": ["tiny.png"]}
+    out = capsys.readouterr().out
+    assert out.strip() == "skipped 2 of 5 files: 1 unreadable (bad.jpg), 1 smaller than 32 pixels (tiny.png)"
+    np.testing.assert_array_equal(images[0], photos.read_image(tmp_path / "pictures" / "a.png", 32, 3))  # by name
+
+
+def test_load_image_folder_in_grey_and_at_64_pixels(tmp_path, capsys):
+    folder = tmp_path / "big"
+    folder.mkdir()
+    for index in range(2):
+        save_picture(folder / f"p{index}.jpeg", 70, 90, seed=index)
+    images, report = photos.load_image_folder(folder, size=64, channels=1)
+    assert images.shape == (2, 1, 64, 64) and report["used"] == 2
+    assert capsys.readouterr().out == ""  # nothing skipped, nothing said
+
+
+def test_the_skipped_line_names_at_most_five_files_per_kind(tmp_path, capsys):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    save_picture(folder / "good.png")
+    for index in range(7):
+        (folder / f"broken{index}.png").write_bytes(b"not a png")
+    photos.load_image_folder(folder, cache=False)
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("skipped 7 of 8 files: 7 unreadable (broken0.png, ")
+    assert "broken4.png, …)" in line and "broken5.png" not in line
+
+
+def test_a_folder_without_pictures_says_which_files_are_read(tmp_path):
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("hello")
+    (folder / "inner").mkdir()
+    save_picture(folder / "inner" / "hidden.png")
+    with pytest.raises(ValueError, match=r"no PNG or JPEG files .*\.png, \.jpg, \.jpeg.*sub-folders are not searched"):
+        photos.load_image_folder(folder)
+
+
+def test_a_missing_folder_or_a_file_is_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError, match="There is no folder"):
+        photos.load_image_folder(tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="is a file, not a folder"):
+        photos.load_image_folder(save_picture(tmp_path / "one.png"))
+
+
+def test_a_folder_of_only_unusable_files_is_an_error_with_the_counts(tmp_path, runs_in_tmp):
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    save_picture(folder / "small.png", 10, 10)
+    with pytest.raises(ValueError, match=r"None of the 2 .* 1 unreadable, 1 smaller than 32 pixels"):
+        photos.load_image_folder(folder)
+    assert list((runs_in_tmp / "image_cache").glob("*.pt")) == []  # a failure is not cached
+
+
+@pytest.mark.parametrize("size, channels", [(48, 3), (16, 1), (32, 2), (32, 4), (32, True)])
+def test_sizes_and_channels_the_course_cannot_use_are_refused(tmp_path, size, channels):
+    folder = mixed_folder(tmp_path)
+    with pytest.raises(ValueError, match="size must be one of|channels must be 1"):
+        photos.load_image_folder(folder, size=size, channels=channels)
+    with pytest.raises(ValueError, match="size must be one of|channels must be 1"):
+        photos.read_image(folder / "a.png", size, channels)
+
+
+# --- the cache ------------------------------------------------------------------------------
+
+
+def refuse_to_read(path, size, channels):
+    raise AssertionError(f"{path.name} was read again instead of coming from the cache")
+
+
+def test_a_second_call_comes_from_the_cache_and_still_reports(tmp_path, monkeypatch, capsys, runs_in_tmp):
+    folder = mixed_folder(tmp_path)
+    first, first_report = photos.load_image_folder(folder)
+    cached = list((runs_in_tmp / "image_cache").glob("pictures-32px-3ch-*.pt"))
+    assert len(cached) == 1 and len(cached[0].stem.rsplit("-", 1)[1]) == 16
+    first_line = capsys.readouterr().out
+    monkeypatch.setattr(photos, "read_image", refuse_to_read)
+    second, second_report = photos.load_image_folder(folder)
+    np.testing.assert_array_equal(second, first)
+    assert second.dtype == np.uint8 and second_report == first_report
+    assert capsys.readouterr().out == first_line  # the learner sees the skipped files every time
+
+
+def test_the_cache_is_kept_apart_per_size_and_channels(tmp_path, runs_in_tmp):
+    folder = mixed_folder(tmp_path)
+    grey, _ = photos.load_image_folder(folder, size=28, channels=1)
+    colour, _ = photos.load_image_folder(folder, size=28, channels=3)
+    assert grey.shape == (3, 1, 28, 28) and colour.shape == (3, 3, 28, 28)
+    assert len(list((runs_in_tmp / "image_cache").glob("*.pt"))) == 2
+
+
+def test_a_changed_folder_is_read_again(tmp_path, monkeypatch):
+    folder = mixed_folder(tmp_path)
+    before, _ = photos.load_image_folder(folder)
+    save_picture(folder / "d.png", 40, 40, seed=9)
+    after, report = photos.load_image_folder(folder)
+    assert len(after) == len(before) + 1 and report["found"] == 6
+    monkeypatch.setattr(photos, "read_image", refuse_to_read)
+    np.testing.assert_array_equal(photos.load_image_folder(folder)[0], after)  # the new cache is used
+
+
+def test_cache_false_always_reads_and_writes_nothing(tmp_path, monkeypatch, runs_in_tmp):
+    folder = mixed_folder(tmp_path)
+    photos.load_image_folder(folder)
+    monkeypatch.setattr(photos, "read_image", refuse_to_read)
+    with pytest.raises(AssertionError, match="was read again"):
+        photos.load_image_folder(folder, cache=False)
+
+
+def test_a_corrupt_cache_file_is_ignored_and_rewritten(tmp_path, runs_in_tmp):
+    folder = mixed_folder(tmp_path)
+    first, _ = photos.load_image_folder(folder)
+    (cache_file,) = (runs_in_tmp / "image_cache").glob("*.pt")
+    cache_file.write_bytes(cache_file.read_bytes()[:100])  # cut short, as by a crash or a full disk
+    again, report = photos.load_image_folder(folder)
+    np.testing.assert_array_equal(again, first)
+    saved = torch.load(cache_file, weights_only=True)
+    assert torch.equal(saved["images"], torch.from_numpy(first)) and saved["report"] == report
+
+
+# --- to_display and write_image_folder ------------------------------------------------------
+
+
+def test_to_display_puts_channels_last_or_drops_them():
+    colour = np.arange(2 * 3 * 4 * 5, dtype=np.uint8).reshape(2, 3, 4, 5)
+    shown = photos.to_display(colour)
+    assert shown.shape == (2, 4, 5, 3) and shown[1, 2, 3, 0] == colour[1, 0, 2, 3]
+    assert photos.to_display(colour[:, :1]).shape == (2, 4, 5)
+    for wrong in (colour.astype(np.float32), colour[0], colour[:, :2]):
+        with pytest.raises(ValueError, match=r"uint8 array \(N, C, H, W\)"):
+            photos.to_display(wrong)
+
+
+def test_recoloured_dresses_survive_a_round_trip_through_png_files(tmp_path, capsys):
+    dresses = photos.recolour_dresses(grey_dresses(6))
+    paths = photos.write_image_folder(dresses, tmp_path / "made" / "dresses", prefix="dress")
+    assert [path.name for path in paths] == [f"dress_{index:05d}.png" for index in range(6)]
+    assert Image.open(paths[0]).mode == "RGB"
+    loaded, report = photos.load_image_folder(tmp_path / "made" / "dresses", size=32, channels=3)
+    np.testing.assert_array_equal(loaded, dresses)
+    assert report["used"] == 6 and capsys.readouterr().out == ""
+
+
+def test_grey_images_are_written_as_grey_pngs(tmp_path):
+    grey = np.random.default_rng(0).integers(0, 256, (2, 1, 28, 28), dtype=np.uint8)
+    paths = photos.write_image_folder(grey, tmp_path / "grey")
+    assert Image.open(paths[1]).mode == "L"
+    np.testing.assert_array_equal(photos.load_image_folder(tmp_path / "grey", size=28, channels=1)[0], grey)
+
+
+# --- recolour_dresses -----------------------------------------------------------------------
+
+
+def test_recoloured_dresses_are_colour_on_white():
+    grey = grey_dresses(40)
+    colour = photos.recolour_dresses(grey)
+    assert colour.shape == (40, 3, 32, 32) and colour.dtype == np.uint8
+    ink = np.pad(grey, ((0, 0), (2, 2), (2, 2)))
+    background = colour.transpose(0, 2, 3, 1)[ink == 0]
+    assert len(background) > 0 and (background == 255).all()
+    full = colour.transpose(0, 2, 3, 1)[:, 8:26, 12:22]  # inside every dress's full-ink block
+    spread = full.max(axis=-1).astype(int) - full.min(axis=-1)
+    assert (spread.min(axis=(1, 2)) > 40).mean() > 0.9  # not grey: the channels differ
+    assert (full.max(axis=-1) < 250).all()  # dark enough to show on white
+
+
+def test_recoloured_dresses_use_several_patterns():
+    colour = photos.recolour_dresses(grey_dresses(60), seed=3)
+    block = colour[:, :, 8:26, 12:22].reshape(60, 3, -1)
+    distinct = [np.unique(block[index], axis=1).shape[1] for index in range(60)]  # colours in each dress
+    assert 1 in distinct and max(distinct) >= 2  # some plain, some patterned in two colours
+    assert sum(count == 1 for count in distinct) < 30  # mostly patterned (four kinds in five)
+
+
+def test_the_same_seed_gives_the_same_dresses():
+    grey = grey_dresses(10)
+    np.testing.assert_array_equal(photos.recolour_dresses(grey, seed=7), photos.recolour_dresses(grey, seed=7))
+    assert not np.array_equal(photos.recolour_dresses(grey, seed=7), photos.recolour_dresses(grey, seed=8))
+
+
+def test_recolouring_does_not_depend_on_how_many_dresses_are_painted_at_once(monkeypatch):
+    grey = grey_dresses(10)
+    whole = photos.recolour_dresses(grey, seed=1)
+    monkeypatch.setattr(photos, "CHUNK", 3)
+    np.testing.assert_array_equal(photos.recolour_dresses(grey, seed=1), whole)
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        np.zeros((2, 28, 28), dtype=np.float32),
+        np.zeros((2, 32, 32), dtype=np.uint8),
+        np.zeros((28, 28), dtype=np.uint8),
+        np.zeros((0, 28, 28), dtype=np.uint8),
+    ],
+    ids=["floats", "wrong-size", "one-image-without-batch", "empty"],
+)
+def test_recolour_dresses_refuses_what_is_not_a_batch_of_dresses(wrong):
+    with pytest.raises(ValueError, match="dresses"):
+        photos.recolour_dresses(wrong)
+
+
+def test_write_image_folder_refuses_bad_input(tmp_path):
+    with pytest.raises(ValueError, match="uint8 array"):
+        photos.write_image_folder(np.zeros((1, 3, 8, 8), dtype=np.float32), tmp_path / "out")
+    with pytest.raises(ValueError, match="empty"):
+        photos.write_image_folder(np.zeros((0, 3, 8, 8), dtype=np.uint8), tmp_path / "out")
+    with pytest.raises(ValueError, match="prefix"):
+        photos.write_image_folder(np.zeros((1, 3, 8, 8), dtype=np.uint8), tmp_path / "out", prefix="../up")
