@@ -306,7 +306,8 @@ def command_prepare(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print("the quality classifier's weights match their checksum")
-    long_runs = ["04_transfer_learning"] + (["06_dcgan_dresses", "07_wasserstein"] if args.with_gans else [])
+    gan_notebooks = ["06_dcgan_dresses", "07_wasserstein", "08_discriminator_payoff", "09_beyond"]
+    long_runs = ["04_transfer_learning"] + (gan_notebooks if args.with_gans else [])
     notebooks = [path for path in course_notebooks() if path.stem in long_runs]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
@@ -322,7 +323,7 @@ def command_prepare(args: argparse.Namespace) -> int:
     print(f"Ready for class at scale {scale} ({time.perf_counter() - started:.0f} s): the notebooks load these results "
           "instead of computing them, and nothing needs downloading.")
     if not args.with_gans:
-        print("The GAN notebooks (06, 07) will train in class; add --with-gans to train them now.")
+        print("The GAN notebooks (06 to 09) will train in class; add --with-gans to train them now.")
     return 0
 
 
@@ -386,7 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     prepare = commands.add_parser("prepare", help="get this machine ready for a workshop ahead of time")
     prepare.add_argument("--scale", choices=SCALES, default=None, help="the scale the class will run at (default: COURSE_SCALE, else by device)")
-    prepare.add_argument("--with-gans", action="store_true", help="also train the GANs of notebooks 06 and 07 now")
+    prepare.add_argument("--with-gans", action="store_true", help="also train the GANs of notebooks 06 to 09 now")
     prepare.set_defaults(run=command_prepare)
 
     bench = commands.add_parser("bench", help="time the GAN trainer against the textbook DataLoader loop")

@@ -126,7 +126,9 @@ def test_prepare_checks_the_data_and_classifier_and_runs_copies_of_the_long_note
     assert "checksum" in out and "Ready for class at scale smoke" in out and "--with-gans" in out
     ran.clear()
     assert main(["prepare", "--scale", "smoke", "--with-gans"]) == 0
-    assert [name for name, _, copy in ran if copy] == ["04_transfer_learning.ipynb", "06_dcgan_dresses.ipynb", "07_wasserstein.ipynb"]
+    assert [name for name, _, copy in ran if copy] == [
+        "04_transfer_learning.ipynb", "06_dcgan_dresses.ipynb", "07_wasserstein.ipynb", "08_discriminator_payoff.ipynb", "09_beyond.ipynb",
+    ]
 
 
 def test_prepare_stops_on_missing_data(monkeypatch, capsys):
