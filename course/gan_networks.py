@@ -86,12 +86,14 @@ class _Generator(_ImageNetwork):
 
 
 class _Discriminator(_ImageNetwork):
-    """A score from the image's features, plus the projection term for conditional networks."""
+    """A score from the image's features, plus the projection term for conditional networks.
 
-    def __init__(self, features: int, channels: int, size: int, classes: int):
-        super().__init__(channels, size, classes)
+    Subclasses build their body first and then call `_add_score`, so the weights are drawn in that order.
+    """
+
+    def _add_score(self, features: int) -> None:
         self.score = nn.Linear(features, 1)
-        self.class_vectors = nn.Embedding(classes, features) if classes else None
+        self.class_vectors = nn.Embedding(self.classes, features) if self.classes else None
         if self.class_vectors is not None:
             nn.init.zeros_(self.class_vectors.weight)  # start as an unconditional critic; random vectors would swamp the score
 
@@ -144,9 +146,8 @@ class Discriminator(_Discriminator):
     """
 
     def __init__(self, width: int = 32, batch_norm: bool = True, channels: int = 1, size: int = 28, classes: int = 0):
+        super().__init__(channels, size, classes)
         steps = resamplings(size)
-        maps = width * 2 ** (steps - 1)
-        super().__init__(maps * (size // 2**steps) ** 2, channels, size, classes)
         layers: list[nn.Module] = [nn.Conv2d(channels, width, kernel_size=4, stride=2, padding=1), nn.LeakyReLU(0.2)]
         maps = width
         for _ in range(steps - 1):  # each halves the side and doubles the maps
@@ -154,6 +155,7 @@ class Discriminator(_Discriminator):
                        nn.BatchNorm2d(2 * maps) if batch_norm else nn.Identity(), nn.LeakyReLU(0.2)]  # fmt: skip
             maps *= 2
         self.body = nn.Sequential(*layers, nn.Flatten())
+        self._add_score(maps * (size // 2**steps) ** 2)
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         self._check_images(images, labels)
@@ -225,10 +227,11 @@ class ResNetDiscriminator(_Discriminator):
     """
 
     def __init__(self, width: int = 32, channels: int = 1, size: int = 28, classes: int = 0):
-        super().__init__(width, channels, size, classes)
+        super().__init__(channels, size, classes)
         steps = resamplings(size)
         blocks = [DownBlock(channels, width, first=True)] + [DownBlock(width, width) for _ in range(steps - 1)]
         self.body = nn.Sequential(*blocks, nn.ReLU())
+        self._add_score(width)
 
     def forward(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         self._check_images(images, labels)

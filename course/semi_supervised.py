@@ -17,6 +17,7 @@ every classifier of the course; the generator's tanh output is mapped there.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import pandas as pd
 import torch
@@ -142,31 +143,53 @@ def train_semi_supervised(
     return discriminator, generator, scores
 
 
+def _results(transfer_settings: TransferSettings, settings: SemiSupervisedSettings) -> tuple[Path, dict, list[dict]]:
+    """The results file of these settings, the settings as recorded there, and its finished rows (none if other settings)."""
+    path = run_folder(f"semi_supervised/{transfer_settings.scale}") / "results.json"
+    recorded = {"transfer": transfer_settings.as_json(), "semi_supervised": asdict(settings)}
+    saved = load_json(path)
+    return path, recorded, saved["rows"] if saved and saved.get("settings") == recorded else []
+
+
+def run_one(
+    fashion: FashionMNIST, transfer_settings: TransferSettings, settings: SemiSupervisedSettings, device: torch.device,
+    per_class: int, seed: int, progress: bool = True,
+) -> tuple[Task, SmallCNN, Generator, dict[str, float]]:
+    """One run of the experiment: notebook 04's draw `seed` of `per_class` labels per class, and the unlabelled pool.
+
+    Its scores are added to the results file, so `run_experiment` does not train it again.
+    Returns the task, the discriminator, the generator and the scores.
+    """
+    if per_class not in transfer_settings.labels_per_class or seed not in range(transfer_settings.seeds):
+        raise ValueError(f"per_class must be one of {transfer_settings.labels_per_class} and seed from 0 to "
+                         f"{transfer_settings.seeds - 1} at scale {transfer_settings.scale!r}; got {per_class} and {seed}.")  # fmt: skip
+    pool = make_task(fashion, TARGET_CLASSES, device, None, 0, transfer_settings.test_images_per_class).train_images
+    task = make_task(fashion, TARGET_CLASSES, device, per_class, seed, transfer_settings.test_images_per_class)
+    discriminator, generator, scores = train_semi_supervised(task, pool, settings, seed, progress=progress)
+    path, recorded, rows = _results(transfer_settings, settings)
+    if (per_class, seed) not in {(row["labels_per_class"], row["seed"]) for row in rows}:
+        rows.append({"method": "semi-supervised GAN", "labels_per_class": per_class, "seed": seed, **scores})
+        save_json({"settings": recorded, "rows": rows}, path)
+    return task, discriminator, generator, scores
+
+
 def run_experiment(
     fashion: FashionMNIST, transfer_settings: TransferSettings, settings: SemiSupervisedSettings, device: torch.device
 ) -> pd.DataFrame:
     """The semi-supervised GAN at notebook 04's label budgets, seeds and test images; one row per run.
 
-    Saved to runs/semi_supervised/<scale>/results.json after every run and reused when the settings
-    match, so an interrupted experiment resumes where it stopped.
+    Each run is saved to runs/semi_supervised/<scale>/results.json as it finishes (see `run_one`) and
+    reused while the settings match, so an interrupted experiment resumes where it stopped.
     """
-    folder = run_folder(f"semi_supervised/{transfer_settings.scale}")
-    recorded = {"transfer": transfer_settings.as_json(), "semi_supervised": asdict(settings)}
-    saved = load_json(folder / "results.json")
-    rows = saved["rows"] if saved and saved.get("settings") == recorded else []
+    _, _, rows = _results(transfer_settings, settings)
     done = {(row["labels_per_class"], row["seed"]) for row in rows}
     plan = [(n, s) for n in transfer_settings.labels_per_class for s in range(transfer_settings.seeds)]
-    if len(done) < len(plan):
-        pool = make_task(fashion, TARGET_CLASSES, device, None, 0, transfer_settings.test_images_per_class).train_images
-        for per_class, seed in tqdm(plan, desc="semi-supervised runs", unit="run"):
-            if (per_class, seed) in done:
-                continue
-            task = make_task(fashion, TARGET_CLASSES, device, per_class, seed, transfer_settings.test_images_per_class)
-            _, _, scores = train_semi_supervised(task, pool, settings, seed, progress=False)
-            rows.append({"method": "semi-supervised GAN", "labels_per_class": per_class, "seed": seed, **scores})
-            save_json({"settings": recorded, "rows": rows}, folder / "results.json")
-    else:
-        print(f"Loaded {len(rows)} finished runs from runs/semi_supervised/{transfer_settings.scale}/results.json")
+    todo = [run for run in plan if run not in done]
+    if done:
+        print(f"Loaded {len(plan) - len(todo)} finished run(s) from runs/semi_supervised/{transfer_settings.scale}/results.json")
+    for per_class, seed in tqdm(todo, desc="semi-supervised runs", unit="run", disable=not todo):
+        run_one(fashion, transfer_settings, settings, device, per_class, seed, progress=False)
+    _, _, rows = _results(transfer_settings, settings)
     results = pd.DataFrame(rows, columns=["method", "labels_per_class", "seed", "train_accuracy", "test_accuracy"])
     results["gap"] = results["train_accuracy"] - results["test_accuracy"]
     return results.sort_values(["labels_per_class", "seed"], ignore_index=True)

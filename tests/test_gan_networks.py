@@ -4,7 +4,7 @@ import torch
 
 from course import gan
 from course.gan_networks import (
-    MODELS, SIZES, DownBlock, Generator, ResNetDiscriminator, ResNetGenerator, UpBlock, make_networks,
+    MODELS, SIZES, Discriminator, DownBlock, Generator, ResNetDiscriminator, ResNetGenerator, UpBlock, make_networks,
 )  # fmt: skip
 
 
@@ -25,6 +25,8 @@ def test_the_default_dcgan_keeps_its_28_pixel_layout_so_old_checkpoints_load():
     names = set(Generator(latent_size=8, width=4).state_dict())
     assert {"project.0.weight", "upsample.0.weight", "upsample.1.weight", "upsample.3.weight"} <= names
     assert "upsample.5.weight" not in names  # two transposed convolutions, not three
+    # The body's weights are drawn before the score's, as they always were: the same seed gives the same networks.
+    assert list(Discriminator(width=4).state_dict())[0] == "body.0.weight"
 
 
 def test_residual_blocks_double_or_halve_the_side_and_keep_a_shortcut():

@@ -91,3 +91,25 @@ def test_the_experiment_saves_every_run_and_resumes(fashion, tmp_path, monkeypat
     assert results["gap"].tolist() == [0.5] * 3 and (tmp_path / "semi_supervised" / "smoke" / "results.json").is_file()
     calls.clear()
     assert ssgan.run_experiment(fashion, transfer_settings, settings, CPU).equals(results) and calls == []
+
+
+def test_a_single_run_is_recorded_so_the_experiment_does_not_repeat_it(fashion, tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path))
+    calls = []
+
+    def fake_training(task, pool, settings, seed, progress):
+        calls.append((len(task.train_images), seed))
+        return None, None, {"train_accuracy": 1.0, "test_accuracy": 0.75}
+
+    monkeypatch.setattr(ssgan, "train_semi_supervised", fake_training)
+    transfer_settings = TransferSettings.for_scale("smoke")
+    settings = ssgan.SemiSupervisedSettings.for_scale("smoke")
+    smallest = transfer_settings.labels_per_class[0]
+    task, _, _, scores = ssgan.run_one(fashion, transfer_settings, settings, CPU, smallest, 0)
+    assert len(task.train_images) == 5 * smallest and scores["test_accuracy"] == 0.75
+    calls.clear()
+    results = ssgan.run_experiment(fashion, transfer_settings, settings, CPU)
+    assert calls == [(5 * n, 0) for n in transfer_settings.labels_per_class[1:]]  # the recorded run is not repeated
+    assert results.loc[results["labels_per_class"] == smallest, "test_accuracy"].tolist() == [0.75]
+    with pytest.raises(ValueError, match="per_class must be one of"):
+        ssgan.run_one(fashion, transfer_settings, settings, CPU, 7, 0)
