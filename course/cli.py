@@ -209,7 +209,8 @@ def command_sample(args: argparse.Namespace) -> int:
         label = None if args.class_ is None else class_number(args.class_)
         images = gan.generate(generator, args.n, seed=args.seed, labels=label)
     except ValueError as error:
-        print(f"error: {error} Classes: {', '.join(f'{i} {name}' for i, name in enumerate(CLASS_NAMES))}.", file=sys.stderr)
+        classes = f" Classes: {', '.join(f'{i} {name}' for i, name in enumerate(CLASS_NAMES))}." if generator.classes else ""
+        print(f"error: {error}{classes}", file=sys.stderr)
         return 2
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".npy":

@@ -47,7 +47,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from course.distributed import rank_and_world
-from course.gan_networks import CHANNELS, MODELS, Discriminator, Generator, check_image_settings, make_networks
+from course.gan_networks import CHANNELS, MODELS, check_image_settings, make_networks
 from course.runs import atomic_torch_save, load_state, write_atomically
 
 LOSSES = ("dcgan", "wgan", "wgan-gp")

@@ -25,7 +25,7 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from course.data import FashionMNIST
-from course.gan import Generator
+from course.gan_networks import Generator
 from course.models import SmallCNN
 from course.runs import load_json, run_folder, save_json
 from course.scale import by_scale, check_scale

@@ -1,4 +1,14 @@
+import numpy as np
 import pytest
+
+
+@pytest.fixture(scope="module")
+def images():
+    """48 random grey 28x28 images in the GAN's training range: enough for a few tiny batches."""
+    from course import gan
+
+    pixels = np.random.default_rng(0).integers(0, 256, (48, 28, 28), dtype=np.uint8)
+    return gan.to_training_range(pixels)
 
 
 @pytest.fixture(autouse=True)

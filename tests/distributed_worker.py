@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from course import distributed, gan
+from course.gan_networks import Discriminator
 
 out = Path(sys.argv[1])
 device = distributed.start("cpu")
@@ -24,7 +25,7 @@ seen = []  # (batch size, sum of pixels) of every batch this process's discrimin
 
 
 def record(module, inputs):
-    if isinstance(module, gan.Discriminator):
+    if isinstance(module, Discriminator):
         seen.append((len(inputs[0]), float(inputs[0].sum())))
 
 

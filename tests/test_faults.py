@@ -18,12 +18,6 @@ def tiny_config(**changes) -> gan.GANConfig:
     return gan.GANConfig(**{**settings, **changes})
 
 
-@pytest.fixture(scope="module")
-def images():
-    pixels = np.random.default_rng(0).integers(0, 256, (48, 28, 28), dtype=np.uint8)
-    return gan.to_training_range(pixels)
-
-
 # Trains the tiny GAN; when the step-4 checkpoint is being written, writes half of it, says so, and waits.
 KILLED_MID_WRITE = """
 import sys, time

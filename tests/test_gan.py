@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from course import gan
+from course.gan_networks import Discriminator, Generator
 from course.models import SmallCNN
 from course.runs import save_weights
 
@@ -15,19 +16,12 @@ def tiny_config(**changes) -> gan.GANConfig:
     return gan.GANConfig(**{**settings, **changes})
 
 
-@pytest.fixture(scope="module")
-def images():
-    """48 random images in the training range: enough for a few tiny batches."""
-    pixels = np.random.default_rng(0).integers(0, 256, (48, 28, 28), dtype=np.uint8)
-    return gan.to_training_range(pixels)
-
-
 def same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
     return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
 
 
 def test_networks_map_noise_to_images_and_images_to_one_score_each():
-    generator, discriminator = gan.Generator(latent_size=8, width=4), gan.Discriminator(width=4)
+    generator, discriminator = Generator(latent_size=8, width=4), Discriminator(width=4)
     images = generator(torch.randn(5, 8))
     assert images.shape == (5, 1, 28, 28) and images.min() >= -1 and images.max() <= 1
     assert discriminator(images).shape == (5,)
