@@ -33,9 +33,10 @@ def resamplings(size: int) -> int:
     return 3 if size == 64 else 2
 
 
-def check_image_settings(channels: int, size: int, classes: int) -> None:
+def check_image_settings(channels: int, size: int, classes: int = 0) -> None:
+    """A ValueError unless the image shape and the number of classes are ones the networks are built for."""
     resamplings(size)
-    if channels not in CHANNELS:
+    if isinstance(channels, bool) or channels not in CHANNELS:
         raise ValueError(f"channels must be 1 (grey) or 3 (colour), got {channels!r}.")
     if not isinstance(classes, int) or isinstance(classes, bool) or classes < 0:
         raise ValueError(f"classes must be 0 (unconditional) or the number of classes, got {classes!r}.")

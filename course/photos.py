@@ -19,11 +19,10 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from course.gan_networks import CHANNELS, SIZES, check_image_settings
 from course.runs import atomic_torch_save, run_folder
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")  # matched in any case: .JPG counts
-SIZES = (28, 32, 64)  # the image sizes the course's generators make
-CHANNELS = (1, 3)  # grey or colour
 MAX_NAMES = 5  # skipped files named per kind in the summary line
 CHUNK = 1024  # dresses painted at a time
 PATTERNS = ("plain", "horizontal stripes", "vertical stripes", "polka dots", "checks")
@@ -31,13 +30,6 @@ PATTERNS = ("plain", "horizontal stripes", "vertical stripes", "polka dots", "ch
 
 class ImageTooSmall(ValueError):
     """A picture whose shorter side is below the size asked for: the course never scales pictures up."""
-
-
-def _check_size_and_channels(size: int, channels: int) -> None:
-    if isinstance(size, bool) or size not in SIZES:
-        raise ValueError(f"size must be one of {SIZES} pixels (what the course's generators make), got {size!r}.")
-    if isinstance(channels, bool) or channels not in CHANNELS:
-        raise ValueError(f"channels must be 1 (grey) or 3 (colour), got {channels!r}.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -51,7 +43,7 @@ def read_image(path: Path, size: int, channels: int) -> np.ndarray:
     Raises ImageTooSmall if the shorter side is below `size`, and Pillow's errors (OSError and its subclass
     UnidentifiedImageError) if the file cannot be read as a picture.
     """
-    _check_size_and_channels(size, channels)
+    check_image_settings(channels, size)
     path = Path(path)
     with Image.open(path) as opened:
         width, height = opened.size
@@ -150,7 +142,7 @@ def load_image_folder(folder, size: int = 32, channels: int = 3, cache: bool = T
     were skipped, one line says so. With `cache`, the result is kept under the run folder `image_cache/`
     and reused while the folder's files stay the same.
     """
-    _check_size_and_channels(size, channels)
+    check_image_settings(channels, size)
     folder = Path(folder)
     if not folder.exists():
         raise FileNotFoundError(f"There is no folder {folder}. Check the path, or create it and put your pictures in.")
