@@ -23,6 +23,7 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 from tqdm import tqdm
 
+from course.checks import check_positive_int
 from course.gan import GANConfig, build, to_training_range, train_gan
 
 
@@ -81,13 +82,13 @@ def flops_per_image(images: np.ndarray, config: GANConfig) -> float:
     return counter.get_total_flops() / config.batch_size
 
 
-def _timed(run, device: torch.device) -> tuple[float, float | None]:
-    """Seconds `run()` takes, and the peak memory it allocated on a CUDA device in MiB (None elsewhere)."""
+def _timed(run, steps: int, device: torch.device) -> tuple[float, float | None]:
+    """Seconds `run(steps)` takes, and the peak memory it allocated on a CUDA device in MiB (None elsewhere)."""
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     _synchronise(device)
     started = time.perf_counter()
-    run()
+    run(steps)
     seconds = time.perf_counter() - started
     peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
     return seconds, peak
@@ -101,8 +102,7 @@ def benchmark(images: np.ndarray, device: torch.device, batch_size: int = 64, st
     trained on per second) with every round's figure, the ratio course / reference and peak memory.
     """
     for name, value in (("batch_size", batch_size), ("steps", steps), ("rounds", rounds)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}.")
+        check_positive_int(name, value)
     if len(images) < batch_size:
         raise ValueError(f"{len(images)} images is fewer than one batch of {batch_size}; lower the batch size.")
     config = GANConfig(loss="dcgan", steps=steps, batch_size=batch_size)
@@ -118,7 +118,7 @@ def benchmark(images: np.ndarray, device: torch.device, batch_size: int = 64, st
     bar = tqdm(total=rounds * len(loops), desc=f"benchmark, batch {batch_size}", unit="run", disable=not progress)
     for _ in range(rounds):
         for name, run in loops.items():
-            seconds, peak = _timed(lambda: run(steps), device)
+            seconds, peak = _timed(run, steps, device)
             rates[name].append(steps * batch_size / seconds)
             peaks[name] = peak if peaks[name] is None else max(peaks[name], peak)
             bar.update()

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from course.checks import check_positive_int
 from course.scale import SCALES, resolve_scale
 
 
@@ -65,13 +66,10 @@ def command_train_classifier(args: argparse.Namespace) -> int:
 
     from course.data import image_tensors, load_fashion_mnist
     from course.device import describe_device, pick_device
-    from course.quality import CLASSIFIER_PATH, CLASSIFIER_SHA256, dressness, file_sha256, train_quality_classifier
+    from course.quality import CLASSIFIER_PATH, CLASSIFIER_SHA256, dressness, file_sha256
     from course.runs import save_weights
-    from course.training import evaluate
+    from course.training import evaluate, train_quality_classifier
 
-    if args.epochs < 1:
-        print(f"error: --epochs must be at least 1, got {args.epochs}.", file=sys.stderr)
-        return 1
     out = Path(args.out) if args.out else CLASSIFIER_PATH
     fashion = load_fashion_mnist()
     device = pick_device()
@@ -137,9 +135,6 @@ def _train_gan(args: argparse.Namespace, device) -> int:
 
     rank, world = rank_and_world()
     say = print if rank == 0 else (lambda *args, **kwargs: None)  # one process speaks for all
-    if args.steps is None and args.epochs < 1:
-        say(f"error: --epochs must be at least 1, got {args.epochs}.", file=sys.stderr)
-        return 2
     if args.images is not None and args.conditional:
         say("error: --conditional needs a class for every image, and a folder of pictures has none: drop one of the two.",
             file=sys.stderr)  # fmt: skip
@@ -196,9 +191,6 @@ def command_sample(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix not in (".npy", ".png"):
         print(f"error: --out must end in .npy (uint8 images) or .png (a grid), got {out.name}.", file=sys.stderr)
-        return 2
-    if args.n < 1:
-        print(f"error: --n must be at least 1, got {args.n}.", file=sys.stderr)
         return 2
     try:
         generator = gan.load_generator(Path(args.checkpoint))
@@ -260,13 +252,6 @@ def command_bench(args: argparse.Namespace) -> int:
     from course.runs import run_folder, save_json
 
     device = pick_device(args.device)
-    for name in ("steps", "rounds"):
-        if getattr(args, name) < 1:
-            print(f"error: --{name} must be at least 1, got {getattr(args, name)}.", file=sys.stderr)
-            return 2
-    if any(size < 1 for size in args.batch_size):
-        print(f"error: --batch-size values must be at least 1, got {args.batch_size}.", file=sys.stderr)
-        return 2
     dresses = load_fashion_mnist().dresses("train")
     results = []
     for batch_size in args.batch_size:
@@ -328,6 +313,14 @@ def command_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def positive_int(text: str) -> int:
+    """The argparse type of a count: a whole number of at least 1, or a usage error that says so."""
+    try:
+        return check_positive_int("a count", int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m course", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -345,21 +338,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(run=command_run_notebooks)
 
     train = commands.add_parser("train-classifier", help="train the classifier that course.quality measures samples with")
-    train.add_argument("--epochs", type=int, default=8, help="passes over the 60,000 training images (default: 8)")
+    train.add_argument("--epochs", type=positive_int, default=8, help="passes over the 60,000 training images (default: 8)")
     train.add_argument("--out", default=None, help="where to save the weights (default: course/weights/fashion_classifier.pt)")
     train.set_defaults(run=command_train_classifier)
 
     train_gan = commands.add_parser("train-gan", help="train a GAN on the training dresses, with samples and checkpoints")
     train_gan.add_argument("--loss", choices=("dcgan", "wgan", "wgan-gp"), default="dcgan")
     length = train_gan.add_mutually_exclusive_group()
-    length.add_argument("--epochs", type=int, default=10, help="passes of the discriminator over the 6,000 dresses (default: 10)")
-    length.add_argument("--steps", type=int, default=None, help="generator steps, instead of --epochs")
+    length.add_argument("--epochs", type=positive_int, default=10, help="passes of the discriminator over the 6,000 dresses (default: 10)")
+    length.add_argument("--steps", type=positive_int, default=None, help="generator steps, instead of --epochs")
     train_gan.add_argument("--out", required=True, help="the run folder, e.g. runs/dcgan")
     train_gan.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
-    train_gan.add_argument("--batch-size", type=int, default=64)
+    train_gan.add_argument("--batch-size", type=positive_int, default=64)
     train_gan.add_argument("--seed", type=int, default=0)
-    train_gan.add_argument("--sample-every", type=int, default=250, help="render the fixed noise batch every N steps")
-    train_gan.add_argument("--checkpoint-every", type=int, default=500, help="write a checkpoint every N steps")
+    train_gan.add_argument("--sample-every", type=positive_int, default=250, help="render the fixed noise batch every N steps")
+    train_gan.add_argument("--checkpoint-every", type=positive_int, default=500, help="write a checkpoint every N steps")
     train_gan.add_argument("--device", default=None, help="cuda, mps or cpu (default: the fastest here)")
     train_gan.add_argument("--no-batch-norm", action="store_true", help="leave batch normalisation out of both networks")
     train_gan.add_argument("--model", choices=("dcgan", "resnet"), default="dcgan", help="the networks (default: dcgan)")
@@ -375,7 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sample = commands.add_parser("sample", help="draw new images from a GAN checkpoint")
     sample.add_argument("--checkpoint", required=True, help="a run folder's checkpoint.pt")
-    sample.add_argument("--n", type=int, default=1000, help="how many images (default: 1000)")
+    sample.add_argument("--n", type=positive_int, default=1000, help="how many images (default: 1000)")
     sample.add_argument("--out", required=True, help="FILE.npy (uint8, N x 28 x 28, or N x 3 x H x W in colour) or FILE.png (a grid)")
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--class", dest="class_", default=None, metavar="CLASS",
@@ -392,9 +385,9 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.set_defaults(run=command_prepare)
 
     bench = commands.add_parser("bench", help="time the GAN trainer against the textbook DataLoader loop")
-    bench.add_argument("--batch-size", type=int, nargs="+", default=[64], help="one or more batch sizes (default: 64)")
-    bench.add_argument("--steps", type=int, default=200, help="training steps per timed round (default: 200)")
-    bench.add_argument("--rounds", type=int, default=3, help="timed rounds of each loop, taken in turn (default: 3)")
+    bench.add_argument("--batch-size", type=positive_int, nargs="+", default=[64], help="one or more batch sizes (default: 64)")
+    bench.add_argument("--steps", type=positive_int, default=200, help="training steps per timed round (default: 200)")
+    bench.add_argument("--rounds", type=positive_int, default=3, help="timed rounds of each loop, taken in turn (default: 3)")
     bench.add_argument("--device", default=None, help="cuda, mps or cpu (default: the fastest here)")
     bench.add_argument("--out", default=None, help="JSON file for the figures (default: runs/bench/DEVICE.json)")
     bench.add_argument("--peak-tflops", type=float, default=None,

@@ -46,6 +46,7 @@ from torch.nn import functional as F
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
+from course.checks import check_positive_int
 from course.distributed import rank_and_world
 from course.gan_networks import CHANNELS, MODELS, check_image_settings, make_networks
 from course.runs import atomic_torch_save, load_state, write_atomically
@@ -111,8 +112,7 @@ def images_from_noise(generator: nn.Module, noise: torch.Tensor, labels=None, ba
 
 def generate(generator: nn.Module, count: int, seed: int = 0, labels=None, batch_size: int = 1000) -> np.ndarray:
     """`count` new images from the generator, as uint8; a conditional generator needs `labels` (one class, or one per image)."""
-    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-        raise ValueError(f"count must be a positive int, got {count!r}.")
+    check_positive_int("count", count)
     noise = torch.randn(count, generator.latent_size, generator=torch.Generator().manual_seed(seed))
     return images_from_noise(generator, noise, labels, batch_size)
 
@@ -127,8 +127,7 @@ def style_variations(generator: nn.Module, noise: torch.Tensor, label=None, dire
     noise = torch.as_tensor(noise, dtype=torch.float32).reshape(-1)
     if noise.shape != (generator.latent_size,):
         raise ValueError(f"noise must be one vector of {generator.latent_size} numbers, got shape {tuple(noise.shape)}.")
-    if not isinstance(directions, int) or directions < 1:
-        raise ValueError(f"directions must be a positive int, got {directions!r}.")
+    check_positive_int("directions", directions)
     amounts = torch.as_tensor(amounts, dtype=torch.float32).reshape(-1)
     walks = torch.randn(directions, generator.latent_size, generator=torch.Generator().manual_seed(seed))
     walks = walks / walks.norm(dim=1, keepdim=True)
@@ -167,9 +166,7 @@ class GANConfig:
         if self.loss not in LOSSES:
             raise ValueError(f"Unknown loss {self.loss!r}: expected one of {', '.join(LOSSES)}.")
         for name in ("steps", "batch_size", "latent_size", "width", "sample_every", "checkpoint_every"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}.")
+            check_positive_int(name, getattr(self, name))
         if self.critic_steps is None:
             object.__setattr__(self, "critic_steps", 1 if self.loss == "dcgan" else 5)
         if self.learning_rate is None:
@@ -182,8 +179,7 @@ class GANConfig:
             raise ValueError(f"label_smoothing must be a number from 0 up to 0.5, got {self.label_smoothing!r}.")
         if self.loss != "dcgan" and self.label_smoothing != 0:
             raise ValueError(f"label_smoothing applies to the dcgan loss only; {self.loss} critics score, they do not classify.")
-        if not isinstance(self.critic_steps, int) or self.critic_steps < 1:
-            raise ValueError(f"critic_steps must be a positive int, got {self.critic_steps!r}.")
+        check_positive_int("critic_steps", self.critic_steps)
         if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < 1):
             raise ValueError(f"learning_rate must be a number between 0 and 1, got {self.learning_rate!r}.")
         if self.model not in MODELS:
@@ -462,7 +458,7 @@ def train_gan(
                     generator.eval()
                     with torch.no_grad():
                         snapshot = to_uint8(generator(fixed_noise, fixed_labels))
-                    write_atomically(folder / SAMPLES / f"step_{step:06d}.npy", lambda file: np.save(file, snapshot))
+                    write_atomically(folder / SAMPLES / f"step_{step:06d}.npy", lambda file, images=snapshot: np.save(file, images))
                     bar.set_postfix(d_loss=f"{d_value:.3f}", g_loss=f"{g_value:.3f}")
                 if step % config.checkpoint_every == 0 or step == config.steps:
                     save()
@@ -473,6 +469,8 @@ def train_gan(
     finally:
         bar.close()
     if world > 1:
+        for buffer in [*generator.buffers(), *discriminator.buffers()]:
+            dist.broadcast(buffer, src=0)  # batch norm's running statistics: process 0's, the ones its checkpoint holds
         dist.barrier()  # the last checkpoint is complete before any process reads it again
     seconds = time.perf_counter() - started
     images_seen = (step - first_step) * config.batch_size * (config.critic_steps + 1)

@@ -52,7 +52,7 @@ def most_confused(matrix: np.ndarray, class_names: tuple[str, ...], top: int = 5
     matrix = np.asarray(matrix)
     if matrix.shape != (len(class_names), len(class_names)):
         raise ValueError(f"matrix must be {len(class_names)}x{len(class_names)}, one row per class, got {matrix.shape}.")
-    mistakes = [(int(matrix[i, j]), i, j) for i, j in zip(*np.nonzero(matrix)) if i != j]
+    mistakes = [(int(matrix[i, j]), i, j) for i, j in zip(*np.nonzero(matrix), strict=True) if i != j]
     mistakes.sort(key=lambda mistake: -mistake[0])  # stable: ties keep row-major order
     return [(class_names[i], class_names[j], count) for count, i, j in mistakes[:top]]
 

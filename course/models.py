@@ -14,7 +14,7 @@ def mlp(in_features: int, hidden: tuple[int, ...], out_features: int) -> nn.Sequ
     if any(not isinstance(size, int) or isinstance(size, bool) or size < 1 for size in (*sizes, out_features)):
         raise ValueError(f"layer sizes must be positive ints, got {in_features}, {hidden}, {out_features}.")
     layers: list[nn.Module] = []
-    for size_in, size_out in zip(sizes[:-1], sizes[1:]):
+    for size_in, size_out in zip(sizes[:-1], sizes[1:], strict=True):
         layers += [nn.Linear(size_in, size_out), nn.Tanh()]
     layers.append(nn.Linear(sizes[-1], out_features))
     return nn.Sequential(*layers)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from matplotlib.colors import hsv_to_rgb
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from course.gan_networks import CHANNELS, SIZES, check_image_settings
@@ -84,7 +85,7 @@ def _image_files(folder: Path) -> list[Path]:
     )
 
 
-def _fingerprint(files: list[Path], size: int, channels: int) -> str:
+def _files_fingerprint(files: list[Path], size: int, channels: int) -> str:
     """16 hex digits that change when a file is added, removed, renamed, resized or touched."""
     digest = hashlib.sha256(f"{size}px {channels}ch".encode())
     for path in files:
@@ -158,7 +159,7 @@ def load_image_folder(folder, size: int = 32, channels: int = 3, cache: bool = T
     cache_path = None
     if cache:
         name = folder.resolve().name or "root"
-        fingerprint = _fingerprint(files, size, channels)
+        fingerprint = _files_fingerprint(files, size, channels)
         cache_path = run_folder("image_cache") / f"{name}-{size}px-{channels}ch-{fingerprint}.pt"
         cached = _load_cache(cache_path, size, channels)
         if cached is not None:
@@ -240,24 +241,6 @@ def write_image_folder(images: np.ndarray, folder, prefix: str = "image") -> lis
 # ---------------------------------------------------------------------------------------------
 
 
-def _hsv_to_rgb(hue: np.ndarray, saturation: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """Colours given as hue, saturation and value in [0, 1] (arrays of shape (N,)) as RGB in [0, 255], (N, 3)."""
-    sector = np.floor(hue * 6).astype(int) % 6
-    fraction = hue * 6 - np.floor(hue * 6)
-    low = value * (1 - saturation)
-    falling = value * (1 - saturation * fraction)
-    rising = value * (1 - saturation * (1 - fraction))
-    choices = [
-        (value, rising, low), (falling, value, low), (low, value, rising),
-        (low, falling, value), (rising, low, value), (value, low, falling),
-    ]  # fmt: skip
-    rgb = np.zeros((len(hue), 3))
-    for index, (red, green, blue) in enumerate(choices):
-        here = sector == index
-        rgb[here] = np.stack([red[here], green[here], blue[here]], axis=1)
-    return rgb * 255
-
-
 def recolour_dresses(dresses: np.ndarray, seed: int = 0) -> np.ndarray:
     """Grey Fashion-MNIST dresses uint8 (N, 28, 28), 0 = background, as colour dresses uint8 (N, 3, 32, 32).
 
@@ -280,8 +263,8 @@ def recolour_dresses(dresses: np.ndarray, seed: int = 0) -> np.ndarray:
     second_hue = (main_hue + rng.uniform(0.25, 0.75, count)) % 1  # far round the colour wheel from the main one
     saturation = rng.uniform(0.55, 1.0, (2, count))  # strong enough to read as a colour
     value = rng.uniform(0.45, 0.85, (2, count))  # dark enough to show on white
-    main = _hsv_to_rgb(main_hue, saturation[0], value[0])
-    second = _hsv_to_rgb(second_hue, saturation[1], value[1])
+    main = hsv_to_rgb(np.stack([main_hue, saturation[0], value[0]], axis=1)) * 255  # (N, 3) in [0, 255]
+    second = hsv_to_rgb(np.stack([second_hue, saturation[1], value[1]], axis=1)) * 255
     pattern = rng.integers(0, len(PATTERNS), count)
     period = rng.integers(3, 7, count)  # 3 to 6 pixels
     phase_y, phase_x = rng.integers(0, period), rng.integers(0, period)

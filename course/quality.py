@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from course.checks import check_positive_int
 from course.data import DRESS, FashionMNIST, image_tensors, load_fashion_mnist
 from course.device import pick_device
 from course.models import SmallCNN, freeze
 from course.runs import load_weights
-from course.training import train_classifier
 
 CLASSIFIER_PATH = Path(__file__).resolve().parent / "weights" / "fashion_classifier.pt"
 CLASSIFIER_SHA256 = "ae5816ba5358c4a6edfad7bab3a761908e89a7a51235ed0076d698540d1a9a1c"
@@ -36,26 +36,6 @@ IMAGE_SHAPE = (28, 28)
 # ---------------------------------------------------------------------------------------------
 # The measuring classifier
 # ---------------------------------------------------------------------------------------------
-
-
-def train_quality_classifier(
-    fashion: FashionMNIST, device: str | torch.device, epochs: int = 8, seed: int = 0, progress: bool = True
-) -> SmallCNN:
-    """A SmallCNN trained on all 60,000 training images, scored on the 10,000 test images as it goes.
-
-    `python -m course train-classifier` runs this and saves the result; 8 epochs reach about 91%.
-    """
-    device = torch.device(device)
-    train_images, train_labels = image_tensors(fashion.train_images, fashion.train_labels, device)
-    test_images, test_labels = image_tensors(fashion.test_images, fashion.test_labels, device)
-    torch.manual_seed(seed)  # the initial weights
-    model = SmallCNN(num_classes=10).to(device)
-    train_classifier(
-        model, train_images, train_labels, test_images, test_labels,
-        epochs=epochs, batch_size=128, learning_rate=2e-3, seed=seed, progress=progress,
-        description="quality classifier",
-    )  # fmt: skip
-    return model
 
 
 def file_sha256(path: Path) -> str:
@@ -72,7 +52,7 @@ def load_quality_classifier(device: str | torch.device | None = None) -> SmallCN
     return _load_checked(CLASSIFIER_PATH, CLASSIFIER_SHA256, str(device))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_checked(path: Path, sha256: str, device: str) -> SmallCNN:
     if not path.is_file():
         raise FileNotFoundError(
@@ -128,8 +108,7 @@ def _or_committed(classifier: SmallCNN | None) -> SmallCNN:
 @torch.no_grad()
 def _look_at(images: np.ndarray, classifier: SmallCNN, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
     """The classifier's penultimate features (N, 64) as float64 and its predicted class (N,)."""
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
+    check_positive_int("batch_size", batch_size)
     classifier.eval()
     device = next(classifier.parameters()).device
     hidden_layers, output_layer = classifier.classifier[:-1], classifier.classifier[-1]
@@ -226,7 +205,7 @@ class _RealDresses:
 _real_dresses_cache: dict[tuple[str, str], _RealDresses] = {}
 
 
-def _fingerprint(arrays: list[np.ndarray]) -> str:
+def _content_digest(arrays: list[np.ndarray]) -> str:
     digest = hashlib.sha256()
     for array in arrays:
         digest.update(np.ascontiguousarray(array).tobytes())
@@ -238,7 +217,7 @@ def _real_dresses(fashion: FashionMNIST | None, classifier: SmallCNN) -> _RealDr
     # for the cached ones; with fashion=None the data are the verified Fashion-MNIST, loaded only once.
     weights = [tensor.detach().cpu().numpy() for tensor in classifier.state_dict().values()]
     dresses = [] if fashion is None else [fashion.dresses("train"), fashion.dresses("test")]
-    key = ("verified Fashion-MNIST" if fashion is None else _fingerprint(dresses), _fingerprint(weights))
+    key = ("verified Fashion-MNIST" if fashion is None else _content_digest(dresses), _content_digest(weights))
     if key not in _real_dresses_cache:
         fashion = fashion if fashion is not None else load_fashion_mnist()
         train_features, _ = _look_at(check_samples(fashion.dresses("train"), "training dresses"), classifier, 1000)

@@ -62,6 +62,27 @@ def load_json(path: Path) -> object | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+class ResultsStore:
+    """The finished rows of a resumable experiment: one JSON file holding them beside the settings that made them.
+
+    Rows saved under other settings are not returned (the next save replaces them), so an experiment
+    whose settings changed starts afresh, and an interrupted one carries on from its last saved row.
+    """
+
+    def __init__(self, path: Path, settings: dict):
+        self.path, self.settings = Path(path), settings
+
+    def rows(self) -> list[dict]:
+        """The rows saved under these settings, in the order they were saved (none if there are none)."""
+        saved = load_json(self.path)
+        same_settings = isinstance(saved, dict) and saved.get("settings") == self.settings
+        return list(saved["rows"]) if same_settings else []
+
+    def save(self, rows: list[dict]) -> None:
+        """Write `rows` with the settings, atomically."""
+        save_json({"settings": self.settings, "rows": rows}, self.path)
+
+
 def atomic_torch_save(value: object, path: Path) -> None:
     """`torch.save(value, path)`, atomically: a crash mid-write leaves the previous file whole."""
     write_atomically(path, lambda file: torch.save(value, file))

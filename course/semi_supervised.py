@@ -17,17 +17,18 @@ every classifier of the course; the generator's tanh output is mapped there.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import pandas as pd
 import torch
 from torch.nn import functional as F
 from tqdm import tqdm
 
+from course.checks import check_positive_int
 from course.data import FashionMNIST
 from course.gan_networks import Generator
+from course.metrics import accuracy
 from course.models import SmallCNN
-from course.runs import load_json, run_folder, save_json
+from course.runs import ResultsStore, run_folder
 from course.scale import by_scale, check_scale
 from course.transfer import TARGET_CLASSES, Task, TransferSettings, make_task
 
@@ -49,9 +50,7 @@ class SemiSupervisedSettings:
 
     def __post_init__(self):
         for name in ("steps", "labelled_batch", "unlabelled_batch", "latent_size"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}.")
+            check_positive_int(name, getattr(self, name))
         if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < 1):
             raise ValueError(f"learning_rate must be a number between 0 and 1, got {self.learning_rate!r}.")
 
@@ -61,9 +60,11 @@ def hidden_features(discriminator: SmallCNN, images: torch.Tensor) -> torch.Tens
     return discriminator.classifier[:-1](discriminator.features(images))
 
 
-def classify(discriminator: SmallCNN, images: torch.Tensor) -> torch.Tensor:
-    """Class predictions 0..K-1: the largest of the K class scores, the "fake" score left out."""
-    return discriminator(images)[:, :-1].argmax(dim=1)
+@torch.no_grad()
+def predicted_classes(discriminator: SmallCNN, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """The discriminator's class for each image, 0..K-1: the largest of the K class scores, "fake" left out."""
+    discriminator.eval()
+    return torch.cat([discriminator(images[i : i + batch_size])[:, :-1].argmax(dim=1) for i in range(0, len(images), batch_size)])
 
 
 def labelled_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -85,15 +86,6 @@ def unlabelled_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> tor
 def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tensor) -> torch.Tensor:
     """Squared distance between the mean features of real images and of fakes (the generator's loss)."""
     return ((real_features.mean(dim=0) - fake_features.mean(dim=0)) ** 2).mean()
-
-
-@torch.no_grad()
-def accuracy(discriminator: SmallCNN, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
-    """Share of images whose predicted class (fake left out) is their label."""
-    discriminator.eval()
-    correct = sum((classify(discriminator, images[i : i + batch_size]) == labels[i : i + batch_size]).sum().item()
-                  for i in range(0, len(images), batch_size))  # fmt: skip
-    return correct / len(images)
 
 
 def train_semi_supervised(
@@ -136,19 +128,17 @@ def train_semi_supervised(
         g_loss.backward()
         g_optimizer.step()
     scores = {
-        "train_accuracy": accuracy(discriminator, task.train_images, task.train_labels),
-        "test_accuracy": accuracy(discriminator, task.test_images, task.test_labels),
+        "train_accuracy": accuracy(predicted_classes(discriminator, task.train_images), task.train_labels),
+        "test_accuracy": accuracy(predicted_classes(discriminator, task.test_images), task.test_labels),
     }
     generator.eval()
     return discriminator, generator, scores
 
 
-def _results(transfer_settings: TransferSettings, settings: SemiSupervisedSettings) -> tuple[Path, dict, list[dict]]:
-    """The results file of these settings, the settings as recorded there, and its finished rows (none if other settings)."""
-    path = run_folder(f"semi_supervised/{transfer_settings.scale}") / "results.json"
+def _results(transfer_settings: TransferSettings, settings: SemiSupervisedSettings) -> ResultsStore:
+    """Where the experiment's finished runs are kept: notebook 04's settings and these, with one row per run."""
     recorded = {"transfer": transfer_settings.as_json(), "semi_supervised": asdict(settings)}
-    saved = load_json(path)
-    return path, recorded, saved["rows"] if saved and saved.get("settings") == recorded else []
+    return ResultsStore(run_folder(f"semi_supervised/{transfer_settings.scale}") / "results.json", recorded)
 
 
 def run_one(
@@ -166,10 +156,10 @@ def run_one(
     pool = make_task(fashion, TARGET_CLASSES, device, None, 0, transfer_settings.test_images_per_class).train_images
     task = make_task(fashion, TARGET_CLASSES, device, per_class, seed, transfer_settings.test_images_per_class)
     discriminator, generator, scores = train_semi_supervised(task, pool, settings, seed, progress=progress)
-    path, recorded, rows = _results(transfer_settings, settings)
+    store = _results(transfer_settings, settings)
+    rows = store.rows()
     if (per_class, seed) not in {(row["labels_per_class"], row["seed"]) for row in rows}:
-        rows.append({"method": "semi-supervised GAN", "labels_per_class": per_class, "seed": seed, **scores})
-        save_json({"settings": recorded, "rows": rows}, path)
+        store.save([*rows, {"method": "semi-supervised GAN", "labels_per_class": per_class, "seed": seed, **scores}])
     return task, discriminator, generator, scores
 
 
@@ -181,15 +171,14 @@ def run_experiment(
     Each run is saved to runs/semi_supervised/<scale>/results.json as it finishes (see `run_one`) and
     reused while the settings match, so an interrupted experiment resumes where it stopped.
     """
-    _, _, rows = _results(transfer_settings, settings)
-    done = {(row["labels_per_class"], row["seed"]) for row in rows}
+    store = _results(transfer_settings, settings)
+    done = {(row["labels_per_class"], row["seed"]) for row in store.rows()}
     plan = [(n, s) for n in transfer_settings.labels_per_class for s in range(transfer_settings.seeds)]
     todo = [run for run in plan if run not in done]
     if done:
         print(f"Loaded {len(plan) - len(todo)} finished run(s) from runs/semi_supervised/{transfer_settings.scale}/results.json")
     for per_class, seed in tqdm(todo, desc="semi-supervised runs", unit="run", disable=not todo):
         run_one(fashion, transfer_settings, settings, device, per_class, seed, progress=False)
-    _, _, rows = _results(transfer_settings, settings)
-    results = pd.DataFrame(rows, columns=["method", "labels_per_class", "seed", "train_accuracy", "test_accuracy"])
+    results = pd.DataFrame(store.rows(), columns=["method", "labels_per_class", "seed", "train_accuracy", "test_accuracy"])
     results["gap"] = results["train_accuracy"] - results["test_accuracy"]
     return results.sort_values(["labels_per_class", "seed"], ignore_index=True)

@@ -2,7 +2,8 @@
 
 Each stage continues the same run (`train_gan` with `resume=True`), so the final networks are those
 of one uninterrupted run. The scores are saved beside the checkpoint after every stage, so a re-run
-skips the stages already measured, and an interrupted run continues where it stopped.
+skips the stages already measured, and an interrupted run continues where it stopped. Scores taken
+with other settings, or another number of samples, are not reused.
 """
 
 from __future__ import annotations
@@ -14,27 +15,27 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from course.checks import check_positive_int
 from course.data import FashionMNIST
-from course.gan import CHECKPOINT, GANConfig, GANRun, generate, read_checkpoint, train_gan
+from course.gan import CHECKPOINT, RESUMABLE, GANConfig, GANRun, generate, read_checkpoint, train_gan
 from course.quality import evaluate_samples
-from course.runs import load_json, save_json
+from course.runs import ResultsStore
 
 MEASUREMENTS = "quality.json"  # in the run folder: one entry per measured stage
 
 
 def stage_ends(steps: int, measure_every: int) -> list[int]:
     """The steps after which samples are scored: every `measure_every` steps, and the last step."""
-    if not isinstance(measure_every, int) or isinstance(measure_every, bool) or measure_every < 1:
-        raise ValueError(f"measure_every must be a positive int (generator steps), got {measure_every!r}.")
+    check_positive_int("measure_every", measure_every, unit="(generator steps)")
     return sorted(set(range(measure_every, steps, measure_every)) | {steps})
 
 
-def _measured_so_far(folder: Path) -> list[dict]:
+def _measured_so_far(store: ResultsStore, folder: Path) -> list[dict]:
     """The saved scores that belong to the checkpoint in `folder` (none if there is no checkpoint)."""
     if not (folder / CHECKPOINT).is_file():
         return []  # scores without their run would mix two runs
     reached = read_checkpoint(folder / CHECKPOINT)["step"]
-    return [entry for entry in load_json(folder / MEASUREMENTS) or [] if entry["step"] <= reached]
+    return [entry for entry in store.rows() if entry["step"] <= reached]
 
 
 def train_and_measure(
@@ -52,7 +53,9 @@ def train_and_measure(
     real_dressness, distance_over_floor and seconds (training time up to that stage, summed over sessions).
     """
     folder = Path(folder)
-    measurements = _measured_so_far(folder)
+    run_settings = {name: value for name, value in dataclasses.asdict(config).items() if name not in RESUMABLE}
+    store = ResultsStore(folder / MEASUREMENTS, {**run_settings, "samples": samples})
+    measurements = _measured_so_far(store, folder)
     done = {entry["step"] for entry in measurements}
     seconds = measurements[-1]["seconds"] if measurements else 0.0
     name = config.loss if config.model == "dcgan" else f"{config.model} networks, {config.loss} loss"
@@ -83,7 +86,7 @@ def train_and_measure(
                     "seconds": seconds,
                 }
             )
-            save_json(measurements, folder / MEASUREMENTS)
+            store.save(measurements)
             bar.set_postfix(distance=f"{report.distance_over_floor:.1f}x floor")
     finally:
         bar.close()

@@ -1,7 +1,8 @@
 """One training loop for every classifier in the course: mini-batches, a progress bar, a history.
 
 The data are tensors already on the device (see `course.data.image_tensors`), so a batch is an
-index into them: no DataLoader, no worker processes, no copy per batch.
+index into them: no DataLoader, no worker processes, no copy per batch. The classifier that
+course.quality measures generated images with is trained here too (`train_quality_classifier`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 from tqdm import tqdm
+
+from course.checks import check_positive_int
+from course.data import FashionMNIST, image_tensors
+from course.models import SmallCNN
 
 
 @dataclass
@@ -90,10 +95,9 @@ def train_classifier(
     _check_pair(train_images, train_labels, "training")
     _check_pair(eval_images, eval_labels, "evaluation")
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("eval_every", eval_every)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}.")
-    if patience is not None and (not isinstance(patience, int) or patience < 1):
-        raise ValueError(f"patience must be a positive int or None, got {patience!r}.")
+        check_positive_int(name, value)
+    if patience is not None:
+        check_positive_int("patience", patience, unit="(or None)")
     if optimizer is None:
         trainable = [p for p in model.parameters() if p.requires_grad]
         if not trainable:
@@ -149,3 +153,23 @@ def train_classifier(
         model.load_state_dict(best_state)  # with patience, the model ends at its best held-out epoch
     model.eval()
     return history
+
+
+def train_quality_classifier(
+    fashion: FashionMNIST, device: str | torch.device, epochs: int = 8, seed: int = 0, progress: bool = True
+) -> SmallCNN:
+    """A SmallCNN trained on all 60,000 training images, scored on the 10,000 test images as it goes.
+
+    `python -m course train-classifier` runs this and saves the result; 8 epochs reach about 91%.
+    """
+    device = torch.device(device)
+    train_images, train_labels = image_tensors(fashion.train_images, fashion.train_labels, device)
+    test_images, test_labels = image_tensors(fashion.test_images, fashion.test_labels, device)
+    torch.manual_seed(seed)  # the initial weights
+    model = SmallCNN(num_classes=10).to(device)
+    train_classifier(
+        model, train_images, train_labels, test_images, test_labels,
+        epochs=epochs, batch_size=128, learning_rate=2e-3, seed=seed, progress=progress,
+        description="quality classifier",
+    )  # fmt: skip
+    return model

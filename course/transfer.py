@@ -18,7 +18,7 @@ from torch import nn
 
 from course.data import CLASS_NAMES, FashionMNIST, image_tensors
 from course.models import SmallCNN, freeze
-from course.runs import load_json, load_weights, run_folder, save_json, save_weights
+from course.runs import ResultsStore, load_json, load_weights, run_folder, save_json, save_weights
 from course.scale import by_scale, check_scale
 from course.training import evaluate, train_classifier
 
@@ -201,9 +201,8 @@ def run_experiment(fashion: FashionMNIST, settings: TransferSettings, device: to
     """
     from tqdm import tqdm
 
-    folder = run_folder(f"transfer/{settings.scale}")
-    saved = load_json(folder / "results.json")
-    rows = saved["rows"] if saved and saved.get("settings") == settings.as_json() else []
+    store = ResultsStore(run_folder(f"transfer/{settings.scale}") / "results.json", settings.as_json())
+    rows = store.rows()
     done = {(row["method"], row["labels_per_class"], row["seed"]) for row in rows}
     plan = [(m, n, s) for n in settings.labels_per_class for s in range(settings.seeds) for m in METHODS]
     if len(done) < len(plan):
@@ -214,7 +213,7 @@ def run_experiment(fashion: FashionMNIST, settings: TransferSettings, device: to
             task = make_task(fashion, TARGET_CLASSES, device, per_class, seed, settings.test_images_per_class)
             _, scores = train_on_few_labels(method, task, settings, seed, pretrained)
             rows.append({"method": method, "labels_per_class": per_class, "seed": seed, **scores})
-            save_json({"settings": settings.as_json(), "rows": rows}, folder / "results.json")
+            store.save(rows)
     else:
         print(f"Loaded {len(rows)} finished runs from runs/transfer/{settings.scale}/results.json")
     results = pd.DataFrame(rows, columns=["method", "labels_per_class", "seed", "train_accuracy", "test_accuracy"])

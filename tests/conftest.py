@@ -1,5 +1,45 @@
+"""What many unit tests share: tiny GAN settings, a weights comparison, the data, and no network."""
+
+import ipaddress
+import socket
+
 import numpy as np
 import pytest
+import torch
+
+
+@pytest.fixture(autouse=True)
+def _no_course_scale(monkeypatch):
+    """Unit tests see no COURSE_SCALE unless they set one (the test command sets smoke for notebooks)."""
+    monkeypatch.delenv("COURSE_SCALE", raising=False)
+    monkeypatch.delenv("COURSE_DEVICE", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    """Unit tests reach nothing beyond this machine: a connection elsewhere fails the test that tried it."""
+    connect = socket.socket.connect
+
+    def is_loopback(host: str) -> bool:
+        try:
+            return host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:  # a host name: not looked up, refused
+            return False
+
+    def local_only(self, address):
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not is_loopback(address[0]):
+            raise AssertionError(f"a unit test tried to reach {address[0]}: unit tests must not use the network")
+        return connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", local_only)
+
+
+@pytest.fixture(scope="session")
+def fashion():
+    """Fashion-MNIST, verified, from this machine only (the set-up puts it there; tests never download)."""
+    from course.data import load_fashion_mnist
+
+    return load_fashion_mnist(download=False)
 
 
 @pytest.fixture(scope="module")
@@ -11,8 +51,24 @@ def images():
     return gan.to_training_range(pixels)
 
 
-@pytest.fixture(autouse=True)
-def _no_course_scale(monkeypatch):
-    """Unit tests see no COURSE_SCALE unless they set one (the test command sets smoke for notebooks)."""
-    monkeypatch.delenv("COURSE_SCALE", raising=False)
-    monkeypatch.delenv("COURSE_DEVICE", raising=False)
+@pytest.fixture
+def tiny_config():
+    """Make a GAN config small enough to train in a blink; keyword arguments change any setting."""
+    from course import gan
+
+    def make(**changes) -> gan.GANConfig:
+        settings = dict(loss="dcgan", steps=6, batch_size=8, latent_size=8, width=4, sample_every=2, checkpoint_every=3, seed=0)
+        return gan.GANConfig(**{**settings, **changes})
+
+    return make
+
+
+@pytest.fixture
+def same_weights():
+    """Compare two modules: True when every parameter and buffer is equal, name by name."""
+
+    def compare(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+        first, second = a.state_dict(), b.state_dict()
+        return first.keys() == second.keys() and all(torch.equal(first[name], second[name]) for name in first)
+
+    return compare

@@ -1,6 +1,6 @@
 """Run by tests/test_distributed.py under torchrun: two processes train tiny GANs together.
 
-Writes each rank's parameters after a run with batch norm (they must stay identical) and rank 0's
+Writes each rank's networks (parameters and batch-norm buffers) after a run with batch norm (they must stay identical) and rank 0's
 parameters after a run without batch norm that is stopped and resumed (it must match one process).
 """
 
@@ -32,7 +32,8 @@ def record(module, inputs):
 hook = torch.nn.modules.module.register_module_forward_pre_hook(record)
 with_batch_norm = gan.train_gan(gan.GANConfig(loss="dcgan", steps=4, **settings), images, out / "dcgan", progress=False)
 hook.remove()
-torch.save({name: value.detach() for name, value in with_batch_norm.generator.named_parameters()}, out / f"dcgan_rank{rank}.pt")
+torch.save({"generator": with_batch_norm.generator.state_dict(), "discriminator": with_batch_norm.discriminator.state_dict()},
+           out / f"dcgan_rank{rank}.pt")  # parameters and batch-norm buffers
 torch.save(torch.tensor(seen), out / f"seen_rank{rank}.pt")
 
 config = gan.GANConfig(loss="wgan-gp", steps=2, batch_norm=False, **settings)

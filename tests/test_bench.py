@@ -64,8 +64,10 @@ def test_the_bench_command_prints_and_saves_the_figures(tmp_path, capsys, monkey
     assert [entry["batch_size"] for entry in json.loads(out.read_text())] == [32, 64]
     assert main(["bench", "--steps", "5", "--out", str(out), "--peak-tflops", "0.01"]) == 0
     assert "3.00% of the 0.01 TFLOP/s peak" in capsys.readouterr().out
-    assert main(["bench", "--steps", "0", "--out", str(out)]) == 2
-    assert "--steps must be at least 1" in capsys.readouterr().err
+    for option in ("--steps", "--rounds", "--batch-size"):
+        with pytest.raises(SystemExit):
+            main(["bench", option, "0", "--out", str(out)])
+        assert f"argument {option}: must be a whole number of at least 1, got '0'" in capsys.readouterr().err
 
 
 def fake_result(batch_size: int) -> dict:

@@ -1,6 +1,6 @@
 import gzip
-import os
 import hashlib
+import os
 import shutil
 
 import numpy as np
@@ -8,7 +8,6 @@ import pytest
 
 from course import data
 from course.data import DataError, DataNotFoundError, IdxFile
-
 
 # --- Windsor house prices -------------------------------------------------------------------
 

@@ -6,7 +6,6 @@ import torch
 
 from course.data import colour_picture, image_tensors, split_sales
 
-
 # --- split_sales ------------------------------------------------------------------------------
 
 

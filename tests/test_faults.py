@@ -8,15 +8,8 @@ import time
 
 import numpy as np
 import pytest
-import torch
 
 from course import gan
-
-
-def tiny_config(**changes) -> gan.GANConfig:
-    settings = dict(loss="dcgan", steps=4, batch_size=8, latent_size=8, width=4, sample_every=2, checkpoint_every=2, seed=0)
-    return gan.GANConfig(**{**settings, **changes})
-
 
 # Trains the tiny GAN; when the step-4 checkpoint is being written, writes half of it, says so, and waits.
 KILLED_MID_WRITE = """
@@ -40,7 +33,7 @@ gan.train_gan(config, gan.to_training_range(pixels), folder, progress=False)
 """
 
 
-def test_a_run_killed_while_writing_a_checkpoint_keeps_the_previous_one_and_resumes(tmp_path, images):
+def test_a_run_killed_while_writing_a_checkpoint_keeps_the_previous_one_and_resumes(tmp_path, images, tiny_config, same_weights):
     folder, marker = tmp_path / "run", tmp_path / "writing"
     child = subprocess.Popen([sys.executable, "-c", KILLED_MID_WRITE, str(folder), str(marker)])
     try:
@@ -54,13 +47,13 @@ def test_a_run_killed_while_writing_a_checkpoint_keeps_the_previous_one_and_resu
     assert child.returncode == -signal.SIGKILL
     assert list(folder.glob(".checkpoint.pt.*.part"))  # the half-written file is left beside it, never in its place
     assert gan.read_checkpoint(folder / gan.CHECKPOINT)["step"] == 2  # the previous checkpoint is whole
-    resumed = gan.train_gan(tiny_config(), images, folder, resume=True, progress=False)
-    whole = gan.train_gan(tiny_config(), images, tmp_path / "whole", progress=False)
+    resumed = gan.train_gan(tiny_config(steps=4, checkpoint_every=2), images, folder, resume=True, progress=False)
+    whole = gan.train_gan(tiny_config(steps=4, checkpoint_every=2), images, tmp_path / "whole", progress=False)
     assert resumed.step == 4 and resumed.history == whole.history
-    assert all(torch.equal(a, b) for a, b in zip(resumed.generator.state_dict().values(), whole.generator.state_dict().values()))
+    assert same_weights(resumed.generator, whole.generator)
 
 
-def test_a_full_disk_is_reported_before_training_starts(tmp_path, images, monkeypatch):
+def test_a_full_disk_is_reported_before_training_starts(tmp_path, images, monkeypatch, tiny_config):
     monkeypatch.setattr(gan.shutil, "disk_usage", lambda path: type("Usage", (), {"free": 1024})())
     started = []
     monkeypatch.setattr(gan, "discriminator_loss", lambda *args: started.append(True))
@@ -69,14 +62,14 @@ def test_a_full_disk_is_reported_before_training_starts(tmp_path, images, monkey
     assert not started and not (tmp_path / "run" / gan.CHECKPOINT).exists()
 
 
-def test_a_run_folder_that_cannot_be_written_is_reported_before_training_starts(tmp_path, images):
+def test_a_run_folder_that_cannot_be_written_is_reported_before_training_starts(tmp_path, images, tiny_config):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     with pytest.raises(OSError, match="Cannot write to the run folder .*choose a writable folder"):
         gan.train_gan(tiny_config(), images, blocker / "run", progress=False)
 
 
-def test_an_absurd_learning_rate_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, images):
+def test_an_absurd_learning_rate_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, images, tiny_config):
     config = tiny_config(loss="wgan-gp", steps=200, learning_rate=0.3, checkpoint_every=1)  # blows up within a few steps
     with pytest.raises(gan.TrainingDiverged, match=r"diverged at step (\d+).*last good checkpoint \(step \d+\) is kept.*Lower the learning rate") as caught:
         gan.train_gan(config, images, tmp_path / "run", progress=False, max_loss=1e4)

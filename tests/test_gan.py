@@ -11,15 +11,6 @@ from course.models import SmallCNN
 from course.runs import save_weights
 
 
-def tiny_config(**changes) -> gan.GANConfig:
-    settings = dict(loss="dcgan", steps=6, batch_size=8, latent_size=8, width=4, sample_every=2, checkpoint_every=3, seed=0)
-    return gan.GANConfig(**{**settings, **changes})
-
-
-def same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
-    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
-
-
 def test_networks_map_noise_to_images_and_images_to_one_score_each():
     generator, discriminator = Generator(latent_size=8, width=4), Discriminator(width=4)
     images = generator(torch.randn(5, 8))
@@ -31,7 +22,7 @@ def test_networks_map_noise_to_images_and_images_to_one_score_each():
         discriminator(torch.randn(5, 28, 28))
 
 
-def test_the_wgan_gp_critic_has_no_batch_norm():
+def test_the_wgan_gp_critic_has_no_batch_norm(tiny_config):
     generator, critic, *_ = gan.build(tiny_config(loss="wgan-gp"), torch.device("cpu"))
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in critic.modules())
     _, dcgan_discriminator, *_ = gan.build(tiny_config(), torch.device("cpu"))
@@ -56,7 +47,7 @@ def test_images_survive_the_round_trip_to_the_training_range():
      ({"label_smoothing": 0.7}, "label_smoothing must be a number from 0 up to 0.5"),
      ({"loss": "wgan", "label_smoothing": 0.1}, "applies to the dcgan loss only")],
 )  # fmt: skip
-def test_bad_settings_are_refused_with_what_was_expected(changes, message):
+def test_bad_settings_are_refused_with_what_was_expected(changes, message, tiny_config):
     with pytest.raises(ValueError, match=message):
         tiny_config(**changes)
 
@@ -79,7 +70,7 @@ def test_label_smoothing_moves_the_real_target_only():
 
 
 @pytest.mark.parametrize("loss", gan.LOSSES)
-def test_training_writes_history_samples_and_a_checkpoint(tmp_path, images, loss):
+def test_training_writes_history_samples_and_a_checkpoint(tmp_path, images, loss, tiny_config):
     run = gan.train_gan(tiny_config(loss=loss), images, tmp_path, progress=False)
     assert run.step == 6 and not run.interrupted
     assert all(len(values) == 6 and np.isfinite(values).all() for values in run.history.values())
@@ -92,7 +83,7 @@ def test_training_writes_history_samples_and_a_checkpoint(tmp_path, images, loss
         assert all(p.abs().max() <= 0.01 + 1e-7 for p in run.discriminator.parameters())
 
 
-def test_a_resumed_run_matches_an_uninterrupted_one(tmp_path, images):
+def test_a_resumed_run_matches_an_uninterrupted_one(tmp_path, images, tiny_config, same_weights):
     whole = gan.train_gan(tiny_config(steps=6), images, tmp_path / "whole", progress=False)
     gan.train_gan(tiny_config(steps=3), images, tmp_path / "halves", progress=False)
     resumed = gan.train_gan(tiny_config(steps=6), images, tmp_path / "halves", resume=True, progress=False)
@@ -101,7 +92,7 @@ def test_a_resumed_run_matches_an_uninterrupted_one(tmp_path, images):
     assert whole.history == resumed.history
 
 
-def test_a_stop_request_finishes_the_step_saves_and_resumes_exactly(tmp_path, images, monkeypatch):
+def test_a_stop_request_finishes_the_step_saves_and_resumes_exactly(tmp_path, images, monkeypatch, tiny_config, same_weights):
     whole = gan.train_gan(tiny_config(loss="wgan-gp"), images, tmp_path / "whole", progress=False)
     calls = {"count": 0}
     real_loss = gan.generator_loss
@@ -122,7 +113,7 @@ def test_a_stop_request_finishes_the_step_saves_and_resumes_exactly(tmp_path, im
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is given back
 
 
-def test_a_diverging_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, images, monkeypatch):
+def test_a_diverging_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, images, monkeypatch, tiny_config):
     real_loss = gan.generator_loss
     calls = {"count": 0}
 
@@ -138,7 +129,7 @@ def test_a_diverging_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_p
     assert gan.load_generator(tmp_path / gan.CHECKPOINT).latent_size == 8
 
 
-def test_damaged_foreign_or_mismatched_checkpoints_are_refused(tmp_path, images):
+def test_damaged_foreign_or_mismatched_checkpoints_are_refused(tmp_path, images, tiny_config):
     gan.train_gan(tiny_config(steps=3), images, tmp_path, progress=False)
     path = tmp_path / gan.CHECKPOINT
     with pytest.raises(ValueError, match="other settings"):
@@ -155,7 +146,7 @@ def test_damaged_foreign_or_mismatched_checkpoints_are_refused(tmp_path, images)
         gan.read_checkpoint(tmp_path / "nothing.pt")
 
 
-def test_generate_gives_uint8_images_that_depend_only_on_the_seed(tmp_path, images):
+def test_generate_gives_uint8_images_that_depend_only_on_the_seed(tmp_path, images, tiny_config):
     run = gan.train_gan(tiny_config(steps=2), images, tmp_path, progress=False)
     first, again = gan.generate(run.generator, 5, seed=3), gan.generate(run.generator, 5, seed=3)
     assert first.shape == (5, 28, 28) and first.dtype == np.uint8
@@ -164,7 +155,7 @@ def test_generate_gives_uint8_images_that_depend_only_on_the_seed(tmp_path, imag
         gan.generate(run.generator, 0)
 
 
-def test_too_few_or_wrongly_scaled_images_are_refused(tmp_path, images):
+def test_too_few_or_wrongly_scaled_images_are_refused(tmp_path, images, tiny_config):
     with pytest.raises(ValueError, match="fewer than one batch"):
         gan.train_gan(tiny_config(batch_size=64), images, tmp_path, progress=False)
     with pytest.raises(ValueError, match=r"must lie in \[-1, 1\]"):

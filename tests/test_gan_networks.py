@@ -4,7 +4,15 @@ import torch
 
 from course import gan
 from course.gan_networks import (
-    MODELS, SIZES, Discriminator, DownBlock, Generator, ResNetDiscriminator, ResNetGenerator, UpBlock, make_networks,
+    MODELS,
+    SIZES,
+    Discriminator,
+    DownBlock,
+    Generator,
+    ResNetDiscriminator,
+    ResNetGenerator,
+    UpBlock,
+    make_networks,
 )  # fmt: skip
 
 
@@ -94,54 +102,49 @@ def test_the_config_checks_the_new_settings_and_gives_the_image_shape():
         gan.GANConfig(classes=-1)
 
 
-def tiny(**changes) -> gan.GANConfig:
-    settings = dict(steps=4, batch_size=8, latent_size=8, width=4, sample_every=2, checkpoint_every=2)
-    return gan.GANConfig(**{**settings, **changes})
-
-
 @pytest.fixture(scope="module")
 def colour_images():
     return gan.to_training_range(np.random.default_rng(0).integers(0, 256, (24, 3, 32, 32), dtype=np.uint8))
 
 
-def test_a_resnet_gan_trains_on_colour_images_and_its_checkpoint_gives_back_the_generator(tmp_path, colour_images):
-    config = tiny(model="resnet", channels=3, size=32, loss="wgan-gp")
+def test_a_resnet_gan_trains_on_colour_images_and_its_checkpoint_gives_back_the_generator(tmp_path, colour_images, tiny_config):
+    config = tiny_config(model="resnet", channels=3, size=32, loss="wgan-gp", steps=4)
     run = gan.train_gan(config, colour_images, tmp_path, progress=False)
     assert run.step == 4 and np.load(tmp_path / "samples" / "step_000004.npy").shape == (64, 3, 32, 32)
     generator = gan.load_generator(tmp_path / gan.CHECKPOINT)
     assert isinstance(generator, ResNetGenerator)
     assert np.array_equal(gan.generate(generator, 5), gan.generate(run.generator, 5))
     with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):
-        gan.train_gan(tiny(), colour_images, tmp_path / "other", progress=False)
+        gan.train_gan(tiny_config(), colour_images, tmp_path / "other", progress=False)
 
 
-def test_a_conditional_run_needs_labels_and_resumes_exactly(tmp_path):
+def test_a_conditional_run_needs_labels_and_resumes_exactly(tmp_path, tiny_config, same_weights):
     images = gan.to_training_range(np.random.default_rng(1).integers(0, 256, (32, 28, 28), dtype=np.uint8))
     labels = torch.arange(32) % 4
-    config = tiny(classes=4)
+    config = tiny_config(classes=4, steps=4)
     with pytest.raises(ValueError, match="needs labels"):
         gan.train_gan(config, images, tmp_path / "a", progress=False)
     with pytest.raises(ValueError, match="from 0 to 3"):
         gan.train_gan(config, images, tmp_path / "a", progress=False, labels=labels + 1)
     with pytest.raises(ValueError, match="unconditional"):
-        gan.train_gan(tiny(), images, tmp_path / "a", progress=False, labels=labels)
+        gan.train_gan(tiny_config(), images, tmp_path / "a", progress=False, labels=labels)
     whole = gan.train_gan(config, images, tmp_path / "whole", progress=False, labels=labels)
-    gan.train_gan(tiny(classes=4, steps=2), images, tmp_path / "halves", progress=False, labels=labels)
+    gan.train_gan(tiny_config(classes=4, steps=2), images, tmp_path / "halves", progress=False, labels=labels)
     halves = gan.train_gan(config, images, tmp_path / "halves", resume=True, progress=False, labels=labels)
     assert whole.history == halves.history
-    assert all(torch.equal(a, b) for a, b in zip(whole.generator.state_dict().values(), halves.generator.state_dict().values()))
+    assert same_weights(whole.generator, halves.generator)
     snapshot = np.load(tmp_path / "whole" / "samples" / "step_000004.npy")
     assert snapshot.shape == (64, 28, 28)
 
 
-def test_a_checkpoint_written_before_the_new_settings_still_resumes_and_loads(tmp_path, monkeypatch):
+def test_a_checkpoint_written_before_the_new_settings_still_resumes_and_loads(tmp_path, monkeypatch, tiny_config):
     images = gan.to_training_range(np.random.default_rng(2).integers(0, 256, (16, 28, 28), dtype=np.uint8))
-    gan.train_gan(tiny(steps=2), images, tmp_path, progress=False)
+    gan.train_gan(tiny_config(steps=2), images, tmp_path, progress=False)
     checkpoint = torch.load(tmp_path / gan.CHECKPOINT, weights_only=True)
     for name in ("model", "channels", "size", "classes"):
         del checkpoint["config"][name]
     torch.save(checkpoint, tmp_path / gan.CHECKPOINT)
-    assert gan.train_gan(tiny(), images, tmp_path, resume=True, progress=False).step == 4
+    assert gan.train_gan(tiny_config(steps=4), images, tmp_path, resume=True, progress=False).step == 4
     checkpoint = torch.load(tmp_path / gan.CHECKPOINT, weights_only=True)
     checkpoint["config"]["colour"] = True
     torch.save(checkpoint, tmp_path / gan.CHECKPOINT)

@@ -68,5 +68,5 @@ def test_one_parameters_cell_near_the_top(notebook):
 def test_exercises_come_before_their_solutions(notebook):
     _, nb = notebook
     headings = [line for cell in nb["cells"] if cell["cell_type"] == "markdown" for line in "".join(cell["source"]).splitlines() if line.startswith("## ")]
-    if "## Solutions" in headings:
-        assert headings.index("## Solutions") == len(headings) - 1, "the solutions close the notebook"
+    assert "## Solutions" in headings, "every notebook ends with its exercises' solutions under a '## Solutions' heading"
+    assert headings.index("## Solutions") == len(headings) - 1, "the solutions close the notebook"

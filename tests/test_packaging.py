@@ -1,8 +1,16 @@
-"""pyproject.toml and environment.yml must declare the same dependencies, with the same ranges."""
+"""pyproject.toml and environment.yml declare the same dependencies, with the same ranges, and every import."""
 
+import ast
+import importlib.metadata
+import json
 import re
-import tomllib
+import sys
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same reader as tomli, which pytest itself needs there
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 CONDA_NAMES = {"pytorch": "torch"}  # conda-forge's name for a package -> its name on PyPI
@@ -50,3 +58,64 @@ def test_the_python_versions_agree():
     conda_python = re.search(r"- python=(\d+\.\d+)", (ROOT / "environment.yml").read_text()).group(1)
     minimum = re.fullmatch(r">=(\d+\.\d+)", project["requires-python"]).group(1)
     assert tuple(map(int, conda_python.split("."))) >= tuple(map(int, minimum.split(".")))
+
+
+# Modules a notebook may import without the course declaring them: Jupyter's kernel brings them.
+PROVIDED_BY_THE_KERNEL = {"IPython"}
+
+
+def imported_modules(source: str) -> set[str]:
+    """The top-level names of the modules a piece of Python source needs (relative and optional imports left out).
+
+    An import inside `try: ... except ImportError` is optional: the code says what to do without it.
+    """
+    tree = ast.parse(source)
+    optional = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try) and any(
+            isinstance(handler.type, ast.Name) and handler.type.id in ("ImportError", "ModuleNotFoundError") for handler in node.handlers
+        ):
+            optional |= {id(inner) for statement in node.body for inner in ast.walk(statement)}
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in optional:
+            continue
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def third_party(modules: set[str]) -> set[str]:
+    return {name for name in modules if name not in sys.stdlib_module_names and name not in ("course", "__future__")}
+
+
+def undeclared(modules: set[str]) -> set[str]:
+    """The third-party modules among `modules` that no distribution declared in pyproject.toml provides."""
+    declared = set(pyproject_requirements())
+    providers = importlib.metadata.packages_distributions()  # module -> installed distributions (PIL -> Pillow)
+    return {
+        module for module in third_party(modules)
+        if not {name.lower().replace("_", "-") for name in providers.get(module, [])} & declared
+    }  # fmt: skip
+
+
+def test_every_module_the_package_imports_is_declared():
+    modules = set().union(*(imported_modules(path.read_text()) for path in (ROOT / "course").glob("*.py")))
+    assert not undeclared(modules), f"course/ imports {sorted(undeclared(modules))}, which pyproject.toml does not declare"
+
+
+def test_every_module_a_notebook_imports_is_declared():
+    modules = set()
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        modules |= set().union(*(imported_modules("".join(c["source"])) for c in cells if c["cell_type"] == "code"))
+    modules -= PROVIDED_BY_THE_KERNEL
+    assert not undeclared(modules), f"the notebooks import {sorted(undeclared(modules))}, which pyproject.toml does not declare"
+
+
+def test_the_import_check_tells_declared_from_undeclared_modules():
+    source = "import os\nimport numpy as np\nfrom PIL import Image\nimport nobody_declared_this\nfrom . import x\ntry:\n    import extra\nexcept ImportError:\n    extra = None"
+    assert third_party(imported_modules(source)) == {"numpy", "PIL", "nobody_declared_this"}
+    assert undeclared(imported_modules(source)) == {"nobody_declared_this"}

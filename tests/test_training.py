@@ -1,9 +1,12 @@
-import numpy as np
+import dataclasses
+
 import pytest
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from course import training
+from course.models import SmallCNN
 from course.training import History, evaluate, predict, train_classifier
 
 
@@ -93,7 +96,7 @@ def test_without_patience_every_epoch_runs(problem):
         ({"epochs": True}, "epochs must be a positive int"),
         ({"batch_size": 0}, "batch_size must be a positive int, got 0"),
         ({"eval_every": 0}, "eval_every must be a positive int, got 0"),
-        ({"patience": 0}, "patience must be a positive int or None, got 0"),
+        ({"patience": 0}, r"patience must be a positive int \(or None\), got 0"),
     ],
 )
 def test_bad_settings_are_refused(problem, kwargs, message):
@@ -183,3 +186,13 @@ def test_predict_and_evaluate_match_a_manual_computation():
 def test_an_empty_history_has_nothing_recorded():
     history = History()
     assert history.as_frame().empty and not history.stopped_early and not history.interrupted
+
+
+def test_the_quality_classifier_trains_repeatably_for_a_seed(fashion, same_weights):
+    few = dataclasses.replace(
+        fashion, train_images=fashion.train_images[:256], train_labels=fashion.train_labels[:256],
+        test_images=fashion.test_images[:64], test_labels=fashion.test_labels[:64],
+    )  # fmt: skip
+    first, second = (training.train_quality_classifier(few, "cpu", epochs=1, progress=False) for _ in range(2))
+    assert isinstance(first, SmallCNN) and not first.training
+    assert same_weights(first, second)

@@ -184,7 +184,7 @@ def test_train_on_few_labels_leaves_the_pretrained_network_alone(fake_fashion, t
 def test_run_experiment_runs_every_method_budget_and_seed_and_saves(fake_fashion, tiny_settings, runs_dir):
     results = run_experiment(fake_fashion, tiny_settings, CPU)
     assert len(results) == len(METHODS) * 2 * 1
-    assert set(zip(results["method"], results["labels_per_class"], results["seed"])) == {
+    assert set(zip(results["method"], results["labels_per_class"], results["seed"], strict=True)) == {
         (method, budget, 0) for method in METHODS for budget in (2, 4)
     }
     for column in ("train_accuracy", "test_accuracy"):
