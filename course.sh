@@ -2,10 +2,12 @@
 # The course's commands. Each sets up everything first (virtual environment, packages, data).
 #   ./course.sh lab               open the course in JupyterLab
 #   ./course.sh lab --headless    run every notebook top to bottom instead, at COURSE_SCALE
-#   ./course.sh test              unit tests plus pytest --nbval over every notebook at the smoke scale
+#   ./course.sh test [OPTIONS]    unit tests plus pytest --nbval over every notebook at the smoke scale,
+#                                 on every core (pytest OPTIONS pass through, e.g. -k gan)
 #   ./course.sh classroom [--with-gans]   before a workshop: set up, then save the notebooks' long runs
 # Settings (environment variables): PYTHON (default python3), VENV (default .venv), PORT (default 8888),
-# COURSE_SCALE (smoke, laptop or full), TORCH_SPEC (e.g. torch==2.13.0 to pin a particular torch build).
+# COURSE_SCALE (smoke, laptop or full), TORCH_SPEC (e.g. torch==2.13.0 to pin a particular torch build),
+# TEST_WORKERS (processes for the tests; default: one per core).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -52,7 +54,7 @@ setup() {
   fi
 
   stamp="$VENV/.course-installed"
-  want="$(cat pyproject.toml | sha256sum | cut -c1-16) torch:${TORCH_SPEC:-any}"
+  want="$(cksum < pyproject.toml) torch:${TORCH_SPEC:-any}"  # cksum is POSIX: Linux and macOS alike
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     say "Installing the course and its dependencies into $VENV"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check $TORCH_SPEC -e '.[test]'
@@ -76,9 +78,11 @@ case "${1:-}" in
     ;;
   test)
     setup
-    say "Running the tests: unit tests, then every notebook at the smoke scale"
-    COURSE_SCALE=smoke exec "$VENV/bin/python" -m pytest --nbval --nbval-current-env \
-      --nbval-sanitize-with tests/sanitize.cfg tests notebooks
+    workers=${TEST_WORKERS:-auto}
+    say "Running the tests on ${workers/auto/every core}: every notebook at the smoke scale, and the unit tests"
+    # --dist loadfile keeps each notebook's cells on one worker, in one kernel; the ten slowest tests close the report.
+    COURSE_SCALE=smoke exec "$VENV/bin/python" -m pytest -n "$workers" --dist loadfile --durations=10 \
+      --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg "${@:2}" tests notebooks
     ;;
   classroom)
     setup

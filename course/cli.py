@@ -86,8 +86,7 @@ def command_train_classifier(args: argparse.Namespace) -> int:
     print(f"SHA-256 {digest}")
     if digest != CLASSIFIER_SHA256:
         where = "" if out.resolve() == CLASSIFIER_PATH else "copy the file to course/weights/fashion_classifier.pt and "
-        print(f"This is not CLASSIFIER_SHA256: to measure with these weights, {where}set CLASSIFIER_SHA256 in "
-              "course/quality.py to the SHA-256 above.")
+        print(f"This is not CLASSIFIER_SHA256: to measure with these weights, {where}set CLASSIFIER_SHA256 in course/quality.py to the SHA-256 above.")
     return 0
 
 
@@ -174,8 +173,10 @@ def _train_gan(args: argparse.Namespace, device) -> int:
         say(f"error: {error}", file=sys.stderr)
         return 2
     state = "stopped early at" if run.interrupted else "reached"
-    say(f"{state} step {run.step} of {config.steps}, {run.images_per_second:,.0f} images per second; "
-        f"checkpoint {folder / gan.CHECKPOINT}, samples in {folder / gan.SAMPLES}")
+    say(
+        f"{state} step {run.step} of {config.steps}, {run.images_per_second:,.0f} images per second; "
+        f"checkpoint {folder / gan.CHECKPOINT}, samples in {folder / gan.SAMPLES}"
+    )
     return 0
 
 
@@ -306,8 +307,10 @@ def command_prepare(args: argparse.Namespace) -> int:
                 print(f"error: {path.name} failed at scale {scale}:\n{error}", file=sys.stderr)
                 return 1
             print(f"  done in {seconds:.0f} s", flush=True)
-    print(f"Ready for class at scale {scale} ({time.perf_counter() - started:.0f} s): the notebooks load these results "
-          "instead of computing them, and nothing needs downloading.")
+    print(
+        f"Ready for class at scale {scale} ({time.perf_counter() - started:.0f} s): the notebooks load these results "
+        "instead of computing them, and nothing needs downloading."
+    )
     if not args.with_gans:
         print("The GAN notebooks (06 to 09) will train in class; add --with-gans to train them now.")
     return 0
@@ -356,14 +359,13 @@ def build_parser() -> argparse.ArgumentParser:
     train_gan.add_argument("--device", default=None, help="cuda, mps or cpu (default: the fastest here)")
     train_gan.add_argument("--no-batch-norm", action="store_true", help="leave batch normalisation out of both networks")
     train_gan.add_argument("--model", choices=("dcgan", "resnet"), default="dcgan", help="the networks (default: dcgan)")
-    train_gan.add_argument("--conditional", action="store_true",
-                           help="train on all ten Fashion-MNIST classes, each image with its class (sample with --class)")
-    train_gan.add_argument("--images", default=None, metavar="FOLDER",
-                           help="train on your own PNG/JPEG pictures in FOLDER instead (resized, centre-cropped, cached)")
+    train_gan.add_argument("--conditional", action="store_true", help="train on all ten Fashion-MNIST classes, each image with its class (sample with --class)")
+    train_gan.add_argument(
+        "--images", default=None, metavar="FOLDER", help="train on your own PNG/JPEG pictures in FOLDER instead (resized, centre-cropped, cached)"
+    )
     train_gan.add_argument("--size", type=int, choices=(28, 32, 64), default=None, help="with --images: side in pixels (default: 32)")
     train_gan.add_argument("--channels", type=int, choices=(1, 3), default=None, help="with --images: 3 colour (default) or 1 grey")
-    train_gan.add_argument("--distributed", action="store_true",
-                           help="train on several processes started by torchrun (--batch-size is their total)")
+    train_gan.add_argument("--distributed", action="store_true", help="train on several processes started by torchrun (--batch-size is their total)")
     train_gan.set_defaults(run=command_train_gan)
 
     sample = commands.add_parser("sample", help="draw new images from a GAN checkpoint")
@@ -371,8 +373,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--n", type=positive_int, default=1000, help="how many images (default: 1000)")
     sample.add_argument("--out", required=True, help="FILE.npy (uint8, N x 28 x 28, or N x 3 x H x W in colour) or FILE.png (a grid)")
     sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--class", dest="class_", default=None, metavar="CLASS",
-                        help="for a conditional checkpoint: the class to draw, a number 0-9 or a name such as Dress")
+    sample.add_argument(
+        "--class", dest="class_", default=None, metavar="CLASS", help="for a conditional checkpoint: the class to draw, a number 0-9 or a name such as Dress"
+    )
     sample.set_defaults(run=command_sample)
 
     evaluate = commands.add_parser("evaluate", help="quality numbers of generated images: dressness and Fréchet distance")
@@ -390,8 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--rounds", type=positive_int, default=3, help="timed rounds of each loop, taken in turn (default: 3)")
     bench.add_argument("--device", default=None, help="cuda, mps or cpu (default: the fastest here)")
     bench.add_argument("--out", default=None, help="JSON file for the figures (default: runs/bench/DEVICE.json)")
-    bench.add_argument("--peak-tflops", type=float, default=None,
-                       help="the chip's peak (e.g. its dense bf16 TFLOP/s) to report the fraction of it the trainer reaches")
+    bench.add_argument(
+        "--peak-tflops", type=float, default=None, help="the chip's peak (e.g. its dense bf16 TFLOP/s) to report the fraction of it the trainer reaches"
+    )
     bench.set_defaults(run=command_bench)
     return parser
 

@@ -140,20 +140,11 @@ def read_idx(path: Path, expected: IdxFile) -> np.ndarray:
         try:
             raw = gzip.decompress(raw)
         except (EOFError, OSError, zlib.error) as error:
-            raise DataError(
-                f"{path} is not a complete gzip file ({error}); it was probably cut short while "
-                f"downloading or copying. {_fix_for(path)}"
-            ) from None
+            raise DataError(f"{path} is not a complete gzip file ({error}); it was probably cut short while downloading or copying. {_fix_for(path)}") from None
     if len(raw) < expected.size:
-        raise DataError(
-            f"{path} is truncated: it holds {len(raw):,} bytes of IDX data, {expected.size:,} expected. "
-            f"{_fix_for(path)}"
-        )
+        raise DataError(f"{path} is truncated: it holds {len(raw):,} bytes of IDX data, {expected.size:,} expected. {_fix_for(path)}")
     if len(raw) > expected.size:
-        raise DataError(
-            f"{path} is too long: {len(raw):,} bytes of IDX data, {expected.size:,} expected. "
-            f"{_fix_for(path)}"
-        )
+        raise DataError(f"{path} is too long: {len(raw):,} bytes of IDX data, {expected.size:,} expected. {_fix_for(path)}")
     shape = _idx_shape(raw, path)
     digest = hashlib.sha256(raw).hexdigest()
     if digest != expected.sha256:
@@ -236,18 +227,14 @@ def download_fashion_mnist(folder: Path, base_url: str = DOWNLOAD_URL) -> Path:
             continue
         url = base_url.rstrip("/") + "/" + target.name
         try:
-            with urllib.request.urlopen(url, timeout=60) as response, tempfile.NamedTemporaryFile(
-                dir=folder, delete=False, suffix=".part"
-            ) as part:
+            with urllib.request.urlopen(url, timeout=60) as response, tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".part") as part:
                 total = int(response.headers.get("Content-Length") or 0) or None
                 with tqdm(total=total, unit="B", unit_scale=True, desc=target.name) as bar:
                     while chunk := response.read(1 << 16):
                         part.write(chunk)
                         bar.update(len(chunk))
         except OSError as error:
-            raise DataNotFoundError(
-                f"Could not download {url} ({error}).\n" + _not_found_message(fashion_mnist_folders())
-            ) from None
+            raise DataNotFoundError(f"Could not download {url} ({error}).\n" + _not_found_message(fashion_mnist_folders())) from None
         md5 = hashlib.md5(Path(part.name).read_bytes()).hexdigest()
         if md5 != spec.published_md5:
             os.unlink(part.name)
@@ -297,10 +284,7 @@ def image_tensors(images: np.ndarray, labels: np.ndarray | None = None, device: 
     """
     images = np.asarray(images)
     if images.dtype != np.uint8 or images.ndim != 3:
-        raise ValueError(
-            f"images must be a uint8 array (N, H, W) of grey levels 0-255, got {images.dtype} with shape "
-            f"{images.shape}."
-        )
+        raise ValueError(f"images must be a uint8 array (N, H, W) of grey levels 0-255, got {images.dtype} with shape {images.shape}.")
     as_tensor = torch.from_numpy(images).to(device).float().div_(255).unsqueeze(1)
     if labels is None:
         return as_tensor

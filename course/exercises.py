@@ -164,8 +164,11 @@ def check_channels_first(answer: object, picture: np.ndarray) -> None:
         return
     expected = torch.from_numpy(picture).permute(2, 0, 1).float() / 255
     if not torch.allclose(answer.float().cpu(), expected, atol=1e-6):
-        _verdict(False, "the shape is right but the pixels are mixed up: the axes must come in the order channels, "
-                 "height, width, moved with permute (reshape keeps the numbers' order and scrambles the picture).")
+        _verdict(
+            False,
+            "the shape is right but the pixels are mixed up: the axes must come in the order channels, "
+            "height, width, moved with permute (reshape keeps the numbers' order and scrambles the picture).",
+        )
         return
     _verdict(True, f"shape {tuple(answer.shape)}: red, green and blue, each a {height}x{width} grey image.")
 

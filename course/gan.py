@@ -218,9 +218,7 @@ def discriminator_loss(loss: str, real_scores: torch.Tensor, fake_scores: torch.
     """
     if loss == "dcgan":
         real_target = torch.full_like(real_scores, 1.0 - label_smoothing)
-        return F.binary_cross_entropy_with_logits(real_scores, real_target) + F.binary_cross_entropy_with_logits(
-            fake_scores, torch.zeros_like(fake_scores)
-        )
+        return F.binary_cross_entropy_with_logits(real_scores, real_target) + F.binary_cross_entropy_with_logits(fake_scores, torch.zeros_like(fake_scores))
     return fake_scores.mean() - real_scores.mean()  # the critic widens the gap between real and fake scores
 
 
@@ -232,7 +230,11 @@ def generator_loss(loss: str, fake_scores: torch.Tensor) -> torch.Tensor:
 
 
 def gradient_penalty(
-    critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, mix: torch.Tensor | None = None, weight: float = 10.0,
+    critic: nn.Module,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    mix: torch.Tensor | None = None,
+    weight: float = 10.0,
     labels: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """WGAN-GP's penalty: (|grad of the critic| - 1)^2 at random points between real and fake images.

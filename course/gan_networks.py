@@ -123,9 +123,7 @@ class Generator(_Generator):
         steps = resamplings(size)
         self.start, self.start_width = size // 2**steps, width * 2 ** (steps - 1)
         features = self.start_width * self.start**2
-        self.project = nn.Sequential(
-            nn.Linear(latent_size + classes, features), nn.BatchNorm1d(features) if batch_norm else nn.Identity(), nn.ReLU()
-        )
+        self.project = nn.Sequential(nn.Linear(latent_size + classes, features), nn.BatchNorm1d(features) if batch_norm else nn.Identity(), nn.ReLU())
         layers: list[nn.Module] = []
         maps = self.start_width
         for _ in range(steps - 1):  # each doubles the side and halves the maps

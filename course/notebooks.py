@@ -21,9 +21,7 @@ def course_notebooks(folder: Path = NOTEBOOK_DIR) -> list[Path]:
 def clean(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Keep only portable metadata: a generic kernel spec and the language, nothing from this machine."""
     language = notebook.metadata.get("language_info", {})
-    notebook.metadata = nbformat.from_dict(
-        {"kernelspec": KERNEL_SPEC, "language_info": {"name": language.get("name", "python")}}
-    )
+    notebook.metadata = nbformat.from_dict({"kernelspec": KERNEL_SPEC, "language_info": {"name": language.get("name", "python")}})
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
     return notebook

@@ -99,9 +99,7 @@ def _or_committed(classifier: SmallCNN | None) -> SmallCNN:
     if classifier is None:
         return load_quality_classifier()
     if not isinstance(classifier, SmallCNN):
-        raise TypeError(
-            f"classifier must be a SmallCNN such as load_quality_classifier() gives, got {type(classifier).__name__}."
-        )
+        raise TypeError(f"classifier must be a SmallCNN such as load_quality_classifier() gives, got {type(classifier).__name__}.")
     return classifier
 
 
@@ -181,9 +179,7 @@ def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
     mean_a, cov_a = _gaussian(features_a, "features_a")
     mean_b, cov_b = _gaussian(features_b, "features_b")
     if len(mean_a) != len(mean_b):
-        raise ValueError(
-            f"features_a and features_b must have the same number of columns, got {len(mean_a)} and {len(mean_b)}."
-        )
+        raise ValueError(f"features_a and features_b must have the same number of columns, got {len(mean_a)} and {len(mean_b)}.")
     return _frechet(mean_a, cov_a, mean_b, cov_b)
 
 
@@ -263,9 +259,7 @@ class QualityReport:
         return line
 
 
-def evaluate_samples(
-    samples: np.ndarray, fashion: FashionMNIST | None = None, classifier: SmallCNN | None = None
-) -> QualityReport:
+def evaluate_samples(samples: np.ndarray, fashion: FashionMNIST | None = None, classifier: SmallCNN | None = None) -> QualityReport:
     """Score samples against the 6,000 training dresses; use 1,000 samples to compare them with the floor.
 
     `fashion` defaults to the verified Fashion-MNIST and `classifier` to the committed one; what real

@@ -25,8 +25,7 @@ def check_scale(scale: object) -> str:
     """Return `scale` if it names a scale, else raise a ValueError that lists the choices."""
     if not isinstance(scale, str) or scale not in SCALES:
         raise ValueError(
-            f"Unknown scale {scale!r}: expected one of {', '.join(SCALES)} "
-            f"(set it in the notebook's parameters cell, or with {ENV_VAR}=laptop for example)."
+            f"Unknown scale {scale!r}: expected one of {', '.join(SCALES)} (set it in the notebook's parameters cell, or with {ENV_VAR}=laptop for example)."
         )
     return scale
 

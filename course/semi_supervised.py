@@ -97,9 +97,7 @@ def train_semi_supervised(
     training images and on the task's test images.
     """
     if unlabelled.ndim != 4 or unlabelled.shape[1:] != (1, 28, 28) or len(unlabelled) < settings.unlabelled_batch:
-        raise ValueError(
-            f"unlabelled must hold at least {settings.unlabelled_batch} images of shape (1, 28, 28), got {tuple(unlabelled.shape)}."
-        )
+        raise ValueError(f"unlabelled must hold at least {settings.unlabelled_batch} images of shape (1, 28, 28), got {tuple(unlabelled.shape)}.")
     device = task.train_images.device
     num_classes = len(task.class_names)
     torch.manual_seed(seed)
@@ -142,8 +140,13 @@ def _results(transfer_settings: TransferSettings, settings: SemiSupervisedSettin
 
 
 def run_one(
-    fashion: FashionMNIST, transfer_settings: TransferSettings, settings: SemiSupervisedSettings, device: torch.device,
-    per_class: int, seed: int, progress: bool = True,
+    fashion: FashionMNIST,
+    transfer_settings: TransferSettings,
+    settings: SemiSupervisedSettings,
+    device: torch.device,
+    per_class: int,
+    seed: int,
+    progress: bool = True,
 ) -> tuple[Task, SmallCNN, Generator, dict[str, float]]:
     """One run of the experiment: notebook 04's draw `seed` of `per_class` labels per class, and the unlabelled pool.
 
@@ -163,9 +166,7 @@ def run_one(
     return task, discriminator, generator, scores
 
 
-def run_experiment(
-    fashion: FashionMNIST, transfer_settings: TransferSettings, settings: SemiSupervisedSettings, device: torch.device
-) -> pd.DataFrame:
+def run_experiment(fashion: FashionMNIST, transfer_settings: TransferSettings, settings: SemiSupervisedSettings, device: torch.device) -> pd.DataFrame:
     """The semi-supervised GAN at notebook 04's label budgets, seeds and test images; one row per run.
 
     Each run is saved to runs/semi_supervised/<scale>/results.json as it finishes (see `run_one`) and

@@ -155,9 +155,7 @@ def train_classifier(
     return history
 
 
-def train_quality_classifier(
-    fashion: FashionMNIST, device: str | torch.device, epochs: int = 8, seed: int = 0, progress: bool = True
-) -> SmallCNN:
+def train_quality_classifier(fashion: FashionMNIST, device: str | torch.device, epochs: int = 8, seed: int = 0, progress: bool = True) -> SmallCNN:
     """A SmallCNN trained on all 60,000 training images, scored on the 10,000 test images as it goes.
 
     `python -m course train-classifier` runs this and saves the result; 8 epochs reach about 91%.

@@ -165,9 +165,7 @@ def train_on_few_labels(
 
 def pretrain(fashion: FashionMNIST, settings: TransferSettings, device: torch.device, progress: bool = True) -> tuple[SmallCNN, float]:
     """The network trained on every labelled source image; returns it and its source test accuracy."""
-    source = make_task(
-        fashion, SOURCE_CLASSES, device, settings.source_images_per_class, test_per_class=settings.test_images_per_class
-    )
+    source = make_task(fashion, SOURCE_CLASSES, device, settings.source_images_per_class, test_per_class=settings.test_images_per_class)
     torch.manual_seed(0)
     model = SmallCNN(len(SOURCE_CLASSES)).to(device)
     train_classifier(

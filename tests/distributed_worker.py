@@ -32,13 +32,16 @@ def record(module, inputs):
 hook = torch.nn.modules.module.register_module_forward_pre_hook(record)
 with_batch_norm = gan.train_gan(gan.GANConfig(loss="dcgan", steps=4, **settings), images, out / "dcgan", progress=False)
 hook.remove()
-torch.save({"generator": with_batch_norm.generator.state_dict(), "discriminator": with_batch_norm.discriminator.state_dict()},
-           out / f"dcgan_rank{rank}.pt")  # parameters and batch-norm buffers
+torch.save(
+    {"generator": with_batch_norm.generator.state_dict(), "discriminator": with_batch_norm.discriminator.state_dict()}, out / f"dcgan_rank{rank}.pt"
+)  # parameters and batch-norm buffers
 torch.save(torch.tensor(seen), out / f"seen_rank{rank}.pt")
 
 config = gan.GANConfig(loss="wgan-gp", steps=2, batch_norm=False, **settings)
 gan.train_gan(config, images, out / "wgan-gp", progress=False)
 resumed = gan.train_gan(gan.GANConfig(loss="wgan-gp", steps=4, batch_norm=False, **settings), images, out / "wgan-gp", resume=True, progress=False)
-torch.save({"generator": resumed.generator.state_dict(), "discriminator": resumed.discriminator.state_dict(), "history": resumed.history},
-           out / f"wgan-gp_rank{rank}.pt")
+torch.save(
+    {"generator": resumed.generator.state_dict(), "discriminator": resumed.discriminator.state_dict(), "history": resumed.history},
+    out / f"wgan-gp_rank{rank}.pt",
+)
 distributed.finish()

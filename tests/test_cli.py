@@ -28,7 +28,9 @@ def test_run_notebooks_executes_at_the_scale_and_saves_clean_metadata(tmp_path):
     nbformat.write(notebook, path)
     result = subprocess.run(
         [sys.executable, "-m", "course", "run-notebooks", "--scale", "smoke", str(path)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     assert "1 notebook in" in result.stdout
@@ -130,7 +132,11 @@ def test_prepare_checks_the_data_and_classifier_and_runs_copies_of_the_long_note
     ran.clear()
     assert main(["prepare", "--scale", "smoke", "--with-gans"]) == 0
     assert [name for name, _, copy in ran if copy] == [
-        "04_transfer_learning.ipynb", "06_dcgan_dresses.ipynb", "07_wasserstein.ipynb", "08_discriminator_payoff.ipynb", "09_beyond.ipynb",
+        "04_transfer_learning.ipynb",
+        "06_dcgan_dresses.ipynb",
+        "07_wasserstein.ipynb",
+        "08_discriminator_payoff.ipynb",
+        "09_beyond.ipynb",
     ]
 
 

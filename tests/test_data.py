@@ -2,6 +2,7 @@ import gzip
 import hashlib
 import os
 import shutil
+import socket
 
 import numpy as np
 import pytest
@@ -179,3 +180,8 @@ def test_debian_recompressed_files_pass_on_their_contents(tmp_path):
     copy = tmp_path / debian_gz.name
     shutil.copy(debian_gz, copy)
     assert data.read_idx(copy, spec).shape == (10_000,)
+
+
+def test_unit_tests_cannot_reach_the_network():
+    with pytest.raises(AssertionError, match="unit tests must not use the network"):
+        socket.create_connection(("192.0.2.1", 80), timeout=1)  # a documentation-only address: never really tried

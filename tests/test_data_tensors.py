@@ -87,7 +87,7 @@ def test_image_tensors_want_one_label_per_image(labels):
 def dominant(picture: np.ndarray, channel: int) -> np.ndarray:
     """Where `channel` (0 red, 1 green, 2 blue) is clearly brighter than both others."""
     others = np.delete(picture.astype(int), channel, axis=-1)
-    return (picture[..., channel].astype(int) > others.max(axis=-1) + 40)
+    return picture[..., channel].astype(int) > others.max(axis=-1) + 40
 
 
 @pytest.mark.parametrize("size", [16, 48, 100])

@@ -50,7 +50,7 @@ def test_no_local_paths_in_outputs_or_metadata(notebook):
     outputs = [output for cell in code_cells(nb) for output in cell["outputs"]]
     for text in [json.dumps(outputs), json.dumps(nb["metadata"])] + [json.dumps(c["metadata"]) for c in nb["cells"]]:
         match = LOCAL_PATH.search(text)
-        assert match is None, f"local path {match.group(0)!r} in {text[max(0, match.start() - 80):match.end() + 40]}"
+        assert match is None, f"local path {match.group(0)!r} in {text[max(0, match.start() - 80) : match.end() + 40]}"
 
 
 def test_kernel_spec_is_generic(notebook):

@@ -116,6 +116,16 @@ def test_every_module_a_notebook_imports_is_declared():
 
 
 def test_the_import_check_tells_declared_from_undeclared_modules():
-    source = "import os\nimport numpy as np\nfrom PIL import Image\nimport nobody_declared_this\nfrom . import x\ntry:\n    import extra\nexcept ImportError:\n    extra = None"
+    source = """
+import os
+import numpy as np
+from PIL import Image
+import nobody_declared_this
+from . import sibling
+try:
+    import optional_extra
+except ImportError:
+    optional_extra = None
+"""
     assert third_party(imported_modules(source)) == {"numpy", "PIL", "nobody_declared_this"}
     assert undeclared(imported_modules(source)) == {"nobody_declared_this"}

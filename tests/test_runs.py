@@ -125,3 +125,18 @@ def test_refused_weights_leave_the_model_as_it_was(runs_in_tmp):
     with pytest.raises(ValueError, match="does not hold weights"):
         runs.load_weights(other, path)
     assert torch.equal(other[0].weight, before)
+
+
+def test_a_results_store_returns_only_rows_saved_under_the_same_settings(tmp_path):
+    path = tmp_path / "results.json"
+    store = runs.ResultsStore(path, {"steps": 10, "budgets": [1, 2]})
+    assert store.rows() == []
+    store.save([{"seed": 0, "accuracy": 0.5}])
+    store.save([*store.rows(), {"seed": 1, "accuracy": 0.75}])
+    assert runs.ResultsStore(path, {"budgets": [1, 2], "steps": 10}).rows() == [{"seed": 0, "accuracy": 0.5}, {"seed": 1, "accuracy": 0.75}]
+    other = runs.ResultsStore(path, {"steps": 20, "budgets": [1, 2]})
+    assert other.rows() == []  # other settings: start afresh
+    other.save([{"seed": 0, "accuracy": 0.9}])
+    assert store.rows() == [] and other.rows() == [{"seed": 0, "accuracy": 0.9}]
+    runs.save_json([{"seed": 0}], path)  # a file of another shape, as older versions wrote
+    assert store.rows() == []
