@@ -148,15 +148,14 @@ def test_prepare_stops_on_missing_data(monkeypatch, capsys):
     assert "PROBLEM" in capsys.readouterr().err
 
 
-def test_train_gan_on_a_folder_of_colour_pictures_then_sample_them(tmp_path, monkeypatch, capsys):
+def test_train_gan_on_a_folder_of_colour_pictures_then_sample_them(tmp_path, monkeypatch, capsys, fashion):
     import numpy as np
 
-    from course.data import load_fashion_mnist
     from course.photos import recolour_dresses, write_image_folder
 
     monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path / "runs"))
     folder = tmp_path / "pictures"
-    write_image_folder(recolour_dresses(load_fashion_mnist().dresses("train")[:20]), folder, prefix="dress")
+    write_image_folder(recolour_dresses(fashion.dresses("train")[:20]), folder, prefix="dress")
     (folder / "broken.jpg").write_bytes(b"not a picture")
     run = tmp_path / "colour"
     args = ["train-gan", "--images", str(folder), "--size", "32", "--channels", "3", "--model", "resnet", "--steps", "2",

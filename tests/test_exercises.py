@@ -453,9 +453,7 @@ def test_modes_covered_works_on_the_line(capsys):
     assert verdict(capsys).startswith("Correct!")
 
 
-def test_notebook_06_checks(capsys):
-    from course.data import load_fashion_mnist
-
+def test_notebook_06_checks(capsys, fashion):
     exercises.check_transposed_conv_size(None, 56)
     assert verdict(capsys).startswith("Not answered yet")
     exercises.check_transposed_conv_size(14, 56)
@@ -464,7 +462,7 @@ def test_notebook_06_checks(capsys):
     out = verdict(capsys)
     assert out.startswith("Not yet") and "mind the 2p" in out
 
-    dresses = load_fashion_mnist().dresses("test")[:50]
+    dresses = fashion.dresses("test")[:50]
     exercises.check_nearest_distance(np.linalg.norm(dresses[1:].reshape(49, -1) / 255 - dresses[0].reshape(1, -1) / 255, axis=1).min(), dresses[0], dresses[1:])
     assert verdict(capsys).startswith("Correct!")
     exact = np.linalg.norm(dresses[1:].reshape(49, -1) / 255 - dresses[0].reshape(1, -1) / 255, axis=1).min()

@@ -1,3 +1,4 @@
+import dataclasses
 import shutil
 
 import numpy as np
@@ -6,7 +7,6 @@ import torch
 
 from course import quality, training
 from course.cli import main
-from course.data import load_fashion_mnist
 from course.models import SmallCNN
 from course.quality import (
     QualityReport,
@@ -153,8 +153,12 @@ def test_the_report_reads_as_one_line():
     assert "the floor is for 1,000 samples" in str(fewer)
 
 
-def test_without_data_given_the_verified_fashion_mnist_is_used(fashion, classifier):
+def test_without_data_given_the_verified_fashion_mnist_is_used(fashion, classifier, monkeypatch):
+    asked = []  # stands in for loading it again: the session's copy is the verified data too
+    monkeypatch.setattr(quality, "load_fashion_mnist", lambda *args, **kwargs: asked.append((args, kwargs)) or fashion)
+    monkeypatch.setattr(quality, "_real_dresses_cache", {})
     assert real_floor(classifier=classifier) == pytest.approx(real_floor(fashion, classifier))
+    assert asked == [((), {})]  # loaded once, with its defaults: checked against the checksums
 
 
 def test_the_real_dress_statistics_are_computed_once(fashion, classifier, monkeypatch):
@@ -186,8 +190,12 @@ def test_bad_samples_are_refused_with_what_was_expected(images, error, message, 
 # --- training and the command -------------------------------------------------------------------
 
 
-def test_train_classifier_command_saves_weights_and_names_their_checksum(tmp_path, monkeypatch, capsys):
+def test_train_classifier_command_saves_weights_and_names_their_checksum(tmp_path, monkeypatch, capsys, fashion):
+    import course.data
+
     untrained = SmallCNN(num_classes=10)
+    fewer = dataclasses.replace(fashion, test_images=fashion.test_images[:2000], test_labels=fashion.test_labels[:2000])
+    monkeypatch.setattr(course.data, "load_fashion_mnist", lambda: fewer)  # what the command loads
     monkeypatch.setattr(training, "train_quality_classifier", lambda fashion, device, epochs: untrained.to(device))
     out = tmp_path / "classifier.pt"
     assert main(["train-classifier", "--epochs", "1", "--out", str(out)]) == 0
@@ -198,10 +206,9 @@ def test_train_classifier_command_saves_weights_and_names_their_checksum(tmp_pat
     assert all(torch.equal(state[name], tensor.cpu()) for name, tensor in untrained.state_dict().items())
 
 
-def test_classify_names_the_class_of_real_images_mostly_right():
+def test_classify_names_the_class_of_real_images_mostly_right(fashion):
     from course.quality import classify
 
-    fashion = load_fashion_mnist()
     judged = classify(fashion.test_images[:500])
     assert judged.shape == (500,) and (judged == fashion.test_labels[:500]).mean() > 0.85
     with pytest.raises(ValueError, match=r"\(N, 28, 28\)"):
