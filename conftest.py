@@ -50,8 +50,13 @@ def pytest_runtest_setup(item: pytest.Item):
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Notebooks first, in course order: they are the longest tests, so two workers finish close together."""
-    items.sort(key=lambda item: not _is_notebook_cell(item))  # a stable sort keeps every file's own order
+    """Notebooks first, the later (longer) ones first, then the unit tests: the workers finish close together.
+
+    With `--dist loadfile --no-loadscope-reorder` pytest-xdist hands out whole files in this order.
+    """
+    notebooks = sorted({str(item.fspath) for item in items if _is_notebook_cell(item)}, reverse=True)
+    rank = {path: index for index, path in enumerate(notebooks)}
+    items.sort(key=lambda item: rank.get(str(item.fspath), len(rank)))  # stable: each file keeps its own order
 
 
 def pytest_sessionfinish() -> None:
