@@ -1,6 +1,7 @@
 """pyproject.toml and environment.yml declare the same dependencies, with the same ranges, and every import."""
 
 import ast
+import collections
 import importlib.metadata
 import json
 import re
@@ -91,14 +92,26 @@ def third_party(modules: set[str]) -> set[str]:
     return {name for name in modules if name not in sys.stdlib_module_names and name not in ("course", "__future__")}
 
 
+def module_providers() -> dict[str, set[str]]:
+    """Each importable top-level module -> the installed distributions whose files hold it (PIL -> pillow).
+
+    Read from every distribution's file list: Python 3.10's packages_distributions() reads only
+    top_level.txt, which packages built without setuptools (numpy, say) do not have.
+    """
+    providers = collections.defaultdict(set)
+    for distribution in importlib.metadata.distributions():
+        name = distribution.metadata["Name"].lower().replace("_", "-")
+        for file in distribution.files or []:
+            top = file.parts[0]
+            if not top.endswith((".dist-info", ".egg-info", ".pth")) and top not in ("..", "__pycache__"):
+                providers[top.removesuffix(".py")].add(name)
+    return providers
+
+
 def undeclared(modules: set[str]) -> set[str]:
     """The third-party modules among `modules` that no distribution declared in pyproject.toml provides."""
-    declared = set(pyproject_requirements())
-    providers = importlib.metadata.packages_distributions()  # module -> installed distributions (PIL -> Pillow)
-    return {
-        module for module in third_party(modules)
-        if not {name.lower().replace("_", "-") for name in providers.get(module, [])} & declared
-    }  # fmt: skip
+    declared, providers = set(pyproject_requirements()), module_providers()
+    return {module for module in third_party(modules) if not providers[module] & declared}
 
 
 def test_every_module_the_package_imports_is_declared():
