@@ -26,7 +26,7 @@ if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
 
 
 def _is_notebook_cell(item: pytest.Item) -> bool:
-    return str(item.fspath).endswith(".ipynb")
+    return item.path.suffix == ".ipynb"
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -35,7 +35,7 @@ def pytest_runtest_setup(item: pytest.Item):
     if not _is_notebook_cell(item):
         yield
         return
-    notebook = str(item.fspath)
+    notebook = str(item.path)
     if notebook not in _run_folders:
         _run_folders[notebook] = Path(tempfile.mkdtemp(prefix=f"runs-{Path(notebook).stem}-"))
     before = os.environ.get("COURSE_RUNS_DIR")
@@ -47,16 +47,6 @@ def pytest_runtest_setup(item: pytest.Item):
             os.environ.pop("COURSE_RUNS_DIR", None)
         else:
             os.environ["COURSE_RUNS_DIR"] = before
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Notebooks first, the later (longer) ones first, then the unit tests: the workers finish close together.
-
-    With `--dist loadfile --no-loadscope-reorder` pytest-xdist hands out whole files in this order.
-    """
-    notebooks = sorted({str(item.fspath) for item in items if _is_notebook_cell(item)}, reverse=True)
-    rank = {path: index for index, path in enumerate(notebooks)}
-    items.sort(key=lambda item: rank.get(str(item.fspath), len(rank)))  # stable: each file keeps its own order
 
 
 def pytest_sessionfinish() -> None:

@@ -7,7 +7,7 @@
 #   ./course.sh classroom [--with-gans]   before a workshop: set up, then save the notebooks' long runs
 # Settings (environment variables): PYTHON (default python3), VENV (default .venv), PORT (default 8888),
 # COURSE_SCALE (smoke, laptop or full), TORCH_SPEC (e.g. torch==2.13.0 to pin a particular torch build),
-# TEST_WORKERS (processes for the tests; default: one per core).
+# TEST_WORKERS (processes for the tests; default: one per core; 0: all in one process).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -93,7 +93,7 @@ case "${1:-}" in
     exec "$VENV/bin/python" -m course prepare "${@:2}"
     ;;
   *)
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
