@@ -74,6 +74,8 @@ def train_and_measure(
                 break
             if end in done:
                 break  # the last stage, measured before: nothing left to do
+            if run.step > end:
+                continue  # the checkpoint is past this stage and its score was not kept (other samples): it cannot be taken now
             report = evaluate_samples(generate(run.generator, samples, seed=0), fashion)
             measurements.append(
                 {

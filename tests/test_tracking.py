@@ -72,3 +72,12 @@ def test_a_stop_request_ends_the_stages_and_the_next_call_continues(tmp_path, im
     whole = gan.train_gan(tiny_config(), images, tmp_path / "whole", progress=False)
     run, scores = tracking.train_and_measure(tiny_config(), images, folder, 2, fashion, samples=20, progress=False)
     assert [entry["step"] for entry in scores] == [2, 4, 6] and same_weights(whole.generator, run.generator)
+
+
+def test_scores_of_another_sample_count_are_not_reused_and_no_stage_is_scored_late(tmp_path, images, fashion, tiny_config):
+    folder = tmp_path / "run"
+    _, first = tracking.train_and_measure(tiny_config(steps=4), images, folder, 2, fashion, samples=20, progress=False)
+    assert [entry["step"] for entry in first] == [2, 4]
+    run, again = tracking.train_and_measure(tiny_config(steps=4), images, folder, 2, fashion, samples=30, progress=False)
+    # Step 2's generator is gone (the checkpoint holds step 4), so only step 4 is scored anew, with 30 samples.
+    assert run.step == 4 and [entry["step"] for entry in again] == [4] and again[0] != first[1]
