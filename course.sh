@@ -52,16 +52,16 @@ setup() {
         die "could not create a virtual environment: on Debian or Ubuntu run 'sudo apt-get install python3-venv'."
     fi
     # The pip that comes with Python can be years old; a current one resolves the course's packages in half the time.
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
+    "$VENV/bin/python" -m pip install -qq --disable-pip-version-check --upgrade pip
   fi
 
   stamp="$VENV/.course-installed"
   want="$(cksum < pyproject.toml) torch:${TORCH_SPEC:-any}"  # cksum is POSIX: Linux and macOS alike
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     say "Installing the course and its dependencies into $VENV"
-    # pip byte-compiles one file at a time; compileall afterwards uses every core and skips the packages' own test
-    # suites, which nothing imports (files it cannot compile are templates for other Pythons, and harmless).
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-compile $TORCH_SPEC -e '.[test]'
+    # -qq prints errors only. pip byte-compiles one file at a time; compileall afterwards uses every core and skips the
+    # packages' own test suites, which nothing imports (files it cannot compile are templates for other Pythons, and harmless).
+    "$VENV/bin/python" -m pip install -qq --disable-pip-version-check --no-compile $TORCH_SPEC -e '.[test]'
     "$VENV/bin/python" -m compileall -q -j 0 -x '/tests?/' "$VENV/lib" >/dev/null 2>&1 || true
     echo "$want" > "$stamp"
   fi
