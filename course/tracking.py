@@ -19,7 +19,7 @@ from course.checks import check_positive_int
 from course.data import FashionMNIST
 from course.gan import CHECKPOINT, RESUMABLE, GANConfig, GANRun, generate, read_checkpoint, train_gan
 from course.quality import evaluate_samples
-from course.runs import ResultsStore
+from course.runs import ResultsStore, load_json
 
 MEASUREMENTS = "quality.json"  # in the run folder: one entry per measured stage
 
@@ -35,7 +35,9 @@ def _measured_so_far(store: ResultsStore, folder: Path) -> list[dict]:
     if not (folder / CHECKPOINT).is_file():
         return []  # scores without their run would mix two runs
     reached = read_checkpoint(folder / CHECKPOINT)["step"]
-    return [entry for entry in store.rows() if entry["step"] <= reached]
+    saved = load_json(store.path)
+    rows = saved if isinstance(saved, list) else store.rows()  # a bare list: scores saved before their settings were kept
+    return [entry for entry in rows if entry["step"] <= reached]
 
 
 def train_and_measure(

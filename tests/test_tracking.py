@@ -81,3 +81,12 @@ def test_scores_of_another_sample_count_are_not_reused_and_no_stage_is_scored_la
     run, again = tracking.train_and_measure(tiny_config(steps=4), images, folder, 2, fashion, samples=30, progress=False)
     # Step 2's generator is gone (the checkpoint holds step 4), so only step 4 is scored anew, with 30 samples.
     assert run.step == 4 and [entry["step"] for entry in again] == [4] and again[0] != first[1]
+
+
+def test_scores_saved_as_a_bare_list_before_settings_were_kept_are_still_used(tmp_path, images, fashion, tiny_config, monkeypatch):
+    folder = tmp_path / "run"
+    _, first = tracking.train_and_measure(tiny_config(steps=4), images, folder, 2, fashion, samples=20, progress=False)
+    (folder / tracking.MEASUREMENTS).write_text(json.dumps(first))  # the older file: the scores alone
+    monkeypatch.setattr(tracking, "evaluate_samples", None)  # nothing may be scored again
+    _, again = tracking.train_and_measure(tiny_config(steps=4), images, folder, 2, fashion, samples=20, progress=False)
+    assert again == first
