@@ -3,7 +3,7 @@
 Each stage continues the same run (`train_gan` with `resume=True`), so the final networks are those
 of one uninterrupted run. The scores are saved beside the checkpoint after every stage, so a re-run
 skips the stages already measured, and an interrupted run continues where it stopped. Scores taken
-with other settings, or another number of samples, are not reused.
+with another number of samples are not reused.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from course.checks import check_positive_int
 from course.data import FashionMNIST
-from course.gan import CHECKPOINT, RESUMABLE, GANConfig, GANRun, generate, read_checkpoint, train_gan
+from course.gan import CHECKPOINT, GANConfig, GANRun, generate, read_checkpoint, train_gan
 from course.quality import evaluate_samples
 from course.runs import ResultsStore, load_json
 
@@ -55,8 +55,8 @@ def train_and_measure(
     real_dressness, distance_over_floor and seconds (training time up to that stage, summed over sessions).
     """
     folder = Path(folder)
-    run_settings = {name: value for name, value in dataclasses.asdict(config).items() if name not in RESUMABLE}
-    store = ResultsStore(folder / MEASUREMENTS, {**run_settings, "samples": samples})
+    # The checkpoint already ties the scores to one config (a resume with other settings is refused); the sample count is kept beside them.
+    store = ResultsStore(folder / MEASUREMENTS, {"samples": samples})
     measurements = _measured_so_far(store, folder)
     done = {entry["step"] for entry in measurements}
     seconds = measurements[-1]["seconds"] if measurements else 0.0
