@@ -24,7 +24,9 @@ from torch.utils.data import DataLoader, TensorDataset
 from tqdm import tqdm
 
 from course.checks import check_positive_int
-from course.gan import GANConfig, build, to_training_range, train_gan
+from course.gan import GANConfig, build
+from course.gan_sampling import to_training_range
+from course.gan_training import train_gan
 
 
 def _synchronise(device: torch.device) -> None:

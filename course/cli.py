@@ -112,23 +112,23 @@ def _training_images(args: argparse.Namespace, device):
     """The images (in [-1, 1], on the device), their labels or None, and a description, as the arguments ask."""
     import torch
 
-    from course import gan
+    from course import gan_sampling
     from course.data import CLASS_NAMES, load_fashion_mnist
     from course.photos import load_image_folder
 
     if args.images is not None:
         pictures, report = load_image_folder(args.images, size=args.size or 32, channels=args.channels or 3)
-        return gan.to_training_range(pictures, device), None, f"{report['used']:,} pictures from {args.images}"
+        return gan_sampling.to_training_range(pictures, device), None, f"{report['used']:,} pictures from {args.images}"
     fashion = load_fashion_mnist()
     if args.conditional:
         labels = torch.as_tensor(fashion.train_labels).long().to(device)
-        return gan.to_training_range(fashion.train_images, device), labels, f"{len(labels):,} images of {len(CLASS_NAMES)} classes"
+        return gan_sampling.to_training_range(fashion.train_images, device), labels, f"{len(labels):,} images of {len(CLASS_NAMES)} classes"
     dresses = fashion.dresses("train")
-    return gan.to_training_range(dresses, device), None, f"{len(dresses):,} dresses"
+    return gan_sampling.to_training_range(dresses, device), None, f"{len(dresses):,} dresses"
 
 
 def _train_gan(args: argparse.Namespace, device) -> int:
-    from course import gan
+    from course import gan, gan_training
     from course.data import CLASS_NAMES
     from course.distributed import rank_and_world
 
@@ -158,15 +158,15 @@ def _train_gan(args: argparse.Namespace, device) -> int:
         say(f"error: {error}", file=sys.stderr)
         return 2
     folder = Path(args.out)
-    if (folder / gan.CHECKPOINT).is_file() and not args.resume:
+    if (folder / gan_training.CHECKPOINT).is_file() and not args.resume:
         say(f"error: {folder} already holds a checkpoint; add --resume to continue it, or choose another --out.", file=sys.stderr)
         return 2
     processes = f" on {world} processes" if world > 1 else ""
     networks = f"{config.model} networks" + (f", conditional on {config.classes} classes" if config.classes else "")
     say(f"training {config.loss} ({networks}) for {config.steps} steps on {described}, device {device.type}{processes}, into {folder}")
     try:
-        run = gan.train_gan(config, images, folder, resume=args.resume, labels=labels)
-    except (gan.TrainingDiverged, ValueError, FileNotFoundError) as error:
+        run = gan_training.train_gan(config, images, folder, resume=args.resume, labels=labels)
+    except (gan_training.TrainingDiverged, ValueError, FileNotFoundError) as error:
         say(f"error: {error}", file=sys.stderr)
         return 1
     except OSError as error:  # the run folder cannot be written, or the disk is full: found before training
@@ -175,7 +175,7 @@ def _train_gan(args: argparse.Namespace, device) -> int:
     state = "stopped early at" if run.interrupted else "reached"
     say(
         f"{state} step {run.step} of {config.steps}, {run.images_per_second:,.0f} images per second; "
-        f"checkpoint {folder / gan.CHECKPOINT}, samples in {folder / gan.SAMPLES}"
+        f"checkpoint {folder / gan_training.CHECKPOINT}, samples in {folder / gan_training.SAMPLES}"
     )
     return 0
 
@@ -184,7 +184,7 @@ def command_sample(args: argparse.Namespace) -> int:
     """Draw new images from a checkpoint's generator into a .npy file or a .png grid."""
     import numpy as np
 
-    from course import gan
+    from course import gan_sampling, gan_training
     from course.data import CLASS_NAMES
     from course.photos import to_display
     from course.plots import save_image_grid
@@ -194,13 +194,13 @@ def command_sample(args: argparse.Namespace) -> int:
         print(f"error: --out must end in .npy (uint8 images) or .png (a grid), got {out.name}.", file=sys.stderr)
         return 2
     try:
-        generator = gan.load_generator(Path(args.checkpoint))
+        generator = gan_training.load_generator(Path(args.checkpoint))
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     try:
         label = None if args.class_ is None else class_number(args.class_)
-        images = gan.generate(generator, args.n, seed=args.seed, labels=label)
+        images = gan_sampling.generate(generator, args.n, seed=args.seed, labels=label)
     except ValueError as error:
         classes = f" Classes: {', '.join(f'{i} {name}' for i, name in enumerate(CLASS_NAMES))}." if generator.classes else ""
         print(f"error: {error}{classes}", file=sys.stderr)

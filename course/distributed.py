@@ -2,9 +2,9 @@
 
 `torchrun --nproc_per_node=N -m course train-gan --distributed ...` starts N processes; each calls
 `start()`, which joins the group that torchrun describes in environment variables (RANK,
-WORLD_SIZE, MASTER_ADDR, ...). `course.gan.train_gan` then notices the group by itself: every
-process takes its share of each batch, DistributedDataParallel averages the gradients, and only
-process 0 writes samples and checkpoints.
+WORLD_SIZE, MASTER_ADDR, ...). `course.gan_training.train_gan` then notices the group by itself:
+every process takes its share of each batch, `AveragedGradients` averages the gradients before
+every update, so all processes make the same update, and only process 0 writes samples and checkpoints.
 """
 
 from __future__ import annotations
@@ -56,3 +56,26 @@ def finish() -> None:
     """Leave the process group (a no-op when none is running)."""
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
+
+
+class AveragedGradients:
+    """An optimiser's stand-in that averages the gradients over all processes before each update.
+
+    Every process then makes the same update, as one process would with the whole batch. The game's
+    step calls `zero_grad` and `step` as on any optimiser; a checkpoint saves the wrapped `optimizer`.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer):
+        self.optimizer = optimizer
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        self.optimizer.zero_grad(set_to_none=set_to_none)
+
+    def step(self) -> None:
+        parameters = [p for group in self.optimizer.param_groups for p in group["params"] if p.grad is not None]
+        flat = torch.cat([p.grad.reshape(-1) for p in parameters])  # one transfer for all the gradients
+        dist.all_reduce(flat)
+        flat /= dist.get_world_size()
+        for parameter, averaged in zip(parameters, flat.split([p.numel() for p in parameters]), strict=True):
+            parameter.grad.copy_(averaged.view_as(parameter.grad))
+        self.optimizer.step()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -17,7 +18,9 @@ from tqdm import tqdm
 
 from course.checks import check_positive_int
 from course.data import FashionMNIST
-from course.gan import CHECKPOINT, GANConfig, GANRun, generate, read_checkpoint, train_gan
+from course.gan import GANConfig, train_step
+from course.gan_sampling import generate
+from course.gan_training import CHECKPOINT, GANRun, read_checkpoint, train_gan
 from course.quality import evaluate_samples
 from course.runs import ResultsStore, load_json
 
@@ -48,8 +51,11 @@ def train_and_measure(
     fashion: FashionMNIST | None = None,
     samples: int = 1000,
     progress: bool = True,
+    step: Callable = train_step,
 ) -> tuple[GANRun, list[dict]]:
     """Train `config` into `folder`, scoring `samples` generated images after each stage.
+
+    `step` is the game's training step that `train_gan` calls (a notebook may pass the one it wrote).
 
     Returns the run and one entry per stage: step, dressness, frechet_distance, floor,
     real_dressness, distance_over_floor and seconds (training time up to that stage, summed over sessions).
@@ -68,7 +74,7 @@ def train_and_measure(
             if end in done and end < config.steps:
                 continue  # measured in an earlier session; the checkpoint is already past it
             started = time.perf_counter()
-            run = train_gan(dataclasses.replace(config, steps=end), images, folder, resume=True, progress=False)
+            run = train_gan(dataclasses.replace(config, steps=end), images, folder, resume=True, progress=False, step=step)
             seconds += time.perf_counter() - started
             bar.update(run.step - bar.n)
             if run.interrupted:

@@ -45,10 +45,10 @@ def fashion():
 @pytest.fixture(scope="module")
 def images():
     """48 random grey 28x28 images in the GAN's training range: enough for a few tiny batches."""
-    from course import gan
+    from course import gan_sampling
 
     pixels = np.random.default_rng(0).integers(0, 256, (48, 28, 28), dtype=np.uint8)
-    return gan.to_training_range(pixels)
+    return gan_sampling.to_training_range(pixels)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from course import distributed, gan
+from course import distributed, gan, gan_sampling, gan_training
 from course.gan_networks import Discriminator
 
 out = Path(sys.argv[1])
@@ -18,7 +18,7 @@ device = distributed.start("cpu")
 rank, world = distributed.rank_and_world()
 torch.set_num_threads(1)
 pixels = np.random.default_rng(0).integers(0, 256, (96, 28, 28), dtype=np.uint8)
-images = gan.to_training_range(pixels)
+images = gan_sampling.to_training_range(pixels)
 settings = dict(batch_size=16, latent_size=8, width=4, sample_every=2, checkpoint_every=2, seed=0)
 
 seen = []  # (batch size, sum of pixels) of every batch this process's discriminator looks at
@@ -30,7 +30,7 @@ def record(module, inputs):
 
 
 hook = torch.nn.modules.module.register_module_forward_pre_hook(record)
-with_batch_norm = gan.train_gan(gan.GANConfig(loss="dcgan", steps=4, **settings), images, out / "dcgan", progress=False)
+with_batch_norm = gan_training.train_gan(gan.GANConfig(loss="dcgan", steps=4, **settings), images, out / "dcgan", progress=False)
 hook.remove()
 torch.save(
     {"generator": with_batch_norm.generator.state_dict(), "discriminator": with_batch_norm.discriminator.state_dict()}, out / f"dcgan_rank{rank}.pt"
@@ -38,8 +38,8 @@ torch.save(
 torch.save(torch.tensor(seen), out / f"seen_rank{rank}.pt")
 
 config = gan.GANConfig(loss="wgan-gp", steps=2, batch_norm=False, **settings)
-gan.train_gan(config, images, out / "wgan-gp", progress=False)
-resumed = gan.train_gan(gan.GANConfig(loss="wgan-gp", steps=4, batch_norm=False, **settings), images, out / "wgan-gp", resume=True, progress=False)
+gan_training.train_gan(config, images, out / "wgan-gp", progress=False)
+resumed = gan_training.train_gan(gan.GANConfig(loss="wgan-gp", steps=4, batch_norm=False, **settings), images, out / "wgan-gp", resume=True, progress=False)
 torch.save(
     {"generator": resumed.generator.state_dict(), "discriminator": resumed.discriminator.state_dict(), "history": resumed.history},
     out / f"wgan-gp_rank{rank}.pt",

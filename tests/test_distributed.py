@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from course import distributed, gan
+from course import distributed, gan, gan_sampling, gan_training
 from course.cli import main
 
 WORKER = Path(__file__).with_name("distributed_worker.py")
@@ -29,8 +29,8 @@ def test_the_processes_stay_in_step_even_with_batch_norm(two_processes):
         assert any("running_mean" in name for name in first[network])  # the batch-norm buffers are compared too
         different = [name for name in first[network] if not torch.equal(first[network][name], second[network][name])]
         assert not different, f"the two processes' {network}s differ in {different}"
-    assert sorted(path.name for path in (two_processes / "dcgan" / gan.SAMPLES).iterdir()) == ["step_000002.npy", "step_000004.npy"]
-    assert gan.read_checkpoint(two_processes / "dcgan" / gan.CHECKPOINT)["step"] == 4
+    assert sorted(path.name for path in (two_processes / "dcgan" / gan_training.SAMPLES).iterdir()) == ["step_000002.npy", "step_000004.npy"]
+    assert gan_training.read_checkpoint(two_processes / "dcgan" / gan_training.CHECKPOINT)["step"] == 4
 
 
 def test_each_process_trains_on_its_own_half_of_every_batch(two_processes):
@@ -42,7 +42,7 @@ def test_each_process_trains_on_its_own_half_of_every_batch(two_processes):
 def test_two_processes_match_one_with_the_same_global_batch(two_processes, tmp_path):
     pixels = np.random.default_rng(0).integers(0, 256, (96, 28, 28), dtype=np.uint8)
     settings = dict(loss="wgan-gp", steps=4, batch_norm=False, batch_size=16, latent_size=8, width=4, sample_every=2, checkpoint_every=2, seed=0)
-    alone = gan.train_gan(gan.GANConfig(**settings), gan.to_training_range(pixels), tmp_path, progress=False)
+    alone = gan_training.train_gan(gan.GANConfig(**settings), gan_sampling.to_training_range(pixels), tmp_path, progress=False)
     together = torch.load(two_processes / "wgan-gp_rank0.pt", weights_only=True)
     for name, value in alone.generator.state_dict().items():
         torch.testing.assert_close(together["generator"][name], value, rtol=1e-4, atol=1e-5)
@@ -50,7 +50,7 @@ def test_two_processes_match_one_with_the_same_global_batch(two_processes, tmp_p
         torch.testing.assert_close(together["discriminator"][name], value, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(together["history"]["d_loss"], alone.history["d_loss"], rtol=1e-4, atol=1e-5)
     # The checkpoint rank 0 wrote after the resumed run holds the same weights.
-    saved = gan.read_checkpoint(two_processes / "wgan-gp" / gan.CHECKPOINT)
+    saved = gan_training.read_checkpoint(two_processes / "wgan-gp" / gan_training.CHECKPOINT)
     assert saved["step"] == 4 and all(torch.equal(saved["generator"][k], together["generator"][k]) for k in saved["generator"])
 
 
@@ -63,7 +63,7 @@ def test_without_torchrun_the_distributed_flag_says_how_to_start(tmp_path, capsy
 
 
 def test_a_batch_that_does_not_split_over_the_processes_is_refused(monkeypatch, tmp_path):
-    monkeypatch.setattr(gan, "rank_and_world", lambda: (0, 3))
-    images = gan.to_training_range(np.zeros((40, 28, 28), dtype=np.uint8))
+    monkeypatch.setattr(gan_training, "rank_and_world", lambda: (0, 3))
+    images = gan_sampling.to_training_range(np.zeros((40, 28, 28), dtype=np.uint8))
     with pytest.raises(ValueError, match="does not split evenly over 3 processes"):
-        gan.train_gan(gan.GANConfig(steps=1, batch_size=16, latent_size=8, width=4), images, tmp_path, progress=False)
+        gan_training.train_gan(gan.GANConfig(steps=1, batch_size=16, latent_size=8, width=4), images, tmp_path, progress=False)

@@ -4,8 +4,9 @@ import signal
 import numpy as np
 import pytest
 import torch
+from torch.nn import functional as F
 
-from course import gan
+from course import gan, gan_sampling, gan_training
 from course.gan_networks import Discriminator, Generator
 from course.models import SmallCNN
 from course.runs import save_weights
@@ -31,13 +32,13 @@ def test_the_wgan_gp_critic_has_no_batch_norm(tiny_config):
 
 def test_images_survive_the_round_trip_to_the_training_range():
     pixels = np.random.default_rng(1).integers(0, 256, (3, 28, 28), dtype=np.uint8)
-    scaled = gan.to_training_range(pixels)
+    scaled = gan_sampling.to_training_range(pixels)
     assert scaled.shape == (3, 1, 28, 28) and scaled.min() >= -1 and scaled.max() <= 1
-    np.testing.assert_array_equal(gan.to_uint8(scaled), pixels)
+    np.testing.assert_array_equal(gan_sampling.to_uint8(scaled), pixels)
     with pytest.raises(ValueError, match="uint8"):
-        gan.to_training_range(pixels.astype(float))
+        gan_sampling.to_training_range(pixels.astype(float))
     with pytest.raises(ValueError, match=r"\(N, 1, H, W\)"):
-        gan.to_uint8(scaled[:, 0])
+        gan_sampling.to_uint8(scaled[:, 0])
 
 
 @pytest.mark.parametrize(
@@ -71,22 +72,22 @@ def test_label_smoothing_moves_the_real_target_only():
 
 @pytest.mark.parametrize("loss", gan.LOSSES)
 def test_training_writes_history_samples_and_a_checkpoint(tmp_path, images, loss, tiny_config):
-    run = gan.train_gan(tiny_config(loss=loss), images, tmp_path, progress=False)
+    run = gan_training.train_gan(tiny_config(loss=loss), images, tmp_path, progress=False)
     assert run.step == 6 and not run.interrupted
     assert all(len(values) == 6 and np.isfinite(values).all() for values in run.history.values())
-    snapshots = sorted(path.name for path in (tmp_path / gan.SAMPLES).iterdir())
+    snapshots = sorted(path.name for path in (tmp_path / gan_training.SAMPLES).iterdir())
     assert snapshots == ["step_000002.npy", "step_000004.npy", "step_000006.npy"]
-    assert np.load(tmp_path / gan.SAMPLES / snapshots[0]).dtype == np.uint8
-    checkpoint = torch.load(tmp_path / gan.CHECKPOINT, weights_only=True)
+    assert np.load(tmp_path / gan_training.SAMPLES / snapshots[0]).dtype == np.uint8
+    checkpoint = torch.load(tmp_path / gan_training.CHECKPOINT, weights_only=True)
     assert checkpoint["step"] == 6 and checkpoint["config"]["loss"] == loss
     if loss == "wgan":
         assert all(p.abs().max() <= 0.01 + 1e-7 for p in run.discriminator.parameters())
 
 
 def test_a_resumed_run_matches_an_uninterrupted_one(tmp_path, images, tiny_config, same_weights):
-    whole = gan.train_gan(tiny_config(steps=6), images, tmp_path / "whole", progress=False)
-    gan.train_gan(tiny_config(steps=3), images, tmp_path / "halves", progress=False)
-    resumed = gan.train_gan(tiny_config(steps=6), images, tmp_path / "halves", resume=True, progress=False)
+    whole = gan_training.train_gan(tiny_config(steps=6), images, tmp_path / "whole", progress=False)
+    gan_training.train_gan(tiny_config(steps=3), images, tmp_path / "halves", progress=False)
+    resumed = gan_training.train_gan(tiny_config(steps=6), images, tmp_path / "halves", resume=True, progress=False)
     assert resumed.step == 6
     assert same_weights(whole.generator, resumed.generator) and same_weights(whole.discriminator, resumed.discriminator)
     assert whole.history == resumed.history
@@ -94,7 +95,7 @@ def test_a_resumed_run_matches_an_uninterrupted_one(tmp_path, images, tiny_confi
 
 def test_a_stop_request_finishes_the_step_saves_and_resumes_exactly(tmp_path, images, monkeypatch, tiny_config, same_weights):
     handler_before = signal.getsignal(signal.SIGINT)
-    whole = gan.train_gan(tiny_config(loss="wgan-gp"), images, tmp_path / "whole", progress=False)
+    whole = gan_training.train_gan(tiny_config(loss="wgan-gp"), images, tmp_path / "whole", progress=False)
     calls = {"count": 0}
     real_loss = gan.generator_loss
 
@@ -105,11 +106,11 @@ def test_a_stop_request_finishes_the_step_saves_and_resumes_exactly(tmp_path, im
         return real_loss(loss, scores)
 
     monkeypatch.setattr(gan, "generator_loss", loss_then_ctrl_c)
-    stopped = gan.train_gan(tiny_config(loss="wgan-gp"), images, tmp_path / "stopped", progress=False)
+    stopped = gan_training.train_gan(tiny_config(loss="wgan-gp"), images, tmp_path / "stopped", progress=False)
     assert stopped.interrupted and stopped.step == 2
-    assert gan.read_checkpoint(tmp_path / "stopped" / gan.CHECKPOINT)["step"] == 2
+    assert gan_training.read_checkpoint(tmp_path / "stopped" / gan_training.CHECKPOINT)["step"] == 2
     monkeypatch.setattr(gan, "generator_loss", real_loss)
-    resumed = gan.train_gan(tiny_config(loss="wgan-gp"), images, tmp_path / "stopped", resume=True, progress=False)
+    resumed = gan_training.train_gan(tiny_config(loss="wgan-gp"), images, tmp_path / "stopped", resume=True, progress=False)
     assert same_weights(whole.generator, resumed.generator) and whole.history == resumed.history
     assert signal.getsignal(signal.SIGINT) is handler_before  # the handler is given back
 
@@ -124,40 +125,132 @@ def test_a_diverging_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_p
         return value * float("nan") if calls["count"] == 5 else value
 
     monkeypatch.setattr(gan, "generator_loss", blows_up_at_step_5)
-    with pytest.raises(gan.TrainingDiverged, match=r"diverged at step 5.*last good checkpoint \(step 3\) is kept"):
-        gan.train_gan(tiny_config(), images, tmp_path, progress=False)
-    assert gan.read_checkpoint(tmp_path / gan.CHECKPOINT)["step"] == 3
-    assert gan.load_generator(tmp_path / gan.CHECKPOINT).latent_size == 8
+    with pytest.raises(gan_training.TrainingDiverged, match=r"diverged at step 5.*last good checkpoint \(step 3\) is kept"):
+        gan_training.train_gan(tiny_config(), images, tmp_path, progress=False)
+    assert gan_training.read_checkpoint(tmp_path / gan_training.CHECKPOINT)["step"] == 3
+    assert gan_training.load_generator(tmp_path / gan_training.CHECKPOINT).latent_size == 8
 
 
 def test_damaged_foreign_or_mismatched_checkpoints_are_refused(tmp_path, images, tiny_config):
-    gan.train_gan(tiny_config(steps=3), images, tmp_path, progress=False)
-    path = tmp_path / gan.CHECKPOINT
+    gan_training.train_gan(tiny_config(steps=3), images, tmp_path, progress=False)
+    path = tmp_path / gan_training.CHECKPOINT
     with pytest.raises(ValueError, match="other settings"):
-        gan.train_gan(tiny_config(steps=6, width=8), images, tmp_path, resume=True, progress=False)
+        gan_training.train_gan(tiny_config(steps=6, width=8), images, tmp_path, resume=True, progress=False)
     truncated = tmp_path / "truncated.pt"
     truncated.write_bytes(path.read_bytes()[:1000])
     with pytest.raises(ValueError, match="not a readable checkpoint"):
-        gan.read_checkpoint(truncated)
+        gan_training.read_checkpoint(truncated)
     foreign = tmp_path / "classifier.pt"
     save_weights(SmallCNN(), foreign)
     with pytest.raises(ValueError, match="not a GAN checkpoint"):
-        gan.load_generator(foreign)
+        gan_training.load_generator(foreign)
     with pytest.raises(FileNotFoundError, match="train first"):
-        gan.read_checkpoint(tmp_path / "nothing.pt")
+        gan_training.read_checkpoint(tmp_path / "nothing.pt")
 
 
 def test_generate_gives_uint8_images_that_depend_only_on_the_seed(tmp_path, images, tiny_config):
-    run = gan.train_gan(tiny_config(steps=2), images, tmp_path, progress=False)
-    first, again = gan.generate(run.generator, 5, seed=3), gan.generate(run.generator, 5, seed=3)
+    run = gan_training.train_gan(tiny_config(steps=2), images, tmp_path, progress=False)
+    first, again = gan_sampling.generate(run.generator, 5, seed=3), gan_sampling.generate(run.generator, 5, seed=3)
     assert first.shape == (5, 28, 28) and first.dtype == np.uint8
     np.testing.assert_array_equal(first, again)
     with pytest.raises(ValueError, match="positive int"):
-        gan.generate(run.generator, 0)
+        gan_sampling.generate(run.generator, 0)
 
 
 def test_too_few_or_wrongly_scaled_images_are_refused(tmp_path, images, tiny_config):
     with pytest.raises(ValueError, match="fewer than one batch"):
-        gan.train_gan(tiny_config(batch_size=64), images, tmp_path, progress=False)
+        gan_training.train_gan(tiny_config(batch_size=64), images, tmp_path, progress=False)
     with pytest.raises(ValueError, match=r"must lie in \[-1, 1\]"):
-        gan.train_gan(tiny_config(), images * 255, tmp_path, progress=False)
+        gan_training.train_gan(tiny_config(), images * 255, tmp_path, progress=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# The step the notebooks write is the step the trainer runs
+# ---------------------------------------------------------------------------------------------
+
+
+def dcgan_step_as_notebook_06_writes_it(config, generator, discriminator, g_optimizer, d_optimizer, next_batch):
+    """One DCGAN step written from scratch, the way notebook 06 writes it."""
+    batch = next_batch()
+    fake = generator(batch.noise)
+    real_scores, fake_scores = discriminator(batch.real), discriminator(fake.detach())
+    d_loss = F.binary_cross_entropy_with_logits(real_scores, torch.full_like(real_scores, 0.9)) + F.binary_cross_entropy_with_logits(
+        fake_scores, torch.zeros_like(fake_scores)
+    )
+    d_optimizer.zero_grad()
+    d_loss.backward()
+    d_optimizer.step()
+    fooled = discriminator(fake)
+    g_loss = F.binary_cross_entropy_with_logits(fooled, torch.ones_like(fooled))
+    g_optimizer.zero_grad()
+    g_loss.backward()
+    g_optimizer.step()
+    return gan.StepResult(d_loss.detach(), g_loss.detach(), real_scores.detach(), fake_scores.detach())
+
+
+def critic_step_written_from_scratch(config, generator, discriminator, g_optimizer, d_optimizer, next_batch):
+    """Five critic moves (clipped, or with a penalty of its own), then the generator's, as notebook 07 writes them."""
+    for _ in range(config.critic_steps):
+        batch = next_batch()
+        fake = generator(batch.noise)
+        real_scores, fake_scores = discriminator(batch.real), discriminator(fake.detach())
+        d_loss = fake_scores.mean() - real_scores.mean()
+        if config.loss == "wgan-gp":
+            between = (batch.mix * batch.real + (1 - batch.mix) * fake.detach()).requires_grad_()
+            (gradient,) = torch.autograd.grad(discriminator(between).sum(), between, create_graph=True)
+            d_loss = d_loss + 10 * ((gradient.flatten(1).norm(dim=1) - 1) ** 2).mean()
+        d_optimizer.zero_grad()
+        d_loss.backward()
+        d_optimizer.step()
+        if config.loss == "wgan":
+            with torch.no_grad():
+                for weight in discriminator.parameters():
+                    weight.clamp_(-0.01, 0.01)
+    g_loss = -discriminator(fake).mean()
+    g_optimizer.zero_grad()
+    g_loss.backward()
+    g_optimizer.step()
+    return gan.StepResult(d_loss.detach(), g_loss.detach(), real_scores.detach(), fake_scores.detach())
+
+
+def test_a_loop_written_as_in_notebook_06_gives_the_trainers_weights(tmp_path, images, tiny_config, same_weights):
+    config = tiny_config(steps=7)
+    generator, discriminator, g_optimizer, d_optimizer = gan.build(config, torch.device("cpu"))
+    next_batch = gan.Batches(images, config)
+    for _ in range(config.steps):
+        generator.train()
+        discriminator.train()
+        dcgan_step_as_notebook_06_writes_it(config, generator, discriminator, g_optimizer, d_optimizer, next_batch)
+    run = gan_training.train_gan(config, images, tmp_path / "trainer", progress=False)
+    assert same_weights(generator, run.generator) and same_weights(discriminator, run.discriminator)
+    # The trainer runs a step it is given: the notebook's own gives the same run again.
+    theirs = gan_training.train_gan(config, images, tmp_path / "notebook", progress=False, step=dcgan_step_as_notebook_06_writes_it)
+    assert same_weights(theirs.generator, run.generator) and theirs.history == run.history
+
+
+@pytest.mark.parametrize("loss", ["wgan", "wgan-gp"])
+def test_a_critic_loop_written_from_scratch_matches_the_trainer(tmp_path, images, tiny_config, loss):
+    config = tiny_config(loss=loss, steps=3, batch_norm=loss == "wgan")
+    ours = gan_training.train_gan(config, images, tmp_path / "ours", progress=False)
+    theirs = gan_training.train_gan(config, images, tmp_path / "theirs", progress=False, step=critic_step_written_from_scratch)
+    for mine, other in [(ours.generator, theirs.generator), (ours.discriminator, theirs.discriminator)]:
+        for (name, value), other_value in zip(mine.state_dict().items(), other.state_dict().values(), strict=True):
+            torch.testing.assert_close(value, other_value, msg=name)
+
+
+def test_clipping_keeps_every_weight_within_the_limit():
+    critic = Discriminator(width=4)
+    gan.clip_weights(critic, 0.01)
+    assert all(p.abs().max() <= 0.01 for p in critic.parameters())
+    assert any((p.abs() == 0.01).any() for p in critic.parameters())  # larger weights sit at the limit
+
+
+def test_batches_repeat_from_the_seed_and_take_a_fresh_shuffle_each_epoch(images, tiny_config):
+    config = tiny_config(loss="wgan-gp", batch_size=16)  # 48 images: three batches per epoch
+    first, again = gan.Batches(images, config), gan.Batches(images, config)
+    drawn = [first() for _ in range(6)]
+    assert all(torch.equal(a.noise, b.noise) and torch.equal(a.real, b.real) for a, b in zip(drawn, [again() for _ in range(6)], strict=True))
+    epoch = torch.cat([batch.real for batch in drawn[:3]]).flatten(1)
+    assert len(torch.unique(epoch, dim=0)) == 48  # every image once per epoch
+    assert not torch.equal(torch.cat([b.real for b in drawn[:3]]), torch.cat([b.real for b in drawn[3:]]))  # in another order
+    assert drawn[0].mix.shape == (16, 1, 1, 1) and drawn[0].real_labels is None

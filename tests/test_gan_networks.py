@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from course import gan
+from course import gan, gan_sampling, gan_training
 from course.gan_networks import (
     MODELS,
     SIZES,
@@ -104,33 +104,33 @@ def test_the_config_checks_the_new_settings_and_gives_the_image_shape():
 
 @pytest.fixture(scope="module")
 def colour_images():
-    return gan.to_training_range(np.random.default_rng(0).integers(0, 256, (24, 3, 32, 32), dtype=np.uint8))
+    return gan_sampling.to_training_range(np.random.default_rng(0).integers(0, 256, (24, 3, 32, 32), dtype=np.uint8))
 
 
 def test_a_resnet_gan_trains_on_colour_images_and_its_checkpoint_gives_back_the_generator(tmp_path, colour_images, tiny_config):
     config = tiny_config(model="resnet", channels=3, size=32, loss="wgan-gp", steps=4)
-    run = gan.train_gan(config, colour_images, tmp_path, progress=False)
+    run = gan_training.train_gan(config, colour_images, tmp_path, progress=False)
     assert run.step == 4 and np.load(tmp_path / "samples" / "step_000004.npy").shape == (64, 3, 32, 32)
-    generator = gan.load_generator(tmp_path / gan.CHECKPOINT)
+    generator = gan_training.load_generator(tmp_path / gan_training.CHECKPOINT)
     assert isinstance(generator, ResNetGenerator)
-    assert np.array_equal(gan.generate(generator, 5), gan.generate(run.generator, 5))
+    assert np.array_equal(gan_sampling.generate(generator, 5), gan_sampling.generate(run.generator, 5))
     with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):
-        gan.train_gan(tiny_config(), colour_images, tmp_path / "other", progress=False)
+        gan_training.train_gan(tiny_config(), colour_images, tmp_path / "other", progress=False)
 
 
 def test_a_conditional_run_needs_labels_and_resumes_exactly(tmp_path, tiny_config, same_weights):
-    images = gan.to_training_range(np.random.default_rng(1).integers(0, 256, (32, 28, 28), dtype=np.uint8))
+    images = gan_sampling.to_training_range(np.random.default_rng(1).integers(0, 256, (32, 28, 28), dtype=np.uint8))
     labels = torch.arange(32) % 4
     config = tiny_config(classes=4, steps=4)
     with pytest.raises(ValueError, match="needs labels"):
-        gan.train_gan(config, images, tmp_path / "a", progress=False)
+        gan_training.train_gan(config, images, tmp_path / "a", progress=False)
     with pytest.raises(ValueError, match="from 0 to 3"):
-        gan.train_gan(config, images, tmp_path / "a", progress=False, labels=labels + 1)
+        gan_training.train_gan(config, images, tmp_path / "a", progress=False, labels=labels + 1)
     with pytest.raises(ValueError, match="unconditional"):
-        gan.train_gan(tiny_config(), images, tmp_path / "a", progress=False, labels=labels)
-    whole = gan.train_gan(config, images, tmp_path / "whole", progress=False, labels=labels)
-    gan.train_gan(tiny_config(classes=4, steps=2), images, tmp_path / "halves", progress=False, labels=labels)
-    halves = gan.train_gan(config, images, tmp_path / "halves", resume=True, progress=False, labels=labels)
+        gan_training.train_gan(tiny_config(), images, tmp_path / "a", progress=False, labels=labels)
+    whole = gan_training.train_gan(config, images, tmp_path / "whole", progress=False, labels=labels)
+    gan_training.train_gan(tiny_config(classes=4, steps=2), images, tmp_path / "halves", progress=False, labels=labels)
+    halves = gan_training.train_gan(config, images, tmp_path / "halves", resume=True, progress=False, labels=labels)
     assert whole.history == halves.history
     assert same_weights(whole.generator, halves.generator)
     snapshot = np.load(tmp_path / "whole" / "samples" / "step_000004.npy")
@@ -138,55 +138,55 @@ def test_a_conditional_run_needs_labels_and_resumes_exactly(tmp_path, tiny_confi
 
 
 def test_a_checkpoint_written_before_the_new_settings_still_resumes_and_loads(tmp_path, monkeypatch, tiny_config):
-    images = gan.to_training_range(np.random.default_rng(2).integers(0, 256, (16, 28, 28), dtype=np.uint8))
-    gan.train_gan(tiny_config(steps=2), images, tmp_path, progress=False)
-    checkpoint = torch.load(tmp_path / gan.CHECKPOINT, weights_only=True)
+    images = gan_sampling.to_training_range(np.random.default_rng(2).integers(0, 256, (16, 28, 28), dtype=np.uint8))
+    gan_training.train_gan(tiny_config(steps=2), images, tmp_path, progress=False)
+    checkpoint = torch.load(tmp_path / gan_training.CHECKPOINT, weights_only=True)
     for name in ("model", "channels", "size", "classes"):
         del checkpoint["config"][name]
-    torch.save(checkpoint, tmp_path / gan.CHECKPOINT)
-    assert gan.train_gan(tiny_config(steps=4), images, tmp_path, resume=True, progress=False).step == 4
-    checkpoint = torch.load(tmp_path / gan.CHECKPOINT, weights_only=True)
+    torch.save(checkpoint, tmp_path / gan_training.CHECKPOINT)
+    assert gan_training.train_gan(tiny_config(steps=4), images, tmp_path, resume=True, progress=False).step == 4
+    checkpoint = torch.load(tmp_path / gan_training.CHECKPOINT, weights_only=True)
     checkpoint["config"]["colour"] = True
-    torch.save(checkpoint, tmp_path / gan.CHECKPOINT)
+    torch.save(checkpoint, tmp_path / gan_training.CHECKPOINT)
     with pytest.raises(ValueError, match="cannot read"):
-        gan.load_generator(tmp_path / gan.CHECKPOINT)
+        gan_training.load_generator(tmp_path / gan_training.CHECKPOINT)
 
 
 def test_generate_takes_one_class_or_one_per_image_and_refuses_what_does_not_fit():
     torch.manual_seed(0)
     conditional = Generator(latent_size=8, width=4, classes=10).eval()
-    one = gan.generate(conditional, 4, labels=3)
+    one = gan_sampling.generate(conditional, 4, labels=3)
     assert one.shape == (4, 28, 28)
-    assert np.array_equal(one, gan.generate(conditional, 4, labels=[3, 3, 3, 3]))
+    assert np.array_equal(one, gan_sampling.generate(conditional, 4, labels=[3, 3, 3, 3]))
     with pytest.raises(ValueError, match="say which"):
-        gan.generate(conditional, 4)
+        gan_sampling.generate(conditional, 4)
     with pytest.raises(ValueError, match="from 0 to 9"):
-        gan.generate(conditional, 4, labels=[1, 2])
+        gan_sampling.generate(conditional, 4, labels=[1, 2])
     with pytest.raises(ValueError, match="without classes"):
-        gan.generate(Generator(latent_size=8, width=4), 4, labels=1)
+        gan_sampling.generate(Generator(latent_size=8, width=4), 4, labels=1)
 
 
 def test_style_variations_walk_away_from_one_image_with_its_class_fixed():
     torch.manual_seed(0)
     generator = Generator(latent_size=8, width=4, classes=10).eval()
     noise = torch.randn(8)
-    grid = gan.style_variations(generator, noise, label=3, directions=2, amounts=(-1.0, 0.0, 1.0))
+    grid = gan_sampling.style_variations(generator, noise, label=3, directions=2, amounts=(-1.0, 0.0, 1.0))
     assert grid.shape == (2, 3, 28, 28)
-    itself = gan.images_from_noise(generator, noise[None], 3)[0]
+    itself = gan_sampling.images_from_noise(generator, noise[None], 3)[0]
     assert np.array_equal(grid[0, 1], itself) and np.array_equal(grid[1, 1], itself)
     assert not np.array_equal(grid[0, 0], grid[0, 2]) and not np.array_equal(grid[0, 0], grid[1, 0])
     with pytest.raises(ValueError, match="one vector of 8"):
-        gan.style_variations(generator, torch.randn(2, 8), label=3)
+        gan_sampling.style_variations(generator, torch.randn(2, 8), label=3)
 
 
 def test_images_convert_to_and_from_the_training_range_in_grey_and_colour():
     grey = np.random.default_rng(0).integers(0, 256, (2, 28, 28), dtype=np.uint8)
     colour = np.random.default_rng(0).integers(0, 256, (2, 3, 32, 32), dtype=np.uint8)
-    assert gan.to_training_range(grey).shape == (2, 1, 28, 28)
-    assert np.array_equal(gan.to_uint8(gan.to_training_range(grey)), grey)
-    assert np.array_equal(gan.to_uint8(gan.to_training_range(colour)), colour)
+    assert gan_sampling.to_training_range(grey).shape == (2, 1, 28, 28)
+    assert np.array_equal(gan_sampling.to_uint8(gan_sampling.to_training_range(grey)), grey)
+    assert np.array_equal(gan_sampling.to_uint8(gan_sampling.to_training_range(colour)), colour)
     with pytest.raises(ValueError, match="C = 1 or 3"):
-        gan.to_training_range(np.zeros((2, 2, 8, 8), dtype=np.uint8))
+        gan_sampling.to_training_range(np.zeros((2, 2, 8, 8), dtype=np.uint8))
 
 
 def test_a_briefly_trained_conditional_gan_draws_the_class_asked_for_more_often_than_chance(tmp_path, fashion):
@@ -195,15 +195,15 @@ def test_a_briefly_trained_conditional_gan_draws_the_class_asked_for_more_often_
     # Four classes of clearly different shapes, 250 images each, and a quick learner: 150 steps are enough.
     chosen = (1, 3, 7, 8)  # Trouser, Dress, Sneaker, Bag, as classes 0 to 3 of the conditional GAN
     keep = np.concatenate([np.flatnonzero(fashion.train_labels == label)[:250] for label in chosen])
-    images = gan.to_training_range(fashion.train_images[keep])
+    images = gan_sampling.to_training_range(fashion.train_images[keep])
     labels = torch.as_tensor(np.searchsorted(chosen, fashion.train_labels[keep])).long()
     config = gan.GANConfig(steps=150, classes=4, width=16, batch_size=32, learning_rate=1e-3, sample_every=150, checkpoint_every=150)
-    run = gan.train_gan(config, images, tmp_path, progress=False, labels=labels)
+    run = gan_training.train_gan(config, images, tmp_path, progress=False, labels=labels)
     noise = torch.randn(4, config.latent_size, generator=torch.Generator().manual_seed(0))
-    by_class = [gan.images_from_noise(run.generator, noise, labels=k) for k in range(4)]
+    by_class = [gan_sampling.images_from_noise(run.generator, noise, labels=k) for k in range(4)]
     assert all(not np.array_equal(by_class[0], other) for other in by_class[1:])  # the class changes the image
     asked = np.repeat(np.arange(4), 50)
-    judged = classify(gan.generate(run.generator, len(asked), seed=1, labels=asked))
+    judged = classify(gan_sampling.generate(run.generator, len(asked), seed=1, labels=asked))
     per_class = np.array([(judged[asked == k] == label).mean() for k, label in enumerate(chosen)])
     assert per_class.mean() > 0.45, per_class  # chance is 0.25; this run reaches about 0.7
     assert (per_class > 0.25).sum() >= 3, per_class

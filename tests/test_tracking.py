@@ -2,12 +2,12 @@ import json
 
 import pytest
 
-from course import gan, tracking
+from course import gan, gan_sampling, gan_training, tracking
 
 
 @pytest.fixture(scope="module")
 def images(fashion):
-    return gan.to_training_range(fashion.dresses("train")[:64])
+    return gan_sampling.to_training_range(fashion.dresses("train")[:64])
 
 
 def test_stages_end_every_so_many_steps_and_at_the_last_one():
@@ -20,7 +20,7 @@ def test_stages_end_every_so_many_steps_and_at_the_last_one():
 
 
 def test_training_in_stages_gives_the_uninterrupted_run_and_one_score_per_stage(tmp_path, images, fashion, tiny_config, same_weights):
-    whole = gan.train_gan(tiny_config(), images, tmp_path / "whole", progress=False)
+    whole = gan_training.train_gan(tiny_config(), images, tmp_path / "whole", progress=False)
     staged, scores = tracking.train_and_measure(tiny_config(), images, tmp_path / "staged", 4, fashion, samples=50, progress=False)
     assert staged.step == 6 and same_weights(whole.generator, staged.generator)
     assert whole.history == staged.history
@@ -36,10 +36,10 @@ def test_a_rerun_keeps_the_scores_and_trains_only_what_is_missing(tmp_path, imag
     folder = tmp_path / "run"
     _, first = tracking.train_and_measure(tiny_config(steps=4), images, folder, 2, fashion, samples=20, progress=False)
     trained_from = []
-    real_train = gan.train_gan
+    real_train = gan_training.train_gan
 
     def spy(config, *args, **kwargs):
-        trained_from.append((gan.read_checkpoint(folder / gan.CHECKPOINT)["step"], config.steps))
+        trained_from.append((gan_training.read_checkpoint(folder / gan_training.CHECKPOINT)["step"], config.steps))
         return real_train(config, *args, **kwargs)
 
     monkeypatch.setattr(tracking, "train_gan", spy)
@@ -51,14 +51,14 @@ def test_a_rerun_keeps_the_scores_and_trains_only_what_is_missing(tmp_path, imag
 def test_scores_without_their_checkpoint_are_dropped(tmp_path, images, fashion, tiny_config):
     folder = tmp_path / "run"
     tracking.train_and_measure(tiny_config(steps=2), images, folder, 2, fashion, samples=20, progress=False)
-    (folder / gan.CHECKPOINT).unlink()
+    (folder / gan_training.CHECKPOINT).unlink()
     _, scores = tracking.train_and_measure(tiny_config(steps=2), images, folder, 1, fashion, samples=20, progress=False)
     assert [entry["step"] for entry in scores] == [1, 2]
 
 
 def test_a_stop_request_ends_the_stages_and_the_next_call_continues(tmp_path, images, fashion, monkeypatch, tiny_config, same_weights):
     folder = tmp_path / "run"
-    real_train = gan.train_gan
+    real_train = gan_training.train_gan
 
     def stopped_after_three(config, *args, **kwargs):
         run = real_train(gan.GANConfig(**{**config.__dict__, "steps": min(config.steps, 3)}), *args, **kwargs)
@@ -69,7 +69,7 @@ def test_a_stop_request_ends_the_stages_and_the_next_call_continues(tmp_path, im
     run, scores = tracking.train_and_measure(tiny_config(), images, folder, 2, fashion, samples=20, progress=False)
     assert run.interrupted and run.step == 3 and [entry["step"] for entry in scores] == [2]
     monkeypatch.setattr(tracking, "train_gan", real_train)
-    whole = gan.train_gan(tiny_config(), images, tmp_path / "whole", progress=False)
+    whole = gan_training.train_gan(tiny_config(), images, tmp_path / "whole", progress=False)
     run, scores = tracking.train_and_measure(tiny_config(), images, folder, 2, fashion, samples=20, progress=False)
     assert [entry["step"] for entry in scores] == [2, 4, 6] and same_weights(whole.generator, run.generator)
 
