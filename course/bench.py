@@ -2,9 +2,9 @@
 
 The reference is written in the style of the well-known DCGAN example: the images in a
 `TensorDataset`, a shuffling `DataLoader`, one host-to-device copy per batch, float32 throughout.
-The course's trainer (`course.gan.train_gan`) keeps the images on the device as one tensor and, on
-CUDA, computes in bfloat16. Both train the same networks on the same dresses with the same batch
-size. They take turns, round after round, so a machine that is busy slows both alike: compare their
+The course's trainer (`course.gan_training.train_gan`) keeps the images on the device as one tensor
+and draws each batch there. Both train the same networks on the same dresses with the same batch
+size, in float32. They take turns, round after round, so a machine that is busy slows both alike: compare their
 ratio, not the raw numbers.
 """
 

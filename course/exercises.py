@@ -567,3 +567,186 @@ def check_crop_box(answer: object, width: int, height: int, size: int) -> None:
         return
     if not _verdict(tuple(answer) == expected, f"the box {tuple(answer)} in the {scaled_width}x{scaled_height} scaled picture."):
         print(f"  Hint: the picture becomes {scaled_width}x{scaled_height}; the square is {size} wide and centred in it.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook 08: the unlabelled loss, written by the learner
+# ---------------------------------------------------------------------------------------------
+
+
+def _one_line(error: Exception) -> str:
+    """An exception as a short, single line: its type and the first line of its message."""
+    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    message = message if len(message) <= 120 else message[:117] + "..."
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+def _loss_value(function, real_logits, fake_logits) -> tuple[float | None, str]:
+    """What `function(real_logits, fake_logits)` returns, as a float; else None and why it is not one number ("" if it returned None)."""
+    import torch
+
+    try:
+        value = function(real_logits.clone(), fake_logits.clone())
+    except Exception as error:  # the learner's code may raise anything
+        return None, f"calling it on two batches of scores raised {_one_line(error)}."
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            per_image = " (one per image? take the mean over each batch)" if value.ndim == 1 else ""
+            return None, f"it should return one number (a tensor with one element), got a tensor of shape {tuple(value.shape)}{per_image}."
+        return float(value.detach().cpu().double().reshape(())), ""
+    if _is_number(value):
+        return float(_as_plain_number(value)), ""
+    if value is None:
+        return None, ""
+    return None, f"it should return one number (a tensor with one element), got {type(value).__name__}."
+
+
+def check_unlabelled_loss(answer: object) -> None:
+    """Exercise 8.4: a function of (real_logits, fake_logits), each (N, K + 1), giving the unlabelled loss.
+
+    The loss is -mean log(1 - p(fake)) over the real images plus -mean log p(fake) over the fakes, with p the
+    softmax of the K + 1 scores, "fake" last. It is compared with course.semi_supervised.unlabelled_loss on
+    random scores, then on extreme ones, where forming the probabilities first overflows.
+    """
+    import torch
+
+    from course.semi_supervised import unlabelled_loss
+
+    if _unanswered(answer):
+        return
+    if not callable(answer):
+        _verdict(False, f"the answer should be a function of (real_logits, fake_logits) that returns one number, got {type(answer).__name__}.")
+        return
+    draws = torch.Generator().manual_seed(8)
+    real, fake = 2 * torch.randn(7, 6, generator=draws), 2 * torch.randn(5, 6, generator=draws)  # batches of different sizes
+    value, problem = _loss_value(answer, real, fake)
+    if value is None and not problem:
+        print("Not answered yet: your function returns None; write its body, return the loss and run the cell again.")
+        return
+    if value is None:
+        _verdict(False, problem)
+        return
+    log_real_not_fake = torch.logsumexp(real[:, :-1], dim=1) - torch.logsumexp(real, dim=1)
+    log_real_fake = real[:, -1] - torch.logsumexp(real, dim=1)
+    log_fake_fake = fake[:, -1] - torch.logsumexp(fake, dim=1)
+    log_fake_not_fake = torch.logsumexp(fake[:, :-1], dim=1) - torch.logsumexp(fake, dim=1)
+    expected = unlabelled_loss(real, fake).item()
+    if not (math.isfinite(value) and math.isclose(value, expected, rel_tol=1e-4, abs_tol=1e-5)):
+        shown = f"{value:.4g}" if math.isfinite(value) else str(value)
+        _verdict(False, f"on random scores your loss is {shown}, the course's {expected:.4g}.")
+        real_term, fake_term = -log_real_not_fake.mean().item(), -log_fake_fake.mean().item()
+        no_normaliser = -torch.logsumexp(real[:, :-1], dim=1).mean().item() + fake_term
+        summed = -log_real_not_fake.sum().item() - log_fake_fake.sum().item()
+        pooled = -torch.cat([log_real_not_fake, log_fake_fake]).mean().item()
+        real_as_fake = -log_real_fake.mean().item() + fake_term
+        swapped = -log_real_fake.mean().item() - log_fake_not_fake.mean().item()
+        mistakes = [
+            (-expected, "each term is minus the log of a probability, so the loss is positive: check the signs."),
+            (fake_term, "the real images' term is missing or 0. A softmax over the K class scores alone sums to 1: normalise over all K + 1, fake included."),
+            (real_term, "the fakes' term, -log p(fake) averaged over the fakes, is missing."),
+            (no_normaliser, "log(1 - p(fake)) is logsumexp of the K class scores minus logsumexp of all K + 1 scores: subtract the second."),
+            (summed, "that sums over the images; take the mean over each batch, then add the two means."),
+            (pooled, "one mean over both batches weighs them by their sizes; average each batch on its own, then add the two."),
+            (real_as_fake, "a real image should come out *not* fake: its term is -log(1 - p(fake)), not -log p(fake)."),
+            (swapped, "the roles are swapped: real images pay -log(1 - p(fake)), fakes pay -log p(fake)."),
+        ]
+        for wrong, hint in mistakes:
+            if math.isfinite(value) and math.isclose(value, wrong, rel_tol=1e-4, abs_tol=1e-5):
+                print(f"  Hint: {hint}")
+                break
+        return
+    extreme_real = torch.tensor([[0.0, 0.0, 0.0, 0.0, 0.0, 30.0]])  # p(fake) rounds to 1 in float32
+    extreme_fake = torch.tensor([[0.0, 0.0, 0.0, 0.0, 0.0, -120.0]])  # p(fake) rounds to 0
+    extreme, problem = _loss_value(answer, extreme_real, extreme_fake)
+    expected_extreme = unlabelled_loss(extreme_real, extreme_fake).item()
+    if extreme is None or not (math.isfinite(extreme) and math.isclose(extreme, expected_extreme, rel_tol=1e-4)):
+        shown = f"it gives {extreme:.4g} instead of {expected_extreme:.4g}." if extreme is not None else problem or "it returns None."
+        _verdict(False, f"right on ordinary scores, but not on the extreme scores (0, 0, 0, 0, 0, 30) and (0, 0, 0, 0, 0, -120): {shown}")
+        print("  Hint: a probability that rounds to 0 or 1 has no useful log; compute the logs with logsumexp (or log_softmax), never log(softmax).")
+        return
+    _verdict(True, f"your loss matches the course's on random scores ({value:.4f}) and on extreme ones ({extreme:.2f}).")
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook 06: the discriminator's move, written by the learner
+# ---------------------------------------------------------------------------------------------
+
+
+def check_discriminator_move(answer: object) -> None:
+    """Exercise 6.4: a function move(discriminator, d_optimizer, real, fake) that makes the DCGAN discriminator's move.
+
+    It should score the real images (target 0.9) and the fakes (target 0) with the cross-entropy of
+    `course.gan.discriminator_loss`, take one optimiser step, leave the generator alone, and return the
+    loss. It is run on small networks beside the course's own move, from the same weights.
+    """
+    import copy
+
+    import torch
+
+    from course import gan
+    from course.gan_networks import Discriminator, Generator
+
+    if _unanswered(answer):
+        return
+    if not callable(answer):
+        _verdict(False, f"the answer should be a function of (discriminator, d_optimizer, real, fake), got {type(answer).__name__}.")
+        return
+    torch.manual_seed(6)
+    generator, discriminator = Generator(latent_size=8, width=4), Discriminator(width=4)
+    real = torch.rand(16, 1, 28, 28) * 2 - 1
+    fake = generator(torch.randn(16, 8))  # still attached to the generator, as in the game
+    theirs, ours = discriminator, copy.deepcopy(discriminator)
+    before = [parameter.detach().clone() for parameter in theirs.parameters()]
+    their_optimizer = torch.optim.SGD(theirs.parameters(), lr=0.1)  # plain steps: the new weights show the gradient
+    our_optimizer = torch.optim.SGD(ours.parameters(), lr=0.1)
+    for network in (theirs, ours):
+        for parameter in network.parameters():
+            parameter.grad = torch.ones_like(parameter)  # left over from an earlier move: zero_grad must clear it
+    real_scores, fake_scores = ours(real), ours(fake.detach())
+    expected = gan.discriminator_loss("dcgan", real_scores, fake_scores, label_smoothing=0.1)
+    our_optimizer.zero_grad()
+    expected.backward()
+    our_optimizer.step()
+    try:
+        returned = answer(theirs, their_optimizer, real, fake)
+    except Exception as error:  # the learner's code may raise anything
+        _verdict(False, f"calling move(discriminator, d_optimizer, real, fake) raised {_one_line(error)}.")
+        return
+    if returned is None:
+        print("Not answered yet: your function returns None; write its body, return the loss and run the cell again.")
+        return
+    value = _as_plain_number(returned.detach() if isinstance(returned, torch.Tensor) and returned.numel() == 1 else returned)
+    if not _is_number(value):
+        _verdict(False, f"move should return the loss, one number (a tensor with one element), got {type(returned).__name__}.")
+        return
+    value, wanted = float(value), expected.item()
+    if not math.isclose(value, wanted, rel_tol=1e-4, abs_tol=1e-6):
+        _verdict(False, f"your loss is {value:.4f} for these scores; the discriminator's loss is {wanted:.4f}.")
+        ones, zeros = torch.ones_like(real_scores), torch.zeros_like(fake_scores)
+        bce = torch.nn.functional.binary_cross_entropy_with_logits
+        mistakes = [
+            (bce(real_scores, ones) + bce(fake_scores, zeros), "the real images' target is 0.9, not 1 (one-sided label smoothing)."),
+            (bce(real_scores, 0.9 * ones) + bce(fake_scores, 0.1 + zeros), "only the real images' target is smoothed: the fakes' target stays 0."),
+            (-expected, "a loss to minimise is minus the log-likelihood: check the sign."),
+            (bce(real_scores, 0.9 * ones), "the fakes' term, with target 0, is missing."),
+            (bce(fake_scores, zeros), "the real images' term, with target 0.9, is missing."),
+            (bce(real_scores, zeros) + bce(fake_scores, 0.9 + zeros), "the targets are swapped: real images aim at 0.9, fakes at 0."),
+            (bce(torch.cat([real_scores, fake_scores]), torch.cat([0.9 * ones, zeros])), "one mean over both batches halves the loss: average each, then add."),
+        ]
+        for wrong, hint in mistakes:
+            if math.isclose(value, wrong.item(), rel_tol=1e-4, abs_tol=1e-6):
+                print(f"  Hint: {hint}")
+                break
+        return
+    if any(parameter.grad is not None and parameter.grad.abs().sum() > 0 for parameter in generator.parameters()):
+        _verdict(False, "the loss is right, but the generator got gradients: score `fake.detach()`, so this move leaves the generator alone.")
+        return
+    unchanged = all(torch.equal(a, b) for a, b in zip(theirs.parameters(), before, strict=True))
+    moved_like_ours = all(torch.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(theirs.parameters(), ours.parameters(), strict=True))
+    if not moved_like_ours:
+        if unchanged:
+            _verdict(False, "the loss is right, but the weights did not move: call loss.backward() and then d_optimizer.step().")
+        else:
+            _verdict(False, "the loss is right, but the weights moved differently: call d_optimizer.zero_grad() before loss.backward().")
+        return
+    _verdict(True, f"your move gives the course's loss ({value:.4f}) and the same new weights, and leaves the generator alone.")

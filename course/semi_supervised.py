@@ -1,17 +1,18 @@
 """A semi-supervised GAN: a discriminator that learns the classes from a few labels, many unlabelled images and fakes.
 
-After Salimans et al. (2016). The discriminator is notebook 04's SmallCNN with one output more than
-there are classes: K scores for the K classes and one for "fake". It learns from three kinds of
-batch at every step:
+After Odena (2016) and Salimans et al. (2016). The discriminator is notebook 03's SmallCNN with one
+output more than there are classes: K scores for the K classes and one for "fake". It learns from
+three kinds of batch at every step:
 
-* labelled images: cross-entropy against their class (the only place labels enter);
+* labelled images: cross-entropy of all K+1 scores against their class (the only place labels enter);
 * unlabelled real images: they should be some class, not fake, so -log(1 - p(fake));
 * the generator's images: -log p(fake).
 
 The generator does not try to fool the discriminator's verdict directly; it matches the mean of the
 discriminator's hidden features on real images (feature matching), which keeps its fakes varied and
 close to the data, where they teach the discriminator most. Images are in 0..1 throughout, as for
-every classifier of the course; the generator's tanh output is mapped there.
+every classifier of the course; the generator's tanh output is mapped there. Notebook 08 writes
+the losses and `train_step` out and checks them against these.
 """
 
 from __future__ import annotations
@@ -68,7 +69,11 @@ def predicted_classes(discriminator: SmallCNN, images: torch.Tensor, batch_size:
 
 
 def labelled_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy of K+1 scores against the true class (never the last, "fake")."""
+    """Cross-entropy of all K+1 scores against the true class (never the last, "fake"), averaged over the batch.
+
+    "fake" stays in the softmax's normaliser. Salimans et al. (2016) renormalise over the K class
+    scores instead, which would be F.cross_entropy(logits[:, :-1], labels).
+    """
     return F.cross_entropy(logits, labels)
 
 
@@ -84,8 +89,41 @@ def unlabelled_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> tor
 
 
 def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tensor) -> torch.Tensor:
-    """Squared distance between the mean features of real images and of fakes (the generator's loss)."""
+    """The generator's loss: the squared difference between the mean features of real images and of fakes, averaged over the features.
+
+    That is the squared distance between the two means divided by the number of features.
+    """
     return ((real_features.mean(dim=0) - fake_features.mean(dim=0)) ** 2).mean()
+
+
+def train_step(
+    discriminator: SmallCNN,
+    generator: Generator,
+    d_optimizer: torch.optim.Optimizer,
+    g_optimizer: torch.optim.Optimizer,
+    labelled_images: torch.Tensor,
+    labels: torch.Tensor,
+    real: torch.Tensor,
+    noise: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One step of `train_semi_supervised`: the discriminator on the three batches, then the generator by feature matching.
+
+    Returns the discriminator's and the generator's loss (without their graphs).
+    """
+    discriminator.train()
+    generator.train()
+    fake = (generator(noise) + 1) / 2  # tanh's -1..1 to the classifier's 0..1
+
+    d_loss = labelled_loss(discriminator(labelled_images), labels) + unlabelled_loss(discriminator(real), discriminator(fake.detach()))
+    d_optimizer.zero_grad(set_to_none=True)
+    d_loss.backward()
+    d_optimizer.step()
+
+    g_loss = feature_matching_loss(hidden_features(discriminator, real).detach(), hidden_features(discriminator, fake))
+    g_optimizer.zero_grad(set_to_none=True)
+    g_loss.backward()
+    g_optimizer.step()
+    return d_loss.detach(), g_loss.detach()
 
 
 def train_semi_supervised(
@@ -107,24 +145,10 @@ def train_semi_supervised(
     g_optimizer = torch.optim.Adam(generator.parameters(), lr=settings.learning_rate, betas=(0.5, 0.999))
     draws = torch.Generator(device=device).manual_seed(seed)
     for _ in tqdm(range(settings.steps), desc="semi-supervised GAN", unit="step", mininterval=1.0, disable=not progress):
-        discriminator.train()
-        generator.train()
         labelled = torch.randint(len(task.train_images), (settings.labelled_batch,), generator=draws, device=device)
         real = unlabelled[torch.randint(len(unlabelled), (settings.unlabelled_batch,), generator=draws, device=device)]
         noise = torch.randn(settings.unlabelled_batch, settings.latent_size, generator=draws, device=device)
-        fake = (generator(noise) + 1) / 2  # tanh's -1..1 to the classifier's 0..1
-
-        d_loss = labelled_loss(discriminator(task.train_images[labelled]), task.train_labels[labelled]) + unlabelled_loss(
-            discriminator(real), discriminator(fake.detach())
-        )
-        d_optimizer.zero_grad(set_to_none=True)
-        d_loss.backward()
-        d_optimizer.step()
-
-        g_loss = feature_matching_loss(hidden_features(discriminator, real).detach(), hidden_features(discriminator, fake))
-        g_optimizer.zero_grad(set_to_none=True)
-        g_loss.backward()
-        g_optimizer.step()
+        train_step(discriminator, generator, d_optimizer, g_optimizer, task.train_images[labelled], task.train_labels[labelled], real, noise)
     scores = {
         "train_accuracy": accuracy(predicted_classes(discriminator, task.train_images), task.train_labels),
         "test_accuracy": accuracy(predicted_classes(discriminator, task.test_images), task.test_labels),

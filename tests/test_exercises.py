@@ -561,3 +561,107 @@ def test_notebook_09_checks(capsys):
     assert "64x32" in verdict(capsys)
     exercises.check_crop_box((16, 0), 640, 320, 32)
     assert "four whole numbers" in verdict(capsys)
+
+
+def test_unlabelled_loss_check_accepts_right_answers_and_names_the_usual_mistakes(capsys):
+    from course.semi_supervised import unlabelled_loss
+
+    def with_log_softmax(real_logits, fake_logits):
+        log_p_real, log_p_fake = torch.log_softmax(real_logits, dim=1), torch.log_softmax(fake_logits, dim=1)
+        return -torch.logsumexp(log_p_real[:, :-1], dim=1).mean() - log_p_fake[:, -1].mean()
+
+    def fake_term(fake_logits):
+        return -torch.log_softmax(fake_logits, dim=1)[:, -1]
+
+    for right in (unlabelled_loss, with_log_softmax, lambda real, fake: unlabelled_loss(real, fake).item()):
+        exercises.check_unlabelled_loss(right)
+        assert verdict(capsys).startswith("Correct!")
+
+    mistakes = {
+        "check the signs": lambda real, fake: -unlabelled_loss(real, fake),
+        "fake included": lambda real, fake: -torch.log(torch.softmax(real[:, :-1], dim=1).sum(dim=1)).mean() + fake_term(fake).mean(),
+        "take the mean over each batch": lambda real, fake: -torch.log_softmax(real, dim=1)[:, :-1].logsumexp(dim=1).sum() + fake_term(fake).sum(),
+        "not -log p(fake)": lambda real, fake: fake_term(real).mean() + fake_term(fake).mean(),
+        "roles are swapped": lambda real, fake: unlabelled_loss(fake, real),
+        "is missing": lambda real, fake: fake_term(fake).mean(),
+        "subtract the second": lambda real, fake: -torch.logsumexp(real[:, :-1], dim=1).mean() + fake_term(fake).mean(),
+    }
+    for hint, wrong in mistakes.items():
+        exercises.check_unlabelled_loss(wrong)
+        out = verdict(capsys)
+        assert out.startswith("Not yet") and hint in out, (hint, out)
+
+    def with_probabilities(real_logits, fake_logits):  # right in theory, but log(0) on extreme scores
+        p_real, p_fake = torch.softmax(real_logits, dim=1), torch.softmax(fake_logits, dim=1)
+        return -torch.log(1 - p_real[:, -1]).mean() - torch.log(p_fake[:, -1]).mean()
+
+    exercises.check_unlabelled_loss(with_probabilities)
+    out = verdict(capsys)
+    assert out.startswith("Not yet: right on ordinary scores") and "logsumexp" in out
+
+    def raises(real_logits, fake_logits):
+        raise RuntimeError("shapes do not match\nmore detail")
+
+    bad_inputs = {
+        None: "Not answered yet",
+        (lambda real, fake: None): "Not answered yet: your function returns None",
+        "a string": "should be a function",
+        raises: "raised RuntimeError: shapes do not match.",
+        (lambda real: real): "raised TypeError",
+        (lambda real, fake: fake_term(fake)): "take the mean over each batch",
+        (lambda real, fake: "low"): "got str",
+        (lambda real, fake: float("nan")): "your loss is nan",
+    }
+    for answer, message in bad_inputs.items():
+        exercises.check_unlabelled_loss(answer)
+        out = verdict(capsys)
+        assert message in out and out.count("\n") == 1, (message, out)
+
+
+# Exercise 6.4: the discriminator's move, written by the learner
+
+
+def _discriminator_move(smoothing=0.1, detach=True, zero_grad=True, step=True, by_hand=False):
+    """A discriminator move with one of the usual slips (or none)."""
+    import torch
+
+    from course import gan
+
+    def move(discriminator, d_optimizer, real, fake):
+        real_scores, fake_scores = discriminator(real), discriminator(fake.detach() if detach else fake)
+        if by_hand:
+            real_p, fake_p = torch.sigmoid(real_scores), torch.sigmoid(fake_scores)
+            loss = -(0.9 * torch.log(real_p) + 0.1 * torch.log(1 - real_p)).mean() - torch.log(1 - fake_p).mean()
+        else:
+            loss = gan.discriminator_loss("dcgan", real_scores, fake_scores, smoothing)
+        if zero_grad:
+            d_optimizer.zero_grad()
+        if step:
+            loss.backward()
+            d_optimizer.step()
+        return loss
+
+    return move
+
+
+@pytest.mark.parametrize(
+    "move, expected",
+    [
+        (_discriminator_move(), "Correct!"),
+        (_discriminator_move(by_hand=True), "Correct!"),
+        (_discriminator_move(smoothing=0.0), "target is 0.9, not 1"),
+        (_discriminator_move(detach=False), "fake.detach()"),
+        (_discriminator_move(zero_grad=False), "zero_grad"),
+        (_discriminator_move(step=False), "did not move"),
+        (lambda *args: None, "returns None"),
+        (lambda *args: 1 / 0, "raised ZeroDivisionError"),
+        (lambda *args: "loss", "got str"),
+        (3, "should be a function"),
+        (None, "Not answered yet"),
+    ],
+)
+def test_the_discriminator_move_check_accepts_right_moves_and_names_each_slip(move, expected, capsys):
+    exercises.check_discriminator_move(move)
+    out = capsys.readouterr().out
+    assert expected in out, out
+    assert ("Correct!" in out) == (expected == "Correct!")
