@@ -17,6 +17,7 @@ the losses and `train_step` out and checks them against these.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import pandas as pd
@@ -127,10 +128,11 @@ def train_step(
 
 
 def train_semi_supervised(
-    task: Task, unlabelled: torch.Tensor, settings: SemiSupervisedSettings, seed: int, progress: bool = True
+    task: Task, unlabelled: torch.Tensor, settings: SemiSupervisedSettings, seed: int, progress: bool = True, step: Callable = train_step
 ) -> tuple[SmallCNN, Generator, dict[str, float]]:
     """Train a K+1-output SmallCNN on the task's few labels, `unlabelled` images (N, 1, 28, 28) in 0..1 and fakes.
 
+    Each step is one call of `step` (by default `train_step`; notebook 08 passes the one it wrote).
     Returns the discriminator, the generator, and the discriminator's accuracy on the labelled
     training images and on the task's test images.
     """
@@ -148,7 +150,7 @@ def train_semi_supervised(
         labelled = torch.randint(len(task.train_images), (settings.labelled_batch,), generator=draws, device=device)
         real = unlabelled[torch.randint(len(unlabelled), (settings.unlabelled_batch,), generator=draws, device=device)]
         noise = torch.randn(settings.unlabelled_batch, settings.latent_size, generator=draws, device=device)
-        train_step(discriminator, generator, d_optimizer, g_optimizer, task.train_images[labelled], task.train_labels[labelled], real, noise)
+        step(discriminator, generator, d_optimizer, g_optimizer, task.train_images[labelled], task.train_labels[labelled], real, noise)
     scores = {
         "train_accuracy": accuracy(predicted_classes(discriminator, task.train_images), task.train_labels),
         "test_accuracy": accuracy(predicted_classes(discriminator, task.test_images), task.test_labels),
@@ -171,6 +173,7 @@ def run_one(
     per_class: int,
     seed: int,
     progress: bool = True,
+    step: Callable = train_step,
 ) -> tuple[Task, SmallCNN, Generator, dict[str, float]]:
     """One run of the experiment: notebook 04's draw `seed` of `per_class` labels per class, and the unlabelled pool.
 
@@ -182,7 +185,7 @@ def run_one(
                          f"{transfer_settings.seeds - 1} at scale {transfer_settings.scale!r}; got {per_class} and {seed}.")  # fmt: skip
     pool = make_task(fashion, TARGET_CLASSES, device, None, 0, transfer_settings.test_images_per_class).train_images
     task = make_task(fashion, TARGET_CLASSES, device, per_class, seed, transfer_settings.test_images_per_class)
-    discriminator, generator, scores = train_semi_supervised(task, pool, settings, seed, progress=progress)
+    discriminator, generator, scores = train_semi_supervised(task, pool, settings, seed, progress=progress, step=step)
     store = _results(transfer_settings, settings)
     rows = store.rows()
     if (per_class, seed) not in {(row["labels_per_class"], row["seed"]) for row in rows}:
@@ -190,7 +193,9 @@ def run_one(
     return task, discriminator, generator, scores
 
 
-def run_experiment(fashion: FashionMNIST, transfer_settings: TransferSettings, settings: SemiSupervisedSettings, device: torch.device) -> pd.DataFrame:
+def run_experiment(
+    fashion: FashionMNIST, transfer_settings: TransferSettings, settings: SemiSupervisedSettings, device: torch.device, step: Callable = train_step
+) -> pd.DataFrame:
     """The semi-supervised GAN at notebook 04's label budgets, seeds and test images; one row per run.
 
     Each run is saved to runs/semi_supervised/<scale>/results.json as it finishes (see `run_one`) and
@@ -203,7 +208,7 @@ def run_experiment(fashion: FashionMNIST, transfer_settings: TransferSettings, s
     if done:
         print(f"Loaded {len(plan) - len(todo)} finished run(s) from runs/semi_supervised/{transfer_settings.scale}/results.json")
     for per_class, seed in tqdm(todo, desc="semi-supervised runs", unit="run", disable=not todo):
-        run_one(fashion, transfer_settings, settings, device, per_class, seed, progress=False)
+        run_one(fashion, transfer_settings, settings, device, per_class, seed, progress=False, step=step)
     results = pd.DataFrame(store.rows(), columns=["method", "labels_per_class", "seed", "train_accuracy", "test_accuracy"])
     results["gap"] = results["train_accuracy"] - results["test_accuracy"]
     return results.sort_values(["labels_per_class", "seed"], ignore_index=True)

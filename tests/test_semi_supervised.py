@@ -75,7 +75,7 @@ def recorded_training(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path))
     calls = []
 
-    def fake_training(task, pool, settings, seed, progress):
+    def fake_training(task, pool, settings, seed, progress, step):
         calls.append((len(task.train_images), seed))
         return None, None, {"train_accuracy": 1.0, "test_accuracy": 0.5}
 
@@ -106,3 +106,22 @@ def test_a_single_run_is_recorded_so_the_experiment_does_not_repeat_it(fashion, 
     assert len(results) == len(SMOKE.labels_per_class)
     with pytest.raises(ValueError, match="per_class must be one of"):
         ssgan.run_one(fashion, SMOKE, settings, CPU, 7, 0)
+
+
+def test_training_calls_the_step_it_is_given():
+    """train_semi_supervised plays whatever step it is handed (notebook 08 hands it its own), once per step."""
+    from course import semi_supervised
+    from course.transfer import Task
+
+    calls = []
+
+    def counting_step(*args):
+        calls.append(len(args))
+        return semi_supervised.train_step(*args)
+
+    images = torch.rand(20, 1, 28, 28)
+    labels = torch.arange(20) % 5
+    small = Task(images[:10], labels[:10], images[10:], labels[10:], ("a", "b", "c", "d", "e"))
+    settings = semi_supervised.SemiSupervisedSettings(steps=3, labelled_batch=4, unlabelled_batch=8)
+    semi_supervised.train_semi_supervised(small, images, settings, seed=0, progress=False, step=counting_step)
+    assert calls == [8, 8, 8]
