@@ -750,3 +750,90 @@ def check_discriminator_move(answer: object) -> None:
             _verdict(False, "the loss is right, but the weights moved differently: call d_optimizer.zero_grad() before loss.backward().")
         return
     _verdict(True, f"your move gives the course's loss ({value:.4f}) and the same new weights, and leaves the generator alone.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebook 07: the gradient penalty, written by the learner
+# ---------------------------------------------------------------------------------------------
+
+
+def check_penalty_function(answer: object) -> None:
+    """Exercise 7.4: a function penalty(critic, real, fake, mix) giving WGAN-GP's gradient penalty, weight 10 by default.
+
+    It is run on random three-channel images and a small random critic beside `course.gan.gradient_penalty`,
+    from the same points; a wrong number is compared with the usual mistakes, and a right one must also
+    let the critic learn from it (the gradient taken with create_graph=True).
+    """
+    import torch
+    from torch import nn
+
+    from course import gan
+
+    if _unanswered(answer):
+        return
+    if not callable(answer):
+        _verdict(False, f"the answer should be a function of (critic, real, fake, mix) that returns the penalty, got {type(answer).__name__}.")
+        return
+    with torch.random.fork_rng():  # the learner's random numbers stay as they were
+        torch.manual_seed(7)
+        critic = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(4 * 6 * 6, 1))
+        real, fake, mix = torch.randn(8, 3, 6, 6), torch.randn(8, 3, 6, 6), torch.rand(8, 1, 1, 1)
+        expected = gan.gradient_penalty(critic, real, fake, mix).item()
+        try:
+            returned = answer(critic, real.clone(), fake.clone(), mix.clone())
+        except Exception as error:  # the learner's code may raise anything
+            _verdict(False, f"calling penalty(critic, real, fake, mix) on images (8, 3, 6, 6) and mix (8, 1, 1, 1) raised {_one_line(error)}.")
+            return
+    if returned is None:
+        print("Not answered yet: your function returns None; write its body, return the penalty and run the cell again.")
+        return
+    if isinstance(returned, torch.Tensor) and returned.numel() != 1:
+        per_image = " (one per image? take the mean over the batch)" if returned.shape == (8,) else ""
+        _verdict(False, f"it should return one number (a tensor with one element), got a tensor of shape {tuple(returned.shape)}{per_image}.")
+        return
+    value = _as_plain_number(returned.detach().cpu().double().reshape(()) if isinstance(returned, torch.Tensor) else returned)
+    if not _is_number(value):
+        _verdict(False, f"it should return one number (a tensor with one element), got {type(returned).__name__}.")
+        return
+    value = float(value)
+    if not (math.isfinite(value) and math.isclose(value, expected, rel_tol=1e-4, abs_tol=1e-6)):
+        shown = f"{value:.4g}" if math.isfinite(value) else str(value)
+        _verdict(False, f"on a random critic your penalty is {shown}, the course's {expected:.4g}.")
+        between = (mix * real + (1 - mix) * fake).requires_grad_(True)
+        (gradient,) = torch.autograd.grad(critic(between).sum(), between)
+        lengths = gradient.flatten(1).norm(dim=1)
+        swapped = (mix * fake + (1 - mix) * real).requires_grad_(True)
+        (swapped_gradient,) = torch.autograd.grad(critic(swapped).sum(), swapped)
+        on_real = real.clone().requires_grad_(True)
+        (real_gradient,) = torch.autograd.grad(critic(on_real).sum(), on_real)
+        mistakes = [
+            (((lengths - 1) ** 2).mean(), "that is the penalty without its weight: multiply by weight (λ = 10)."),
+            (10 * ((lengths**2 - 1) ** 2).mean(), "that uses the squared length; take the length itself, the square root of the sum of squares."),
+            (10 * ((lengths + 1) ** 2).mean(), "the penalty is (length - 1)², zero at length 1: check the sign inside the square."),
+            (10 * (gradient.norm() - 1) ** 2, "that is one length for the whole batch; take one per image, gradient.flatten(1).norm(dim=1)."),
+            (10 * ((gradient.norm(dim=0) - 1) ** 2).mean(), "that takes lengths across the batch; take one per image: gradient.flatten(1).norm(dim=1)."),
+            (10 * ((gradient.norm(dim=1) - 1) ** 2).mean(), "that takes a length per pixel, across the channels; take one per image: flatten(1) first."),
+            (10 * ((gradient.norm(dim=(2, 3)) - 1) ** 2).mean(), "that takes a length per channel; take one per image, over all its channels: flatten(1)."),
+            (10 * ((lengths - 1) ** 2).sum(), "that sums over the batch; take the mean over the images."),
+            (10 * (lengths.clamp(min=1) - 1).pow(2).mean(), "that is the one-sided penalty, zero under 1; WGAN-GP's penalises both sides."),
+            (10 * ((swapped_gradient.flatten(1).norm(dim=1) - 1) ** 2).mean(), "the points are mix * real + (1 - mix) * fake: mix goes with the real images."),
+            (10 * ((real_gradient.flatten(1).norm(dim=1) - 1) ** 2).mean(), "that is the gradient at the real images; take it between real and fake."),
+        ]
+        for wrong, hint in mistakes:
+            if math.isfinite(value) and math.isclose(value, wrong.item(), rel_tol=1e-4, abs_tol=1e-6):
+                print(f"  Hint: {hint}")
+                break
+        return
+    weight = next(critic.parameters())
+    reaches = isinstance(returned, torch.Tensor) and returned.requires_grad
+    if reaches:
+        try:
+            (weight_gradient,) = torch.autograd.grad(returned.reshape(()), weight, allow_unused=True)
+        except RuntimeError:  # the graph was already freed, or has no path back
+            weight_gradient = None
+        reaches = weight_gradient is not None and bool(weight_gradient.abs().sum() > 0)
+    if not reaches:
+        _verdict(False, f"the number is right ({value:.4f}), but no gradient reaches the critic's weights, so the critic cannot learn from it.")
+        print("  Hint: take the gradient with torch.autograd.grad(..., create_graph=True), and return the tensor (no .item(), no .detach()).")
+        return
+    _verdict(True, f"your penalty matches the course's on a random critic ({value:.4f}), and the critic can learn from it.")

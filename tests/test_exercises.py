@@ -665,3 +665,60 @@ def test_the_discriminator_move_check_accepts_right_moves_and_names_each_slip(mo
     out = capsys.readouterr().out
     assert expected in out, out
     assert ("Correct!" in out) == (expected == "Correct!")
+
+
+def _penalty(critic, real, fake, mix, weight=10.0, lengths=lambda gradient: gradient.flatten(1).norm(dim=1), term=lambda length: (length - 1) ** 2,
+             create_graph=True, reduce=torch.mean):  # fmt: skip
+    # A gradient penalty with one piece swapped for a learner's usual mistake.
+    between = (mix * real + (1 - mix) * fake).requires_grad_(True)
+    (gradient,) = torch.autograd.grad(critic(between).sum(), between, create_graph=create_graph)
+    return weight * reduce(term(lengths(gradient)))
+
+
+@pytest.mark.parametrize(
+    "function, expected",
+    [
+        (lambda *args: _penalty(*args), "Correct!"),
+        (lambda *args: _penalty(*args, lengths=lambda g: g.pow(2).sum(dim=(1, 2, 3)).sqrt()), "Correct!"),
+        (lambda *args: _penalty(*args, create_graph=False), "create_graph=True"),
+        (lambda *args: _penalty(*args).item(), "create_graph=True"),
+        (lambda *args: _penalty(*args, weight=1.0), "without its weight"),
+        (lambda *args: _penalty(*args, lengths=lambda g: g.flatten(1).pow(2).sum(dim=1)), "squared length"),
+        (lambda *args: _penalty(*args, term=lambda length: (length + 1) ** 2), "check the sign"),
+        (lambda *args: _penalty(*args, lengths=lambda g: g.norm()), "whole batch"),
+        (lambda *args: _penalty(*args, lengths=lambda g: g.norm(dim=0)), "across the batch"),
+        (lambda *args: _penalty(*args, lengths=lambda g: g.norm(dim=1)), "per pixel"),
+        (lambda *args: _penalty(*args, lengths=lambda g: g.norm(dim=(2, 3))), "per channel"),
+        (lambda *args: _penalty(*args, reduce=torch.sum), "sums over the batch"),
+        (lambda *args: _penalty(*args, term=lambda length: (length.clamp(min=1) - 1) ** 2), "one-sided"),
+        (lambda critic, real, fake, mix: _penalty(critic, fake, real, mix), "mix goes with the real images"),
+        (lambda critic, real, fake, mix: _penalty(critic, real, fake, mix, reduce=lambda terms: terms), "one per image"),
+    ],
+)
+def test_penalty_function_accepts_the_penalty_and_names_each_mistake(capsys, function, expected):
+    exercises.check_penalty_function(function)
+    out = verdict(capsys)
+    assert expected in out, out
+    assert ("Correct!" in out) == (expected == "Correct!")
+
+
+def test_penalty_function_accepts_the_course_penalty_and_answers_bad_input_in_one_line(capsys):
+    from course import gan
+
+    exercises.check_penalty_function(gan.gradient_penalty)
+    assert verdict(capsys).startswith("Correct!")
+    before = torch.random.get_rng_state()
+    for answer, expected in [
+        (None, "Not answered yet"),
+        (3, "should be a function"),
+        (lambda *args: None, "returns None"),
+        (lambda *args: 1 / 0, "raised ZeroDivisionError"),
+        (lambda critic, real: real, "raised TypeError"),
+        (lambda *args: "ten", "got str"),
+        (lambda *args: float("nan"), "your penalty is nan"),
+        (lambda critic, real, fake, mix: real, "shape (8, 3, 6, 6)"),
+    ]:
+        exercises.check_penalty_function(answer)
+        out = verdict(capsys)
+        assert expected in out and "Traceback" not in out and out.count("\n") <= 2, out
+    assert torch.equal(torch.random.get_rng_state(), before), "the check leaves the learner's random numbers alone"
