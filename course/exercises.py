@@ -601,6 +601,19 @@ def _loss_value(function, real_logits, fake_logits) -> tuple[float | None, str]:
     return None, f"it should return one number (a tensor with one element), got {type(value).__name__}."
 
 
+def _call_learner(function, arguments: tuple, call: str, returns: str) -> tuple[bool, object]:
+    """Run the learner's function: (True, what it returned), or (False, None) once it printed why there is nothing to check."""
+    try:
+        returned = function(*arguments)
+    except Exception as error:  # the learner's code may raise anything
+        _verdict(False, f"calling {call} raised {_one_line(error)}.")
+        return False, None
+    if returned is None:
+        print(f"Not answered yet: your function returns None; write its body, return {returns} and run the cell again.")
+        return False, None
+    return True, returned
+
+
 def check_unlabelled_loss(answer: object) -> None:
     """Exercise 8.4: a function of (real_logits, fake_logits), each (N, K + 1), giving the unlabelled loss.
 
@@ -707,13 +720,8 @@ def check_discriminator_move(answer: object) -> None:
     our_optimizer.zero_grad()
     expected.backward()
     our_optimizer.step()
-    try:
-        returned = answer(theirs, their_optimizer, real, fake)
-    except Exception as error:  # the learner's code may raise anything
-        _verdict(False, f"calling move(discriminator, d_optimizer, real, fake) raised {_one_line(error)}.")
-        return
-    if returned is None:
-        print("Not answered yet: your function returns None; write its body, return the loss and run the cell again.")
+    answered, returned = _call_learner(answer, (theirs, their_optimizer, real, fake), "move(discriminator, d_optimizer, real, fake)", "the loss")
+    if not answered:
         return
     value = _as_plain_number(returned.detach() if isinstance(returned, torch.Tensor) and returned.numel() == 1 else returned)
     if not _is_number(value):
@@ -779,13 +787,9 @@ def check_penalty_function(answer: object) -> None:
         critic = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(4 * 6 * 6, 1))
         real, fake, mix = torch.randn(8, 3, 6, 6), torch.randn(8, 3, 6, 6), torch.rand(8, 1, 1, 1)
         expected = gan.gradient_penalty(critic, real, fake, mix).item()
-        try:
-            returned = answer(critic, real.clone(), fake.clone(), mix.clone())
-        except Exception as error:  # the learner's code may raise anything
-            _verdict(False, f"calling penalty(critic, real, fake, mix) on images (8, 3, 6, 6) and mix (8, 1, 1, 1) raised {_one_line(error)}.")
-            return
-    if returned is None:
-        print("Not answered yet: your function returns None; write its body, return the penalty and run the cell again.")
+        call = "penalty(critic, real, fake, mix) on images (8, 3, 6, 6) and mix (8, 1, 1, 1)"
+        answered, returned = _call_learner(answer, (critic, real.clone(), fake.clone(), mix.clone()), call, "the penalty")
+    if not answered:
         return
     if isinstance(returned, torch.Tensor) and returned.numel() != 1:
         per_image = " (one per image? take the mean over the batch)" if returned.shape == (8,) else ""
