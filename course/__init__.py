@@ -3,9 +3,19 @@
 Each module has one job; notebooks import what a lesson needs and keep the lesson itself in view.
 """
 
-from course.device import pick_device, seed_everything
-from course.scale import announce, by_scale, resolve_scale
+import importlib
 
 __version__ = "0.1.0"
 
 __all__ = ["announce", "by_scale", "pick_device", "resolve_scale", "seed_everything", "__version__"]
+
+_HOMES = {"announce": "course.scale", "by_scale": "course.scale", "resolve_scale": "course.scale",
+          "pick_device": "course.device", "seed_everything": "course.device"}  # fmt: skip
+
+
+def __getattr__(name: str):
+    """`from course import pick_device` loads course.device (and PyTorch) only then, so that `python -m course`
+    is already listening for Ctrl-C while PyTorch loads."""
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    raise AttributeError(f"module 'course' has no attribute {name!r}")

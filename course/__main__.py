@@ -2,6 +2,11 @@
 
 import sys
 
-from course.cli import main
+try:
+    from course.cli import main
 
-sys.exit(main())
+    code = main()
+except KeyboardInterrupt:  # Ctrl-C while Python and PyTorch are still loading, before a command has started
+    print("stopped: interrupted (Ctrl-C) while starting.", file=sys.stderr)
+    code = 130
+sys.exit(code)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from course.checks import check_positive_int
+from course.checks import SEED_LIMIT, check_positive_int, check_seed
 from course.scale import SCALES, resolve_scale
+
+GRID_LIMIT = 1024  # images in one .png grid; more are written to a .npy file
 
 
 def _report_data(download: bool) -> bool:
@@ -37,7 +40,7 @@ def command_run_notebooks(args: argparse.Namespace) -> int:
     """Execute notebooks headless at a scale, saving their outputs in place."""
     from nbclient.exceptions import CellExecutionError
 
-    from course.notebooks import course_notebooks, run_notebook
+    from course.notebooks import course_notebooks, read_notebook, run_notebook
 
     scale = resolve_scale(args.scale)
     paths = [Path(p) for p in args.notebooks] or course_notebooks()
@@ -45,6 +48,8 @@ def command_run_notebooks(args: argparse.Namespace) -> int:
     if not paths or missing:
         print(f"error: no such notebook: {', '.join(missing) or 'none in notebooks/'}", file=sys.stderr)
         return 1
+    for path in paths:  # every notebook readable before any runs
+        read_notebook(path)
     total = 0.0
     for path in paths:
         print(f"running {path.name} at scale {scale} ...", flush=True)
@@ -67,17 +72,16 @@ def command_train_classifier(args: argparse.Namespace) -> int:
     from course.data import image_tensors, load_fashion_mnist
     from course.device import describe_device, pick_device
     from course.quality import CLASSIFIER_PATH, CLASSIFIER_SHA256, dressness, file_sha256
-    from course.runs import save_weights
+    from course.runs import check_output_file, save_weights
     from course.training import evaluate, train_quality_classifier
 
-    out = Path(args.out) if args.out else CLASSIFIER_PATH
+    out = check_output_file(Path(args.out) if args.out else CLASSIFIER_PATH, needed_bytes=2 * CLASSIFIER_PATH.stat().st_size)
     fashion = load_fashion_mnist()
     device = pick_device()
     print(f"training the quality classifier for {args.epochs} epochs on {describe_device(device)} ...", flush=True)
     start = time.perf_counter()
     model = train_quality_classifier(fashion, device, epochs=args.epochs)
     seconds = time.perf_counter() - start
-    out.parent.mkdir(parents=True, exist_ok=True)
     save_weights(model.cpu(), out)
     _, accuracy = evaluate(model, *image_tensors(fashion.test_images, fashion.test_labels))
     digest = file_sha256(out)
@@ -114,11 +118,11 @@ def _training_images(args: argparse.Namespace, device):
 
     from course import gan_sampling
     from course.data import CLASS_NAMES, load_fashion_mnist
-    from course.photos import load_image_folder
+    from course.photos import load_image_folder, printable
 
     if args.images is not None:
         pictures, report = load_image_folder(args.images, size=args.size or 32, channels=args.channels or 3)
-        return gan_sampling.to_training_range(pictures, device), None, f"{report['used']:,} pictures from {args.images}"
+        return gan_sampling.to_training_range(pictures, device), None, f"{report['used']:,} pictures from {printable(args.images)}"
     fashion = load_fashion_mnist()
     if args.conditional:
         labels = torch.as_tensor(fashion.train_labels).long().to(device)
@@ -181,17 +185,23 @@ def _train_gan(args: argparse.Namespace, device) -> int:
 
 
 def command_sample(args: argparse.Namespace) -> int:
-    """Draw new images from a checkpoint's generator into a .npy file or a .png grid."""
+    """Draw new images from a checkpoint's generator into a .npy file (written batch by batch) or a .png grid."""
     import numpy as np
+    from tqdm import tqdm
 
     from course import gan_sampling, gan_training
     from course.data import CLASS_NAMES
     from course.photos import to_display
     from course.plots import save_image_grid
+    from course.runs import check_output_file, save_npy_in_chunks, write_atomically
 
     out = Path(args.out)
     if out.suffix not in (".npy", ".png"):
         print(f"error: --out must end in .npy (uint8 images) or .png (a grid), got {out.name}.", file=sys.stderr)
+        return 2
+    if out.suffix == ".png" and args.n > GRID_LIMIT:
+        print(f"error: a .png grid shows at most {GRID_LIMIT:,} images, and --n is {args.n:,}: ask for fewer, or write them to a .npy file.",
+              file=sys.stderr)  # fmt: skip
         return 2
     try:
         generator = gan_training.load_generator(Path(args.checkpoint))
@@ -200,17 +210,25 @@ def command_sample(args: argparse.Namespace) -> int:
         return 1
     try:
         label = None if args.class_ is None else class_number(args.class_)
-        images = gan_sampling.generate(generator, args.n, seed=args.seed, labels=label)
+        gan_sampling.class_labels(label, args.n, generator.classes)
     except ValueError as error:
         classes = f" Classes: {', '.join(f'{i} {name}' for i, name in enumerate(CLASS_NAMES))}." if generator.classes else ""
         print(f"error: {error}{classes}", file=sys.stderr)
         return 2
-    out.parent.mkdir(parents=True, exist_ok=True)
+    grey = generator.channels == 1
+    shape = (args.n, generator.size, generator.size) if grey else (args.n, generator.channels, generator.size, generator.size)
+    try:
+        check_output_file(out, needed_bytes=int(np.prod(shape, dtype=np.int64)))  # before any image is drawn
+    except (ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    chunks = gan_sampling.generate_in_chunks(generator, args.n, seed=args.seed, labels=label)
     if out.suffix == ".npy":
-        np.save(out, images)
+        save_npy_in_chunks(out, shape, tqdm(chunks, total=-(-args.n // 1000), unit="batch", desc="sampling", disable=args.n < 20_000))
     else:
-        save_image_grid(images if images.ndim == 3 else to_display(images), out)
-    print(f"wrote {len(images):,} images to {out}")
+        images = np.concatenate(list(chunks))
+        write_atomically(out, lambda file: save_image_grid(images if grey else to_display(images), file))
+    print(f"wrote {args.n:,} images to {out}")
     return 0
 
 
@@ -221,27 +239,25 @@ def class_number(name_or_number: str) -> int:
     names = [name.lower() for name in CLASS_NAMES]
     if name_or_number.strip().lower() in names:
         return names.index(name_or_number.strip().lower())
-    if name_or_number.isdigit() and int(name_or_number) < len(CLASS_NAMES):
+    if name_or_number.isascii() and name_or_number.isdigit() and int(name_or_number) < len(CLASS_NAMES):
         return int(name_or_number)
     raise ValueError(f"no class {name_or_number!r}: give a number from 0 to {len(CLASS_NAMES) - 1} or a name.")
 
 
 def command_evaluate(args: argparse.Namespace) -> int:
     """Print the quality numbers of a .npy file of generated images."""
-    import numpy as np
-
-    from course.quality import evaluate_samples
+    from course.quality import check_samples, evaluate_samples, read_samples
 
     path = Path(args.samples)
     if not path.is_file():
         print(f"error: no such file: {path}; make one with `python -m course sample --out FILE.npy`.", file=sys.stderr)
         return 1
     try:
-        report = evaluate_samples(np.load(path, allow_pickle=False))
+        samples = check_samples(read_samples(path), path.name)
     except (ValueError, TypeError) as error:
-        print(f"error: {path.name}: {error}", file=sys.stderr)
+        print(f"error: {error}", file=sys.stderr)
         return 1
-    print(report)
+    print(evaluate_samples(samples))  # a damaged dataset or classifier is named by its own error
     return 0
 
 
@@ -250,10 +266,11 @@ def command_bench(args: argparse.Namespace) -> int:
     from course.bench import benchmark, summary
     from course.data import load_fashion_mnist
     from course.device import pick_device
-    from course.runs import run_folder, save_json
+    from course.runs import check_output_file, run_folder, save_json
 
     device = pick_device(args.device)
     dresses = load_fashion_mnist().dresses("train")
+    out = check_output_file(Path(args.out) if args.out else run_folder("bench") / f"{device.type}.json")  # before the timing
     results = []
     for batch_size in args.batch_size:
         try:
@@ -266,8 +283,6 @@ def command_bench(args: argparse.Namespace) -> int:
             result["fraction_of_peak"] = result["course_tflops"] / args.peak_tflops
         print(summary(result), flush=True)
         results.append(result)
-    out = Path(args.out) if args.out else run_folder("bench") / f"{device.type}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
     save_json(results, out)
     print(f"saved {out}")
     return 0
@@ -324,6 +339,25 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}") from None
 
 
+def seed_number(text: str) -> int:
+    """The argparse type of a seed: a whole number from 0 to 2**32 - 1, or a usage error that says so."""
+    try:
+        return check_seed("a seed", int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {SEED_LIMIT - 1:,}, got {text!r}") from None
+
+
+def positive_number(text: str) -> float:
+    """The argparse type of a rate or size: a number above 0, or a usage error that says so."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m course", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -353,7 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
     train_gan.add_argument("--out", required=True, help="the run folder, e.g. runs/dcgan")
     train_gan.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
     train_gan.add_argument("--batch-size", type=positive_int, default=64)
-    train_gan.add_argument("--seed", type=int, default=0)
+    train_gan.add_argument("--seed", type=seed_number, default=0)
     train_gan.add_argument("--sample-every", type=positive_int, default=250, help="render the fixed noise batch every N steps")
     train_gan.add_argument("--checkpoint-every", type=positive_int, default=500, help="write a checkpoint every N steps")
     train_gan.add_argument("--device", default=None, help="cuda, mps or cpu (default: the fastest here)")
@@ -372,7 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--checkpoint", required=True, help="a run folder's checkpoint.pt")
     sample.add_argument("--n", type=positive_int, default=1000, help="how many images (default: 1000)")
     sample.add_argument("--out", required=True, help="FILE.npy (uint8, N x 28 x 28, or N x 3 x H x W in colour) or FILE.png (a grid)")
-    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--seed", type=seed_number, default=0)
     sample.add_argument(
         "--class", dest="class_", default=None, metavar="CLASS", help="for a conditional checkpoint: the class to draw, a number 0-9 or a name such as Dress"
     )
@@ -394,12 +428,30 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--device", default=None, help="cuda, mps or cpu (default: the fastest here)")
     bench.add_argument("--out", default=None, help="JSON file for the figures (default: runs/bench/DEVICE.json)")
     bench.add_argument(
-        "--peak-tflops", type=float, default=None, help="the chip's peak (e.g. its dense bf16 TFLOP/s) to report the fraction of it the trainer reaches"
+        "--peak-tflops", type=positive_number, default=None, help="the chip's peak (e.g. its dense bf16 TFLOP/s), to report the share of it the trainer reaches"
     )
     bench.set_defaults(run=command_bench)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. A mistake or a fault is told in one line on stderr; COURSE_DEBUG=1 shows the traceback instead."""
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("stopped: interrupted (Ctrl-C).", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if os.environ.get("COURSE_DEBUG") == "1":
+            raise
+        print(f"error: {one_line(error)}", file=sys.stderr)
+        return 1
+
+
+def one_line(error: Exception) -> str:
+    """What went wrong, for the command line: the course's own messages as they are, anything else flagged as a fault."""
+    if type(error).__module__.startswith("course") or type(error) in (ValueError, TypeError) or isinstance(error, OSError):
+        return str(error)
+    first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {first_line} (a fault in the course, not in what you typed: run again with COURSE_DEBUG=1 to see where)"

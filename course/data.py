@@ -94,17 +94,22 @@ def load_housing(path: Path | None = None) -> pd.DataFrame:
     """The 546 Windsor house sales, indexed by sale number (1 to 546), checked against the checksum."""
     path = Path(path) if path is not None else data_dir() / "housing.csv"
     if not path.is_file():
-        raise DataNotFoundError(
-            f"The house-price file {path.name} is missing from {path.parent.name}/. It is part of the "
-            "course's repository: restore it with `git checkout -- data/housing.csv`."
-        )
+        raise DataNotFoundError(f"The house-price file {path.name} is missing from {path.parent}. {_restore_housing(path)}")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != HOUSING_SHA256:
-        raise DataError(
-            f"{path.name} has been changed (SHA-256 {digest[:12]}..., expected {HOUSING_SHA256[:12]}...). "
-            "Restore the original with `git checkout -- data/housing.csv`."
-        )
+        raise DataError(f"{path.name} has been changed (SHA-256 {digest[:12]}..., expected {HOUSING_SHA256[:12]}...). {_restore_housing(path)}")
     return pd.read_csv(path).rename(columns={"rownames": "sale"}).set_index("sale")
+
+
+def _restore_housing(path: Path) -> str:
+    """How to put the committed housing.csv back at `path`, wherever the course was told to look."""
+    committed = Path(__file__).resolve().parent.parent / "data" / "housing.csv"
+    if path.resolve() == committed:
+        return "It is part of the course's repository: restore it with `git checkout -- data/housing.csv`."
+    if os.environ.get("COURSE_DATA_DIR") and path.parent == data_dir():
+        return (f"COURSE_DATA_DIR points at {data_dir()}: copy data/housing.csv from the course's repository there, "
+                "or unset COURSE_DATA_DIR to use the repository's data folder.")  # fmt: skip
+    return f"Copy data/housing.csv from the course's repository to {path}."
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,16 +8,22 @@ import random
 import numpy as np
 import torch
 
+from course.checks import check_seed
+
 
 def pick_device(prefer: str | None = None) -> torch.device:
     """The fastest device here: CUDA, then MPS, then CPU; `prefer` (or COURSE_DEVICE) overrides."""
     choice = prefer or os.environ.get("COURSE_DEVICE") or None
     if choice is not None:
-        device = torch.device(choice)
+        try:
+            device = torch.device(choice)
+        except RuntimeError:
+            where = f"{choice!r} is" if prefer else f"COURSE_DEVICE is {choice!r}, which is"
+            raise ValueError(f"{where} not a device: choose cpu, cuda or mps.") from None
         if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"Device {choice!r} asked for, but PyTorch sees no CUDA GPU here; use 'cpu'.")
+            raise ValueError(f"Device {choice!r} asked for, but PyTorch sees no CUDA GPU here: use cpu (COURSE_DEVICE=cpu, or leave it unset).")
         if device.type == "mps" and not _mps_available():
-            raise ValueError(f"Device {choice!r} asked for, but MPS is not available here; use 'cpu'.")
+            raise ValueError(f"Device {choice!r} asked for, but MPS is not available here: use cpu (COURSE_DEVICE=cpu, or leave it unset).")
         return device
     if torch.cuda.is_available():
         return torch.device("cuda")
@@ -37,8 +43,7 @@ def describe_device(device: torch.device) -> str:
 
 def seed_everything(seed: int) -> None:
     """Seed Python's, NumPy's and PyTorch's generators (all devices) so a run can be repeated."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}.")
+    check_seed("seed", seed)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA and MPS device

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from course.checks import check_positive_int
+from course.checks import check_positive_int, check_seed
 from course.gan_networks import MODELS, check_image_settings, make_networks
 
 LOSSES = ("dcgan", "wgan", "wgan-gp")
@@ -65,12 +65,16 @@ class GANConfig:
             raise ValueError(f"Unknown loss {self.loss!r}: expected one of {', '.join(LOSSES)}.")
         for name in ("steps", "batch_size", "latent_size", "width", "sample_every", "checkpoint_every"):
             check_positive_int(name, getattr(self, name))
+        check_seed("seed", self.seed)
         if self.critic_steps is None:
             object.__setattr__(self, "critic_steps", 1 if self.loss == "dcgan" else 5)
         if self.learning_rate is None:
             object.__setattr__(self, "learning_rate", {"dcgan": 2e-4, "wgan": 5e-5, "wgan-gp": 1e-4}[self.loss])
         if not isinstance(self.batch_norm, bool):
             raise ValueError(f"batch_norm must be True or False, got {self.batch_norm!r}.")
+        if self.batch_norm and self.batch_size < 2:
+            raise ValueError(f"batch norm needs at least 2 images in a batch to measure their spread, and batch_size is {self.batch_size}: "
+                             "use a batch size of 2 or more, or leave batch norm out (batch_norm=False, --no-batch-norm).")  # fmt: skip
         if self.label_smoothing is None:
             object.__setattr__(self, "label_smoothing", 0.1 if self.loss == "dcgan" else 0.0)
         if not isinstance(self.label_smoothing, (int, float)) or not 0 <= self.label_smoothing < 0.5:

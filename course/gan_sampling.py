@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import torch
 from torch import nn
 
-from course.checks import check_positive_int
+from course.checks import check_positive_int, check_seed
 from course.gan_networks import CHANNELS
 
 
@@ -60,9 +62,22 @@ def images_from_noise(generator: nn.Module, noise: torch.Tensor, labels=None, ba
 
 def generate(generator: nn.Module, count: int, seed: int = 0, labels=None, batch_size: int = 1000) -> np.ndarray:
     """`count` new images from the generator, as uint8; a conditional generator needs `labels` (one class, or one per image)."""
+    return np.concatenate(list(generate_in_chunks(generator, count, seed, labels, batch_size)))
+
+
+def generate_in_chunks(generator: nn.Module, count: int, seed: int = 0, labels=None, batch_size: int = 1000) -> Iterator[np.ndarray]:
+    """The images of `generate`, `batch_size` at a time: the same images, never more than one batch of them in memory.
+
+    The noise is drawn batch by batch from one seeded source, which gives the same numbers as one draw of all of it.
+    """
     check_positive_int("count", count)
-    noise = torch.randn(count, generator.latent_size, generator=torch.Generator().manual_seed(seed))
-    return images_from_noise(generator, noise, labels, batch_size)
+    check_seed("seed", seed)
+    labels = class_labels(labels, count, generator.classes)
+    noise_source = torch.Generator().manual_seed(seed)
+    for start in range(0, count, batch_size):
+        size = min(batch_size, count - start)
+        noise = torch.randn(size, generator.latent_size, generator=noise_source)
+        yield images_from_noise(generator, noise, None if labels is None else labels[start : start + size], batch_size)
 
 
 def style_variations(generator: nn.Module, noise: torch.Tensor, label=None, directions: int = 3,

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
-import shutil
 import signal
 import time
 from collections.abc import Callable
@@ -29,7 +27,7 @@ from tqdm import tqdm
 from course.distributed import AveragedGradients, rank_and_world
 from course.gan import Batches, GANConfig, build, networks, train_step
 from course.gan_sampling import to_uint8
-from course.runs import atomic_torch_save, load_state, write_atomically
+from course.runs import atomic_torch_save, check_room, load_state, run_folder_lock, state_mismatch, write_atomically
 
 CHECKPOINT = "checkpoint.pt"
 SAMPLES = "samples"  # sub-folder with the fixed noise batch rendered every `sample_every` steps
@@ -79,19 +77,7 @@ def _stop_between_steps():
 def _check_room_to_write(folder: Path, generator: nn.Module, discriminator: nn.Module) -> None:
     """Before any training: the run folder can be created and written, with room for a few checkpoints."""
     weights = sum(p.numel() * p.element_size() for net in (generator, discriminator) for p in net.parameters())
-    needed = 3 * (3 * weights) + 2**20  # three checkpoints of weights and two Adam moments, and samples
-    try:
-        (folder / SAMPLES).mkdir(parents=True, exist_ok=True)
-        probe = folder / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-        free = shutil.disk_usage(folder).free
-    except OSError as error:
-        raise OSError(f"Cannot write to the run folder {folder} ({error.strerror or error}): choose a writable folder "
-                      "(or set COURSE_RUNS_DIR) before training.") from None  # fmt: skip
-    if free < needed:
-        raise OSError(f"The disk holding {folder} has {free / 2**20:.1f} MiB free; training needs about {needed / 2**20:.0f} "
-                      "MiB for its checkpoints and samples. Free some space or choose another folder before training.")  # fmt: skip
+    check_room(folder / SAMPLES, 3 * (3 * weights) + 2**20, "the run's checkpoints and samples")  # three checkpoints of weights and two Adam moments
 
 
 def train_gan(
@@ -133,87 +119,94 @@ def train_gan(
     rank, world = rank_and_world()
     if config.batch_size % world:
         raise ValueError(f"batch_size {config.batch_size} does not split evenly over {world} processes; choose a multiple of {world}.")
+    if config.batch_norm and config.batch_size // world < 2:
+        raise ValueError(f"batch norm needs at least 2 images per process, and batch_size {config.batch_size} over {world} processes "
+                         f"gives {config.batch_size // world}: use a batch size of at least {2 * world}, or batch_norm=False.")  # fmt: skip
     share = slice(rank * config.batch_size // world, (rank + 1) * config.batch_size // world)  # this process's part of a batch
-    writes = rank == 0  # one process writes samples and checkpoints
+    writes = rank == 0  # one process writes samples and checkpoints, and holds the run folder
     folder = Path(folder)
     device = images.device
     generator, discriminator, g_optimizer, d_optimizer = build(config, device)
     if writes:
         _check_room_to_write(folder, generator, discriminator)
-    batches = Batches(images, config, labels, share)
-    fixed_noise = torch.randn(64, config.latent_size, generator=torch.Generator().manual_seed(config.seed + 1)).to(device)
-    fixed_labels = torch.arange(64, device=device) % config.classes if config.classes else None  # every class in turn
-    history: dict[str, list[float]] = {"d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
-    done = 0
-    if resume and not (folder / CHECKPOINT).is_file():
-        if writes:
-            print(f"No checkpoint in {folder.name} yet: starting from step 0.")
-    elif resume:
-        done = _load_checkpoint(folder / CHECKPOINT, config, generator, discriminator, g_optimizer, d_optimizer, batches.noise_source, history)
-        batches.number = done * config.critic_steps
-    # Several processes: each computes on its share; the gradients are averaged before every update.
-    g_stepper, d_stepper = (g_optimizer, d_optimizer) if world == 1 else (AveragedGradients(g_optimizer), AveragedGradients(d_optimizer))
+    with run_folder_lock(folder) if writes else contextlib.nullcontext():
+        batches = Batches(images, config, labels, share)
+        fixed_noise = torch.randn(64, config.latent_size, generator=torch.Generator().manual_seed(config.seed + 1)).to(device)
+        fixed_labels = torch.arange(64, device=device) % config.classes if config.classes else None  # every class in turn
+        history: dict[str, list[float]] = {"d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
+        done = 0
+        if resume and not (folder / CHECKPOINT).is_file():
+            if writes:
+                print(f"No checkpoint in {folder.name} yet: starting from step 0.")
+        elif resume:
+            done = _load_checkpoint(folder / CHECKPOINT, config, generator, discriminator, g_optimizer, d_optimizer, batches.noise_source, history)
+            if done > config.steps:
+                raise ValueError(f"{folder / CHECKPOINT} is at step {done}, past the {config.steps} steps asked for: resume with more steps "
+                                 f"than {done} (--steps), or sample from it as it is.")  # fmt: skip
+            batches.number = done * config.critic_steps
+        # Several processes: each computes on its share; the gradients are averaged before every update.
+        g_stepper, d_stepper = (g_optimizer, d_optimizer) if world == 1 else (AveragedGradients(g_optimizer), AveragedGradients(d_optimizer))
 
-    def save() -> None:
-        if writes:
-            _save_checkpoint(folder / CHECKPOINT, config, done, generator, discriminator, g_optimizer, d_optimizer, batches.noise_source, history)
+        def save() -> None:
+            if writes:
+                _save_checkpoint(folder / CHECKPOINT, config, done, generator, discriminator, g_optimizer, d_optimizer, batches.noise_source, history)
 
-    squash = torch.sigmoid if config.loss == "dcgan" else (lambda scores: scores)
-    bar = tqdm(total=config.steps, initial=done, desc=f"{config.loss} training", unit="step", mininterval=1.0,
-               disable=not (progress and writes))  # fmt: skip
-    started, first_step, stopping = time.perf_counter(), done, False
-    try:
-        with _stop_between_steps() as stop_requested:
-            while done < config.steps and not stopping:
-                generator.train()
-                discriminator.train()
-                result = step(config, generator, discriminator, g_stepper, d_stepper, batches)
+        squash = torch.sigmoid if config.loss == "dcgan" else (lambda scores: scores)
+        bar = tqdm(total=config.steps, initial=done, desc=f"{config.loss} training", unit="step", mininterval=1.0,
+                   disable=not (progress and writes))  # fmt: skip
+        started, first_step, stopping = time.perf_counter(), done, False
+        try:
+            with _stop_between_steps() as stop_requested:
+                while done < config.steps and not stopping:
+                    generator.train()
+                    discriminator.train()
+                    result = step(config, generator, discriminator, g_stepper, d_stepper, batches)
 
-                # One transfer per step: the numbers to record, and whether to stop, agreed by every process.
-                numbers = torch.stack([result.d_loss.float(), result.g_loss.float(), squash(result.real_scores.float()).mean(),
-                                       squash(result.fake_scores.float()).mean(), torch.tensor(float(stop_requested[0]), device=device)])  # fmt: skip
-                if world > 1:
-                    dist.all_reduce(numbers)
-                    numbers[:4] /= world
-                d_value, g_value, d_real, d_fake, stops = numbers.tolist()
-                if not all(math.isfinite(value) and abs(value) < max_loss for value in (d_value, g_value)):
-                    if (folder / CHECKPOINT).is_file():
-                        kept = f"the last good checkpoint (step {read_checkpoint(folder / CHECKPOINT)['step']}) is kept"
-                    else:
-                        kept = "no checkpoint had been written yet"
-                    raise TrainingDiverged(
-                        f"{config.loss} training diverged at step {done + 1}: discriminator loss {d_value:.3g}, generator "
-                        f"loss {g_value:.3g}; {kept}. Lower the learning rate (now {config.learning_rate:g}) and try again."
-                    )
-                done += 1
-                stopping = stops > 0
-                history["d_loss"].append(d_value)
-                history["g_loss"].append(g_value)
-                history["d_real"].append(d_real)
-                history["d_fake"].append(d_fake)
-                bar.update()
-                if (done % config.sample_every == 0 or done == config.steps) and writes:
-                    generator.eval()
-                    with torch.no_grad():
-                        snapshot = to_uint8(generator(fixed_noise, fixed_labels))
-                    write_atomically(folder / SAMPLES / f"step_{done:06d}.npy", lambda file, images=snapshot: np.save(file, images))
-                    bar.set_postfix(d_loss=f"{d_value:.3f}", g_loss=f"{g_value:.3f}")
-                if done % config.checkpoint_every == 0 or done == config.steps:
+                    # One transfer per step: the numbers to record, and whether to stop, agreed by every process.
+                    numbers = torch.stack([result.d_loss.float(), result.g_loss.float(), squash(result.real_scores.float()).mean(),
+                                           squash(result.fake_scores.float()).mean(), torch.tensor(float(stop_requested[0]), device=device)])  # fmt: skip
+                    if world > 1:
+                        dist.all_reduce(numbers)
+                        numbers[:4] /= world
+                    d_value, g_value, d_real, d_fake, stops = numbers.tolist()
+                    if not all(math.isfinite(value) and abs(value) < max_loss for value in (d_value, g_value)):
+                        if (folder / CHECKPOINT).is_file():
+                            kept = f"the last good checkpoint (step {read_checkpoint(folder / CHECKPOINT)['step']}) is kept"
+                        else:
+                            kept = "no checkpoint had been written yet"
+                        raise TrainingDiverged(
+                            f"{config.loss} training diverged at step {done + 1}: discriminator loss {d_value:.3g}, generator "
+                            f"loss {g_value:.3g}; {kept}. Lower the learning rate (now {config.learning_rate:g}) and try again."
+                        )
+                    done += 1
+                    stopping = stops > 0
+                    history["d_loss"].append(d_value)
+                    history["g_loss"].append(g_value)
+                    history["d_real"].append(d_real)
+                    history["d_fake"].append(d_fake)
+                    bar.update()
+                    if (done % config.sample_every == 0 or done == config.steps) and writes:
+                        generator.eval()
+                        with torch.no_grad():
+                            snapshot = to_uint8(generator(fixed_noise, fixed_labels))
+                        write_atomically(folder / SAMPLES / f"step_{done:06d}.npy", lambda file, images=snapshot: np.save(file, images))
+                        bar.set_postfix(d_loss=f"{d_value:.3f}", g_loss=f"{g_value:.3f}")
+                    if done % config.checkpoint_every == 0 or done == config.steps:
+                        save()
+                if stopping:
                     save()
-            if stopping:
-                save()
-                if writes:
-                    print(f"Stopped at step {done} as asked: checkpoint saved; continue with resume=True (or --resume).")
-    finally:
-        bar.close()
-    if world > 1:
-        for buffer in [*generator.buffers(), *discriminator.buffers()]:
-            dist.broadcast(buffer, src=0)  # batch norm's running statistics: process 0's, the ones its checkpoint holds
-        dist.barrier()  # the last checkpoint is complete before any process reads it again
-    seconds = time.perf_counter() - started
-    images_seen = (done - first_step) * config.batch_size * (config.critic_steps + 1)
-    generator.eval()
-    return GANRun(generator, discriminator, history, folder, done, images_seen / seconds if seconds > 0 else 0.0, stopping)
+                    if writes:
+                        print(f"Stopped at step {done} as asked: checkpoint saved; continue with resume=True (or --resume).")
+        finally:
+            bar.close()
+        if world > 1:
+            for buffer in [*generator.buffers(), *discriminator.buffers()]:
+                dist.broadcast(buffer, src=0)  # batch norm's running statistics: process 0's, the ones its checkpoint holds
+            dist.barrier()  # the last checkpoint is complete before any process reads it again
+        seconds = time.perf_counter() - started
+        images_seen = (done - first_step) * config.batch_size * (config.critic_steps + 1)
+        generator.eval()
+        return GANRun(generator, discriminator, history, folder, done, images_seen / seconds if seconds > 0 else 0.0, stopping)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,16 +265,32 @@ def _load_checkpoint(path, config, generator, discriminator, g_optimizer, d_opti
 
 
 def checkpoint_config(checkpoint: dict, path: Path) -> GANConfig:
-    """The settings a checkpoint was trained with (settings added to the course since then take their defaults)."""
+    """The settings a checkpoint was trained with (settings added to the course since then take their defaults).
+
+    The settings are checked against the shapes of the weights stored with them, on networks built on
+    PyTorch's "meta" device (shapes without memory), so damaged settings never allocate networks of their size.
+    """
     try:
-        return GANConfig(**checkpoint["config"])
+        config = GANConfig(**checkpoint["config"])
     except (TypeError, ValueError) as error:
         raise ValueError(f"{Path(path).name} holds settings this course cannot read ({error}): it is not one of its checkpoints.") from None
+    with torch.device("meta"):
+        shapes_only = networks(config)
+    for name, network in zip(("generator", "discriminator"), shapes_only, strict=True):
+        mismatch = state_mismatch(network, checkpoint[name])
+        if mismatch:
+            raise ValueError(f"{Path(path).name}'s settings do not match its {name}'s weights ({mismatch}): the file was damaged or "
+                             "edited. Use another checkpoint, or train again.")  # fmt: skip
+    return config
 
 
 def load_generator(path: Path, device: str | torch.device = "cpu") -> nn.Module:
     """The generator of a checkpoint, in eval mode, ready for `course.gan_sampling.generate`."""
     checkpoint = read_checkpoint(path)
-    generator, _ = networks(checkpoint_config(checkpoint, path))
+    config = checkpoint_config(checkpoint, path)
+    if not all(torch.isfinite(weights).all() for weights in checkpoint["generator"].values() if weights.is_floating_point()):
+        raise ValueError(f"{Path(path).name}'s generator holds NaN or infinite weights, so it would draw blank images: the run diverged "
+                         "before this checkpoint was written. Use an earlier checkpoint, or train again with a lower learning rate.")  # fmt: skip
+    generator, _ = networks(config)
     load_state(generator, checkpoint["generator"], f"{Path(path).name} (generator)")
     return generator.to(device).eval()

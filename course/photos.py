@@ -3,8 +3,10 @@ recoloured dresses to try it on.
 
 `load_image_folder` reads every PNG and JPEG file directly in a folder, scales each so its shorter side fits,
 crops the centre square and returns them as one uint8 array (N, channels, size, size). Files it cannot use are
-skipped and named, never fatal. The result is cached under the run folder `image_cache/`, keyed on the files'
-names, sizes and modification times, so a second call with an unchanged folder reads one file instead of many.
+skipped and named, never fatal: unreadable ones, ones too small, and ones with more pixels than Pillow opens
+safely (Image.MAX_IMAGE_PIXELS), which are never decoded. Bytes of a name that are not UTF-8 are shown as "�".
+The result is cached under the run folder `image_cache/`, keyed on the files' names, sizes and modification
+times, so a second call with an unchanged folder reads one file instead of many.
 
 `recolour_dresses` turns grey Fashion-MNIST dresses into colour ones (plain, striped, dotted, checked) and
 `write_image_folder` writes them as PNG files: a folder to try the loader on before using your own pictures.
@@ -13,6 +15,8 @@ names, sizes and modification times, so a second call with an unchanged folder r
 from __future__ import annotations
 
 import hashlib
+import unicodedata
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +31,21 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")  # matched in any case: .JPG counts
 MAX_NAMES = 5  # skipped files named per kind in the summary line
 CHUNK = 1024  # dresses painted at a time
 PATTERNS = ("plain", "horizontal stripes", "vertical stripes", "polka dots", "checks")
+NOT_PRINTABLE = ("Cs", "Cc", "Zl", "Zp")  # Unicode categories: surrogates (undecodable bytes), controls, line breaks
 
 
 class ImageTooSmall(ValueError):
     """A picture whose shorter side is below the size asked for: the course never scales pictures up."""
+
+
+class ImageTooLarge(ValueError):
+    """A picture with more pixels than Pillow opens safely (Image.MAX_IMAGE_PIXELS): it is not decoded."""
+
+
+def printable(name) -> str:
+    """A file name or path as it can always be printed on one line: bytes that are not UTF-8, and control
+    characters such as a newline, become "�" (on Linux, Python keeps undecodable bytes as surrogates)."""
+    return "".join("\ufffd" if unicodedata.category(char) in NOT_PRINTABLE else char for char in str(name))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -41,20 +56,28 @@ class ImageTooSmall(ValueError):
 def read_image(path: Path, size: int, channels: int) -> np.ndarray:
     """One picture as uint8 (channels, size, size): shorter side scaled down to `size`, centre square kept.
 
-    Raises ImageTooSmall if the shorter side is below `size`, and Pillow's errors (OSError and its subclass
+    Raises ImageTooSmall if the shorter side is below `size`, ImageTooLarge if the picture has more pixels than
+    Image.MAX_IMAGE_PIXELS (checked before decoding), and Pillow's errors (OSError and its subclass
     UnidentifiedImageError) if the file cannot be read as a picture.
     """
     check_image_settings(channels, size)
     path = Path(path)
-    with Image.open(path) as opened:
-        width, height = opened.size
-        if min(width, height) < size:
-            raise ImageTooSmall(
-                f"{path.name} is {width}x{height} pixels; its shorter side must be at least {size} pixels, "
-                f"since pictures are only ever scaled down. Use a larger picture, or a smaller size (one of {SIZES})."
-            )
-        opened.draft("L" if channels == 1 else "RGB", (size, size))  # JPEG only: decode at 1/2, 1/4 or 1/8 scale
-        picture = ImageOps.exif_transpose(opened)  # phone photos store "rotate me" in EXIF; this applies it
+    try:
+        with warnings.catch_warnings():  # Pillow only warns between 1x and 2x the limit: refuse those too
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as opened:
+                width, height = opened.size
+                if min(width, height) < size:
+                    raise ImageTooSmall(
+                        f"{printable(path.name)} is {width}x{height} pixels; its shorter side must be at least "
+                        f"{size} pixels, since pictures are only ever scaled down. Use a larger picture, or a "
+                        f"smaller size (one of {SIZES})."
+                    )
+                opened.draft("L" if channels == 1 else "RGB", (size, size))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
+                picture = ImageOps.exif_transpose(opened)  # phone photos store "rotate me" in EXIF; this applies it
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
+        said = f"{printable(path.name)} is too large to open safely ({error}); it was not decoded."
+        raise ImageTooLarge(said) from None
     picture = _on_white(picture).convert("L" if channels == 1 else "RGB")
     width, height = picture.size
     shorter = min(width, height)
@@ -86,29 +109,31 @@ def _image_files(folder: Path) -> list[Path]:
 
 
 def _files_fingerprint(files: list[Path], size: int, channels: int) -> str:
-    """16 hex digits that change when a file is added, removed, renamed, resized or touched."""
-    digest = hashlib.sha256(f"{size}px {channels}ch".encode())
+    """16 hex digits that change when a file is added, removed, renamed, resized or touched, or the limit
+    on pixels (Image.MAX_IMAGE_PIXELS) changes."""
+    digest = hashlib.sha256(f"{size}px {channels}ch {Image.MAX_IMAGE_PIXELS}".encode())
     for path in files:
-        stat = path.stat()
-        digest.update(f"\n{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+        stat = path.stat()  # surrogatepass: names that are not UTF-8 count too
+        digest.update(f"\n{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}".encode("utf-8", "surrogatepass"))
     return digest.hexdigest()[:16]
 
 
 def _names(names: list[str]) -> str:
-    shown = ", ".join(names[:MAX_NAMES])
+    shown = ", ".join(printable(name) for name in names[:MAX_NAMES])
     return shown + (", …" if len(names) > MAX_NAMES else "")
 
 
 def _skipped_line(report: dict, size: int) -> str | None:
     """'skipped 2 of 40 files: 1 unreadable (bad.jpg), 1 smaller than 32 pixels (tiny.png)', or None."""
-    parts = []
-    if report["unreadable"]:
-        parts.append(f"{len(report['unreadable'])} unreadable ({_names(report['unreadable'])})")
-    if report["too_small"]:
-        parts.append(f"{len(report['too_small'])} smaller than {size} pixels ({_names(report['too_small'])})")
+    kinds = {
+        "unreadable": "unreadable",
+        "too_large": "too large to open safely",
+        "too_small": f"smaller than {size} pixels",
+    }
+    parts = [f"{len(report[key])} {said} ({_names(report[key])})" for key, said in kinds.items() if report[key]]
     if not parts:
         return None
-    skipped = len(report["unreadable"]) + len(report["too_small"])
+    skipped = sum(len(report[key]) for key in kinds)
     return f"skipped {skipped} of {report['found']} files: " + ", ".join(parts)
 
 
@@ -121,7 +146,7 @@ def _load_cache(path: Path, size: int, channels: int) -> tuple[np.ndarray, dict]
         images, report = saved["images"], saved["report"]
     except Exception:  # a cut-short or foreign file: read the pictures again and rewrite it
         return None
-    expected_keys = {"found", "used", "unreadable", "too_small"}
+    expected_keys = {"found", "used", "unreadable", "too_large", "too_small"}
     if (
         not isinstance(images, torch.Tensor)
         or images.dtype != torch.uint8
@@ -139,21 +164,23 @@ def load_image_folder(folder, size: int = 32, channels: int = 3, cache: bool = T
     """Every PNG/JPEG file directly in `folder` as uint8 (N, channels, size, size), and a report.
 
     The report counts the files: "found" (PNG/JPEG files), "used", and the names of those skipped as
-    "unreadable" (not a picture Pillow can decode) or "too_small" (shorter side below `size`). When any
-    were skipped, one line says so. With `cache`, the result is kept under the run folder `image_cache/`
-    and reused while the folder's files stay the same.
+    "unreadable" (not a picture Pillow can decode), "too_large" (more pixels than Image.MAX_IMAGE_PIXELS;
+    never decoded) or "too_small" (shorter side below `size`). Names are kept as the file system gives
+    them and shown with `printable`. When any were skipped, one line says so. With `cache`, the result is
+    kept under the run folder `image_cache/` and reused while the folder's files stay the same.
     """
     check_image_settings(channels, size)
     folder = Path(folder)
+    shown_folder = printable(folder)
     if not folder.exists():
-        raise FileNotFoundError(f"There is no folder {folder}. Check the path, or create it and put your pictures in.")
+        raise FileNotFoundError(f"There is no folder {shown_folder}. Check the path, or create it and add pictures.")
     if not folder.is_dir():
-        raise FileNotFoundError(f"{folder} is a file, not a folder. Pass the folder that holds your pictures.")
+        raise FileNotFoundError(f"{shown_folder} is a file, not a folder. Pass the folder that holds your pictures.")
     files = _image_files(folder)
     if not files:
         raise ValueError(
-            f"{folder} holds no PNG or JPEG files (read: {', '.join(IMAGE_SUFFIXES)} in any case; sub-folders are "
-            "not searched). Put your pictures directly in this folder."
+            f"{shown_folder} holds no PNG or JPEG files (read: {', '.join(IMAGE_SUFFIXES)} in any case; sub-folders "
+            "are not searched). Put your pictures directly in this folder."
         )
 
     cache_path = None
@@ -169,23 +196,33 @@ def load_image_folder(folder, size: int = 32, channels: int = 3, cache: bool = T
                 print(line)
             return images, report
 
-    pictures, unreadable, too_small = [], [], []
+    pictures, unreadable, too_large, too_small = [], [], [], []
     for path in files:
         try:
             pictures.append(read_image(path, size, channels))
         except ImageTooSmall:
             too_small.append(path.name)
+        except ImageTooLarge:
+            too_large.append(path.name)
         except (UnidentifiedImageError, OSError, SyntaxError):  # SyntaxError: Pillow's word for some broken PNGs
             unreadable.append(path.name)
-    report = {"found": len(files), "used": len(pictures), "unreadable": unreadable, "too_small": too_small}
+    report = {
+        "found": len(files),
+        "used": len(pictures),
+        "unreadable": unreadable,
+        "too_large": too_large,
+        "too_small": too_small,
+    }
     line = _skipped_line(report, size)
     if line:
         print(line)
     if not pictures:
+        too_large_said = f", {len(too_large)} too large to open safely (scale those down)" if too_large else ""
         raise ValueError(
-            f"None of the {len(files)} PNG/JPEG files in {folder} could be used: {len(unreadable)} unreadable, "
-            f"{len(too_small)} smaller than {size} pixels on their shorter side. Replace the broken files, "
-            f"add pictures at least {size}x{size} pixels, or choose a smaller size (one of {SIZES})."
+            f"None of the {len(files)} PNG/JPEG files in {shown_folder} could be used: {len(unreadable)} "
+            f"unreadable, {len(too_small)} smaller than {size} pixels on their shorter side{too_large_said}. "
+            f"Replace the broken files, add pictures at least {size}x{size} pixels, or choose a smaller size "
+            f"(one of {SIZES})."
         )
     images = np.stack(pictures)
     if cache_path is not None:

@@ -148,9 +148,10 @@ def tile(images: np.ndarray, ncols: int | None = None, gap: int = 1) -> np.ndarr
 
 
 def save_image_grid(images: np.ndarray, path, ncols: int | None = None) -> None:
-    """Write uint8 images as one PNG grid: grey (N, H, W) ink dark on white as in the course's figures, or colour (N, H, W, 3)."""
+    """Write uint8 images as one PNG grid (to a path or an open binary file): grey (N, H, W) ink dark on white as in the
+    course's figures, or colour (N, H, W, 3)."""
     grid = tile(images, ncols)
     if grid.ndim == 3:
-        plt.imsave(path, grid)
+        plt.imsave(path, grid, format="png")
     else:
-        plt.imsave(path, grid, cmap="gray_r", vmin=0, vmax=255)
+        plt.imsave(path, grid, cmap="gray_r", vmin=0, vmax=255, format="png")

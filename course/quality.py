@@ -79,6 +79,33 @@ def _load_checked(path: Path, sha256: str, device: str) -> SmallCNN:
 # ---------------------------------------------------------------------------------------------
 
 
+def read_samples(path: Path) -> np.ndarray:
+    """The uint8 images (N, 28, 28) in a .npy file, its header checked against its size before anything is read.
+
+    Raises a ValueError naming the file when it is not a .npy file, holds something other than uint8
+    images, or is shorter than its header says (a damaged header could otherwise ask for terabytes).
+    """
+    path = Path(path)
+    fix = "write it again with `python -m course sample --out FILE.npy` (or numpy.save of uint8 images)"
+    with open(path, "rb") as file:
+        try:
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+            shape, fortran_order, dtype = read_header[np.lib.format.read_magic(file)](file)
+        except (ValueError, KeyError, SyntaxError, UnicodeDecodeError, EOFError):
+            raise ValueError(f"{path.name} is not a NumPy .npy file (it lacks NumPy's header): {fix}.") from None
+        header_bytes = file.tell()
+    if dtype != np.uint8 or fortran_order:
+        what = "Python objects" if dtype.hasobject else f"{dtype} numbers"
+        raise ValueError(f"{path.name} holds {what}, not uint8 grey levels 0-255: {fix}.")
+    if len(shape) != 3 or shape[1:] != IMAGE_SHAPE:
+        raise ValueError(f"{path.name} holds an array of shape {shape}, not images (N, 28, 28): {fix}.")
+    claimed, held = int(np.prod(shape, dtype=object)), path.stat().st_size - header_bytes
+    if claimed != held:
+        raise ValueError(f"{path.name}'s header says {shape[0]:,} images ({claimed:,} bytes) but the file holds {held:,} bytes after it: "
+                         f"it was cut short or damaged; {fix}.")  # fmt: skip
+    return np.load(path, allow_pickle=False)
+
+
 def check_samples(images: object, name: str = "samples") -> np.ndarray:
     """`images` unchanged if they are uint8 (N, 28, 28) with N >= 2; otherwise a TypeError or ValueError."""
     expected = "expected a uint8 NumPy array (N, 28, 28) of grey levels 0-255 with N >= 2, like Fashion-MNIST"

@@ -6,18 +6,33 @@ step (`os.replace`), so a reader sees the old file or the new one, never a mixtu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import tempfile
+import time
 from pathlib import Path
 
+import numpy as np
 import torch
+
+try:
+    import fcntl  # Linux and macOS; where it is missing, run folders are not locked
+except ImportError:
+    fcntl = None
+
+LOCK = ".in-use"  # the lock file of a run folder that a training run is writing to
 
 
 def runs_dir() -> Path:
     """The folder for run outputs: `COURSE_RUNS_DIR` if set, else `runs/` at the repository's top."""
     from_env = os.environ.get("COURSE_RUNS_DIR")
-    return Path(from_env) if from_env else Path(__file__).resolve().parent.parent / "runs"
+    if not from_env:
+        return Path(__file__).resolve().parent.parent / "runs"
+    if Path(from_env).exists() and not Path(from_env).is_dir():
+        raise ValueError(f"COURSE_RUNS_DIR is {from_env}, which is a file, not a folder: point it at a folder (it is created if missing), or unset it.")
+    return Path(from_env)
 
 
 def run_folder(name: str) -> Path:
@@ -34,6 +49,34 @@ def run_folder(name: str) -> Path:
     return folder
 
 
+def check_room(folder: Path, needed_bytes: int, what: str) -> None:
+    """Before any work: `folder` can be created and written, and its disk has room for `needed_bytes` more."""
+    folder = Path(folder)
+    above = next((parent for parent in [folder, *folder.parents] if parent.exists()), None)
+    if above is not None and not above.is_dir():
+        raise NotADirectoryError(f"{what} would go under {above}, which is a file, not a folder: choose another place.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".write-test-")
+        os.close(handle)
+        os.unlink(probe)
+        free = shutil.disk_usage(folder).free
+    except OSError as error:
+        raise OSError(f"Cannot write {what} in {folder} ({error.strerror or error}): choose a writable place (or set COURSE_RUNS_DIR).") from None
+    if free < needed_bytes:
+        raise OSError(f"The disk holding {folder} has {free / 2**20:,.1f} MiB free, and {what} need about {needed_bytes / 2**20:,.0f} MiB: "
+                      "free some space or choose another place.")  # fmt: skip
+
+
+def check_output_file(path: Path, needed_bytes: int = 0) -> Path:
+    """Before any work: `path` names a file that can be written (its folder made if needed), with room for it."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder: give the name of a file to write, for example {path / 'out'}{path.suffix or ''}.")
+    check_room(path.parent, needed_bytes + 2**20, f"{path.name} and its temporary copy")
+    return path
+
+
 def write_atomically(path: Path, write) -> None:
     """Call `write(file)` on a temporary file beside `path`, then put it in place in one step."""
     path = Path(path)
@@ -48,6 +91,24 @@ def write_atomically(path: Path, write) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def save_npy_in_chunks(path: Path, shape: tuple[int, ...], chunks) -> None:
+    """Write uint8 arrays, arriving in `chunks` along the first axis, as one .npy file of `shape`, atomically.
+
+    Only one chunk is in memory at a time, so the file may be far larger than memory.
+    """
+
+    def write(file) -> None:
+        np.lib.format.write_array_header_1_0(file, {"descr": "|u1", "fortran_order": False, "shape": tuple(shape)})
+        written = 0
+        for chunk in chunks:
+            file.write(np.ascontiguousarray(chunk, dtype=np.uint8).tobytes())
+            written += len(chunk)
+        if written != shape[0]:
+            raise ValueError(f"{written} rows arrived for a .npy file of shape {shape}.")
+
+    write_atomically(path, write)
 
 
 def save_json(value: object, path: Path) -> None:
@@ -98,17 +159,63 @@ def load_weights(module: torch.nn.Module, path: Path) -> None:
     load_state(module, torch.load(path, map_location="cpu", weights_only=True), Path(path).name)
 
 
+def state_mismatch(module: torch.nn.Module, state: object) -> str | None:
+    """What keeps `state` from loading into `module` (names missing or unexpected, other shapes), or None if it fits."""
+    expected = {name: tuple(tensor.shape) for name, tensor in module.state_dict().items()}
+    found = {name: tuple(getattr(tensor, "shape", ())) for name, tensor in state.items()} if isinstance(state, dict) else {}
+    if found == expected:
+        return None
+    missing = sorted(set(expected) - set(found))
+    unexpected = sorted(set(found) - set(expected))
+    resized = sorted(name for name in set(found) & set(expected) if found[name] != expected[name])
+    return f"missing: {missing or 'none'}; unexpected: {unexpected or 'none'}; other shapes: {resized or 'none'}"
+
+
 def load_state(module: torch.nn.Module, state: object, source: str) -> None:
     """Load a state dict into `module` only if every name and shape matches; otherwise change nothing and say why."""
-    expected = {name: tuple(tensor.shape) for name, tensor in module.state_dict().items()}
-    found = {name: tuple(tensor.shape) for name, tensor in state.items()} if isinstance(state, dict) else {}
-    if found != expected:  # checked before loading, so a refused file changes nothing
-        missing = sorted(set(expected) - set(found))
-        unexpected = sorted(set(found) - set(expected))
-        resized = sorted(name for name in set(found) & set(expected) if found[name] != expected[name])
-        raise ValueError(
-            f"{source} does not hold weights for this model (missing: {missing or 'none'}; "
-            f"unexpected: {unexpected or 'none'}; other shapes: {resized or 'none'}). Retrain, or load it into "
-            "the model it was saved from."
-        )
+    mismatch = state_mismatch(module, state)
+    if mismatch:  # checked before loading, so a refused file changes nothing
+        raise ValueError(f"{source} does not hold weights for this model ({mismatch}). Retrain, or load it into the model it was saved from.")
     module.load_state_dict(state, strict=True)
+
+
+class RunFolderInUse(RuntimeError):
+    """Another training run is writing to this run folder."""
+
+
+@contextlib.contextmanager
+def run_folder_lock(folder: Path):
+    """Hold `folder` for one training run: while held, a second run into it is refused, naming this process.
+
+    The lock is the system's advisory lock (flock) on `folder/.in-use`, released when its process ends in
+    any way, SIGKILL included. The file names the process that holds it; a file left by a run that was
+    killed names a process that holds nothing, so the next run takes it over and says so.
+    """
+    if fcntl is None:
+        yield
+        return
+    folder = Path(folder)
+    file = open(folder / LOCK, "a+")
+    try:
+        fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        file.seek(0)
+        holder = file.read().strip() or "a process that is still starting"
+        file.close()
+        raise RunFolderInUse(f"{folder} is in use by another training run ({holder}): wait for it to finish or stop it, "
+                             "or choose another run folder.") from None  # fmt: skip
+    file.seek(0)
+    left_by = file.read().strip()
+    if left_by:
+        print(f"{folder.name}: the run that held it ({left_by}) ended without releasing it; taking it over.")
+    file.seek(0)
+    file.truncate()
+    file.write(f"process {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+    file.flush()
+    try:
+        yield
+    finally:
+        file.seek(0)
+        file.truncate()  # an empty lock file: released cleanly
+        fcntl.flock(file, fcntl.LOCK_UN)
+        file.close()

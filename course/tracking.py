@@ -65,14 +65,15 @@ def train_and_measure(
     store = ResultsStore(folder / MEASUREMENTS, {"samples": samples})
     measurements = _measured_so_far(store, folder)
     done = {entry["step"] for entry in measurements}
+    reached = read_checkpoint(folder / CHECKPOINT)["step"] if (folder / CHECKPOINT).is_file() else 0
     seconds = measurements[-1]["seconds"] if measurements else 0.0
     name = config.loss if config.model == "dcgan" else f"{config.model} networks, {config.loss} loss"
     bar = tqdm(total=config.steps, desc=f"{name}, scored every {measure_every:,} steps", unit="step", disable=not progress)
     run = None
     try:
         for end in stage_ends(config.steps, measure_every):
-            if end in done and end < config.steps:
-                continue  # measured in an earlier session; the checkpoint is already past it
+            if end < config.steps and (end in done or end < reached):
+                continue  # the checkpoint is past this stage: measured in an earlier session, or (other samples) not measurable now
             started = time.perf_counter()
             run = train_gan(dataclasses.replace(config, steps=end), images, folder, resume=True, progress=False, step=step)
             seconds += time.perf_counter() - started
@@ -82,8 +83,6 @@ def train_and_measure(
                 break
             if end in done:
                 break  # the last stage, measured before: nothing left to do
-            if run.step > end:
-                continue  # the checkpoint is past this stage and its score was not kept (other samples): it cannot be taken now
             report = evaluate_samples(generate(run.generator, samples, seed=0), fashion)
             measurements.append(
                 {

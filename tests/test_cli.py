@@ -104,7 +104,7 @@ def test_gan_commands_refuse_bad_inputs_with_a_fix(tmp_path, capsys):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     assert main(["train-gan", "--steps", "1", "--out", str(blocker / "run")]) == 2
-    assert "Cannot write to the run folder" in capsys.readouterr().err
+    assert "which is a file, not a folder" in capsys.readouterr().err
 
 
 def test_prepare_checks_the_data_and_classifier_and_runs_copies_of_the_long_notebooks(monkeypatch, tmp_path, capsys):

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from course import gan, gan_training
+from course import gan, gan_training, runs
 
 # Trains the tiny GAN; when the step-4 checkpoint is being written, writes half of it, says so, and waits.
 KILLED_MID_WRITE = """
@@ -54,10 +54,10 @@ def test_a_run_killed_while_writing_a_checkpoint_keeps_the_previous_one_and_resu
 
 
 def test_a_full_disk_is_reported_before_training_starts(tmp_path, images, monkeypatch, tiny_config):
-    monkeypatch.setattr(gan_training.shutil, "disk_usage", lambda path: type("Usage", (), {"free": 1024})())
+    monkeypatch.setattr(runs.shutil, "disk_usage", lambda path: type("Usage", (), {"free": 1024})())
     started = []
     monkeypatch.setattr(gan, "discriminator_loss", lambda *args: started.append(True))
-    with pytest.raises(OSError, match=r"has 0\.0 MiB free; training needs about \d+ MiB.*before training"):
+    with pytest.raises(OSError, match=r"has 0\.0 MiB free, and the run's checkpoints and samples need about \d+ MiB: free some space"):
         gan_training.train_gan(tiny_config(), images, tmp_path / "run", progress=False)
     assert not started and not (tmp_path / "run" / gan_training.CHECKPOINT).exists()
 
@@ -65,7 +65,7 @@ def test_a_full_disk_is_reported_before_training_starts(tmp_path, images, monkey
 def test_a_run_folder_that_cannot_be_written_is_reported_before_training_starts(tmp_path, images, tiny_config):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    with pytest.raises(OSError, match="Cannot write to the run folder .*choose a writable folder"):
+    with pytest.raises(OSError, match="the run's checkpoints and samples would go under .*a-file, which is a file"):
         gan_training.train_gan(tiny_config(), images, blocker / "run", progress=False)
 
 

@@ -1,7 +1,11 @@
+import os
+import warnings
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from PIL import Image, ImageFile
 
 from course import photos
 
@@ -111,7 +115,7 @@ def test_a_too_small_image_is_refused_by_name_and_sizes(tmp_path):
 def test_load_image_folder_uses_the_good_files_and_names_the_rest(tmp_path, capsys):
     images, report = photos.load_image_folder(mixed_folder(tmp_path), size=32, channels=3)
     assert images.shape == (3, 3, 32, 32) and images.dtype == np.uint8
-    assert report == {"found": 5, "used": 3, "unreadable": ["bad.jpg"], "too_small": ["tiny.png"]}
+    assert report == {"found": 5, "used": 3, "unreadable": ["bad.jpg"], "too_large": [], "too_small": ["tiny.png"]}
     out = capsys.readouterr().out
     assert out.strip() == "skipped 2 of 5 files: 1 unreadable (bad.jpg), 1 smaller than 32 pixels (tiny.png)"
     np.testing.assert_array_equal(images[0], photos.read_image(tmp_path / "pictures" / "a.png", 32, 3))  # by name
@@ -321,3 +325,137 @@ def test_write_image_folder_refuses_bad_input(tmp_path):
         photos.write_image_folder(np.zeros((0, 3, 8, 8), dtype=np.uint8), tmp_path / "out")
     with pytest.raises(ValueError, match="prefix"):
         photos.write_image_folder(np.zeros((1, 3, 8, 8), dtype=np.uint8), tmp_path / "out", prefix="../up")
+
+
+# --- pictures over Pillow's pixel limit, and names that are not UTF-8 ------------------------
+
+
+def decoded_files(monkeypatch):
+    """The names of the files whose pixels Pillow decodes from now on, in a list that grows as it happens."""
+    names = []
+    load = ImageFile.ImageFile.load
+
+    def spying_load(self):
+        names.append(Path(self.filename).name)
+        return load(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", spying_load)
+    return names
+
+
+def non_utf8_name(folder, name: bytes) -> Path:
+    """`folder / name` for a name of raw bytes, as Python shows it (surrogates); skips where names must be UTF-8."""
+    path = folder / os.fsdecode(name)
+    try:
+        path.write_bytes(b"")
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system only takes UTF-8 file names")
+    path.unlink()
+    return path
+
+
+@pytest.mark.parametrize("width", [40, 60], ids=["warned-between-1x-and-2x-the-limit", "refused-above-2x"])
+def test_read_image_refuses_a_picture_over_the_pixel_limit_without_decoding_it(tmp_path, monkeypatch, width):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1200)  # 40x40 is 1600 pixels, 60x60 is 3600
+    save_picture(tmp_path / "huge.png", width, width)
+    decoded = decoded_files(monkeypatch)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(photos.ImageTooLarge, match=r"huge\.png is too large to open safely") as error:
+            photos.read_image(tmp_path / "huge.png", 32, 3)
+    assert isinstance(error.value, ValueError) and decoded == [] and caught == []
+
+
+def test_pictures_over_the_pixel_limit_are_skipped_and_named_as_their_own_kind(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1200)  # a 32x32 picture (1024 pixels) is still fine
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    save_picture(folder / "a.png", 32, 32, seed=1)
+    save_picture(folder / "b.png", 32, 32, seed=2)
+    save_picture(folder / "big.png", 40, 40, seed=3)  # Pillow warns
+    save_picture(folder / "huge.png", 60, 60, seed=4)  # Pillow refuses
+    (folder / "bad.jpg").write_bytes(b"not a jpeg")
+    decoded = decoded_files(monkeypatch)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        images, report = photos.load_image_folder(folder)
+    assert images.shape == (2, 3, 32, 32) and report["used"] == 2 and caught == []
+    assert report["too_large"] == ["big.png", "huge.png"] and report["unreadable"] == ["bad.jpg"]
+    assert set(decoded) == {"a.png", "b.png"}  # the large ones were never decoded
+    out, err = capsys.readouterr()
+    assert out == "skipped 3 of 5 files: 1 unreadable (bad.jpg), 2 too large to open safely (big.png, huge.png)\n"
+    assert err == ""
+
+    monkeypatch.setattr(photos, "read_image", refuse_to_read)
+    assert photos.load_image_folder(folder)[1] == report  # from the cache, with the same report
+    assert capsys.readouterr().out == out
+
+
+def test_raising_the_pixel_limit_reads_the_folder_again(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    save_picture(folder / "a.png", 32, 32)
+    save_picture(folder / "large.png", 60, 60)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1200)
+    assert photos.load_image_folder(folder)[1]["too_large"] == ["large.png"]
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)
+    images, report = photos.load_image_folder(folder)
+    assert len(images) == 2 and report["too_large"] == []
+
+
+def test_a_folder_of_only_too_large_pictures_is_an_error_that_says_so(tmp_path, monkeypatch, runs_in_tmp):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    folder = tmp_path / "large"
+    folder.mkdir()
+    save_picture(folder / "huge.png", 48, 48)
+    with pytest.raises(ValueError, match=r"None of the 1 .* 0 unreadable, .* 1 too large to open safely"):
+        photos.load_image_folder(folder)
+    assert list((runs_in_tmp / "image_cache").glob("*.pt")) == []
+
+
+def test_printable_replaces_undecodable_bytes_and_line_breaks_only():
+    assert photos.printable(os.fsdecode(b"caf\xe9.png")) == "caf\ufffd.png"
+    assert photos.printable("two\nlines.png") == "two\ufffdlines.png"
+    assert photos.printable("résumé 🙂 photo.png") == "résumé 🙂 photo.png"
+    assert photos.printable(Path("/a") / os.fsdecode(b"\xff.jpg")) == str(Path("/a") / "\ufffd.jpg")
+
+
+def test_pictures_whose_names_are_not_utf8_are_read_cached_and_named_printably(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    cafe = non_utf8_name(folder, b"caf\xe9.png")
+    save_picture(cafe, 48, 48, seed=1)
+    save_picture(folder / "plain.png", 48, 48, seed=2)
+    non_utf8_name(folder, b"bro\xffken.jpg").write_bytes(b"not a jpeg")
+    save_picture(non_utf8_name(folder, b"t\xe9ny.png"), 20, 20)
+    images, report = photos.load_image_folder(folder)
+    assert len(images) == 2 and report["used"] == 2
+    np.testing.assert_array_equal(images[0], photos.read_image(cafe, 32, 3))  # sorted by name: "caf\udce9" first
+    assert report["unreadable"] == [os.fsdecode(b"bro\xffken.jpg")]  # the real name, to find the file by
+    out = capsys.readouterr().out
+    assert out == "skipped 2 of 4 files: 1 unreadable (bro\ufffdken.jpg), 1 smaller than 32 pixels (t\ufffdny.png)\n"
+    out.encode("utf-8")  # printable: no surrogates left
+
+    monkeypatch.setattr(photos, "read_image", refuse_to_read)
+    cached_images, cached_report = photos.load_image_folder(folder)  # the cache holds such names too
+    np.testing.assert_array_equal(cached_images, images)
+    assert cached_report == report and capsys.readouterr().out == out
+
+
+def test_errors_name_files_and_folders_that_are_not_utf8_printably(tmp_path, monkeypatch):
+    small = non_utf8_name(tmp_path, b"sm\xe4ll.png")
+    save_picture(small, 20, 20)
+    with pytest.raises(photos.ImageTooSmall) as too_small:
+        photos.read_image(small, 32, 3)
+    assert str(too_small.value).startswith("sm\ufffdll.png is 20x20 pixels")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    with pytest.raises(photos.ImageTooLarge) as too_large:
+        photos.read_image(small, 28, 3)
+    assert str(too_large.value).startswith("sm\ufffdll.png is too large")
+    folder = non_utf8_name(tmp_path, b"fold\xe9r")
+    folder.mkdir()
+    for call in (lambda: photos.load_image_folder(folder), lambda: photos.load_image_folder(folder / "missing")):
+        with pytest.raises((ValueError, FileNotFoundError)) as refused:
+            call()
+        assert "fold\ufffdr" in str(refused.value)
+        str(refused.value).encode("utf-8")
