@@ -440,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except KeyboardInterrupt:
-        print("stopped: interrupted (Ctrl-C).", file=sys.stderr)
+        print("stopped: interrupted; every file written so far is whole.", file=sys.stderr)
         return 130
     except Exception as error:
         if os.environ.get("COURSE_DEBUG") == "1":

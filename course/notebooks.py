@@ -37,9 +37,10 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         problem = "is not UTF-8 text"
     except NotJSONError:
         problem = "is not valid JSON"
-    except (nbformat.ValidationError, ValueError, AttributeError, KeyError, TypeError) as error:  # nbformat's ways of refusing other JSON
-        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        problem = f"is JSON but not a notebook ({detail})"
+    except nbformat.ValidationError as error:
+        problem = f"is not a valid notebook ({str(error).strip().splitlines()[0]})"
+    except (ValueError, AttributeError, KeyError, TypeError):  # how nbformat fails on JSON of another shape
+        problem = "is JSON but not a notebook"
     else:
         return notebook
     raise ValueError(f"{path} {problem}: restore it with `git checkout -- {path}`, or open it in JupyterLab to see what is wrong.")
