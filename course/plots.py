@@ -1,4 +1,4 @@
-"""Plotting helpers shared by the notebooks: one look for every figure, and image grids."""
+"""Plotting helpers shared by the notebooks: one look for every figure, image grids, and tables."""
 
 from __future__ import annotations
 
@@ -147,11 +147,28 @@ def tile(images: np.ndarray, ncols: int | None = None, gap: int = 1) -> np.ndarr
     return canvas
 
 
+SEEN_SIDE = 112  # pixels: a saved grid draws each image at least this wide, so a dress can be seen on a screen
+
+
 def save_image_grid(images: np.ndarray, path, ncols: int | None = None) -> None:
     """Write uint8 images as one PNG grid (to a path or an open binary file): grey (N, H, W) ink dark on white as in the
-    course's figures, or colour (N, H, W, 3)."""
-    grid = tile(images, ncols)
+    course's figures, or colour (N, H, W, 3). Each pixel becomes a sharp square, so every image is at least
+    SEEN_SIDE pixels wide (a 28-pixel dress at 4x)."""
+    zoom = max(1, -(-SEEN_SIDE // np.asarray(images).shape[2]))
+    grid = tile(images, ncols).repeat(zoom, axis=0).repeat(zoom, axis=1)
     if grid.ndim == 3:
         plt.imsave(path, grid, format="png")
     else:
         plt.imsave(path, grid, cmap="gray_r", vmin=0, vmax=255, format="png")
+
+
+def show_table(frame, formats: str | dict) -> None:
+    """Show a pandas table with its numbers formatted (`"{:.1%}"`, or one format per column): styled HTML in
+    JupyterLab, and the same numbers as aligned text wherever only text is shown (a terminal, a saved record)."""
+    from IPython.display import display
+
+    per_column = formats if isinstance(formats, dict) else dict.fromkeys(frame.columns, formats)
+    text = frame.astype(object)
+    for column, pattern in per_column.items():
+        text[column] = frame[column].map(pattern.format)
+    display({"text/html": frame.style.format(formats).to_html(), "text/plain": text.to_string()}, raw=True)

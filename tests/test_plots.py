@@ -115,3 +115,33 @@ def test_feature_maps_show_each_channel():
 def test_feature_maps_want_one_images_maps(shape):
     with pytest.raises(ValueError, match=r"\(channels, H, W\).*maps\[0\]"):
         feature_maps(torch.zeros(shape))
+
+
+def test_a_saved_grid_draws_every_image_large_enough_to_see(tmp_path):
+    from PIL import Image
+
+    from course.plots import SEEN_SIDE, save_image_grid
+
+    dresses = np.random.default_rng(0).integers(0, 256, (64, 28, 28), dtype=np.uint8)
+    save_image_grid(dresses, tmp_path / "grid.png")
+    with Image.open(tmp_path / "grid.png") as grid:
+        width, height = grid.size
+    assert width >= 8 * SEEN_SIDE and width == height  # 8 x 8 dresses, each at least SEEN_SIDE pixels wide
+    with Image.open(tmp_path / "grid.png") as grid:
+        pixels = np.asarray(grid.convert("L"))
+    assert (pixels[:4, :4] == pixels[0, 0]).all()  # each pixel a sharp square, not blurred
+
+
+def test_a_table_shows_formatted_numbers_as_html_and_as_text(monkeypatch):
+    import IPython.display
+    import pandas as pd
+
+    from course.plots import show_table
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda bundle, raw: shown.append(bundle))
+    table = pd.DataFrame({"parameters": [7850, 52000], "test accuracy": [0.8412, 0.9031]}, index=["softmax on pixels", "small CNN"])
+    show_table(table, {"parameters": "{:,}", "test accuracy": "{:.1%}"})
+    text, html = shown[0]["text/plain"], shown[0]["text/html"]
+    assert "Styler" not in text and "52,000" in text and "90.3%" in text and "<table" in html and "84.1%" in html
+    assert text.splitlines()[1].split() == ["softmax", "on", "pixels", "7,850", "84.1%"]
