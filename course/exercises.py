@@ -233,7 +233,7 @@ def check_horizontal_edge_kernel(kernel: object) -> None:
     elif respond(horizontal_edge) < 1e-6:
         _verdict(False, "the kernel gives nothing on a horizontal edge: weigh the row above against the row below.")
     elif respond(vertical_edge) > 0.1 * respond(horizontal_edge):
-        _verdict(False, "the kernel also answers to vertical edges: make each row of the kernel constant.")
+        _verdict(False, "the kernel also answers to vertical edges: make each column of the kernel add up to zero.")
     else:
         _verdict(True, "it lights up on horizontal edges and stays dark on vertical ones.")
 

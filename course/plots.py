@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -171,4 +172,26 @@ def show_table(frame, formats: str | dict) -> None:
     text = frame.astype(object)
     for column, pattern in per_column.items():
         text[column] = frame[column].map(pattern.format)
-    display({"text/html": frame.style.format(formats).to_html(), "text/plain": text.to_string()}, raw=True)
+    plain = text.to_string()
+    uuid = hashlib.sha256(plain.encode()).hexdigest()[:6]  # the HTML's ids follow from the table, so a rerun stores the same HTML
+    display({"text/html": frame.style.set_uuid(uuid).format(formats).to_html(), "text/plain": plain}, raw=True)
+
+
+def log_scale(axis: plt.Axes, which: str = "y") -> None:
+    """Put one axis of a plot on a log scale with several ticks labelled in plain numbers (1, 2 and 5 times each
+    power of ten, finer where the data span less than a decade or two), so that values can be read off. Call it after
+    plotting, when the limits are known."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    if which not in ("x", "y"):
+        raise ValueError(f"which must be 'x' or 'y', got {which!r}.")
+    getattr(axis, f"set_{which}scale")("log")
+    low, high = getattr(axis, f"get_{which}lim")()
+    for subs in ((1.0, 2.0, 5.0), (1.0, 2.0, 3.0, 5.0), (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0)):
+        ticks = LogLocator(subs=subs).tick_values(low, high)
+        if ((ticks >= low) & (ticks <= high)).sum() >= 4:
+            break
+    ruler = getattr(axis, f"{which}axis")
+    ruler.set_major_locator(LogLocator(subs=subs))
+    ruler.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ruler.set_minor_formatter(NullFormatter())

@@ -145,3 +145,27 @@ def test_a_table_shows_formatted_numbers_as_html_and_as_text(monkeypatch):
     text, html = shown[0]["text/plain"], shown[0]["text/html"]
     assert "Styler" not in text and "52,000" in text and "90.3%" in text and "<table" in html and "84.1%" in html
     assert text.splitlines()[1].split() == ["softmax", "on", "pixels", "7,850", "84.1%"]
+
+
+@pytest.mark.parametrize("low, high", [(5.0, 40.0), (80.0, 450.0), (30.0, 330.0), (50.0, 4000.0)])
+def test_a_log_scale_labels_several_ticks_in_plain_numbers(low, high):
+    from course.plots import log_scale
+
+    figure, axis = plt.subplots()
+    axis.plot([1, 2], [low, high])
+    log_scale(axis)
+    figure.canvas.draw()
+    bottom, top = axis.get_ylim()
+    labels = [tick.get_text() for tick in axis.get_yticklabels() if tick.get_text() and bottom <= tick.get_position()[1] <= top]
+    assert axis.get_yscale() == "log" and len(labels) >= 3
+    assert all(float(label) > 0 for label in labels)  # plain numbers such as 20 or 0.5, not 10^1
+    plt.close(figure)
+
+
+def test_a_log_scale_wants_x_or_y():
+    from course.plots import log_scale
+
+    figure, axis = plt.subplots()
+    with pytest.raises(ValueError, match="'x' or 'y'"):
+        log_scale(axis, "z")
+    plt.close(figure)
