@@ -2,21 +2,38 @@
 
 A check prints one line (and sometimes a hint) and returns nothing, so the notebook cell shows
 only the verdict. An answer still left as `None` is reported as not answered yet, not as wrong.
+Any other input, of whatever type or shape, gets one line saying what was expected, never a traceback.
+
+Numbers. A Python number, a NumPy scalar, and an array, tensor or Series holding one element all
+count as a number; a sequence of numbers may be a list, a tuple, an array, a tensor or a Series.
+One rule decides whether a number is right: it is accepted when it matches the right value to the
+precision it was given with (half a unit in its last digit: 0.94 accepts 0.935 to 0.945; the digits
+are read from the shortest form of the number, so 0.25 counts as two decimals), or within the
+check's small relative tolerance, whichever is looser; but a precision coarser than 5% of the right
+value does not widen the tolerance (one significant digit is too few), and a value closer to one of
+the typical wrong answers the check knows than to the right one is never accepted. A wrong number
+that matches a typical wrong answer by the same rule gets the hint that names that mistake.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
 NOT_ANSWERED = "Not answered yet: replace the None values above with your answers and run the cell again."
+COARSEST_PRECISION = 0.05  # a precision given counts only down to 5% of the right value
 
 
 def _verdict(correct: bool, message: str) -> bool:
     print(("Correct! " if correct else "Not yet: ") + message)
     return correct
+
+
+def _hint(text: str) -> None:
+    print(f"  Hint: {text}")
 
 
 def _unanswered(*answers: object) -> bool:
@@ -26,37 +43,116 @@ def _unanswered(*answers: object) -> bool:
     return False
 
 
+def _one_element(value: object) -> bool:
+    size = getattr(value, "size", None)
+    if callable(size):  # a torch tensor
+        size = value.numel() if hasattr(value, "numel") else None
+    return size == 1 and hasattr(value, "item")
+
+
 def _as_plain_number(value: object) -> object:
-    """A single-number NumPy array or torch tensor as a Python number; anything else unchanged."""
-    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
-        return value.item()
+    """A NumPy scalar, or an array, tensor or Series holding one element, as a Python number; anything else unchanged."""
+    if _one_element(value):
+        try:
+            return value.item()
+        except (TypeError, ValueError, RuntimeError):
+            return value
     return value
-
-
-def _is_numeric_array(value: object) -> bool:
-    """True for anything NumPy reads as an array of numbers (a list, an array, a CPU tensor)."""
-    try:
-        return np.asarray(value).dtype.kind in "iuf"
-    except (TypeError, ValueError, RuntimeError):
-        return False
 
 
 def _is_number(value: object) -> bool:
     value = _as_plain_number(value)
-    return isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
-def _close(answer: object, expected: float, name: str, rel_tol: float, abs_tol: float = 0.0) -> bool:
-    """Print whether `answer` is within `rel_tol` (or `abs_tol`) of `expected`, and if not which way it is off."""
-    answer = _as_plain_number(answer)
-    if not _is_number(answer):
-        return _verdict(False, f"{name} should be a number, got {type(answer).__name__}.")
-    answer = float(answer)
-    shown = f"{answer:,.0f}" if abs(answer) >= 1000 else f"{answer:.4g}"
-    if math.isclose(answer, expected, rel_tol=rel_tol, abs_tol=abs_tol):
-        return _verdict(True, f"{name}: {shown}.")
-    direction = "too large" if answer > expected else "too small"
-    return _verdict(False, f"{name}: {shown} is {direction}.")
+def _number(value: object) -> float | None:
+    """The answer as a float if it is one number (see the module's rule), else None."""
+    if not _is_number(value):
+        return None
+    try:
+        return float(_as_plain_number(value))
+    except OverflowError:  # a whole number too large for a float
+        return float("inf")
+
+
+def _as_array(value: object, keep_dtype: bool = False) -> np.ndarray | None:
+    """A list, tuple, array, tensor or Series of numbers as a float array (or in its own dtype); None for anything else."""
+    if isinstance(value, (str, bytes, dict)) or value is None:
+        return None
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, wherever it lives
+        value = value.detach().cpu().numpy()
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+    if array.dtype.kind not in "iuf":
+        return None
+    return array if keep_dtype else array.astype(float)
+
+
+def _half_unit(value: object) -> float:
+    """Half a unit in the last digit of `value` as it was given: 0.5 for a whole number (24 or 24.0), 0.005 for 0.94."""
+    dtype = str(getattr(value, "dtype", ""))
+    plain = _as_plain_number(value)
+    if isinstance(plain, (int, np.integer)):
+        return 0.5
+    number = float(plain)
+    if not math.isfinite(number):
+        return 0.0
+    if "float16" in dtype:
+        text = str(np.float16(number))
+    elif "float32" in dtype:
+        text = str(np.float32(number))
+    else:
+        text = repr(number)
+    mantissa, _, exponent = text.lower().partition("e")
+    decimals = len(mantissa.partition(".")[2].rstrip("0"))  # 24.0 was given to units, like 24
+    return 0.5 * 10.0 ** (int(exponent or 0) - decimals)
+
+
+def _matches(value: float, half_unit: float, target: float, rel_tol: float, abs_tol: float, others: Iterable[float] = ()) -> bool:
+    """The module's rule: `value`, given to `half_unit`, stands for `target` and not for any of `others`."""
+    if not (math.isfinite(value) and math.isfinite(target)):
+        return False
+    distance = abs(value - target)
+    tolerance = max(rel_tol * abs(target), abs_tol, min(half_unit, COARSEST_PRECISION * abs(target)))
+    if distance > tolerance * (1 + 1e-9):  # a value on the edge, 0.63 for 0.625, rounds to it
+        return False
+    return distance == 0 or all(distance < abs(value - other) for other in others if math.isfinite(other))
+
+
+def _close(answer: object, expected: float, name: str, rel_tol: float, abs_tol: float = 0.0,
+           mistakes: Iterable[tuple[float, str]] = ()) -> bool:  # fmt: skip
+    """Print whether `answer` is `expected` by the module's rule; if not, which way it is off and the hint of the mistake it matches."""
+    value = _number(answer)
+    if value is None:
+        return _verdict(False, f"{name} should be a number, got {_describe(answer)}.")
+    mistakes = [(float(wrong), hint) for wrong, hint in mistakes]
+    half_unit = _half_unit(answer)
+    if _matches(value, half_unit, expected, rel_tol, abs_tol, [wrong for wrong, _ in mistakes]):
+        return _verdict(True, f"{name}: {_shown(value)}.")
+    if not math.isfinite(value):
+        _verdict(False, f"{name} is {value}, not a number you can compare.")
+    else:
+        _verdict(False, f"{name}: {_shown(value)} is {'too large' if value > expected else 'too small'}.")
+    for index, (wrong, hint) in enumerate(mistakes):
+        others = [expected] + [other for other_index, (other, _) in enumerate(mistakes) if other_index != index]
+        if _matches(value, half_unit, wrong, rel_tol, abs_tol, others):
+            _hint(hint)
+            break
+    return False
+
+
+def _shown(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def _describe(answer: object) -> str:
+    """The answer's type, with the shape of an array or tensor."""
+    shape = getattr(answer, "shape", None)
+    if shape is not None and not _one_element(answer):
+        return f"{type(answer).__name__} of shape {tuple(shape)}"
+    return type(answer).__name__
 
 
 # ---------------------------------------------------------------------------------------------
@@ -68,9 +164,9 @@ def check_dress_count(answer: object, fashion) -> None:
     """Exercise 0.1: how many training images are dresses?"""
     if _unanswered(answer):
         return
-    if not _close(answer, len(fashion.dresses("train")), "the number of training dresses", rel_tol=0):
-        if _is_number(answer) and answer == len(fashion.dresses("test")):
-            print("  Hint: that is the test split; count the training images.")
+    test_count = len(fashion.dresses("test"))
+    _close(answer, len(fashion.dresses("train")), "the number of training dresses", rel_tol=0,
+           mistakes=[(test_count, "that is the test split; count the training images.")])  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -91,12 +187,10 @@ def check_log_log(slope: object, intercept: object, housing: pd.DataFrame) -> No
         return
     log_lotsize = np.log(housing["lotsize"].to_numpy(dtype=float))
     true_intercept, true_slope = _least_squares([log_lotsize], np.log(housing["price"]))
-    if not _close(slope, true_slope, "the slope", rel_tol=0.01):
-        _, price_slope = _least_squares([log_lotsize], housing["price"])
-        if _is_number(slope) and math.isclose(float(slope), price_slope, rel_tol=0.01):
-            print("  Hint: that is the slope with price itself on the left; take the log of price too.")
-        return
-    _close(intercept, true_intercept, "the intercept", rel_tol=0.01)
+    _, price_slope = _least_squares([log_lotsize], housing["price"])
+    price_mistake = (price_slope, "that is the slope with price itself on the left; take the log of price too.")
+    if _close(slope, true_slope, "the slope", rel_tol=0.01, mistakes=[price_mistake]):
+        _close(intercept, true_intercept, "the intercept", rel_tol=0.01)
 
 
 def check_bedroom_price(coefficient: object, housing: pd.DataFrame) -> None:
@@ -105,28 +199,49 @@ def check_bedroom_price(coefficient: object, housing: pd.DataFrame) -> None:
         return
     log_lotsize = np.log(housing["lotsize"].to_numpy(dtype=float))
     weights = _least_squares([log_lotsize, housing["bedrooms"].to_numpy(dtype=float)], housing["price"])
-    if not _close(coefficient, weights[2], "the price of one more bedroom at the same lot size", rel_tol=0.01):
-        print("  Hint: fit both inputs together in one model, with an intercept, on all 546 sales.")
+    if not _close(coefficient, weights[2], "the price of one more bedroom at the same lot size", rel_tol=0.01) and _is_number(coefficient):
+        _hint("fit both inputs together in one model, with an intercept, on all 546 sales.")
 
 
-def check_diverging_learning_rate(learning_rate: object, threshold: object) -> None:
-    """Exercise 1.3: a learning rate at which gradient descent blows up, and where blowing up starts.
+def check_diverging_learning_rate(learning_rate: object, threshold: object, sales: int = 546) -> None:
+    """Exercise 1.3: a learning rate at which gradient descent blows up, and where blowing up starts (a round number).
 
-    For the mean squared error of a line on standardised data, each step multiplies the distance
-    to the best weights by (1 - 2 * learning_rate): it shrinks below a rate of 1 and grows above.
+    The lesson standardises with the sample standard deviation (ddof=1), so the mean of x² over the n sales is
+    (n - 1) / n, and each step multiplies the weight's distance to its best value by 1 - 2 * rate * (n - 1) / n:
+    the error shrinks up to a rate of n / (n - 1) (546/545, about 1.0018 for the 546 sales) and grows above it.
+    The threshold may be given as that number or rounded to 1.
     """
     if _unanswered(learning_rate, threshold):
         return
-    if not (_is_number(learning_rate) and _is_number(threshold)):
-        _verdict(False, "both answers should be numbers.")
+    rate, limit = _number(learning_rate), _number(threshold)
+    if rate is None or limit is None:
+        _verdict(False, "both answers should be numbers: a learning rate and the rate where blowing up starts.")
         return
-    factor = abs(1 - 2 * float(learning_rate))
-    if factor <= 1:
-        _verdict(False, f"at learning rate {learning_rate:g} each step shrinks the error (x{factor:.2f}); it does not blow up.")
-    elif not math.isclose(float(threshold), 1.0, rel_tol=0.05):
-        _verdict(False, f"{learning_rate:g} does blow up, but the threshold {threshold:g} is off: try rates between 0.5 and 2.")
+    mean_square = (sales - 1) / sales
+    exact = sales / (sales - 1)
+    factor = abs(1 - 2 * rate * mean_square)
+    if rate < 0:
+        _verdict(False, f"at learning rate {rate:g} every step goes uphill, so the loss grows for a reason other than overshooting.")
+        _hint("a learning rate is positive; find a positive rate so large that each step overshoots the minimum.")
+    elif factor <= 1:
+        _verdict(False, f"at learning rate {rate:g} each step shrinks the error (x{factor:.4f}); it does not blow up.")
+        if 1 <= rate <= exact:
+            _hint(f"on data standardised with ddof=1 the mean of x² is {sales - 1}/{sales}, so blowing up starts only above "
+                  f"{sales}/{sales - 1} ≈ {exact:.4f}; a rate a little further above 1 shows it.")  # fmt: skip
+    elif not _matches(limit, _half_unit(threshold), exact, rel_tol=0.0, abs_tol=2 * (exact - 1), others=[0.5, 2.0]):
+        _verdict(False, f"{rate:g} does blow up, but the threshold {limit:g} is off: try rates between 0.5 and 2.")
+        if _matches(limit, _half_unit(threshold), 0.5, rel_tol=0.01, abs_tol=0.0, others=[exact]):
+            _hint(
+                "at about 0.5 (rate x curvature = 1) a step lands right on the minimum; above it the steps overshoot, "
+                "but the error still shrinks until rate x curvature = 2."
+            )
+        elif _matches(limit, _half_unit(threshold), 2.0, rel_tol=0.01, abs_tol=0.0, others=[exact]):
+            _hint(
+                "blowing up starts where rate x curvature = 2, and the curvature of the mean squared error on standardised data "
+                "is about 2, not 1 (the square's derivative brings a factor 2)."
+            )
     else:
-        _verdict(True, f"at {learning_rate:g} each step multiplies the error by {factor:.2f}; above 1, every step overshoots.")
+        _verdict(True, f"at {rate:g} each step multiplies the error by {factor:.2f}; above 1, every step overshoots.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -139,10 +254,8 @@ def check_parameter_count(answer: object, model) -> None:
     if _unanswered(answer):
         return
     total = sum(p.numel() for p in model.parameters())
-    if not _close(answer, total, "the number of parameters", rel_tol=0):
-        weights_only = sum(p.numel() for name, p in model.named_parameters() if name.endswith("weight"))
-        if _is_number(answer) and answer == weights_only:
-            print("  Hint: that counts the weights; every unit also has a bias.")
+    weights_only = sum(p.numel() for name, p in model.named_parameters() if name.endswith("weight"))
+    _close(answer, total, "the number of parameters", rel_tol=0, mistakes=[(weights_only, "that counts the weights; every unit also has a bias.")])
 
 
 def check_channels_first(answer: object, picture: np.ndarray) -> None:
@@ -159,38 +272,55 @@ def check_channels_first(answer: object, picture: np.ndarray) -> None:
         hint = " (that is still height x width x channels: move the channel axis to the front)" if tuple(answer.shape) == picture.shape else ""
         _verdict(False, f"the shape should be {(channels, height, width)}, got {tuple(answer.shape)}{hint}.")
         return
-    if not answer.is_floating_point() or answer.max() > 1:
+    if answer.is_complex() or answer.dtype == torch.bool:
+        _verdict(False, f"the values should be float32 numbers between 0 and 1, got dtype {answer.dtype}.")
+        return
+    values = answer.detach().cpu().double()
+    expected = torch.from_numpy(picture).permute(2, 0, 1).double() / 255
+    if not answer.is_floating_point() or values.max() > 1:
         _verdict(False, "the values should be floats between 0 and 1: divide the 0-255 levels by 255.")
         return
-    expected = torch.from_numpy(picture).permute(2, 0, 1).float() / 255
-    if not torch.allclose(answer.float().cpu(), expected, atol=1e-6):
-        _verdict(
-            False,
-            "the shape is right but the pixels are mixed up: the axes must come in the order channels, "
-            "height, width, moved with permute (reshape keeps the numbers' order and scrambles the picture).",
-        )
+    precision = 2 * torch.finfo(answer.dtype).eps
+    if torch.allclose(values, expected, rtol=precision, atol=1e-6):
+        if answer.dtype in (torch.float16, torch.bfloat16):
+            _verdict(False, f"the axes and the scale are right, but the dtype is {answer.dtype}: the network's weights are float32, so use .float().")
+            return
+        _verdict(True, f"shape {tuple(answer.shape)}: red, green and blue, each a {height}x{width} grey image.")
         return
-    _verdict(True, f"shape {tuple(answer.shape)}: red, green and blue, each a {height}x{width} grey image.")
+    if not torch.allclose(values.flatten().sort().values, expected.flatten().sort().values, rtol=precision, atol=1e-6):
+        scale = float(values.max() / expected.max()) if expected.max() > 0 else float("nan")
+        if math.isfinite(scale) and scale > 0 and torch.allclose(values, scale * expected, rtol=precision, atol=1e-6):
+            brightest = float(values.max())
+            _verdict(False, f"the axes are right, but the scale is off (the brightest value is {brightest:.4g}): divide the 0-255 levels by 255.")
+        else:
+            _verdict(False, "the values differ from the picture's levels divided by 255: start from the picture itself, divided by 255.")
+        return
+    _verdict(
+        False,
+        "the shape is right but the pixels are mixed up: the axes must come in the order channels, "
+        "height, width, moved with permute (reshape keeps the numbers' order and scrambles the picture).",
+    )
 
 
 def check_dress_confusion(answer: object, matrix: np.ndarray, class_names: tuple[str, ...]) -> None:
     """Exercise 2.3: which other class are true dresses most often predicted as?"""
     if _unanswered(answer):
         return
+    answer = _as_plain_number(answer)  # a one-element array or Series holding the name
     dress = class_names.index("Dress")
     row = np.array(matrix[dress], copy=True)
     row[dress] = -1
-    if answer == "Dress":
-        _verdict(False, "leave out the diagonal: the question is which *other* class dresses are mistaken for.")
-    elif answer not in class_names:
+    if not isinstance(answer, str) or answer not in class_names:
         _verdict(False, f"answer with one of the class names: {', '.join(class_names)}.")
+    elif answer == "Dress":
+        _verdict(False, "leave out the diagonal: the question is which *other* class dresses are mistaken for.")
     else:
         count = matrix[dress, class_names.index(answer)]
         _verdict(count == row.max(), f"{count} test dresses were predicted as {answer}.")
         column = np.array(matrix[:, dress], copy=True)
         column[dress] = -1
         if count != row.max() and answer == class_names[int(column.argmax())]:
-            print("  Hint: that is the class most often *mistaken for* a dress (a column); read the Dress row instead.")
+            _hint("that is the class most often *mistaken for* a dress (a column); read the Dress row instead.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,10 +332,10 @@ def check_conv_output_size(size_without_padding: object, padding_to_keep_size: o
     """Exercise 3.1: a 5x5 kernel on a 28x28 image: the output size without padding, and the padding that keeps 28."""
     if _unanswered(size_without_padding, padding_to_keep_size):
         return
-    if _close(size_without_padding, 28 - 5 + 1, "the output size without padding", rel_tol=0):
-        _close(padding_to_keep_size, 2, "the padding that keeps 28x28", rel_tol=0)
-    elif _is_number(size_without_padding) and size_without_padding == 23:
-        print("  Hint: count the positions where a 5-wide window fits in 28 pixels, the first and the last included.")
+    window = [(23, "count the positions where a 5-wide window fits in 28 pixels, the first and the last included.")]
+    if _close(size_without_padding, 28 - 5 + 1, "the output size without padding", rel_tol=0, mistakes=window):
+        total = [(4, "4 is the padding of both sides together; padding= adds that many pixels on *each* side, so give half.")]
+        _close(padding_to_keep_size, 2, "the padding that keeps 28x28", rel_tol=0, mistakes=total)
 
 
 def check_horizontal_edge_kernel(kernel: object) -> None:
@@ -216,12 +346,15 @@ def check_horizontal_edge_kernel(kernel: object) -> None:
     if _unanswered(kernel):
         return
     try:
-        kernel = torch.as_tensor(kernel, dtype=torch.float32)
-    except (TypeError, ValueError):
+        kernel = torch.as_tensor(kernel.detach().cpu() if isinstance(kernel, torch.Tensor) else kernel, dtype=torch.float32)
+    except (TypeError, ValueError, RuntimeError):
         _verdict(False, "the kernel should be a 3x3 grid of numbers: a list of three lists of three numbers.")
         return
     if kernel.shape != (3, 3):
         _verdict(False, f"the kernel should be 3x3, got shape {tuple(kernel.shape)}.")
+        return
+    if not torch.isfinite(kernel).all():
+        _verdict(False, "the kernel should hold finite numbers, not nan or inf.")
         return
     flat = torch.ones(1, 1, 9, 9)
     horizontal_edge = torch.zeros(1, 1, 9, 9)
@@ -244,12 +377,16 @@ def check_class_recall(answer: object, matrix: np.ndarray, class_names: tuple[st
         return
     index = class_names.index(class_name)
     recall = matrix[index, index] / matrix[index].sum()
-    if not _close(answer, recall, f"the recall of {class_name}", rel_tol=1e-3, abs_tol=0.005):
-        precision = matrix[index, index] / matrix[:, index].sum()
-        if _is_number(answer) and math.isclose(float(answer), precision, rel_tol=1e-3):
-            print("  Hint: that divides by the column (everything *called* a dress); divide by the row (every true dress).")
-        elif _is_number(answer) and answer > 1:
-            print("  Hint: give a share between 0 and 1, not a count or a percentage.")
+    precision = matrix[index, index] / matrix[:, index].sum()
+    mistakes = [
+        (precision, "that divides by the column (everything *called* a dress); divide by the row (every true dress)."),
+        (100 * recall, "give a share between 0 and 1, not a count or a percentage."),
+        (matrix[index, index], "give a share between 0 and 1, not a count or a percentage."),
+    ]
+    if not _close(answer, recall, f"the recall of {class_name}", rel_tol=1e-3, abs_tol=0.005, mistakes=mistakes):
+        value = _number(answer)
+        if value is not None and value > 1 and not any(_matches(value, _half_unit(answer), wrong, 1e-3, 0.005) for wrong, _ in mistakes):
+            _hint("give a share between 0 and 1, not a count or a percentage.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -262,24 +399,40 @@ def check_trainable_count(answer: object, model) -> None:
     if _unanswered(answer):
         return
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    if not _close(answer, trainable, "the number of trainable parameters", rel_tol=0):
-        if _is_number(answer) and answer == sum(p.numel() for p in model.parameters()):
-            print("  Hint: that is every parameter; leave out those with requires_grad == False.")
+    total = sum(p.numel() for p in model.parameters())
+    _close(answer, trainable, "the number of trainable parameters", rel_tol=0,
+           mistakes=[(total, "that is every parameter; leave out those with requires_grad == False.")])  # fmt: skip
 
 
 def check_only_output_trainable(model) -> None:
-    """Exercise 4.2: freeze everything except the output layer (classifier[-1])."""
-    if _unanswered(model):
+    """Exercise 4.2: freeze everything except the output layer (classifier[-1]).
+
+    `freeze` works in place and returns None, so a learner who kept its result passes None: the answer
+    to None says so beside the usual "not answered yet".
+    """
+    from torch import nn
+
+    if model is None:
+        print(NOT_ANSWERED)
+        print("  (If you wrote strict_model = freeze(...): freeze works in place and returns None. Keep the model "
+              "transfer_model gives, freeze its layers, and pass that model.)")  # fmt: skip
         return
-    output_layer = {id(p) for p in model.classifier[-1].parameters()}
+    if not isinstance(model, nn.Module):
+        _verdict(False, f"the answer should be the model, with its layers frozen in place, got {type(model).__name__}.")
+        return
+    classifier = getattr(model, "classifier", None)
+    if not isinstance(classifier, nn.Sequential) or len(classifier) == 0:
+        _verdict(False, f"the answer should be the whole transfer model (it has a classifier), got a {type(model).__name__} without one.")
+        return
+    output_layer = {id(p) for p in classifier[-1].parameters()}
     still_trained = [name for name, p in model.named_parameters() if p.requires_grad and id(p) not in output_layer]
-    frozen_output = [name for name, p in model.classifier[-1].named_parameters() if not p.requires_grad]
+    frozen_output = [name for name, p in classifier[-1].named_parameters() if not p.requires_grad]
     if still_trained:
         _verdict(False, f"these are still trained: {', '.join(still_trained)}.")
     elif frozen_output:
         _verdict(False, "the output layer is frozen too, so nothing would learn.")
     else:
-        count = sum(p.numel() for p in model.classifier[-1].parameters())
+        count = sum(p.numel() for p in classifier[-1].parameters())
         _verdict(True, f"only the output layer's {count} parameters are trained.")
 
 
@@ -290,10 +443,13 @@ def check_best_budget(answer: object, results: pd.DataFrame) -> None:
     means = results.groupby(["labels_per_class", "method"])["test_accuracy"].mean().unstack("method")
     advantage = means["transfer"] - means["scratch"]
     best = int(advantage.idxmax())
-    if answer not in list(advantage.index):
+    value = _number(answer)
+    budgets = [int(budget) for budget in advantage.index]
+    if value is None or value not in budgets:
         _verdict(False, f"answer with one of the budgets: {', '.join(str(b) for b in advantage.index)}.")
     else:
-        _verdict(answer == best, f"at {answer} labels per class transfer's mean test accuracy is {advantage[answer]:+.1%} against scratch.")
+        budget = int(value)
+        _verdict(budget == best, f"at {budget} labels per class transfer's mean test accuracy is {advantage[budget]:+.1%} against scratch.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,18 +464,20 @@ def check_equilibrium(discriminator_output: object, discriminator_loss: object) 
     """
     if _unanswered(discriminator_output, discriminator_loss):
         return
-    if not _close(discriminator_output, 0.5, "the best discriminator's output", rel_tol=0, abs_tol=1e-3):
-        if _is_number(discriminator_output) and float(_as_plain_number(discriminator_output)) in (0.0, 1.0):
-            print("  Hint: a real and a fake sample are equally likely at every point: how sure can the discriminator be?")
+    sure = "a real and a fake sample are equally likely at every point: how sure can the discriminator be?"
+    if not _close(discriminator_output, 0.5, "the best discriminator's output", rel_tol=0, abs_tol=1e-3, mistakes=[(0.0, sure), (1.0, sure)]):
         return
-    if not _close(discriminator_loss, 2 * math.log(2), "the discriminator's loss", rel_tol=1e-3):
-        loss = float(_as_plain_number(discriminator_loss)) if _is_number(discriminator_loss) else None
-        if loss is not None and math.isclose(loss, math.log(2), rel_tol=1e-3):
-            print("  Hint: that is one half of it; add the loss on the real sample and the loss on the fake one.")
-        elif loss is not None and loss < 0:
-            print("  Hint: each half is minus the log of a number below 1, so the loss is positive.")
-        elif loss is not None and (math.isclose(loss, 2 * math.log10(2), rel_tol=1e-3) or math.isclose(loss, 2.0, rel_tol=1e-3)):
-            print("  Hint: the losses use the natural logarithm (math.log, torch.log).")
+    natural = "the losses use the natural logarithm (math.log, torch.log)."
+    mistakes = [
+        (math.log(2), "that is one half of it; add the loss on the real sample and the loss on the fake one."),
+        (-2 * math.log(2), "each half is minus the log of a number below 1, so the loss is positive."),
+        (2 * math.log10(2), natural),
+        (2.0, natural),
+    ]
+    if not _close(discriminator_loss, 2 * math.log(2), "the discriminator's loss", rel_tol=1e-3, mistakes=mistakes):
+        loss = _number(discriminator_loss)
+        if loss is not None and loss < 0 and not _matches(loss, _half_unit(discriminator_loss), -2 * math.log(2), 1e-3, 0.0):
+            _hint("each half is minus the log of a number below 1, so the loss is positive.")
 
 
 def check_generator_gradients(minimax_gradient: object, non_saturating_gradient: object, fake_score: float = 0.01) -> None:
@@ -333,12 +491,11 @@ def check_generator_gradients(minimax_gradient: object, non_saturating_gradient:
     with_respect_to_d = {"minimax": -1 / (1 - fake_score), "non-saturating": -1 / fake_score}
     answers = {"minimax": minimax_gradient, "non-saturating": non_saturating_gradient}
     for name, answer in answers.items():
-        if not _close(answer, expected[name], f"the {name} loss's gradient", rel_tol=1e-3):
-            value = float(_as_plain_number(answer)) if _is_number(answer) else None
-            if value is not None and math.isclose(value, -expected[name], rel_tol=1e-3):
-                print("  Hint: the loss falls as the logit rises (the fake looks more real), so the gradient is negative.")
-            elif value is not None and math.isclose(value, with_respect_to_d[name], rel_tol=1e-3):
-                print("  Hint: that is the gradient with respect to D(G(z)) itself; take it with respect to the logit.")
+        mistakes = [
+            (-expected[name], "the loss falls as the logit rises (the fake looks more real), so the gradient is negative."),
+            (with_respect_to_d[name], "that is the gradient with respect to D(G(z)) itself; take it with respect to the logit."),
+        ]
+        if not _close(answer, expected[name], f"the {name} loss's gradient", rel_tol=1e-3, mistakes=mistakes):
             return
     ratio = expected["non-saturating"] / expected["minimax"]
     print(f"  At D(G(z)) = {fake_score:g} the non-saturating loss pushes the generator {ratio:.0f} times harder.")
@@ -353,17 +510,16 @@ def check_optimal_discriminator(value_at_one: object, point_of_doubt: object, re
     if _unanswered(value_at_one, point_of_doubt):
         return
     real, fake = _density_at(real_density, 1.0), _density_at(fake_density, 1.0)
-    if not _close(value_at_one, real / (real + fake), "D* at x = 1", rel_tol=1e-3, abs_tol=1e-4):
-        value = float(_as_plain_number(value_at_one)) if _is_number(value_at_one) else None
-        if value is not None and math.isclose(value, fake / (real + fake), rel_tol=1e-3):
-            print("  Hint: that is the fakes' share; D* is the chance that the sample is real.")
-        elif value is not None and math.isclose(value, real / fake, rel_tol=1e-3):
-            print("  Hint: divide by the sum of both densities, not by the fakes' density alone.")
+    mistakes = [
+        (fake / (real + fake), "that is the fakes' share; D* is the chance that the sample is real."),
+        (real / fake, "divide by the sum of both densities, not by the fakes' density alone."),
+    ]
+    if not _close(value_at_one, real / (real + fake), "D* at x = 1", rel_tol=1e-3, abs_tol=1e-4, mistakes=mistakes):
         return
-    if not _is_number(point_of_doubt):
-        _verdict(False, f"the point should be a number, got {type(point_of_doubt).__name__}.")
+    x = _number(point_of_doubt)
+    if x is None or not math.isfinite(x):
+        _verdict(False, f"the point should be a number, got {_describe(point_of_doubt) if x is None else x}.")
         return
-    x = float(_as_plain_number(point_of_doubt))
     real, fake = _density_at(real_density, x), _density_at(fake_density, x)
     if real + fake < 1e-12:
         _verdict(False, f"at x = {x:g} neither real nor fake samples ever appear; look where the densities are not both zero.")
@@ -384,11 +540,12 @@ def check_modes_covered(answer: object, samples: object, centres: object, std: f
 
     shares = mode_shares(samples, centres, std)
     covered = int((shares >= min_share).sum())
-    if not _close(answer, covered, f"the number of modes covered at a share of {min_share:.3g}", rel_tol=0):
-        if _is_number(answer) and answer == int((shares >= 0.02).sum()) and not math.isclose(min_share, 0.02):
-            print("  Hint: that is the count with the 2% rule of the lesson; pass the stricter share.")
-        elif _is_number(answer) and answer == len(shares):
-            print("  Hint: that is every mode of the data; count only those the samples reach.")
+    mistakes = []
+    if not math.isclose(min_share, 0.02):
+        mistakes.append((int((shares >= 0.02).sum()), "that is the count with the 2% rule of the lesson; pass the stricter share."))
+    mistakes.append((len(shares), "that is every mode of the data; count only those the samples reach."))
+    mistakes = [(wrong, hint) for wrong, hint in mistakes if wrong != covered]
+    _close(answer, covered, f"the number of modes covered at a share of {min_share:.3g}", rel_tol=0, mistakes=mistakes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -400,10 +557,17 @@ def check_transposed_conv_size(width_after_first: object, width_after_a_third: o
     """Exercise 6.1: output widths of transposed convolutions with kernel 4, stride 2, padding 1."""
     if _unanswered(width_after_first, width_after_a_third):
         return
-    if _close(width_after_first, (7 - 1) * 2 - 2 + 4, "the width after the first transposed convolution", rel_tol=0):
-        _close(width_after_a_third, (28 - 1) * 2 - 2 + 4, "the width a third one would make from 28", rel_tol=0)
-    elif _is_number(width_after_first) and _as_plain_number(width_after_first) in (13, 16):
-        print("  Hint: (w - 1)·s - 2p + k with w = 7, s = 2, p = 1, k = 4; mind the 2p.")
+
+    def mistakes(width: int) -> list[tuple[int, str]]:
+        formula = f"(w - 1)·s - 2p + k with w = {width}, s = 2, p = 1, k = 4"
+        return [
+            ((width - 1) * 2 - 1 + 4, f"the padding comes off both sides: {formula}, so subtract 2p = 2, not p."),
+            ((width - 1) * 2 + 4, f"{formula}; mind the 2p."),
+            ((width - 1) * 2 - 2 + 4 - 1, f"{formula}; mind the 2p."),
+        ]
+
+    if _close(width_after_first, (7 - 1) * 2 - 2 + 4, "the width after the first transposed convolution", rel_tol=0, mistakes=mistakes(7)):
+        _close(width_after_a_third, (28 - 1) * 2 - 2 + 4, "the width a third one would make from 28", rel_tol=0, mistakes=mistakes(28))
 
 
 def check_dress_share(answer: object, samples: np.ndarray) -> None:
@@ -412,23 +576,33 @@ def check_dress_share(answer: object, samples: np.ndarray) -> None:
 
     if _unanswered(answer):
         return
-    if not _close(answer, dressness(samples), "the dressness of the samples", rel_tol=1e-3, abs_tol=0.002):
-        if _is_number(answer) and _as_plain_number(answer) > 1:
-            print("  Hint: give a share between 0 and 1, not a count or a percentage.")
+    share = dressness(samples)
+    mistakes = [(100 * share, "give a share between 0 and 1, not a count or a percentage.")]
+    count = round(share * len(samples))
+    if count > 1:
+        mistakes.append((count, "give a share between 0 and 1, not a count or a percentage."))
+    if not _close(answer, share, "the dressness of the samples", rel_tol=1e-3, abs_tol=0.002, mistakes=mistakes):
+        value = _number(answer)
+        if value is not None and value > 1 and not any(_matches(value, _half_unit(answer), wrong, 1e-3, 0.002) for wrong, _ in mistakes):
+            _hint("give a share between 0 and 1, not a count or a percentage.")
 
 
 def check_nearest_distance(answer: object, sample: np.ndarray, training_images: np.ndarray) -> None:
     """Exercise 6.3: the distance from one sample to its nearest training image, pixels scaled to 0-1."""
     if _unanswered(answer):
         return
-    differences = training_images.reshape(len(training_images), -1) / 255 - sample.reshape(1, -1) / 255
-    distances = np.linalg.norm(differences, axis=1)
-    if not _close(answer, distances.min(), "the distance to the nearest training dress", rel_tol=1e-3):
-        value = _as_plain_number(answer)
-        if _is_number(answer) and math.isclose(float(value), distances.min() * 255, rel_tol=1e-3):
-            print("  Hint: that is in grey levels 0-255; divide the pixels by 255 first.")
-        elif _is_number(answer) and math.isclose(float(value), distances.min() ** 2, rel_tol=1e-3):
-            print("  Hint: that is the squared distance; take the square root.")
+    training, sample = np.asarray(training_images), np.asarray(sample)
+    differences = training.reshape(len(training), -1) / 255 - sample.reshape(1, -1) / 255
+    distance = np.linalg.norm(differences, axis=1).min()
+    mistakes = [
+        (distance * 255, "that is in grey levels 0-255; divide the pixels by 255 first."),
+        (distance**2, "that is the squared distance; take the square root."),
+    ]
+    if training.dtype == np.uint8 and sample.dtype == np.uint8:
+        wrapped = (training.reshape(len(training), -1) - sample.reshape(1, -1)) / 255  # uint8 arithmetic wraps around below 0
+        wrap = "the images are uint8, so a difference below 0 wraps around to 256 minus it: divide by 255 (or use .astype(float)) before subtracting."
+        mistakes.append((np.linalg.norm(wrapped, axis=1).min(), wrap))
+    _close(answer, distance, "the distance to the nearest training dress", rel_tol=1e-3, mistakes=mistakes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -441,36 +615,47 @@ def check_gradient_penalty(answer: object, slope: float = 0.1, weight: float = 1
     if _unanswered(answer):
         return
     gradient_norm = slope * math.sqrt(28 * 28)
-    if not _close(answer, weight * (gradient_norm - 1) ** 2, "the gradient penalty", rel_tol=1e-3):
-        value = _as_plain_number(answer)
-        if _is_number(answer) and math.isclose(float(value), (gradient_norm - 1) ** 2, rel_tol=1e-3):
-            print(f"  Hint: the penalty is multiplied by its weight, {weight:g}.")
-        elif _is_number(answer) and math.isclose(float(value), weight * (slope * 28 * 28 - 1) ** 2, rel_tol=1e-3):
-            print("  Hint: the gradient's norm is the square root of the sum of its 784 squared entries.")
+    mistakes = [
+        ((gradient_norm - 1) ** 2, f"the penalty is multiplied by its weight, {weight:g}."),
+        (weight * (slope * 28 * 28 - 1) ** 2, "the gradient's norm is the square root of the sum of its 784 squared entries."),
+    ]
+    _close(answer, weight * (gradient_norm - 1) ** 2, "the gradient penalty", rel_tol=1e-3, mistakes=mistakes)
 
 
 def check_best_loss(answer: object, table: pd.DataFrame) -> None:
     """Exercise 7.2: the loss whose samples are closest to the real dresses in `table`."""
     if _unanswered(answer):
         return
-    best = str(table["distance_over_floor"].idxmin())
+    answer = _as_plain_number(answer)  # a one-element array or Series holding the name
+    distances = table["distance_over_floor"]
+    best = str(distances.idxmin())
     if not isinstance(answer, str) or answer not in table.index:
         _verdict(False, f"answer with one of the table's row names: {', '.join(map(repr, table.index))}.")
         return
     if not _verdict(answer == best, f"{answer!r} has distance {table.loc[answer, 'distance_over_floor']:.1f}x the floor."):
-        print("  Hint: the best loss has the smallest Fréchet distance over the floor, not the largest.")
+        if answer == str(distances.idxmax()):
+            _hint("the best loss has the smallest Fréchet distance over the floor, not the largest.")
+        else:
+            _hint("another loss has a smaller Fréchet distance over the floor: compare all the rows and take the smallest.")
 
 
 def check_rank_correlation(answer: object, signal: object, distance: object) -> None:
     """Exercise 7.3: the Spearman (rank) correlation between a loss curve's values and the distance."""
     if _unanswered(answer):
         return
-    expected = pd.Series(np.asarray(signal, dtype=float)).corr(pd.Series(np.asarray(distance, dtype=float)), method="spearman")
-    if not _close(answer, expected, "the rank correlation", rel_tol=1e-6, abs_tol=1e-6):
-        value = _as_plain_number(answer)
-        pearson = np.corrcoef(np.asarray(signal, dtype=float), np.asarray(distance, dtype=float))[0, 1]
-        if _is_number(answer) and math.isclose(float(value), pearson, rel_tol=1e-6, abs_tol=1e-6):
-            print("  Hint: that is Pearson's correlation of the values; Spearman's correlates their ranks.")
+    signal_values, distance_values = np.asarray(signal, dtype=float).ravel(), np.asarray(distance, dtype=float).ravel()
+    expected = pd.Series(signal_values).corr(pd.Series(distance_values), method="spearman")
+    pearson = np.corrcoef(signal_values, distance_values)[0, 1]
+    misaligned = "pandas pairs two Series by their index, and these have different ones; use .to_numpy() on one of them so the values pair up by position."
+    mistakes = [(pearson, "that is Pearson's correlation of the values; Spearman's correlates their ranks.")]
+    if isinstance(distance, pd.Series) and not distance.index.equals(pd.RangeIndex(len(distance))):
+        paired_by_index = pd.Series(signal_values).corr(distance, method="spearman")
+        if math.isfinite(paired_by_index) and not math.isclose(paired_by_index, expected, abs_tol=1e-9):
+            mistakes.append((paired_by_index, misaligned))
+    if not _close(answer, expected, "the rank correlation", rel_tol=1e-6, abs_tol=1e-6, mistakes=mistakes):
+        value = _number(answer)
+        if value is not None and math.isnan(value):
+            _hint(f"a correlation of nan means no pairs of values lined up: {misaligned}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -482,13 +667,11 @@ def check_real_image_loss(answer: object, num_classes: int = 5) -> None:
     """Exercise 8.1: -log(1 - p(fake)) for a real image whose K + 1 scores are all 0."""
     if _unanswered(answer):
         return
-    expected = math.log((num_classes + 1) / num_classes)
-    if not _close(answer, expected, "the real image's loss", rel_tol=1e-3):
-        value = _as_plain_number(answer)
-        if _is_number(answer) and math.isclose(float(value), math.log(num_classes + 1), rel_tol=1e-3):
-            print("  Hint: that is -log p(fake), the loss of a fake; a real image pays -log(1 - p(fake)).")
-        elif _is_number(answer) and math.isclose(float(value), 1 / (num_classes + 1), rel_tol=1e-3):
-            print("  Hint: that is p(fake) itself; the loss is -log(1 - p(fake)).")
+    mistakes = [
+        (math.log(num_classes + 1), "that is -log p(fake), the loss of a fake; a real image pays -log(1 - p(fake))."),
+        (1 / (num_classes + 1), "that is p(fake) itself; the loss is -log(1 - p(fake))."),
+    ]
+    _close(answer, math.log((num_classes + 1) / num_classes), "the real image's loss", rel_tol=1e-3, mistakes=mistakes)
 
 
 def check_accuracy_difference(answer: object, means: pd.DataFrame, budget: int, method: str, baseline: str) -> None:
@@ -496,12 +679,11 @@ def check_accuracy_difference(answer: object, means: pd.DataFrame, budget: int, 
     if _unanswered(answer):
         return
     expected = means.loc[(budget, method), "test_accuracy"] - means.loc[(budget, baseline), "test_accuracy"]
-    if not _close(answer, expected, "the difference in test accuracy", rel_tol=1e-3, abs_tol=1e-4):
-        value = _as_plain_number(answer)
-        if _is_number(answer) and math.isclose(float(value), 100 * expected, rel_tol=1e-3, abs_tol=1e-2):
-            print("  Hint: give it as a share (0.03 for 3 points), not in percentage points.")
-        elif _is_number(answer) and math.isclose(float(value), -expected, rel_tol=1e-3, abs_tol=1e-4):
-            print(f"  Hint: {method} minus {baseline}, not the other way round.")
+    mistakes = [
+        (100 * expected, "give it as a share (0.03 for 3 points), not in percentage points."),
+        (-expected, f"{method} minus {baseline}, not the other way round."),
+    ]
+    _close(answer, expected, "the difference in test accuracy", rel_tol=1e-3, abs_tol=1e-4, mistakes=mistakes)
 
 
 def check_smallest_gap(answer: object, means: pd.DataFrame, budget: int) -> None:
@@ -521,22 +703,52 @@ def check_smallest_gap(answer: object, means: pd.DataFrame, budget: int) -> None
 # ---------------------------------------------------------------------------------------------
 
 
+def _array_half_unit(raw: np.ndarray) -> float:
+    """The finest precision among the numbers of an array, each read as in `_half_unit`."""
+    units = [_half_unit(number) for number in np.asarray(raw).ravel()]
+    return min(units) if units else 0.0
+
+
+def _arrays_match(values: np.ndarray, half_unit: float, target: np.ndarray, abs_tol: float, others: Iterable[np.ndarray] = ()) -> bool:
+    """The module's rule, number by number, for an array; the 5% limit is taken of the target's largest number."""
+    if not (np.isfinite(values).all() and values.shape == target.shape):
+        return False
+    scale = float(np.abs(target).max()) if target.size else 0.0
+    tolerance = max(abs_tol, min(half_unit, COARSEST_PRECISION * scale))
+    distance = float(np.abs(values - target).max()) if target.size else 0.0
+    if distance > tolerance * (1 + 1e-9):
+        return False
+    return distance == 0 or all(distance < float(np.abs(values - other).max()) for other in others)
+
+
+def _coarsely_rounded(values: np.ndarray, half_unit: float, target: np.ndarray, abs_tol: float) -> bool:
+    """True when the numbers match only because of a precision coarser than the rule accepts."""
+    return not _arrays_match(values, half_unit, target, abs_tol) and _arrays_match(values, half_unit, target, abs_tol=max(abs_tol, half_unit))
+
+
 def check_class_accuracy(answer: object, asked: object, judged: object, num_classes: int = 10) -> None:
     """Exercise 9.1: for each class, the share of images asked for as that class that the classifier judged so."""
     if _unanswered(answer):
         return
     asked, judged = np.asarray(asked), np.asarray(judged)
     expected = np.array([(judged[asked == k] == k).mean() for k in range(num_classes)])
-    answer = np.asarray(answer, dtype=float) if _is_numeric_array(answer) else None
-    if answer is None or answer.shape != (num_classes,):
+    raw = _as_array(answer, keep_dtype=True)
+    if raw is None or raw.shape != (num_classes,):
         _verdict(False, f"answer with {num_classes} numbers, one accuracy per class (a share from 0 to 1).")
         return
-    if not _verdict(np.allclose(answer, expected, atol=1e-6), f"the mean over classes is {answer.mean():.1%}."):
-        overall = (judged == asked).mean()
-        if np.allclose(answer, overall):
-            print("  Hint: that is the overall accuracy repeated; take each class's images separately (asked == k).")
+    values, half_unit = raw.astype(float), _array_half_unit(raw)
+    overall = np.full(num_classes, (judged == asked).mean())
+    correct = _arrays_match(values, half_unit, expected, abs_tol=1e-6, others=[overall])
+    mean = f"{values.mean():.1%}" if np.isfinite(values).all() else "not a number"
+    if not _verdict(correct, f"the mean over classes is {mean}."):
+        if _arrays_match(values, half_unit, overall, abs_tol=1e-6, others=[expected]):
+            _hint("that is the overall accuracy repeated; take each class's images separately (asked == k).")
+        elif _coarsely_rounded(values, half_unit, expected, 1e-6):
+            _hint("the method is right, but the numbers are rounded too coarsely to tell: keep at least two significant digits.")
+        elif _arrays_match(values, _array_half_unit(raw), 100 * expected, abs_tol=1e-4):
+            _hint("give each accuracy as a share between 0 and 1, not a percentage.")
         else:
-            print("  Hint: for class k, keep the images with asked == k and compute the share with judged == k.")
+            _hint("for class k, keep the images with asked == k and compute the share with judged == k.")
 
 
 def check_noise_step(answer: object, noise: object, direction: object, amount: float) -> None:
@@ -545,13 +757,21 @@ def check_noise_step(answer: object, noise: object, direction: object, amount: f
         return
     noise, direction = np.asarray(noise, dtype=float), np.asarray(direction, dtype=float)
     expected = noise + amount * direction / np.linalg.norm(direction)
-    answer = np.asarray(answer, dtype=float) if _is_numeric_array(answer) else None
-    if answer is None or answer.shape != expected.shape:
+    not_unit = noise + amount * direction
+    raw = _as_array(answer, keep_dtype=True)
+    if raw is None or raw.shape != expected.shape:
         _verdict(False, f"answer with one vector of {len(expected)} numbers, the moved noise.")
         return
-    if not _verdict(np.allclose(answer, expected, atol=1e-5), f"it is {np.linalg.norm(answer - noise):.3g} away from where it started."):
-        if np.allclose(answer, noise + amount * direction, atol=1e-5):
-            print("  Hint: divide the direction by its length first, so the amount alone says how far you go.")
+    values, half_unit = raw.astype(float), _array_half_unit(raw)
+    if not np.isfinite(values).all():
+        _verdict(False, "the vector holds nan or inf; compute it again from the noise and the direction.")
+        return
+    correct = _arrays_match(values, half_unit, expected, abs_tol=1e-5, others=[not_unit])
+    if not _verdict(correct, f"it is {np.linalg.norm(values - noise):.3g} away from where it started."):
+        if _arrays_match(values, half_unit, not_unit, abs_tol=1e-5, others=[expected]):
+            _hint("divide the direction by its length first, so the amount alone says how far you go.")
+        elif _coarsely_rounded(values, half_unit, expected, 1e-5):
+            _hint("the step is right, but the numbers are rounded too coarsely to tell: keep at least two significant digits.")
 
 
 def check_crop_box(answer: object, width: int, height: int, size: int) -> None:
@@ -562,11 +782,13 @@ def check_crop_box(answer: object, width: int, height: int, size: int) -> None:
     scaled_width, scaled_height = max(size, round(width * size / shorter)), max(size, round(height * size / shorter))
     left, top = (scaled_width - size) // 2, (scaled_height - size) // 2
     expected = (left, top, left + size, top + size)
-    if not isinstance(answer, (tuple, list)) or len(answer) != 4:
+    numbers = _as_array(answer)
+    if numbers is None or numbers.shape != (4,) or not (np.isfinite(numbers).all() and (numbers == np.round(numbers)).all()):
         _verdict(False, "answer with four whole numbers: (left, top, right, bottom).")
         return
-    if not _verdict(tuple(answer) == expected, f"the box {tuple(answer)} in the {scaled_width}x{scaled_height} scaled picture."):
-        print(f"  Hint: the picture becomes {scaled_width}x{scaled_height}; the square is {size} wide and centred in it.")
+    box = tuple(int(number) for number in numbers)
+    if not _verdict(box == expected, f"the box {box} in the {scaled_width}x{scaled_height} scaled picture."):
+        _hint(f"the picture becomes {scaled_width}x{scaled_height}; the square is {size} wide and centred in it.")
 
 
 # ---------------------------------------------------------------------------------------------
