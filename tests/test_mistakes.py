@@ -83,7 +83,9 @@ def test_a_png_grid_that_fails_while_saving_leaves_the_previous_one_whole(checkp
 
 
 def test_train_classifier_checks_where_it_writes_before_it_trains(tmp_path, capsys, monkeypatch):
+    import course.quality
     import course.training
+    from course.models import SmallCNN
 
     trained = []
     monkeypatch.setattr(course.training, "train_quality_classifier", lambda *args, **kwargs: trained.append(True))
@@ -92,6 +94,12 @@ def test_train_classifier_checks_where_it_writes_before_it_trains(tmp_path, caps
     for out, says in [(blocker / "weights.pt", "which is a file, not a folder"), (tmp_path, "is a folder"), (Path("/proc/weights.pt"), "Cannot write")]:
         assert main(["train-classifier", "--epochs", "1", "--out", str(out)]) == 1
         assert says in one_error_line(capsys)
+    monkeypatch.setattr(course.quality, "CLASSIFIER_PATH", tmp_path / "missing" / "fashion_classifier.pt")
+    monkeypatch.setattr(course.training, "train_quality_classifier", lambda *args, **kwargs: SmallCNN(num_classes=10))
+    monkeypatch.setattr(course.training, "evaluate", lambda *args, **kwargs: (0.0, 0.9))
+    assert main(["train-classifier", "--epochs", "1"]) == 0  # the weights missing is what retraining mends
+    assert (tmp_path / "missing" / "fashion_classifier.pt").is_file()
+    capsys.readouterr()
     monkeypatch.setattr(runs.shutil, "disk_usage", lambda path: type("Usage", (), {"free": 1024})())
     assert main(["train-classifier", "--epochs", "1", "--out", str(tmp_path / "weights.pt")]) == 1
     assert "MiB free" in one_error_line(capsys)
