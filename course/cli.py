@@ -222,11 +222,11 @@ def command_sample(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    chunks = gan_sampling.generate_in_chunks(generator, args.n, seed=args.seed, labels=label)
     if out.suffix == ".npy":
+        chunks = gan_sampling.generate_in_chunks(generator, args.n, seed=args.seed, labels=label)  # 1,000 images at a time
         save_npy_in_chunks(out, shape, tqdm(chunks, total=-(-args.n // 1000), unit="batch", desc="sampling", disable=args.n < 20_000))
     else:
-        images = np.concatenate(list(chunks))
+        images = gan_sampling.generate(generator, args.n, seed=args.seed, labels=label)
         write_atomically(out, lambda file: save_image_grid(images if grey else to_display(images), file))
     print(f"wrote {args.n:,} images to {out}")
     return 0
