@@ -447,8 +447,12 @@ def test_modes_covered_counts_modes_with_enough_samples(capsys):
     out = verdict(capsys)
     assert out.startswith("Not yet") and "too small" in out and "Hint" not in out
     far_away = samples + 0.5  # every sample 0.7 away from its centre: more than 3 standard deviations
-    exercises.check_modes_covered(0, far_away, ring_centres(), 0.05, min_share=0.02)
-    assert verdict(capsys).startswith("Correct!")
+    exercises.check_modes_covered(0, far_away, ring_centres(), 0.05, min_share=1 / 16)  # as after a very short run
+    out = verdict(capsys)
+    assert out.startswith("Correct!") and "cannot tell them apart" in out
+    exercises.check_modes_covered(2, samples, ring_centres(), 0.05, min_share=0.2)  # 2 by this rule, 3 by the 2% rule
+    out = verdict(capsys)
+    assert out.startswith("Correct!") and "cannot tell" not in out
 
 
 def test_modes_covered_works_on_the_line(capsys):
@@ -485,6 +489,13 @@ def test_notebook_06_checks(capsys, fashion):
     exercises.check_dress_share(share * 100, dresses)
     out = verdict(capsys)
     assert out.startswith("Not yet") and "not a count or a percentage" in out
+    assert "test your code for real" not in out
+    blank = np.zeros((8, 28, 28), np.uint8)  # no dresses at all, like samples after a few steps
+    exercises.check_dress_share(0.0, blank)
+    out = verdict(capsys)
+    assert "none of these 8 samples" in out and "laptop scale" in out and out.splitlines()[-1].startswith("Correct!")
+    exercises.check_dress_share(0.5, blank)
+    assert verdict(capsys).splitlines()[-1].startswith("Not yet")
 
 
 def test_notebook_07_checks(capsys):
