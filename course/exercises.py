@@ -564,8 +564,7 @@ def check_modes_covered(answer: object, samples: object, centres: object, std: f
     blind = [hint for wrong, hint in mistakes if wrong == covered]
     mistakes = [(wrong, hint) for wrong, hint in mistakes if wrong != covered]
     if _close(answer, covered, f"the number of modes covered at a share of {min_share:.3g}", rel_tol=0, mistakes=mistakes) and blind:
-        print("  (With these samples a typical slip gives the same count, so this check cannot tell them apart;"
-              " a snapshot from the laptop scale can.)")
+        print("  (With these samples a typical slip gives the same count, so this check cannot tell them apart; a snapshot from the laptop scale can.)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -598,8 +597,10 @@ def check_dress_share(answer: object, samples: np.ndarray) -> None:
         return
     share = dressness(samples)
     if share in (0.0, 1.0):
-        print(f"(The classifier calls {'none' if share == 0 else 'all'} of these {len(samples)} samples dresses, as after a very short run:"
-              " a slip in the class or the scaling may give the same share. Samples from the laptop scale test your code for real.)")
+        print(
+            f"(The classifier calls {'none' if share == 0 else 'all'} of these {len(samples)} samples dresses, as after a very short run:"
+            " a slip in the class or the scaling may give the same share. Samples from the laptop scale test your code for real.)"
+        )
     mistakes = [(100 * share, "give a share between 0 and 1, not a count or a percentage.")]
     count = round(share * len(samples))
     if count > 1:
@@ -662,8 +663,10 @@ def check_improvement_factor(answer: object, stages: pd.DataFrame) -> None:
         (distances[-2] / last, "that is the last stage against the one before it; start from the first stage."),
     ], expected)  # fmt: skip
     if _close(answer, expected, "the factor", rel_tol=1e-3, mistakes=mistakes):
-        print(f"  From step {stages.index[0]:,} to step {stages.index[-1]:,} the distance went from {first:.1f} to {last:.1f} times the floor"
-              f" ({'fell' if expected > 1 else 'did not fall'}).")
+        print(
+            f"  From step {stages.index[0]:,} to step {stages.index[-1]:,} the distance went from {first:.1f} to {last:.1f} times the floor"
+            f" ({'fell' if expected > 1 else 'did not fall'})."
+        )
 
 
 def check_rank_correlation(answer: object, signal: object, distance: object) -> None:
@@ -675,8 +678,10 @@ def check_rank_correlation(answer: object, signal: object, distance: object) -> 
         warnings.simplefilter("ignore")
         expected = pd.Series(signal_values).corr(pd.Series(distance_values), method="spearman")
     if len(signal_values) < 3:
-        print(f"With {len(signal_values)} stages a rank correlation can only be -1, +1 or nan, whatever the run did: "
-              "run the notebook at the laptop scale for one that means something. Checking your number all the same:")
+        print(
+            f"With {len(signal_values)} stages a rank correlation can only be -1, +1 or nan, whatever the run did: "
+            "run the notebook at the laptop scale for one that means something. Checking your number all the same:"
+        )
     if math.isnan(expected):
         value = _number(answer)
         _verdict(value is not None and math.isnan(value), "one of the two series is constant here, so the rank correlation is nan (undefined).")
@@ -777,8 +782,11 @@ def check_class_precision(answer: object, asked: object, judged: object, num_cla
     values, half_unit = raw.astype(float), _array_half_unit(raw)
     if not np.array_equal(np.isnan(values), ~chosen):
         never = [str(k) for k in range(num_classes) if not chosen[k]]
-        told = f"the judge never chose class {', '.join(never)}: put np.nan there, and a share everywhere else." if never else (
-            "every class was chosen at least once, so every precision is a number: divide by the count of images judged to be k, never by 0.")
+        told = (
+            f"the judge never chose class {', '.join(never)}: put np.nan there, and a share everywhere else."
+            if never
+            else ("every class was chosen at least once, so every precision is a number: divide by the count of images judged to be k, never by 0.")
+        )
         _verdict(False, told)
         return
     recall_differs = np.isfinite(recall[chosen]).all() and not np.allclose(recall[chosen], expected[chosen], rtol=0, atol=1e-9)

@@ -315,7 +315,6 @@ def test_smallest_paired_difference_with_one_draw_is_that_draw(capsys):
     assert verdict(capsys).startswith("Not yet")
 
 
-
 def test_ties_torch_scalars_and_malformed_kernels_get_fair_verdicts(capsys):
     matrix = np.zeros((10, 10), dtype=int)
     matrix[DRESS, DRESS] = 50
