@@ -11,6 +11,7 @@ from course.checks import SEED_LIMIT, check_positive_int, check_seed
 from course.scale import SCALES, resolve_scale
 
 GRID_LIMIT = 1024  # images in one .png grid; more are written to a .npy file
+EMA_DECAY = 0.999  # train-gan's moving average of the generator, for a new run (GANConfig's own default, 0, keeps none)
 
 
 def _report_data(download: bool) -> bool:
@@ -152,18 +153,26 @@ def _train_gan(args: argparse.Namespace, device) -> int:
         return 1
     critic_steps = 1 if args.loss == "dcgan" else 5
     steps = args.steps if args.steps is not None else max(1, args.epochs * (len(images) // args.batch_size) // critic_steps)
+    folder = Path(args.out)
+    checkpoint = folder / gan_training.CHECKPOINT
+    if checkpoint.is_file() and not args.resume:
+        say(f"error: {folder} already holds a checkpoint; add --resume to continue it, or choose another --out.", file=sys.stderr)
+        return 2
+    ema_decay = args.ema_decay
+    if ema_decay is None:  # a new run keeps an average; a resumed one, whatever its checkpoint keeps (none, for runs from before the option)
+        try:
+            ema_decay = gan_training.checkpoint_config(gan_training.read_checkpoint(checkpoint), checkpoint).ema_decay if checkpoint.is_file() else EMA_DECAY
+        except ValueError as error:
+            say(f"error: {error}", file=sys.stderr)
+            return 1
     try:
         config = gan.GANConfig(
             loss=args.loss, steps=steps, batch_size=args.batch_size, seed=args.seed, batch_norm=not args.no_batch_norm,
             sample_every=args.sample_every, checkpoint_every=args.checkpoint_every, model=args.model,
-            channels=images.shape[1], size=images.shape[2], classes=len(CLASS_NAMES) if args.conditional else 0,
+            channels=images.shape[1], size=images.shape[2], classes=len(CLASS_NAMES) if args.conditional else 0, ema_decay=ema_decay,
         )  # fmt: skip
     except ValueError as error:
         say(f"error: {error}", file=sys.stderr)
-        return 2
-    folder = Path(args.out)
-    if (folder / gan_training.CHECKPOINT).is_file() and not args.resume:
-        say(f"error: {folder} already holds a checkpoint; add --resume to continue it, or choose another --out.", file=sys.stderr)
         return 2
     processes = f" on {world} processes" if world > 1 else ""
     networks = f"{config.model} networks" + (f", conditional on {config.classes} classes" if config.classes else "")
@@ -358,6 +367,17 @@ def positive_number(text: str) -> float:
     return value
 
 
+def decay_number(text: str) -> float:
+    """The argparse type of a moving average's decay: a number from 0 up to but not including 1, or a usage error that says so."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 up to but not including 1 (0: no average), got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m course", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -392,6 +412,11 @@ def build_parser() -> argparse.ArgumentParser:
     train_gan.add_argument("--checkpoint-every", type=positive_int, default=500, help="write a checkpoint every N steps")
     train_gan.add_argument("--device", default=None, help="cuda, mps or cpu (default: the fastest here)")
     train_gan.add_argument("--no-batch-norm", action="store_true", help="leave batch normalisation out of both networks")
+    train_gan.add_argument(
+        "--ema-decay", type=decay_number, default=None, metavar="DECAY",
+        help=f"keep a moving average of the generator's weights, which samples are drawn from; 0: none "
+        f"(default: {EMA_DECAY} for a new run; with --resume, the checkpoint's)",
+    )  # fmt: skip
     train_gan.add_argument("--model", choices=("dcgan", "resnet"), default="dcgan", help="the networks (default: dcgan)")
     train_gan.add_argument("--conditional", action="store_true", help="train on all ten Fashion-MNIST classes, each image with its class (sample with --class)")
     train_gan.add_argument(

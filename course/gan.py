@@ -16,6 +16,8 @@ The three losses share everything but the game's rules:
 
 `train_step` is one step of the game: the discriminator's move(s), then the generator's. Notebooks
 06 and 07 write it themselves; the long run (course.gan_training) calls this one, or theirs.
+`update_average` keeps an exponential moving average of the generator's weights (`ema_decay`), which
+often draws better images than the generator's latest weights (Yazici et al. 2019).
 Images in and out of the generator's range, and sampling, are in course.gan_sampling.
 """
 
@@ -59,6 +61,7 @@ class GANConfig:
     channels: int = 1  # 1 for grey images, 3 for colour
     size: int = 28  # image side in pixels: 28, 32 or 64
     classes: int = 0  # 0: unconditional; K: both networks take a class from 0 to K - 1 with every image
+    ema_decay: float = 0.0  # 0: none; d in (0, 1): also keep a moving average of the generator's weights (update_average)
 
     def __post_init__(self):
         if self.loss not in LOSSES:
@@ -87,6 +90,9 @@ class GANConfig:
         if self.model not in MODELS:
             raise ValueError(f"Unknown model {self.model!r}: expected one of {', '.join(MODELS)}.")
         check_image_settings(self.channels, self.size, self.classes)
+        if isinstance(self.ema_decay, bool) or not isinstance(self.ema_decay, (int, float)) or not 0 <= self.ema_decay < 1:
+            raise ValueError(f"ema_decay must be a number from 0 up to but not including 1, got {self.ema_decay!r}: use 0 for no average "
+                             "of the generator, or a decay such as 0.999 (an average over about the last 1 / (1 - decay) steps).")  # fmt: skip
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -150,6 +156,21 @@ def gradient_penalty(
     scores = critic(between) if labels is None else critic(between, labels)  # a conditional critic: the real images' classes
     (gradient,) = torch.autograd.grad(scores.sum(), between, create_graph=True)
     return weight * ((gradient.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+
+@torch.no_grad()
+def update_average(average: nn.Module, model: nn.Module, decay: float) -> None:
+    """Move `average` towards `model`, in place: each weight a becomes decay * a + (1 - decay) * p.
+
+    Batch norm's running statistics are averaged the same way, to suit the averaged weights; its count of batches is copied.
+    """
+    for mean, weight in zip(average.parameters(), model.parameters(), strict=True):
+        mean.lerp_(weight, 1 - decay)
+    for mean, buffer in zip(average.buffers(), model.buffers(), strict=True):
+        if buffer.is_floating_point():
+            mean.lerp_(buffer, 1 - decay)
+        else:
+            mean.copy_(buffer)
 
 
 def clip_weights(critic: nn.Module, limit: float = 0.01) -> None:

@@ -5,12 +5,14 @@ always atomically, and `resume=True` continues from it with the same result as a
 run. A loss that turns NaN or explodes stops the run with a message; the last good checkpoint stays.
 Under torchrun (see course.distributed) the same step runs on several processes: each takes its
 share of every batch, the gradients are averaged before every optimiser step, and process 0 writes
-the files.
+the files. With `config.ema_decay` > 0 the run also keeps a moving average of the generator's weights
+(`course.gan.update_average`), saved, resumed and sampled from like the rest.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import signal
 import time
@@ -25,13 +27,14 @@ from torch import nn
 from tqdm import tqdm
 
 from course.distributed import AveragedGradients, rank_and_world
-from course.gan import Batches, GANConfig, build, networks, train_step
+from course.gan import Batches, GANConfig, build, networks, train_step, update_average
 from course.gan_sampling import to_uint8
 from course.runs import atomic_torch_save, check_room, load_state, run_folder_lock, state_mismatch, write_atomically
 
 CHECKPOINT = "checkpoint.pt"
 SAMPLES = "samples"  # sub-folder with the fixed noise batch rendered every `sample_every` steps
 RESUMABLE = ("steps", "sample_every", "checkpoint_every")  # settings a resumed run may change
+AVERAGE = "generator_average"  # the checkpoint's key for the moving average of the generator, when the run keeps one
 
 
 class TrainingDiverged(RuntimeError):
@@ -49,6 +52,12 @@ class GANRun:
     step: int
     images_per_second: float
     interrupted: bool = False
+    average: nn.Module | None = None  # the moving average of the generator's weights, when config.ema_decay > 0
+
+    @property
+    def sampling_generator(self) -> nn.Module:
+        """The generator to draw images from: the moving average when the run keeps one, else the generator itself."""
+        return self.generator if self.average is None else self.average
 
 
 @contextlib.contextmanager
@@ -74,9 +83,9 @@ def _stop_between_steps():
         signal.signal(signal.SIGINT, previous)
 
 
-def _check_room_to_write(folder: Path, generator: nn.Module, discriminator: nn.Module) -> None:
-    """Before any training: the run folder can be created and written, with room for a few checkpoints."""
-    weights = sum(p.numel() * p.element_size() for net in (generator, discriminator) for p in net.parameters())
+def _check_room_to_write(folder: Path, *nets: nn.Module | None) -> None:
+    """Before any training: the run folder can be created and written, with room for a few checkpoints of `nets` (None: no network)."""
+    weights = sum(p.numel() * p.element_size() for net in nets if net is not None for p in net.parameters())
     check_room(folder / SAMPLES, 3 * (3 * weights) + 2**20, "the run's checkpoints and samples")  # three checkpoints of weights and two Adam moments
 
 
@@ -100,6 +109,11 @@ def train_gan(
     (uint8); every `checkpoint_every` steps, at the end and on an interruption, a checkpoint is
     written. With `resume=True` training continues from `folder/checkpoint.pt` when there is one.
     Under torchrun, `config.batch_size` is the batch of all processes together.
+
+    With `config.ema_decay` > 0, a copy of the generator is moved towards it after every step
+    (`update_average`), with the decay min(ema_decay, (1 + t) / (10 + t)) after step t, so that the
+    random first weights fade from it early on; the snapshots are drawn from this average, and the
+    returned run holds it as `average` (`sampling_generator` names the one to draw from).
     """
     if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1:] != config.image_shape:
         shape = ", ".join(map(str, config.image_shape))
@@ -127,8 +141,9 @@ def train_gan(
     folder = Path(folder)
     device = images.device
     generator, discriminator, g_optimizer, d_optimizer = build(config, device)
+    average = copy.deepcopy(generator).requires_grad_(False).eval() if config.ema_decay > 0 else None
     if writes:
-        _check_room_to_write(folder, generator, discriminator)
+        _check_room_to_write(folder, generator, discriminator, average)
     with run_folder_lock(folder) if writes else contextlib.nullcontext():
         batches = Batches(images, config, labels, share)
         fixed_noise = torch.randn(64, config.latent_size, generator=torch.Generator().manual_seed(config.seed + 1)).to(device)
@@ -139,7 +154,7 @@ def train_gan(
             if writes:
                 print(f"No checkpoint in {folder.name} yet: starting from step 0.")
         elif resume:
-            done = _load_checkpoint(folder / CHECKPOINT, config, generator, discriminator, g_optimizer, d_optimizer, batches.noise_source, history)
+            done = _load_checkpoint(folder / CHECKPOINT, config, generator, discriminator, g_optimizer, d_optimizer, batches.noise_source, history, average)
             if done > config.steps:
                 raise ValueError(f"{folder / CHECKPOINT} is at step {done}, past the {config.steps} steps asked for: resume with more steps "
                                  f"than {done} (--steps), or sample from it as it is.")  # fmt: skip
@@ -149,7 +164,7 @@ def train_gan(
 
         def save() -> None:
             if writes:
-                _save_checkpoint(folder / CHECKPOINT, config, done, generator, discriminator, g_optimizer, d_optimizer, batches.noise_source, history)
+                _save_checkpoint(folder / CHECKPOINT, config, done, generator, discriminator, g_optimizer, d_optimizer, batches.noise_source, history, average)
 
         squash = torch.sigmoid if config.loss == "dcgan" else (lambda scores: scores)
         bar = tqdm(total=config.steps, initial=done, desc=f"{config.loss} training", unit="step", mininterval=1.0,
@@ -179,6 +194,8 @@ def train_gan(
                             f"loss {g_value:.3g}; {kept}. Lower the learning rate (now {config.learning_rate:g}) and try again."
                         )
                     done += 1
+                    if average is not None:  # every process moves its own copy: their generators are the same
+                        update_average(average, generator, min(config.ema_decay, (1 + done) / (10 + done)))
                     stopping = stops > 0
                     history["d_loss"].append(d_value)
                     history["g_loss"].append(g_value)
@@ -186,9 +203,9 @@ def train_gan(
                     history["d_fake"].append(d_fake)
                     bar.update()
                     if (done % config.sample_every == 0 or done == config.steps) and writes:
-                        generator.eval()
+                        drawing = generator.eval() if average is None else average
                         with torch.no_grad():
-                            snapshot = to_uint8(generator(fixed_noise, fixed_labels))
+                            snapshot = to_uint8(drawing(fixed_noise, fixed_labels))
                         write_atomically(folder / SAMPLES / f"step_{done:06d}.npy", lambda file, images=snapshot: np.save(file, images))
                         bar.set_postfix(d_loss=f"{d_value:.3f}", g_loss=f"{g_value:.3f}")
                     if done % config.checkpoint_every == 0 or done == config.steps:
@@ -200,13 +217,13 @@ def train_gan(
         finally:
             bar.close()
         if world > 1:
-            for buffer in [*generator.buffers(), *discriminator.buffers()]:
+            for buffer in [*generator.buffers(), *discriminator.buffers(), *(average.buffers() if average is not None else [])]:
                 dist.broadcast(buffer, src=0)  # batch norm's running statistics: process 0's, the ones its checkpoint holds
             dist.barrier()  # the last checkpoint is complete before any process reads it again
         seconds = time.perf_counter() - started
         images_seen = (done - first_step) * config.batch_size * (config.critic_steps + 1)
         generator.eval()
-        return GANRun(generator, discriminator, history, folder, done, images_seen / seconds if seconds > 0 else 0.0, stopping)
+        return GANRun(generator, discriminator, history, folder, done, images_seen / seconds if seconds > 0 else 0.0, stopping, average)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -214,20 +231,20 @@ def train_gan(
 # ---------------------------------------------------------------------------------------------
 
 
-def _save_checkpoint(path, config, step, generator, discriminator, g_optimizer, d_optimizer, noise_source, history) -> None:
-    atomic_torch_save(
-        {
-            "config": asdict(config),
-            "step": step,
-            "generator": generator.state_dict(),
-            "discriminator": discriminator.state_dict(),
-            "g_optimizer": g_optimizer.state_dict(),
-            "d_optimizer": d_optimizer.state_dict(),
-            "noise_source": noise_source.get_state(),
-            "history": history,
-        },
-        path,
-    )
+def _save_checkpoint(path, config, step, generator, discriminator, g_optimizer, d_optimizer, noise_source, history, average=None) -> None:
+    checkpoint = {
+        "config": asdict(config),
+        "step": step,
+        "generator": generator.state_dict(),
+        "discriminator": discriminator.state_dict(),
+        "g_optimizer": g_optimizer.state_dict(),
+        "d_optimizer": d_optimizer.state_dict(),
+        "noise_source": noise_source.get_state(),
+        "history": history,
+    }
+    if average is not None:
+        checkpoint[AVERAGE] = average.state_dict()
+    atomic_torch_save(checkpoint, path)
 
 
 def read_checkpoint(path: Path) -> dict:
@@ -245,7 +262,7 @@ def read_checkpoint(path: Path) -> dict:
     return checkpoint
 
 
-def _load_checkpoint(path, config, generator, discriminator, g_optimizer, d_optimizer, noise_source, history) -> int:
+def _load_checkpoint(path, config, generator, discriminator, g_optimizer, d_optimizer, noise_source, history, average=None) -> int:
     checkpoint = read_checkpoint(path)
     saved, asked = asdict(checkpoint_config(checkpoint, path)), asdict(config)
     differences = [f"{name} {saved.get(name)!r} there, {asked[name]!r} now" for name in asked if name not in RESUMABLE and saved.get(name) != asked[name]]
@@ -254,8 +271,13 @@ def _load_checkpoint(path, config, generator, discriminator, g_optimizer, d_opti
             f"{path} was written with other settings ({'; '.join(differences)}). Resume with the same settings "
             "(only steps, sample_every and checkpoint_every may change), or start a new run folder."
         )
+    if average is not None and AVERAGE not in checkpoint:
+        raise ValueError(f"{path.name} keeps no average of the generator, though its settings ask for one: the file was damaged or edited. "
+                         "Use another checkpoint, or start a new run folder.")  # fmt: skip
     load_state(generator, checkpoint["generator"], f"{path.name} (generator)")
     load_state(discriminator, checkpoint["discriminator"], f"{path.name} (discriminator)")
+    if average is not None:
+        load_state(average, checkpoint[AVERAGE], f"{path.name} (generator average)")
     g_optimizer.load_state_dict(checkpoint["g_optimizer"])
     d_optimizer.load_state_dict(checkpoint["d_optimizer"])
     noise_source.set_state(checkpoint["noise_source"])
@@ -284,13 +306,18 @@ def checkpoint_config(checkpoint: dict, path: Path) -> GANConfig:
     return config
 
 
-def load_generator(path: Path, device: str | torch.device = "cpu") -> nn.Module:
-    """The generator of a checkpoint, in eval mode, ready for `course.gan_sampling.generate`."""
+def load_generator(path: Path, device: str | torch.device = "cpu", average: bool = True) -> nn.Module:
+    """The generator of a checkpoint, in eval mode, ready for `course.gan_sampling.generate`.
+
+    When the run kept a moving average of the generator's weights, that average is returned, unless
+    `average=False` asks for the generator's own latest weights.
+    """
     checkpoint = read_checkpoint(path)
     config = checkpoint_config(checkpoint, path)
-    if not all(torch.isfinite(weights).all() for weights in checkpoint["generator"].values() if weights.is_floating_point()):
-        raise ValueError(f"{Path(path).name}'s generator holds NaN or infinite weights, so it would draw blank images: the run diverged "
-                         "before this checkpoint was written. Use an earlier checkpoint, or train again with a lower learning rate.")  # fmt: skip
+    key, name = (AVERAGE, "generator average") if average and AVERAGE in checkpoint else ("generator", "generator")
     generator, _ = networks(config)
-    load_state(generator, checkpoint["generator"], f"{Path(path).name} (generator)")
+    load_state(generator, checkpoint[key], f"{Path(path).name} ({name})")
+    if not all(torch.isfinite(weights).all() for weights in generator.state_dict().values() if weights.is_floating_point()):
+        raise ValueError(f"{Path(path).name}'s {name} holds NaN or infinite weights, so it would draw blank images: the run diverged "
+                         "before this checkpoint was written. Use an earlier checkpoint, or train again with a lower learning rate.")  # fmt: skip
     return generator.to(device).eval()

@@ -57,6 +57,9 @@ def train_and_measure(
 
     `step` is the game's training step that `train_gan` calls (a notebook may pass the one it wrote).
 
+    The samples come from the run's `sampling_generator`: the moving average of the generator's
+    weights when `config.ema_decay` > 0.
+
     Returns the run and one entry per stage: step, dressness, frechet_distance, floor,
     real_dressness, distance_over_floor and seconds (training time up to that stage, summed over sessions).
     """
@@ -83,7 +86,7 @@ def train_and_measure(
                 break
             if end in done:
                 break  # the last stage, measured before: nothing left to do
-            report = evaluate_samples(generate(run.generator, samples, seed=0), fashion)
+            report = evaluate_samples(generate(run.sampling_generator, samples, seed=0), fashion)  # the average, when the run keeps one
             measurements.append(
                 {
                     "step": end,

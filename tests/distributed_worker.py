@@ -1,7 +1,8 @@
 """Run by tests/test_distributed.py under torchrun: two processes train tiny GANs together.
 
-Writes each rank's networks (parameters and batch-norm buffers) after a run with batch norm (they must stay identical) and rank 0's
-parameters after a run without batch norm that is stopped and resumed (it must match one process).
+Writes each rank's networks (parameters and batch-norm buffers, and the generator's moving average) after a run with batch
+norm (they must stay identical) and rank 0's parameters after a run without batch norm that is stopped and resumed (it must
+match one process).
 """
 
 import sys
@@ -30,11 +31,11 @@ def record(module, inputs):
 
 
 hook = torch.nn.modules.module.register_module_forward_pre_hook(record)
-with_batch_norm = gan_training.train_gan(gan.GANConfig(loss="dcgan", steps=4, **settings), images, out / "dcgan", progress=False)
+with_batch_norm = gan_training.train_gan(gan.GANConfig(loss="dcgan", steps=4, ema_decay=0.9, **settings), images, out / "dcgan", progress=False)
 hook.remove()
 torch.save(
-    {"generator": with_batch_norm.generator.state_dict(), "discriminator": with_batch_norm.discriminator.state_dict()}, out / f"dcgan_rank{rank}.pt"
-)  # parameters and batch-norm buffers
+    {name: getattr(with_batch_norm, name).state_dict() for name in ("generator", "discriminator", "average")}, out / f"dcgan_rank{rank}.pt"
+)  # parameters and batch-norm buffers, and the moving average of the generator
 torch.save(torch.tensor(seen), out / f"seen_rank{rank}.pt")
 
 config = gan.GANConfig(loss="wgan-gp", steps=2, batch_norm=False, **settings)

@@ -196,3 +196,26 @@ def test_train_gan_refuses_pictures_it_cannot_use_and_flags_that_do_not_fit(tmp_
     capsys.readouterr()
     assert main(["sample", "--checkpoint", str(plain / "checkpoint.pt"), "--class", "Dress", "--out", str(tmp_path / "d.npy")]) == 2
     assert "without classes" in capsys.readouterr().err
+
+
+def test_train_gan_keeps_a_moving_average_by_default_and_resumes_with_the_checkpoints_own(tmp_path, capsys):
+    from course import gan_training
+
+    run = tmp_path / "run"
+    common = ["train-gan", "--batch-size", "16", "--out", str(run)]
+    assert main([*common, "--steps", "2"]) == 0
+    checkpoint = gan_training.read_checkpoint(run / "checkpoint.pt")
+    assert checkpoint["config"]["ema_decay"] == 0.999 and gan_training.AVERAGE in checkpoint
+    capsys.readouterr()
+    assert main([*common, "--steps", "3", "--resume", "--ema-decay", "0.5"]) == 1
+    assert "ema_decay 0.999 there, 0.5 now" in capsys.readouterr().err
+    assert main([*common, "--steps", "3", "--resume"]) == 0  # without the option: the checkpoint's own decay
+    plain = tmp_path / "plain"  # a run without an average, as the command trained them before it kept one
+    assert main(["train-gan", "--batch-size", "16", "--steps", "1", "--ema-decay", "0", "--out", str(plain)]) == 0
+    assert gan_training.AVERAGE not in gan_training.read_checkpoint(plain / "checkpoint.pt")
+    assert main(["train-gan", "--batch-size", "16", "--steps", "2", "--resume", "--out", str(plain)]) == 0
+    for bad in ("1", "-0.1", "nan", "0.99x"):
+        with pytest.raises(SystemExit) as usage_error:
+            main(["train-gan", "--ema-decay", bad, "--out", str(tmp_path / "r")])
+        assert usage_error.value.code == 2
+        assert f"argument --ema-decay: must be a number from 0 up to but not including 1 (0: no average), got '{bad}'" in capsys.readouterr().err

@@ -24,7 +24,7 @@ def two_processes(tmp_path_factory):
 
 def test_the_processes_stay_in_step_even_with_batch_norm(two_processes):
     first, second = (torch.load(two_processes / f"dcgan_rank{rank}.pt", weights_only=True) for rank in (0, 1))
-    for network in ("generator", "discriminator"):
+    for network in ("generator", "discriminator", "average"):
         assert first[network].keys() == second[network].keys()
         assert any("running_mean" in name for name in first[network])  # the batch-norm buffers are compared too
         different = [name for name in first[network] if not torch.equal(first[network][name], second[network][name])]

@@ -1,3 +1,4 @@
+import copy
 import os
 import signal
 
@@ -53,6 +54,34 @@ def test_bad_settings_are_refused_with_what_was_expected(changes, message, tiny_
         tiny_config(**changes)
 
 
+@pytest.mark.parametrize("decay", [-0.1, 1, 1.0, 1.5, float("nan"), "0.99", True, None])
+def test_a_moving_average_decay_outside_0_up_to_1_is_refused(decay, tiny_config):
+    with pytest.raises(ValueError, match=r"ema_decay must be a number from 0 up to but not including 1, got .*: use 0 for no average"):
+        tiny_config(ema_decay=decay)
+    assert tiny_config(ema_decay=0).ema_decay == 0 and tiny_config(ema_decay=0.999).ema_decay == 0.999
+    assert gan.GANConfig().ema_decay == 0.0  # runs that do not ask for an average keep none
+
+
+def test_the_moving_average_moves_each_weight_by_the_share_1_minus_decay():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    model(torch.randn(4, 3))  # one batch in train mode: running statistics, and a count of 1
+    start = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    before, after = start.state_dict(), model.state_dict()
+    for decay in (0.0, 0.9, 1.0):
+        average = copy.deepcopy(start)
+        gan.update_average(average, model, decay)
+        moved = average.state_dict()
+        assert moved["1.num_batches_tracked"] == 1  # the integer count is copied, whatever the decay
+        for name in ("0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var"):
+            if decay == 0.0:
+                assert torch.equal(moved[name], after[name]), name  # all new
+            elif decay == 1.0:
+                assert torch.equal(moved[name], before[name]), name  # all old
+            else:
+                torch.testing.assert_close(moved[name], 0.9 * before[name] + 0.1 * after[name], msg=name)
+
+
 def test_each_loss_gets_its_published_defaults():
     assert (gan.GANConfig("dcgan").critic_steps, gan.GANConfig("dcgan").learning_rate) == (1, 2e-4)
     assert (gan.GANConfig("wgan").critic_steps, gan.GANConfig("wgan").learning_rate) == (5, 5e-5)
@@ -91,6 +120,69 @@ def test_a_resumed_run_matches_an_uninterrupted_one(tmp_path, images, tiny_confi
     assert resumed.step == 6
     assert same_weights(whole.generator, resumed.generator) and same_weights(whole.discriminator, resumed.discriminator)
     assert whole.history == resumed.history
+
+
+def test_a_moving_average_is_saved_resumed_exactly_drawn_in_the_snapshots_and_loaded_for_sampling(tmp_path, images, tiny_config, same_weights):
+    whole = gan_training.train_gan(tiny_config(ema_decay=0.9), images, tmp_path / "whole", progress=False)
+    assert whole.sampling_generator is whole.average and not whole.average.training
+    assert not same_weights(whole.average, whole.generator)
+    gan_training.train_gan(tiny_config(steps=3, ema_decay=0.9), images, tmp_path / "halves", progress=False)
+    resumed = gan_training.train_gan(tiny_config(ema_decay=0.9), images, tmp_path / "halves", resume=True, progress=False)
+    assert same_weights(whole.average, resumed.average) and same_weights(whole.generator, resumed.generator)
+    assert whole.history == resumed.history
+    path = tmp_path / "halves" / gan_training.CHECKPOINT
+    saved = gan_training.read_checkpoint(path)[gan_training.AVERAGE]
+    assert all(torch.equal(value, whole.average.state_dict()[name]) for name, value in saved.items())
+    # The snapshots are the average's drawings of the fixed noise.
+    fixed_noise = torch.randn(64, 8, generator=torch.Generator().manual_seed(1))
+    last = np.load(tmp_path / "whole" / gan_training.SAMPLES / "step_000006.npy")
+    np.testing.assert_array_equal(last, gan_sampling.images_from_noise(whole.average, fixed_noise))
+    # Sampling loads the average, or the generator itself when asked.
+    assert same_weights(gan_training.load_generator(path), whole.average)
+    assert same_weights(gan_training.load_generator(path, average=False), whole.generator)
+    with pytest.raises(ValueError, match="ema_decay 0.9 there, 0.5 now"):
+        gan_training.train_gan(tiny_config(steps=8, ema_decay=0.5), images, tmp_path / "halves", resume=True, progress=False)
+
+
+def test_a_loop_written_by_hand_with_update_average_gives_the_trainers_average(tmp_path, images, tiny_config, same_weights):
+    config = tiny_config(steps=4, ema_decay=0.5)
+    generator, discriminator, g_optimizer, d_optimizer = gan.build(config, torch.device("cpu"))
+    average = copy.deepcopy(generator)
+    next_batch = gan.Batches(images, config)
+    for step in range(1, config.steps + 1):
+        generator.train()
+        discriminator.train()
+        gan.train_step(config, generator, discriminator, g_optimizer, d_optimizer, next_batch)
+        gan.update_average(average, generator, min(config.ema_decay, (1 + step) / (10 + step)))  # the trainer's warm-up
+    run = gan_training.train_gan(config, images, tmp_path, progress=False)
+    assert same_weights(average, run.average) and same_weights(generator, run.generator)
+
+
+def test_checkpoints_from_before_the_moving_average_still_load_and_resume(tmp_path, images, tiny_config, same_weights):
+    run = gan_training.train_gan(tiny_config(steps=3), images, tmp_path, progress=False)
+    assert run.average is None and run.sampling_generator is run.generator
+    path = tmp_path / gan_training.CHECKPOINT
+    checkpoint = torch.load(path, weights_only=True)
+    assert gan_training.AVERAGE not in checkpoint
+    del checkpoint["config"]["ema_decay"]  # as the course wrote them before the setting existed
+    torch.save(checkpoint, path)
+    assert same_weights(gan_training.load_generator(path), run.generator)
+    assert gan_training.train_gan(tiny_config(steps=6), images, tmp_path, resume=True, progress=False).step == 6
+
+
+def test_a_moving_average_that_holds_nan_is_refused_for_sampling(tmp_path, images, tiny_config):
+    gan_training.train_gan(tiny_config(steps=2, ema_decay=0.9), images, tmp_path, progress=False)
+    path = tmp_path / gan_training.CHECKPOINT
+    checkpoint = torch.load(path, weights_only=True)
+    next(iter(checkpoint[gan_training.AVERAGE].values())).fill_(float("nan"))
+    torch.save(checkpoint, path)
+    with pytest.raises(ValueError, match="generator average holds NaN or infinite weights"):
+        gan_training.load_generator(path)
+    assert gan_training.load_generator(path, average=False).latent_size == 8  # the generator itself is whole
+    del checkpoint[gan_training.AVERAGE]
+    torch.save(checkpoint, path)
+    with pytest.raises(ValueError, match="keeps no average of the generator, though its settings ask for one"):
+        gan_training.train_gan(tiny_config(steps=4, ema_decay=0.9), images, tmp_path, resume=True, progress=False)
 
 
 def test_a_stop_request_finishes_the_step_saves_and_resumes_exactly(tmp_path, images, monkeypatch, tiny_config, same_weights):

@@ -90,3 +90,22 @@ def test_scores_saved_as_a_bare_list_before_settings_were_kept_are_still_used(tm
     monkeypatch.setattr(tracking, "evaluate_samples", None)  # nothing may be scored again
     _, again = tracking.train_and_measure(tiny_config(steps=4), images, folder, 2, fashion, samples=20, progress=False)
     assert again == first
+
+
+def test_stages_score_the_moving_average_when_the_run_keeps_one(tmp_path, images, fashion, monkeypatch, tiny_config):
+    runs, scored = [], []
+    real_train, real_generate = gan_training.train_gan, tracking.generate
+
+    def keep_run(*args, **kwargs):
+        runs.append(real_train(*args, **kwargs))
+        return runs[-1]
+
+    def keep_generator(generator, *args, **kwargs):
+        scored.append(generator)
+        return real_generate(generator, *args, **kwargs)
+
+    monkeypatch.setattr(tracking, "train_gan", keep_run)
+    monkeypatch.setattr(tracking, "generate", keep_generator)
+    run, scores = tracking.train_and_measure(tiny_config(steps=4, ema_decay=0.9), images, tmp_path, 2, fashion, samples=20, progress=False)
+    assert [entry["step"] for entry in scores] == [2, 4] and len(runs) == 2
+    assert all(generator is stage.average is not None for generator, stage in zip(scored, runs, strict=True))
