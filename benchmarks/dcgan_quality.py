@@ -38,8 +38,11 @@ def measure(seed: int, steps: int, every: int, ema_decay: float, folder: Path, f
         average = evaluate_samples(generate(run.average, 1000, seed=0), fashion)
         rows.append({"seed": seed, "step": end, "seconds": seconds, "raw_over_floor": raw.distance_over_floor, "raw_dressness": raw.dressness,
                      "average_over_floor": average.distance_over_floor, "average_dressness": average.dressness})  # fmt: skip
-        print(f"seed {seed}  step {end:>6,}  {seconds:6.0f} s   last weights {raw.distance_over_floor:5.2f}x floor "
-              f"(dressness {raw.dressness:.2f})   average {average.distance_over_floor:5.2f}x (dressness {average.dressness:.2f})", flush=True)
+        print(
+            f"seed {seed}  step {end:>6,}  {seconds:6.0f} s   last weights {raw.distance_over_floor:5.2f}x floor "
+            f"(dressness {raw.dressness:.2f})   average {average.distance_over_floor:5.2f}x (dressness {average.dressness:.2f})",
+            flush=True,
+        )
     return rows
 
 
