@@ -164,3 +164,12 @@ def summary(result: dict) -> str:
     if not result["peak_cuda_memory_mib"]:
         lines.append(f"  peak memory of the whole process: {result['peak_process_memory_mib']:,.0f} MiB")
     return "\n".join(lines)
+
+
+def table(results: list[dict]) -> str:
+    """Several benchmarks (one per batch size) as one compact table: how each loop's speed grows with the batch."""
+    lines = [f"{'batch':>6} {'reference':>12} {'course':>12} {'ratio':>7}", f"{'':>6} {'images/s':>12} {'images/s':>12}"]
+    for result in results:
+        rates = result["images_per_second"]
+        lines.append(f"{result['batch_size']:>6} {rates['reference']:>12,.0f} {rates['course']:>12,.0f} {result['ratio']:>6.2f}x")
+    return "\n".join(lines)

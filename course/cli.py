@@ -272,7 +272,7 @@ def command_evaluate(args: argparse.Namespace) -> int:
 
 def command_bench(args: argparse.Namespace) -> int:
     """Time the course's GAN trainer against the textbook DataLoader loop; print and save the figures."""
-    from course.bench import benchmark, summary
+    from course.bench import benchmark, summary, table
     from course.data import load_fashion_mnist
     from course.device import pick_device
     from course.runs import check_output_file, run_folder, save_json
@@ -292,6 +292,8 @@ def command_bench(args: argparse.Namespace) -> int:
             result["fraction_of_peak"] = result["course_tflops"] / args.peak_tflops
         print(summary(result), flush=True)
         results.append(result)
+    if len(results) > 1:
+        print(table(results))
     save_json(results, out)
     print(f"saved {out}")
     return 0

@@ -62,8 +62,10 @@ def test_the_bench_command_prints_and_saves_the_figures(tmp_path, capsys, monkey
     printed = capsys.readouterr().out
     assert "ratio course / reference: 1.50x" in printed and str(out) in printed
     assert [entry["batch_size"] for entry in json.loads(out.read_text())] == [32, 64]
+    assert "    32          100          150   1.50x\n    64          100          150   1.50x" in printed  # the closing table
     assert main(["bench", "--steps", "5", "--out", str(out), "--peak-tflops", "0.01"]) == 0
-    assert "3.00% of the 0.01 TFLOP/s peak" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "3.00% of the 0.01 TFLOP/s peak" in printed and "images/s" in printed and " ratio\n" not in printed  # one batch size: no table
     for option in ("--steps", "--rounds", "--batch-size"):
         with pytest.raises(SystemExit):
             main(["bench", option, "0", "--out", str(out)])
@@ -77,3 +79,9 @@ def fake_result(batch_size: int) -> dict:
         "images_per_second_each_round": {"reference": [100.0], "course": [150.0]}, "ratio": 1.5,
         "peak_cuda_memory_mib": None, "peak_process_memory_mib": 500.0, "flops_per_image": 2e6, "course_tflops": 3e-4,
     }  # fmt: skip
+
+
+def test_the_table_gives_one_line_per_batch_size():
+    lines = bench.table([fake_result(32), {**fake_result(512), "images_per_second": {"reference": 1234.4, "course": 2468.8}, "ratio": 2.0}]).splitlines()
+    assert lines[0].split() == ["batch", "reference", "course", "ratio"] and lines[1].split() == ["images/s", "images/s"]
+    assert lines[2].split() == ["32", "100", "150", "1.50x"] and lines[3].split() == ["512", "1,234", "2,469", "2.00x"]
