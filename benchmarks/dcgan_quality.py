@@ -4,9 +4,12 @@ Trains notebook 06's DCGAN (with the moving average of the generator, `ema_decay
 after every stage scores 1,000 samples of the generator's last weights and 1,000 of the moving
 average, with the course's Fréchet distance over its real-vs-real floor. The average does not change
 the training, so the two columns compare the old way to draw (the last weights) with the new one
-(the average) at equal training time. Prints one table per seed and saves every number as JSON.
+(the average) at equal training time. With --seconds, a run stops after the first stage that ends
+past that much training time (a budget of time rather than steps, for a sweep of settings).
+Prints one line per stage and appends every number to a JSON-lines file.
 
-    python benchmarks/dcgan_quality.py --seeds 0 1 --steps 10000 --every 1000 --out runs/bench/dcgan_quality.json
+    python benchmarks/dcgan_quality.py --seeds 0 1 --steps 10000 --every 1000 --out runs/bench/dcgan_quality.jsonl
+    python benchmarks/dcgan_quality.py --seeds 0 --seconds 240 --every 500 --learning-rate 4e-4 --label "lr 4e-4"
 """
 
 from __future__ import annotations
@@ -26,23 +29,25 @@ from course.gan_training import train_gan
 from course.quality import evaluate_samples
 
 
-def measure(seed: int, steps: int, every: int, ema_decay: float, folder: Path, fashion, images) -> list[dict]:
-    """One run of `steps` generator steps from `seed`, scored every `every` steps: seconds, raw and average distance over the floor."""
-    config = GANConfig(loss="dcgan", steps=steps, batch_size=64, seed=seed, ema_decay=ema_decay, sample_every=every, checkpoint_every=every)
+def measure(config: GANConfig, every: int, seconds_budget: float, folder: Path, fashion, images, label: str) -> list[dict]:
+    """Train `config` in stages of `every` steps (up to config.steps, or past `seconds_budget` of training); score both generators."""
     rows, seconds = [], 0.0
-    for end in range(every, steps + 1, every):
+    for end in range(every, config.steps + 1, every):
         started = time.perf_counter()
         run = train_gan(dataclasses.replace(config, steps=end), images, folder, resume=True, progress=False)
         seconds += time.perf_counter() - started
         raw = evaluate_samples(generate(run.generator, 1000, seed=0), fashion)
         average = evaluate_samples(generate(run.average, 1000, seed=0), fashion)
-        rows.append({"seed": seed, "step": end, "seconds": seconds, "raw_over_floor": raw.distance_over_floor, "raw_dressness": raw.dressness,
-                     "average_over_floor": average.distance_over_floor, "average_dressness": average.dressness})  # fmt: skip
+        rows.append({"label": label, "seed": config.seed, "step": end, "seconds": seconds, "raw_over_floor": raw.distance_over_floor,
+                     "raw_dressness": raw.dressness, "average_over_floor": average.distance_over_floor,
+                     "average_dressness": average.dressness, "config": dataclasses.asdict(config)})  # fmt: skip
         print(
-            f"seed {seed}  step {end:>6,}  {seconds:6.0f} s   last weights {raw.distance_over_floor:5.2f}x floor "
+            f"{label}  seed {config.seed}  step {end:>6,}  {seconds:6.0f} s   last weights {raw.distance_over_floor:5.2f}x floor "
             f"(dressness {raw.dressness:.2f})   average {average.distance_over_floor:5.2f}x (dressness {average.dressness:.2f})",
             flush=True,
         )
+        if seconds >= seconds_budget:
+            break
     return rows
 
 
@@ -51,18 +56,26 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--steps", type=int, default=10_000)
     parser.add_argument("--every", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=float("inf"), help="stop a run after the stage that passes this much training time")
     parser.add_argument("--ema-decay", type=float, default=0.999)
-    parser.add_argument("--out", type=Path, default=Path("runs/bench/dcgan_quality.json"))
+    parser.add_argument("--learning-rate", type=float, default=None)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--critic-steps", type=int, default=None)
+    parser.add_argument("--label", default="default")
+    parser.add_argument("--out", type=Path, default=Path("runs/bench/dcgan_quality.jsonl"))
     args = parser.parse_args()
     fashion = load_fashion_mnist()
     images = to_training_range(fashion.dresses("train"), pick_device())
-    rows = []
-    for seed in args.seeds:
-        with tempfile.TemporaryDirectory() as folder:
-            rows += measure(seed, args.steps, args.every, args.ema_decay, Path(folder), fashion, images)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(rows, indent=1))
-    print(f"saved {len(rows)} rows to {args.out}")
+    for seed in args.seeds:
+        config = GANConfig(loss="dcgan", steps=args.steps, batch_size=args.batch_size, seed=seed, ema_decay=args.ema_decay,
+                           learning_rate=args.learning_rate, critic_steps=args.critic_steps, sample_every=args.every,
+                           checkpoint_every=args.every)  # fmt: skip
+        with tempfile.TemporaryDirectory() as folder:
+            rows = measure(config, args.every, args.seconds, Path(folder), fashion, images, args.label)
+        with args.out.open("a") as out:
+            out.writelines(json.dumps(row) + "\n" for row in rows)
+    print(f"appended to {args.out}")
 
 
 if __name__ == "__main__":
