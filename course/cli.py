@@ -12,6 +12,7 @@ from course.scale import SCALES, resolve_scale
 
 GRID_LIMIT = 1024  # images in one .png grid; more are written to a .npy file
 EMA_DECAY = 0.999  # train-gan's moving average of the generator, for a new run (GANConfig's own default, 0, keeps none)
+TUNED_LEARNING_RATE = {"dcgan": 8e-4}  # train-gan's rate for a new run, from notebook 06's sweep; other losses keep their papers' (GANConfig)
 
 
 def _report_data(download: bool) -> bool:
@@ -158,18 +159,21 @@ def _train_gan(args: argparse.Namespace, device) -> int:
     if checkpoint.is_file() and not args.resume:
         say(f"error: {folder} already holds a checkpoint; add --resume to continue it, or choose another --out.", file=sys.stderr)
         return 2
-    ema_decay = args.ema_decay
-    if ema_decay is None:  # a new run keeps an average; a resumed one, whatever its checkpoint keeps (none, for runs from before the option)
+    saved = None  # a resumed run keeps its checkpoint's settings where no option asks otherwise (runs from before an option included)
+    if checkpoint.is_file():
         try:
-            ema_decay = gan_training.checkpoint_config(gan_training.read_checkpoint(checkpoint), checkpoint).ema_decay if checkpoint.is_file() else EMA_DECAY
+            saved = gan_training.checkpoint_config(gan_training.read_checkpoint(checkpoint), checkpoint)
         except ValueError as error:
             say(f"error: {error}", file=sys.stderr)
             return 1
+    ema_decay = args.ema_decay if args.ema_decay is not None else (saved.ema_decay if saved else EMA_DECAY)
+    learning_rate = args.learning_rate if args.learning_rate is not None else (saved.learning_rate if saved else TUNED_LEARNING_RATE.get(args.loss))
     try:
         config = gan.GANConfig(
             loss=args.loss, steps=steps, batch_size=args.batch_size, seed=args.seed, batch_norm=not args.no_batch_norm,
             sample_every=args.sample_every, checkpoint_every=args.checkpoint_every, model=args.model,
             channels=images.shape[1], size=images.shape[2], classes=len(CLASS_NAMES) if args.conditional else 0, ema_decay=ema_decay,
+            learning_rate=learning_rate,
         )  # fmt: skip
     except ValueError as error:
         say(f"error: {error}", file=sys.stderr)
@@ -418,6 +422,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--ema-decay", type=decay_number, default=None, metavar="DECAY",
         help=f"keep a moving average of the generator's weights, which samples are drawn from; 0: none "
         f"(default: {EMA_DECAY} for a new run; with --resume, the checkpoint's)",
+    )  # fmt: skip
+    train_gan.add_argument(
+        "--learning-rate", type=positive_number, default=None, metavar="RATE",
+        help=f"both players' Adam (or RMSprop) rate (default for a new run: {TUNED_LEARNING_RATE['dcgan']:g} for dcgan, "
+        "the loss's published rate otherwise; with --resume, the checkpoint's)",
     )  # fmt: skip
     train_gan.add_argument("--model", choices=("dcgan", "resnet"), default="dcgan", help="the networks (default: dcgan)")
     train_gan.add_argument("--conditional", action="store_true", help="train on all ten Fashion-MNIST classes, each image with its class (sample with --class)")

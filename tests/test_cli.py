@@ -199,6 +199,8 @@ def test_train_gan_refuses_pictures_it_cannot_use_and_flags_that_do_not_fit(tmp_
 
 
 def test_train_gan_keeps_a_moving_average_by_default_and_resumes_with_the_checkpoints_own(tmp_path, capsys):
+    import torch
+
     from course import gan_training
 
     run = tmp_path / "run"
@@ -206,6 +208,7 @@ def test_train_gan_keeps_a_moving_average_by_default_and_resumes_with_the_checkp
     assert main([*common, "--steps", "2"]) == 0
     checkpoint = gan_training.read_checkpoint(run / "checkpoint.pt")
     assert checkpoint["config"]["ema_decay"] == 0.999 and gan_training.AVERAGE in checkpoint
+    assert checkpoint["config"]["learning_rate"] == 8e-4  # the tuned rate of notebook 06, not the paper's 2e-4
     capsys.readouterr()
     assert main([*common, "--steps", "3", "--resume", "--ema-decay", "0.5"]) == 1
     assert "ema_decay 0.999 there, 0.5 now" in capsys.readouterr().err
@@ -214,6 +217,15 @@ def test_train_gan_keeps_a_moving_average_by_default_and_resumes_with_the_checkp
     assert main(["train-gan", "--batch-size", "16", "--steps", "1", "--ema-decay", "0", "--out", str(plain)]) == 0
     assert gan_training.AVERAGE not in gan_training.read_checkpoint(plain / "checkpoint.pt")
     assert main(["train-gan", "--batch-size", "16", "--steps", "2", "--resume", "--out", str(plain)]) == 0
+    old_rate = gan_training.read_checkpoint(plain / "checkpoint.pt")
+    old_rate["config"]["learning_rate"] = 2e-4  # a run from before the tuned default resumes at its own rate
+    torch.save(old_rate, plain / "checkpoint.pt")
+    assert main(["train-gan", "--batch-size", "16", "--steps", "3", "--resume", "--out", str(plain)]) == 0
+    assert gan_training.read_checkpoint(plain / "checkpoint.pt")["config"]["learning_rate"] == 2e-4
+    assert main(["train-gan", "--loss", "wgan-gp", "--batch-size", "16", "--steps", "1", "--out", str(tmp_path / "gp")]) == 0
+    assert gan_training.read_checkpoint(tmp_path / "gp" / "checkpoint.pt")["config"]["learning_rate"] == 1e-4  # its paper's
+    assert main(["train-gan", "--batch-size", "16", "--steps", "1", "--learning-rate", "3e-4", "--out", str(tmp_path / "lr")]) == 0
+    assert gan_training.read_checkpoint(tmp_path / "lr" / "checkpoint.pt")["config"]["learning_rate"] == 3e-4
     for bad in ("1", "-0.1", "nan", "0.99x"):
         with pytest.raises(SystemExit) as usage_error:
             main(["train-gan", "--ema-decay", bad, "--out", str(tmp_path / "r")])
