@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import shutil
 import signal
+import tempfile
 import time
 from pathlib import Path
 
 import nbformat
+import zmq
 from nbclient import NotebookClient
 from nbformat.reader import NotJSONError
+from traitlets.config import Config
 
 from course.runs import write_atomically
 
@@ -120,6 +124,20 @@ def _stop_on_signals(received: list[int], **_) -> None:
         pass
 
 
+def _local_transport(folder: Path) -> Config:
+    """Kernel settings for talking to the kernel through socket files in `folder` where the system has them.
+
+    Over TCP, even on this machine, ipykernel warns on every start that the traffic is not encrypted;
+    socket files (ZeroMQ's ipc transport) stay on this machine, so it has nothing to warn about, and
+    its other warnings still show. A short folder of its own keeps the files' paths within the system's
+    limit (about 100 characters) and is removed after the run. Where there are no socket files (Windows),
+    the kernel keeps TCP and its warning.
+    """
+    if not zmq.has("ipc"):
+        return Config()
+    return Config({"KernelManager": {"transport": "ipc", "ip": str(folder / "kernel")}})
+
+
 def run_notebook(path: Path, scale: str, timeout: int = 1800) -> float:
     """Execute one notebook top to bottom in a fresh kernel at `scale`, save it, return the seconds taken.
 
@@ -127,6 +145,7 @@ def run_notebook(path: Path, scale: str, timeout: int = 1800) -> float:
     """
     notebook = read_notebook(path)
     received = []  # the signals that stopped the run, if any did
+    sockets = Path(tempfile.mkdtemp(prefix="course-kernel-"))
     client = NotebookClient(
         notebook,
         timeout=timeout,
@@ -134,6 +153,7 @@ def run_notebook(path: Path, scale: str, timeout: int = 1800) -> float:
         resources={"metadata": {"path": str(path.parent)}},
         coalesce_streams=False,  # _collapse_streams does the same after the run, in linear time
         on_notebook_start=functools.partial(_stop_on_signals, received),
+        config=_local_transport(sockets),
     )
     start = time.perf_counter()
     try:
@@ -144,6 +164,8 @@ def run_notebook(path: Path, scale: str, timeout: int = 1800) -> float:
         if received:  # nbclient reports a run cancelled part way through a cell as a dead kernel
             raise KeyboardInterrupt from None
         raise
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
     seconds = time.perf_counter() - start
     for cell in notebook.cells:
         if cell.cell_type == "code":

@@ -147,3 +147,20 @@ def test_a_runner_stopped_with_sigterm_shuts_its_kernel_down_and_leaves_the_note
         pytest.fail(f"the kernel (pid {kernel}) outlived its runner")
     assert path.read_bytes() == before
     assert sorted(entry.name for entry in tmp_path.iterdir()) == ["kernel.pid", "slow.ipynb"]
+
+
+def test_a_headless_run_prints_the_notebook_and_its_time_and_the_kernels_own_warnings_only(tmp_path):
+    cell = "get_ipython().kernel.log.warning('a real warning from the kernel')\nimport warnings\nwarnings.warn('a warning from the lesson')"
+    path = write_notebook(tmp_path / "tiny.ipynb", cell)
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = {**os.environ, "TMPDIR": str(temporary)}  # where the kernel's socket files go, for a look afterwards
+    run = subprocess.run([sys.executable, "-m", "course", "run-notebooks", "--scale", "smoke", str(path)],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert [line.split(" in ")[0] for line in run.stdout.splitlines()] == ["running tiny.ipynb at scale smoke ...", "  done", "1 notebook"]
+    assert "without encryption" not in run.stdout + run.stderr
+    assert [line for line in run.stderr.splitlines() if line.strip()] == ["[IPKernelApp] WARNING | a real warning from the kernel"]
+    saved = "".join(json.loads(path.read_text())["cells"][0]["outputs"][0]["text"])
+    assert "UserWarning: a warning from the lesson" in saved  # a lesson's warnings stay in the notebook, where the learner looks
+    assert not list(temporary.glob("course-kernel-*"))  # the socket files' folder is gone
