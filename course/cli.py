@@ -42,13 +42,17 @@ def command_run_notebooks(args: argparse.Namespace) -> int:
     """Execute notebooks headless at a scale, saving their outputs in place."""
     from nbclient.exceptions import CellExecutionError
 
-    from course.notebooks import course_notebooks, read_notebook, run_notebook
+    from course.notebooks import NOTEBOOK_DIR, course_notebooks, read_notebook, run_notebook
 
     scale = resolve_scale(args.scale)
     paths = [Path(p) for p in args.notebooks] or course_notebooks()
+    if not paths:  # an installed course has no notebooks folder of its own
+        print(f"error: no notebooks in {NOTEBOOK_DIR}: name the ones to run, as in `python -m course run-notebooks 01_linear_regression.ipynb`.",
+              file=sys.stderr)  # fmt: skip
+        return 1
     missing = [str(path) for path in paths if not path.is_file()]
-    if not paths or missing:
-        print(f"error: no such notebook: {', '.join(missing) or 'none in notebooks/'}", file=sys.stderr)
+    if missing:
+        print(f"error: no such notebook: {', '.join(missing)}", file=sys.stderr)
         return 1
     for path in paths:  # every notebook readable before any runs
         read_notebook(path)
@@ -311,10 +315,14 @@ def command_prepare(args: argparse.Namespace) -> int:
 
     from nbclient.exceptions import CellExecutionError
 
-    from course.notebooks import course_notebooks, run_notebook
+    from course.notebooks import NOTEBOOK_DIR, course_notebooks, run_notebook
     from course.quality import load_quality_classifier
 
     scale = resolve_scale(args.scale)
+    if not course_notebooks():  # an installed course has no notebooks folder of its own
+        print(f"error: no notebooks in {NOTEBOOK_DIR}: prepare runs the course's notebooks, so run it in the course's repository "
+              "(`./course.sh classroom`).", file=sys.stderr)  # fmt: skip
+        return 1
     if not _report_data(download=True):
         return 1
     try:

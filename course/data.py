@@ -1,8 +1,10 @@
 """The course's two datasets, always checked before use.
 
-* Windsor house prices (Anglin & Gencay 1996): 546 sales, committed as `data/housing.csv`.
+* Windsor house prices (Anglin & Gencay 1996): 546 sales, committed as `data/housing.csv` and
+  shipped inside the installed package as `course/data_files/housing.csv`.
 * Fashion-MNIST: 70,000 grey 28x28 images in ten classes. Looked for in the course's data
-  folder, then where Debian's package `dataset-fashion-mnist` puts it, then downloaded.
+  folder, then the per-user one, then where Debian's package `dataset-fashion-mnist` puts it,
+  then downloaded into the first of these.
 
 Fashion-MNIST files may be gzipped or not, and Debian re-compresses them, so the check that
 counts is on what is inside: the size and SHA-256 of each decompressed IDX file.
@@ -23,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+
+from course.places import PACKAGE_DIR, repository_dir, user_data_dir
 
 HOUSING_SHA256 = "8b2ae10b051d64d8f6bfc8aad588abdd9bcf18458e430ae0e515010215f65400"
 HOUSING_ROWS = 546
@@ -80,9 +84,22 @@ FASHION_FILES = {
 
 
 def data_dir() -> Path:
-    """The course's data folder: `COURSE_DATA_DIR` if set, else `data/` at the repository's top."""
+    """The course's data folder: `COURSE_DATA_DIR` if set, else `data/` at the repository's top, else the per-user folder."""
     from_env = os.environ.get("COURSE_DATA_DIR")
-    return Path(from_env) if from_env else Path(__file__).resolve().parent.parent / "data"
+    if from_env:
+        return Path(from_env)
+    repository = repository_dir()
+    return repository / "data" if repository else user_data_dir()
+
+
+def shipped_housing() -> Path:
+    """The committed house prices: `data/housing.csv` in a repository, which an installed course carries inside itself.
+
+    pyproject.toml maps the package course.data_files onto the repository's data/ folder, so a built
+    package holds course/data_files/housing.csv while git keeps the one copy in data/.
+    """
+    repository = repository_dir()
+    return repository / "data" / "housing.csv" if repository else PACKAGE_DIR / "data_files" / "housing.csv"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -92,7 +109,9 @@ def data_dir() -> Path:
 
 def load_housing(path: Path | None = None) -> pd.DataFrame:
     """The 546 Windsor house sales, indexed by sale number (1 to 546), checked against the checksum."""
-    path = Path(path) if path is not None else data_dir() / "housing.csv"
+    if path is None:
+        path = data_dir() / "housing.csv" if os.environ.get("COURSE_DATA_DIR") else shipped_housing()
+    path = Path(path)
     if not path.is_file():
         raise DataNotFoundError(f"The house-price file {path.name} is missing from {path.parent}. {_restore_housing(path)}")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -103,9 +122,10 @@ def load_housing(path: Path | None = None) -> pd.DataFrame:
 
 def _restore_housing(path: Path) -> str:
     """How to put the committed housing.csv back at `path`, wherever the course was told to look."""
-    committed = Path(__file__).resolve().parent.parent / "data" / "housing.csv"
-    if path.resolve() == committed:
+    if path.resolve() == shipped_housing().resolve() and repository_dir():
         return "It is part of the course's repository: restore it with `git checkout -- data/housing.csv`."
+    if path.resolve() == shipped_housing().resolve():
+        return "It is part of the installed course: reinstall it with `pip install --force-reinstall --no-deps .` in the course's repository."
     if os.environ.get("COURSE_DATA_DIR") and path.parent == data_dir():
         return (f"COURSE_DATA_DIR points at {data_dir()}: copy data/housing.csv from the course's repository there, "
                 "or unset COURSE_DATA_DIR to use the repository's data folder.")  # fmt: skip
@@ -191,8 +211,13 @@ def _find_file(folder: Path, spec: IdxFile) -> Path | None:
 
 
 def fashion_mnist_folders() -> list[Path]:
-    """Where the course looks for Fashion-MNIST, in order."""
-    return [data_dir() / "fashion-mnist", DEBIAN_DIR]
+    """Where the course looks for Fashion-MNIST, in order; a download goes to the first.
+
+    The course's data folder (`data_dir()`), the per-user folder (the same one for an installed course),
+    then Debian's. Every copy is checked before use, so which of two copies is read makes no difference.
+    """
+    folders = [data_dir() / "fashion-mnist", user_data_dir() / "fashion-mnist", DEBIAN_DIR]
+    return list(dict.fromkeys(folders))
 
 
 def find_fashion_mnist(folders: list[Path] | None = None) -> Path | None:
@@ -214,6 +239,8 @@ def load_fashion_mnist(download: bool = True, folders: list[Path] | None = None)
     arrays = {key: read_idx(_find_file(folder, spec), spec) for key, spec in FASHION_FILES.items()}
     if folder == DEBIAN_DIR:
         source = "Debian package dataset-fashion-mnist"
+    elif folder == user_data_dir() / "fashion-mnist":
+        source = f"your data folder {folder}"
     elif folder == data_dir() / "fashion-mnist":
         source = "the course's data folder"
     else:

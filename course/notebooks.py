@@ -23,9 +23,9 @@ NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 KERNEL_SPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
-def course_notebooks(folder: Path = NOTEBOOK_DIR) -> list[Path]:
-    """The lesson notebooks, in course order."""
-    return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+def course_notebooks(folder: Path | None = None) -> list[Path]:
+    """The lesson notebooks in `folder` (default: the repository's notebooks/), in course order."""
+    return sorted((folder or NOTEBOOK_DIR).glob("[0-9][0-9]_*.ipynb"))
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:

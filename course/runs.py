@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from course.places import repository_dir, user_data_dir
+
 try:
     import fcntl  # Linux and macOS; where it is missing, run folders are not locked
 except ImportError:
@@ -26,10 +28,15 @@ LOCK = ".in-use"  # the lock file of a run folder that a training run is writing
 
 
 def runs_dir() -> Path:
-    """The folder for run outputs: `COURSE_RUNS_DIR` if set, else `runs/` at the repository's top."""
+    """The folder for run outputs: `COURSE_RUNS_DIR` if set, else `runs/` at the repository's top, else `runs/` in the per-user folder.
+
+    Outside a repository, one per-user folder (not the current one) lets a notebook find what `prepare`
+    or an earlier run saved, wherever the notebook was copied to.
+    """
     from_env = os.environ.get("COURSE_RUNS_DIR")
     if not from_env:
-        return Path(__file__).resolve().parent.parent / "runs"
+        repository = repository_dir()
+        return repository / "runs" if repository else user_data_dir() / "runs"
     if Path(from_env).exists() and not Path(from_env).is_dir():
         raise ValueError(f"COURSE_RUNS_DIR is {from_env}, which is a file, not a folder: point it at a folder (it is created if missing), or unset it.")
     return Path(from_env)

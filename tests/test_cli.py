@@ -231,3 +231,13 @@ def test_train_gan_keeps_a_moving_average_by_default_and_resumes_with_the_checkp
             main(["train-gan", "--ema-decay", bad, "--out", str(tmp_path / "r")])
         assert usage_error.value.code == 2
         assert f"argument --ema-decay: must be a number from 0 up to but not including 1 (0: no average), got '{bad}'" in capsys.readouterr().err
+
+
+def test_without_a_notebooks_folder_run_notebooks_and_prepare_say_what_to_do(monkeypatch, tmp_path, capsys):
+    import course.notebooks
+
+    monkeypatch.setattr(course.notebooks, "NOTEBOOK_DIR", tmp_path)  # as for an installed course, which has no notebooks folder
+    assert main(["run-notebooks"]) == 1
+    assert f"no notebooks in {tmp_path}: name the ones to run" in capsys.readouterr().err
+    assert main(["prepare"]) == 1
+    assert f"no notebooks in {tmp_path}: prepare runs the course's notebooks, so run it in the course's repository" in capsys.readouterr().err

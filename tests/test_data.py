@@ -7,7 +7,7 @@ import socket
 import numpy as np
 import pytest
 
-from course import data
+from course import data, places
 from course.data import DataError, DataNotFoundError, IdxFile
 
 # --- Windsor house prices -------------------------------------------------------------------
@@ -32,6 +32,42 @@ def test_a_changed_housing_file_is_refused(tmp_path):
 def test_a_missing_housing_file_names_the_fix(tmp_path):
     with pytest.raises(DataNotFoundError, match="Copy data/housing.csv from the course's repository"):
         data.load_housing(tmp_path / "housing.csv")
+
+
+# --- Where the data are looked for ------------------------------------------------------------
+
+
+@pytest.fixture
+def user_share(monkeypatch, tmp_path):
+    """The per-user data folder's parent, in a temporary folder; no COURSE_DATA_DIR."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
+    return tmp_path / "share"
+
+
+def test_the_per_user_folder_follows_xdg_data_home_or_the_home_folder(user_share, monkeypatch, tmp_path):
+    assert places.user_data_dir() == user_share / "dreaming-up-dresses"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for ignored in ("", "relative/share"):  # the XDG rules ignore a relative path
+        monkeypatch.setenv("XDG_DATA_HOME", ignored)
+        assert places.user_data_dir() == tmp_path / "home" / ".local" / "share" / "dreaming-up-dresses"
+
+
+def test_in_the_repository_fashion_mnist_is_looked_for_in_data_then_the_per_user_folder_then_debians(user_share):
+    repository = places.repository_dir()
+    assert repository is not None and (repository / "data" / "housing.csv").is_file()
+    assert data.fashion_mnist_folders() == [repository / "data" / "fashion-mnist", user_share / "dreaming-up-dresses" / "fashion-mnist", data.DEBIAN_DIR]
+    assert data.shipped_housing() == repository / "data" / "housing.csv"
+
+
+def test_an_installed_course_keeps_its_data_in_the_per_user_folder_and_reads_the_house_prices_it_carries(user_share, monkeypatch):
+    monkeypatch.setattr(data, "repository_dir", lambda: None)  # as for an installed course
+    user_folder = user_share / "dreaming-up-dresses"
+    assert data.data_dir() == user_folder
+    assert data.fashion_mnist_folders() == [user_folder / "fashion-mnist", data.DEBIAN_DIR]  # a download goes to the first
+    assert data.shipped_housing() == places.PACKAGE_DIR / "data_files" / "housing.csv"
+    with pytest.raises(DataNotFoundError, match=r"It is part of the installed course: reinstall it with `pip install --force-reinstall --no-deps \.`"):
+        data.load_housing()  # this checkout has no course/data_files: a build puts it there
 
 
 # --- IDX files made here ---------------------------------------------------------------------

@@ -23,6 +23,13 @@ def test_runs_dir_follows_the_environment(runs_in_tmp, monkeypatch):
     assert runs.runs_dir().name == "runs" and (runs.runs_dir().parent / "course" / "runs.py").is_file()
 
 
+def test_runs_outside_a_repository_go_to_the_per_user_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("COURSE_RUNS_DIR")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    monkeypatch.setattr(runs, "repository_dir", lambda: None)  # as for an installed course
+    assert runs.runs_dir() == tmp_path / "share" / "dreaming-up-dresses" / "runs"
+
+
 def test_run_folder_creates_nested_folders(runs_in_tmp):
     folder = runs.run_folder("transfer/laptop")
     assert folder == runs_in_tmp / "transfer" / "laptop" and folder.is_dir()
