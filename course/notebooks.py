@@ -124,16 +124,20 @@ def _stop_on_signals(received: list[int], **_) -> None:
         pass
 
 
+SOCKET_PATH_LIMIT = 100  # bytes in a socket file's path: 108 on Linux and 104 on macOS, less room for the kernel's "-NN"
+
+
 def _local_transport(folder: Path) -> Config:
     """Kernel settings for talking to the kernel through socket files in `folder` where the system has them.
 
     Over TCP, even on this machine, ipykernel warns on every start that the traffic is not encrypted;
     socket files (ZeroMQ's ipc transport) stay on this machine, so it has nothing to warn about, and
-    its other warnings still show. A short folder of its own keeps the files' paths within the system's
-    limit (about 100 characters) and is removed after the run. Where there are no socket files (Windows),
-    the kernel keeps TCP and its warning.
+    its other warnings still show. A folder of its own, removed after the run, keeps the files apart.
+    Where there are no socket files (Windows), or the temporary folder's path is too long for one, the
+    kernel keeps TCP, and its warning.
     """
-    if not zmq.has("ipc"):
+    socket_path = folder / "kernel-99"
+    if not zmq.has("ipc") or len(os.fsencode(socket_path)) > SOCKET_PATH_LIMIT:
         return Config()
     return Config({"KernelManager": {"transport": "ipc", "ip": str(folder / "kernel")}})
 

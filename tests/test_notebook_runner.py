@@ -3,18 +3,21 @@
 import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
+import zmq
 
 import course.notebooks
 from course import runs
-from course.notebooks import _last_states, read_notebook, run_notebook
+from course.notebooks import _last_states, _local_transport, read_notebook, run_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -149,11 +152,11 @@ def test_a_runner_stopped_with_sigterm_shuts_its_kernel_down_and_leaves_the_note
     assert sorted(entry.name for entry in tmp_path.iterdir()) == ["kernel.pid", "slow.ipynb"]
 
 
+@pytest.mark.skipif(not zmq.has("ipc"), reason="no socket files on this system: the kernel talks over TCP, and warns that it does")
 def test_a_headless_run_prints_the_notebook_and_its_time_and_the_kernels_own_warnings_only(tmp_path):
     cell = "get_ipython().kernel.log.warning('a real warning from the kernel')\nimport warnings\nwarnings.warn('a warning from the lesson')"
     path = write_notebook(tmp_path / "tiny.ipynb", cell)
-    temporary = tmp_path / "tmp"
-    temporary.mkdir()
+    temporary = Path(tempfile.mkdtemp())  # short, unlike tmp_path, to leave room for the socket files' names
     env = {**os.environ, "TMPDIR": str(temporary)}  # where the kernel's socket files go, for a look afterwards
     run = subprocess.run([sys.executable, "-m", "course", "run-notebooks", "--scale", "smoke", str(path)],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
@@ -164,3 +167,10 @@ def test_a_headless_run_prints_the_notebook_and_its_time_and_the_kernels_own_war
     saved = "".join(json.loads(path.read_text())["cells"][0]["outputs"][0]["text"])
     assert "UserWarning: a warning from the lesson" in saved  # a lesson's warnings stay in the notebook, where the learner looks
     assert not list(temporary.glob("course-kernel-*"))  # the socket files' folder is gone
+    shutil.rmtree(temporary)
+
+
+def test_a_temporary_folder_too_long_for_socket_files_leaves_the_kernel_on_tcp(tmp_path):
+    if zmq.has("ipc"):
+        assert _local_transport(Path("/tmp/course-kernel-abc")).KernelManager.transport == "ipc"
+    assert "transport" not in _local_transport(tmp_path / ("x" * 100)).KernelManager
