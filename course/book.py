@@ -101,7 +101,7 @@ def copy_static_files(exporter: BookExporter, out: Path) -> None:
 def contents_notebook(chapters: list[tuple[str, str]]) -> nbformat.NotebookNode:
     """The table of contents as a one-cell notebook, so that it renders like every other page."""
     lines = [f"# {BOOK_TITLE}", "", "A hands-on deep learning course, as run: each chapter is one notebook with its outputs.", ""]
-    lines += [f"1. [{title}]({href})" for title, href in chapters]
+    lines += [f"- [{title}]({href})" for title, href in chapters]
     return nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("\n".join(lines))])
 
 
