@@ -5,6 +5,7 @@
 #   ./course.sh test [OPTIONS]    unit tests, browser tests (headless Chromium) and pytest --nbval over every
 #                                 notebook at the smoke scale, on every core (pytest OPTIONS pass through, e.g. -k gan)
 #   ./course.sh classroom [--with-gans]   before a workshop: set up, then save the notebooks' long runs
+#   ./course.sh book [--out DIR]  render the notebooks as committed into an HTML book that reads offline (default build/book)
 # Settings (environment variables): PYTHON (default python3), VENV (default .venv), PORT (default 8888),
 # COURSE_SCALE (smoke, laptop or full), TORCH_SPEC (e.g. torch==2.13.0 to pin a particular torch build),
 # TEST_WORKERS (processes for the tests; default: one per core; 0: all in one process).
@@ -99,8 +100,13 @@ case "${1:-}" in
     say "Preparing for a workshop at scale ${COURSE_SCALE:-(default for this device)}"
     exec "$VENV/bin/python" -m course prepare "${@:2}"
     ;;
+  book)
+    setup
+    say "Rendering the notebooks, with their committed outputs, as a book"
+    exec "$VENV/bin/python" -m course book "${@:2}"
+    ;;
   *)
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -12,6 +12,7 @@ from course.scale import SCALES, resolve_scale
 
 GRID_LIMIT = 1024  # images in one .png grid; more are written to a .npy file
 EMA_DECAY = 0.999  # train-gan's moving average of the generator, for a new run (GANConfig's own default, 0, keeps none)
+BOOK_DIR = Path(__file__).resolve().parent.parent / "build" / "book"  # python -m course book's default folder
 TUNED_LEARNING_RATE = {"dcgan": 8e-4}  # train-gan's rate for a new run, from notebook 06's sweep; other losses keep their papers' (GANConfig)
 
 
@@ -64,6 +65,23 @@ def command_run_notebooks(args: argparse.Namespace) -> int:
         print(f"  done in {seconds:.1f} s", flush=True)
     noun = "notebook" if len(paths) == 1 else "notebooks"
     print(f"{len(paths)} {noun} in {total:.1f} s at scale {scale}.")
+    return 0
+
+
+def command_book(args: argparse.Namespace) -> int:
+    """Build the book: every notebook, as committed, rendered to HTML pages that read offline."""
+    import time
+
+    from course.book import build_book
+    from course.notebooks import course_notebooks
+
+    notebooks = course_notebooks()
+    if not notebooks:
+        print("error: no notebooks in notebooks/: run this from a clone of the course", file=sys.stderr)
+        return 1
+    start = time.perf_counter()
+    pages = build_book(notebooks, Path(args.out))
+    print(f"built {len(pages)} pages in {time.perf_counter() - start:.0f} s; open {pages[0].resolve()}")
     return 0
 
 
@@ -399,6 +417,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("notebooks", nargs="*", help="notebooks to run (default: all, in course order)")
     run.add_argument("--scale", choices=SCALES, default=None, help="default: COURSE_SCALE, else by device")
     run.set_defaults(run=command_run_notebooks)
+
+    book = commands.add_parser("book", help="render the notebooks, with their outputs, as a static HTML book that reads offline")
+    book.add_argument("--out", default=str(BOOK_DIR), help=f"the folder to write the book into (default: {BOOK_DIR})")
+    book.set_defaults(run=command_book)
 
     train = commands.add_parser("train-classifier", help="train the classifier that course.quality measures samples with")
     train.add_argument("--epochs", type=positive_int, default=8, help="passes over the 60,000 training images (default: 8)")

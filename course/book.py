@@ -1,0 +1,128 @@
+"""The course as a book: the executed notebooks as static HTML pages, with a table of contents, that read offline.
+
+Each page is rendered by nbconvert from the notebook's committed outputs (nothing is run). Every script, style and
+font a page loads lies in the book's static/ folder: JupyterLab's stylesheets and MathJax, copied from their packages.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import jupyter_server_mathjax
+import nbformat
+from nbconvert import HTMLExporter
+
+from course.notebooks import read_notebook
+
+BOOK_TITLE = "Dreaming up dresses"
+INDEX_PAGE = "index.html"
+STATIC = "static"  # the folder of files every page shares
+STYLESHEET = f"{STATIC}/book.css"
+MATHJAX = f"{STATIC}/mathjax"
+MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full"
+TEMPLATES = Path(__file__).parent / "book_template"  # nbconvert finds the template "book" in here
+# The parts of MathJax the pages use: TeX in, HTML-CSS out with its STIX web fonts, and the extensions TeX loads as a
+# formula needs them. Left out: the SVG output, the menu's translations and the accessibility extensions (3.2 MB together),
+# which the pages' MathJax settings do not offer.
+MATHJAX_PARTS = (
+    "MathJax.js",
+    f"config/{MATHJAX_CONFIG}.js",
+    "jax/input/TeX",
+    "jax/output/HTML-CSS",
+    "jax/element",
+    "fonts/HTML-CSS/STIX-Web",
+    "extensions",
+)
+MATHJAX_LEFT_OUT = ("a11y",)
+# The outputs a page shows, best first. Scripts and widgets are left out (they would need code from a network): such an
+# output shows as its text.
+OUTPUT_PRIORITY = ["text/html", "text/markdown", "image/svg+xml", "text/latex", "image/png", "image/jpeg", "image/gif", "text/plain"]
+
+
+class BookExporter(HTMLExporter):
+    """nbconvert's HTML exporter, showing the outputs of OUTPUT_PRIORITY only."""
+
+    @property
+    def default_config(self):
+        config = super().default_config
+        config.NbConvertBase.display_data_priority = OUTPUT_PRIORITY
+        return config
+
+
+def notebook_title(notebook: nbformat.NotebookNode, fallback: str) -> str:
+    """The text of the notebook's first heading, or the fallback when it has none."""
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return fallback
+
+
+def check_inputs(notebooks: list[Path], out: Path) -> None:
+    """Fail before writing anything when the notebooks or the output folder will not do."""
+    if not notebooks:
+        raise ValueError("no notebooks to build the book from: give at least one .ipynb file")
+    missing = [str(path) for path in notebooks if not path.is_file()]
+    if missing:
+        raise FileNotFoundError(f"no such notebook: {', '.join(missing)}; give the paths of .ipynb files")
+    names = [path.stem for path in notebooks]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"two notebooks would both be the page {repeated[0]}.html: give each notebook once, with distinct names")
+    if Path(INDEX_PAGE).stem in names:
+        raise ValueError(f"a notebook named {INDEX_PAGE.replace('.html', '.ipynb')} would overwrite the table of contents: rename it")
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"{out} is a file, not a folder: choose another output folder, or move the file away")
+
+
+def copy_static_files(exporter: BookExporter, out: Path) -> None:
+    """Write the book's shared folder: one stylesheet (JupyterLab's light theme, then the book's own rules) and MathJax."""
+    static = out / STATIC
+    static.mkdir(parents=True, exist_ok=True)
+    environment = exporter.environment
+    lab_css = [environment.loader.get_source(environment, name)[0] for name in ("static/index.css", "static/theme-light.css")]
+    book_css = (TEMPLATES / "book" / "book.css").read_text(encoding="utf-8")
+    (out / STYLESHEET).write_text("\n".join([*lab_css, book_css]), encoding="utf-8")
+
+    source = Path(jupyter_server_mathjax.__file__).parent / "static"
+    target = out / MATHJAX
+    if target.exists():
+        shutil.rmtree(target)
+    for part in MATHJAX_PARTS:
+        if (source / part).is_dir():
+            shutil.copytree(source / part, target / part, ignore=shutil.ignore_patterns(*MATHJAX_LEFT_OUT))
+        else:
+            (target / part).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source / part, target / part)
+
+
+def contents_notebook(chapters: list[tuple[str, str]]) -> nbformat.NotebookNode:
+    """The table of contents as a one-cell notebook, so that it renders like every other page."""
+    lines = [f"# {BOOK_TITLE}", "", "A hands-on deep learning course, as run: each chapter is one notebook with its outputs.", ""]
+    lines += [f"- [{title}]({href})" for title, href in chapters]
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("\n".join(lines))])
+
+
+def build_book(notebooks: list[Path], out: Path) -> list[Path]:
+    """Render the notebooks, in the order given, into the folder out; return the pages written, contents first."""
+    notebooks, out = [Path(path) for path in notebooks], Path(out)
+    check_inputs(notebooks, out)
+    read = [read_notebook(path) for path in notebooks]  # every notebook readable before anything is written
+    exporter = BookExporter(template_name="book", extra_template_basedirs=[str(TEMPLATES)], mathjax_url=f"{MATHJAX}/MathJax.js?config={MATHJAX_CONFIG}")
+    copy_static_files(exporter, out)
+
+    titles = [BOOK_TITLE] + [notebook_title(notebook, path.stem) for notebook, path in zip(read, notebooks, strict=True)]
+    pages = [out / INDEX_PAGE] + [out / f"{path.stem}.html" for path in notebooks]
+    chapters = list(zip(titles[1:], [page.name for page in pages[1:]], strict=True))
+    for number, (notebook, page) in enumerate(zip([contents_notebook(chapters), *read], pages, strict=True)):
+        book = {
+            "stylesheet": STYLESHEET,
+            "contents": INDEX_PAGE if number else None,
+            "previous": {"href": pages[number - 1].name, "title": titles[number - 1]} if number else None,
+            "next": {"href": pages[number + 1].name, "title": titles[number + 1]} if number + 1 < len(pages) else None,
+        }
+        html, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": titles[number]}, "book": book})
+        page.write_text(html, encoding="utf-8")
+    return pages
