@@ -1,4 +1,4 @@
-"""The course in a real browser: JupyterLab runs notebook 00 with a live progress bar.
+"""The course in a real browser: JupyterLab runs notebook 00 with a live progress bar, and the HTML edition reads well.
 
 Headless Chromium is driven by Selenium through Debian's chromium-driver, which is built from the same
 source as Debian's chromium, so the two always agree on a version and nothing is downloaded while the
@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -188,3 +190,78 @@ def test_jupyterlab_runs_notebook_00_in_a_browser_with_a_live_progress_bar(brows
     assert not errors, f"error outputs: {[(e.ename, e.evalue) for e in errors]}"
     widgets = [output for output in code[-1].outputs if "application/vnd.jupyter.widget-view+json" in output.get("data", {})]
     assert widgets, f"the progress bar was saved as {code[-1].outputs}, not as a widget"
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory) -> list[Path]:
+    """The HTML edition, as `python -m course book` builds it: the contents page first, then one page per notebook."""
+    from course.book import build_book
+    from course.notebooks import course_notebooks
+
+    return build_book(course_notebooks(), tmp_path_factory.mktemp("book"))
+
+
+# After MathJax has typeset a page (or at once, where a page has no MathJax): what the browser shows of it.
+PAGE_STATE = """
+const done = arguments[arguments.length - 1];
+const report = () => {
+  const prose = document.body.cloneNode(true);  // the text around the code: no code, no outputs, no TeX kept for MathJax
+  prose.querySelectorAll("code, pre, script, .jp-InputArea, .jp-OutputArea").forEach(element => element.remove());
+  done({
+    typeset: document.querySelectorAll(".MathJax, .MathJax_Display").length,
+    mathErrors: document.querySelectorAll(".MathJax_Error, .merror").length,
+    brokenImages: Array.from(document.images).filter(image => !image.complete || image.naturalWidth === 0).map(image => image.src.slice(0, 80)),
+    images: document.images.length,
+    prose: prose.innerText,
+    links: Array.from(document.links).map(link => link.href),
+  });
+};
+if (window.MathJax && MathJax.Hub) MathJax.Hub.Queue(report); else report();
+"""
+
+
+def test_every_page_of_the_book_shows_its_figures_and_formulas_with_no_console_error(browser, book):
+    browser.set_script_timeout(WAIT)
+    pages = {page.resolve().as_uri(): page for page in book}
+    for page in book:
+        browser.get(page.resolve().as_uri())
+        state = browser.execute_async_script(PAGE_STATE)
+        console = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+        assert not console, f"{page.name}: errors in the browser's console: {console}"
+        assert not state["brokenImages"], f"{page.name}: images that did not load: {state['brokenImages']}"
+        figures = page.read_text(encoding="utf-8").count("<img ")
+        assert state["images"] == figures, f"{page.name}: {state['images']} images in the browser, {figures} in the file"
+        raw = re.findall(r"\$[^$\n]{1,80}\$", state["prose"])
+        assert not raw, f"{page.name}: maths left as TeX: {raw[:3]}"
+        assert state["mathErrors"] == 0, f"{page.name}: MathJax could not typeset {state['mathErrors']} formulas"
+        if "$" in page.read_text(encoding="utf-8").split("</head>", 1)[1]:  # TeX in the page's body: it must be typeset
+            assert state["typeset"] > 0, f"{page.name}: its formulas were not typeset"
+        for link in state["links"]:
+            address, _, anchor = link.partition("#")
+            if not address.startswith("file:"):
+                continue  # a hyperlink out of the book, which the book does not need
+            assert address in pages, f"{page.name} links to {link}, which is not a page of the book"
+            if anchor and address == page.resolve().as_uri():
+                # as a browser looks for it: the fragment as written, then decoded
+                found = browser.find_elements(By.ID, anchor) or browser.find_elements(By.ID, urllib.parse.unquote(anchor))
+                assert found, f"{page.name}: its link to #{anchor} leads nowhere"
+
+
+def test_the_book_reads_in_order_by_its_next_links_and_back(browser, book):
+    browser.get(book[0].resolve().as_uri())
+    for page in book[1:]:
+        wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, "a[rel='next']"), f"a link to the next page on the one before {page.name}").click()
+        address = page.resolve().as_uri()
+        wait_for(browser, lambda d, address=address: d.current_url == address, f"{page.name} after its previous page's next link")
+    assert not browser.find_elements(By.CSS_SELECTOR, "a[rel='next']"), "the last page links to a next one"
+    browser.find_element(By.CSS_SELECTOR, "a[rel='prev']").click()
+    wait_for(browser, lambda d: d.current_url == book[-2].resolve().as_uri(), f"{book[-2].name} by the last page's previous link")
+    browser.find_element(By.LINK_TEXT, "Contents").click()
+    wait_for(browser, lambda d: d.current_url == book[0].resolve().as_uri(), "the contents by a page's contents link")
+
+    chapter = next(page for page in book if page.name.startswith("05_"))  # formulas and figures together
+    browser.get(chapter.resolve().as_uri())
+    browser.execute_async_script(PAGE_STATE)
+    formula = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".MathJax_Display"), f"a typeset formula on {chapter.name}")[0]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'start'});", formula)
+    assert browser.save_screenshot(str(run_folder("browser") / f"book-{chapter.stem}.png"))
