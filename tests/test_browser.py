@@ -29,7 +29,7 @@ from course.runs import run_folder
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-WAIT = 60  # seconds for anything to appear: generous for a busy machine, short for a hung one
+WAIT = 120  # seconds for anything to appear: generous for a busy machine, short for a hung one
 
 try:
     from selenium import webdriver
@@ -112,7 +112,7 @@ def jupyterlab(tmp_path_factory):
     command += [f"--IdentityProvider.token={token}", "--no-browser", f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={settings}"]
     if os.geteuid() == 0:
         command.append("--allow-root")
-    log = folder / "jupyterlab.log"
+    log = tmp_path_factory.mktemp("lab-log") / "jupyterlab.log"  # not beside the notebook, where the file browser would list it
     with open(log, "w") as log_file:
         server = subprocess.Popen(command, env=environment, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
     address = f"http://127.0.0.1:{port}"
