@@ -25,6 +25,11 @@ if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
         os.environ.setdefault(_name, _threads)
 
 
+# Progress bars as text in the notebooks' kernels (they inherit this environment), to compare with the saved
+# outputs, and in the unit tests: see course/progress.py. The JupyterLab test starts JupyterLab without it.
+os.environ.setdefault("COURSE_PROGRESS", "text")
+
+
 def _is_notebook_cell(item: pytest.Item) -> bool:
     return item.path.suffix == ".ipynb"
 

@@ -2,8 +2,8 @@
 # The course's commands. Each sets up everything first (virtual environment, packages, data).
 #   ./course.sh lab               open the course in JupyterLab
 #   ./course.sh lab --headless    run every notebook top to bottom instead, at COURSE_SCALE
-#   ./course.sh test [OPTIONS]    unit tests plus pytest --nbval over every notebook at the smoke scale,
-#                                 on every core (pytest OPTIONS pass through, e.g. -k gan)
+#   ./course.sh test [OPTIONS]    unit tests, browser tests (headless Chromium) and pytest --nbval over every
+#                                 notebook at the smoke scale, on every core (pytest OPTIONS pass through, e.g. -k gan)
 #   ./course.sh classroom [--with-gans]   before a workshop: set up, then save the notebooks' long runs
 #   ./course.sh book [--out DIR]  render the notebooks as committed into an HTML book that reads offline (default build/book)
 # Settings (environment variables): PYTHON (default python3), VENV (default .venv), PORT (default 8888),
@@ -84,6 +84,11 @@ case "${1:-}" in
     ;;
   test)
     setup
+    if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+      say "The browser tests' Chromium: installing Debian's packages chromium and chromium-driver"
+      apt_install chromium chromium-driver && echo "installed" ||
+        echo "not possible here (not Debian, or no root): the browser tests skip"
+    fi
     workers=${TEST_WORKERS:-auto}
     say "Running the tests on ${workers/auto/every core}: every notebook at the smoke scale, and the unit tests"
     # --dist loadfile keeps each notebook's cells on one worker, in one kernel; the ten slowest tests close the report.

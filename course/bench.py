@@ -21,12 +21,12 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
-from tqdm import tqdm
 
 from course.checks import check_positive_int
 from course.gan import GANConfig, build
 from course.gan_sampling import to_training_range
 from course.gan_training import train_gan
+from course.progress import tqdm
 
 
 def _synchronise(device: torch.device) -> None:

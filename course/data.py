@@ -250,7 +250,7 @@ def load_fashion_mnist(download: bool = True, folders: list[Path] | None = None)
 
 def download_fashion_mnist(folder: Path, base_url: str = DOWNLOAD_URL) -> Path:
     """Download the four .gz files into `folder`, checking the published MD5 and the contents."""
-    from tqdm import tqdm  # the plain bar: it works in a terminal and in a notebook alike
+    from course.progress import tqdm  # text in a terminal, a widget in JupyterLab
 
     folder.mkdir(parents=True, exist_ok=True)
     for spec in FASHION_FILES.values():

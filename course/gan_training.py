@@ -24,11 +24,11 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
-from tqdm import tqdm
 
 from course.distributed import AveragedGradients, rank_and_world
 from course.gan import Batches, GANConfig, build, networks, train_step, update_average
 from course.gan_sampling import to_uint8
+from course.progress import tqdm
 from course.runs import atomic_torch_save, check_room, load_state, run_folder_lock, state_mismatch, write_atomically
 
 CHECKPOINT = "checkpoint.pt"

@@ -50,12 +50,21 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     raise ValueError(f"{path} {problem}: restore it with `git checkout -- {path}`, or open it in JupyterLab to see what is wrong.")
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
 def clean(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Keep only portable metadata: a generic kernel spec and the language, nothing from this machine."""
+    """Keep only portable metadata: a generic kernel spec and the language, nothing from this machine.
+
+    Live widgets (notebook 09's sliders) are left out too: a saved file does not keep their state, so they
+    could only show an error until the cell runs again.
+    """
     language = notebook.metadata.get("language_info", {})
     notebook.metadata = nbformat.from_dict({"kernelspec": KERNEL_SPEC, "language_info": {"name": language.get("name", "python")}})
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = [output for output in cell.outputs if WIDGET_VIEW not in output.get("data", {})]
     return notebook
 
 
@@ -161,7 +170,7 @@ def run_notebook(path: Path, scale: str, timeout: int = 1800) -> float:
     )
     start = time.perf_counter()
     try:
-        client.execute(env={**os.environ, "COURSE_SCALE": scale})  # the kernel's environment
+        client.execute(env={**os.environ, "COURSE_SCALE": scale, "COURSE_PROGRESS": "text"})  # the kernel's environment; saved bars are text
     except asyncio.CancelledError:  # a signal while the kernel was starting, when nbclient's handlers still act
         raise KeyboardInterrupt from None
     except Exception:

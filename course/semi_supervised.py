@@ -23,13 +23,13 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 import torch
 from torch.nn import functional as F
-from tqdm import tqdm
 
 from course.checks import check_positive_int
 from course.data import FashionMNIST
 from course.gan_networks import Generator
 from course.metrics import accuracy
 from course.models import SmallCNN
+from course.progress import tqdm
 from course.runs import ResultsStore, run_folder
 from course.scale import by_scale, check_scale
 from course.transfer import TARGET_CLASSES, Task, TransferSettings, make_task

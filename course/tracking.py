@@ -14,13 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
 
 from course.checks import check_positive_int
 from course.data import FashionMNIST
 from course.gan import GANConfig, train_step
 from course.gan_sampling import generate
 from course.gan_training import CHECKPOINT, GANRun, read_checkpoint, train_gan
+from course.progress import tqdm
 from course.quality import evaluate_samples
 from course.runs import ResultsStore, load_json
 

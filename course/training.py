@@ -14,11 +14,11 @@ import pandas as pd
 import torch
 from torch import nn
 from torch.nn import functional as F
-from tqdm import tqdm
 
 from course.checks import check_positive_int
 from course.data import FashionMNIST, image_tensors
 from course.models import SmallCNN
+from course.progress import tqdm
 
 
 @dataclass

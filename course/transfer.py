@@ -197,7 +197,7 @@ def run_experiment(fashion: FashionMNIST, settings: TransferSettings, device: to
     Results are saved to runs/transfer/<scale>/results.json after every run and reused when the
     settings match, so an interrupted experiment resumes where it stopped and notebook 08 can read it.
     """
-    from tqdm import tqdm
+    from course.progress import tqdm
 
     store = ResultsStore(run_folder(f"transfer/{settings.scale}") / "results.json", settings.as_json())
     rows = store.rows()
