@@ -44,13 +44,22 @@ setup() {
   fi
 
   if [ ! -x "$VENV/bin/python" ]; then
+    # Only a folder this script makes (or an empty one) becomes the environment, so a failed attempt removes only what it made.
+    if [ -e "$VENV" ] && { [ ! -d "$VENV" ] || [ -n "$(ls -A "$VENV")" ]; }; then
+      die "VENV is $VENV, which exists and is not a virtual environment: set VENV to a new folder's name, or move $VENV away yourself."
+    fi
     say "Creating the virtual environment $VENV"
+    made_venv_folder=no; [ -e "$VENV" ] || made_venv_folder=yes
+    mkdir -p "$VENV"
     if ! "$PYTHON" -m venv "$VENV" >/dev/null 2>&1; then
-      rm -rf "$VENV"
+      find "$VENV" -mindepth 1 -delete  # what the failed attempt wrote: the folder was empty or new
       version=$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
       echo "Python's venv module is missing: installing Debian's package python$version-venv"
-      apt_install "python$version-venv" && "$PYTHON" -m venv "$VENV" ||
+      if ! { apt_install "python$version-venv" && "$PYTHON" -m venv "$VENV" >/dev/null 2>&1; }; then
+        find "$VENV" -mindepth 1 -delete
+        [ "$made_venv_folder" = no ] || rmdir "$VENV"
         die "could not create a virtual environment: on Debian or Ubuntu run 'sudo apt-get install python3-venv'."
+      fi
     fi
     # The pip that comes with Python can be years old; a current one resolves the course's packages in half the time.
     "$VENV/bin/python" -m pip install -qq --disable-pip-version-check --upgrade pip

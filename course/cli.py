@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from course.checks import SEED_LIMIT, check_positive_int, check_seed
@@ -40,10 +44,10 @@ def command_check(args: argparse.Namespace) -> int:
 
 
 def command_run_notebooks(args: argparse.Namespace) -> int:
-    """Execute notebooks headless at a scale, saving their outputs in place."""
+    """Execute notebooks headless at a scale, saving their outputs in place, or beside a notebook edited meanwhile."""
     from nbclient.exceptions import CellExecutionError
 
-    from course.notebooks import NOTEBOOK_DIR, course_notebooks, read_notebook, run_notebook
+    from course.notebooks import CELL_TIMEOUT, NOTEBOOK_DIR, KernelDied, check_can_save, course_notebooks, read_notebook, run_notebook, without_colour
 
     scale = resolve_scale(args.scale)
     paths = [Path(p) for p in args.notebooks] or course_notebooks()
@@ -55,18 +59,30 @@ def command_run_notebooks(args: argparse.Namespace) -> int:
     if missing:
         print(f"error: no such notebook: {', '.join(missing)}", file=sys.stderr)
         return 1
-    for path in paths:  # every notebook readable before any runs
+    for path in paths:  # every notebook readable, and its run savable, before any runs
         read_notebook(path)
+        check_can_save(path)
+    limit = f"{CELL_TIMEOUT // 60} minutes" if CELL_TIMEOUT % 60 == 0 else f"{CELL_TIMEOUT} seconds"
+    print(f"each cell may run up to {limit}; Ctrl-C stops the run and leaves the notebook as it was", flush=True)
     total = 0.0
     for path in paths:
         print(f"running {path.name} at scale {scale} ...", flush=True)
         try:
-            seconds = run_notebook(path, scale)
-        except CellExecutionError as error:
-            print(f"error: {path.name} failed at scale {scale} (left unchanged on disk):\n{error}", file=sys.stderr)
+            run = run_notebook(path, scale, timeout=CELL_TIMEOUT)
+        except KernelDied as error:
+            print(f"error: {error}", file=sys.stderr)
             return 1
-        total += seconds
-        print(f"  done in {seconds:.1f} s", flush=True)
+        except CellExecutionError as error:
+            failure = str(error)
+            if os.environ.get("NO_COLOR") or not sys.stderr.isatty():  # colours only for a terminal, and not under NO_COLOR
+                failure = without_colour(failure)
+            print(f"error: {path.name} failed at scale {scale} (left unchanged on disk):\n{failure}", file=sys.stderr)
+            return 1
+        total += run.seconds
+        print(f"  done in {run.seconds:.1f} s", flush=True)
+        if run.saved_to != path:
+            print(f"  {path.name} changed on disk during the run, so it was left as you saved it; the run's result is in {run.saved_to.name}",
+                  flush=True)  # fmt: skip
     noun = "notebook" if len(paths) == 1 else "notebooks"
     print(f"{len(paths)} {noun} in {total:.1f} s at scale {scale}.")
     return 0
@@ -99,7 +115,7 @@ def command_train_classifier(args: argparse.Namespace) -> int:
     from course.runs import check_output_file, save_weights
     from course.training import evaluate, train_quality_classifier
 
-    out = check_output_file(Path(args.out) if args.out else CLASSIFIER_PATH, needed_bytes=2**20)  # the weights take about 0.4 MiB
+    out = check_output_file(Path(args.out) if args.out else CLASSIFIER_PATH, needed_bytes=2**20, overwrite=args.force)  # about 0.4 MiB
     fashion = load_fashion_mnist()
     device = pick_device()
     print(f"training the quality classifier for {args.epochs} epochs on {describe_device(device)} ...", flush=True)
@@ -204,7 +220,7 @@ def _train_gan(args: argparse.Namespace, device) -> int:
     networks = f"{config.model} networks" + (f", conditional on {config.classes} classes" if config.classes else "")
     say(f"training {config.loss} ({networks}) for {config.steps} steps on {described}, device {device.type}{processes}, into {folder}")
     try:
-        run = gan_training.train_gan(config, images, folder, resume=args.resume, labels=labels)
+        run = gan_training.train_gan(config, images, folder, resume=args.resume, labels=labels, source=described)
     except (gan_training.TrainingDiverged, ValueError, FileNotFoundError) as error:
         say(f"error: {error}", file=sys.stderr)
         return 1
@@ -253,7 +269,7 @@ def command_sample(args: argparse.Namespace) -> int:
     grey = generator.channels == 1
     shape = (args.n, generator.size, generator.size) if grey else (args.n, generator.channels, generator.size, generator.size)
     try:
-        check_output_file(out, needed_bytes=int(np.prod(shape, dtype=np.int64)))  # before any image is drawn
+        check_output_file(out, needed_bytes=int(np.prod(shape, dtype=np.int64)), overwrite=args.force)  # before any image is drawn
     except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -305,7 +321,8 @@ def command_bench(args: argparse.Namespace) -> int:
 
     device = pick_device(args.device)
     dresses = load_fashion_mnist().dresses("train")
-    out = check_output_file(Path(args.out) if args.out else run_folder("bench") / f"{device.type}.json")  # before the timing
+    default = args.out is None  # the course's own file in its runs folder; a file of yours is replaced only with --force
+    out = check_output_file(run_folder("bench") / f"{device.type}.json" if default else Path(args.out), overwrite=default or args.force)
     results = []
     for batch_size in args.batch_size:
         try:
@@ -358,7 +375,7 @@ def command_prepare(args: argparse.Namespace) -> int:
             print(f"running {path.name} at scale {scale} to save its results under runs/ ...", flush=True)
             copy = Path(shutil.copy(path, folder))
             try:
-                seconds = run_notebook(copy, scale)
+                seconds = run_notebook(copy, scale).seconds
             except CellExecutionError as error:
                 print(f"error: {path.name} failed at scale {scale}:\n{error}", file=sys.stderr)
                 return 1
@@ -433,6 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train-classifier", help="train the classifier that course.quality measures samples with")
     train.add_argument("--epochs", type=positive_int, default=8, help="passes over the 60,000 training images (default: 8)")
     train.add_argument("--out", default=None, help="where to save the weights (default: course/weights/fashion_classifier.pt)")
+    train.add_argument("--force", action="store_true", help="replace the weights file if it exists")
     train.set_defaults(run=command_train_classifier)
 
     train_gan = commands.add_parser("train-gan", help="train a GAN on the training dresses, with samples and checkpoints")
@@ -473,6 +491,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--n", type=positive_int, default=1000, help="how many images (default: 1000)")
     sample.add_argument("--out", required=True, help="FILE.npy (uint8, N x 28 x 28, or N x 3 x H x W in colour) or FILE.png (a grid)")
     sample.add_argument("--seed", type=seed_number, default=0)
+    sample.add_argument("--force", action="store_true", help="replace --out if it exists")
     sample.add_argument(
         "--class", dest="class_", default=None, metavar="CLASS", help="for a conditional checkpoint: the class to draw, a number 0-9 or a name such as Dress"
     )
@@ -492,7 +511,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--steps", type=positive_int, default=200, help="training steps per timed round (default: 200)")
     bench.add_argument("--rounds", type=positive_int, default=3, help="timed rounds of each loop, taken in turn (default: 3)")
     bench.add_argument("--device", default=None, help="cuda, mps or cpu (default: the fastest here)")
-    bench.add_argument("--out", default=None, help="JSON file for the figures (default: runs/bench/DEVICE.json)")
+    bench.add_argument("--out", default=None, help="JSON file for the figures (default: runs/bench/DEVICE.json, replaced on each run)")
+    bench.add_argument("--force", action="store_true", help="replace --out if it exists")
     bench.add_argument(
         "--peak-tflops", type=positive_number, default=None, help="the chip's peak (e.g. its dense bf16 TFLOP/s), to report the share of it the trainer reaches"
     )
@@ -500,23 +520,111 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run one command. A mistake or a fault is told in one line on stderr; COURSE_DEBUG=1 shows the traceback instead."""
-    args = build_parser().parse_args(argv)
+class Stopped(KeyboardInterrupt):
+    """A stop asked for by a signal other than Ctrl-C (SIGTERM, or SIGHUP when a terminal closes): handled as Ctrl-C is."""
+
+
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))  # SIGHUP: not on Windows
+
+
+def _stop(number: int, frame) -> None:
+    raise Stopped(signal.Signals(number).name)
+
+
+class ReaderSafeStream:
+    """A text stream that outlives its reader: once the pipe it writes to is closed (`... | head`), the rest is dropped.
+
+    A finished run then stays a success instead of failing on its last line; the stream's file descriptor is pointed
+    at the null device, so that Python's own flush at exit has nowhere to fail either.
+    """
+
+    def __init__(self, stream):
+        self.stream, self.reader_gone = stream, False
+
+    def write(self, text: str) -> int:
+        if not self.reader_gone:
+            try:
+                return self.stream.write(text)
+            except BrokenPipeError:
+                self._drop_the_rest()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.reader_gone:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._drop_the_rest()
+
+    def _drop_the_rest(self) -> None:
+        self.reader_gone = True
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self.stream.fileno())
+            os.close(null)
+        except (OSError, ValueError, AttributeError, io.UnsupportedOperation):  # a stream with no descriptor (a test's capture)
+            pass
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
+
+
+@contextlib.contextmanager
+def _robust_output_and_stops():
+    """While a command runs: text the terminal's encoding cannot show is escaped (never an error), a closed pipe drops
+    the rest of the output, and SIGTERM or SIGHUP stop the command as Ctrl-C does (the main thread only)."""
+    streams = sys.stdout, sys.stderr
+    for stream in streams:
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    sys.stdout, sys.stderr = ReaderSafeStream(sys.stdout), ReaderSafeStream(sys.stderr)
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        handlers = {number: signal.signal(number, _stop) for number in STOP_SIGNALS}
     try:
-        return args.run(args)
-    except KeyboardInterrupt:
-        print("stopped: interrupted; every file written so far is whole.", file=sys.stderr)
-        return 130
-    except Exception as error:
-        if os.environ.get("COURSE_DEBUG") == "1":
-            raise
-        print(f"error: {one_line(error)}", file=sys.stderr)
-        return 1
+        yield
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+        sys.stdout, sys.stderr = streams
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command. A mistake or a fault is told in one line on stderr; COURSE_DEBUG=1 shows the traceback instead.
+
+    SIGTERM and SIGHUP stop a command as Ctrl-C does: a training run saves its checkpoint first.
+    """
+    args = build_parser().parse_args(argv)
+    with _robust_output_and_stops():
+        try:
+            return args.run(args)
+        except KeyboardInterrupt as stop:
+            said = f"by {stop.args[0]}" if isinstance(stop, Stopped) else "interrupted"
+            print(f"stopped {said}; every file written so far is whole.", file=sys.stderr)
+            return 128 + getattr(signal, stop.args[0]) if isinstance(stop, Stopped) else 130
+        except Exception as error:
+            if os.environ.get("COURSE_DEBUG") == "1":
+                raise
+            print(f"error: {one_line(error)}", file=sys.stderr)
+            return 1
+
+
+def out_of_memory(error: Exception) -> bool:
+    """Whether `error` says the machine (or the GPU) ran out of memory: MemoryError, or PyTorch's words for it."""
+    text = str(error).lower()
+    return (
+        isinstance(error, MemoryError)
+        or type(error).__name__ == "OutOfMemoryError"
+        or (isinstance(error, RuntimeError) and ("out of memory" in text or ("allocate" in text and "memory" in text)))
+    )
 
 
 def one_line(error: Exception) -> str:
     """What went wrong, for the command line: the course's own messages as they are, anything else flagged as a fault."""
+    if out_of_memory(error):
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return (f"out of memory ({first_line[:200]}): use a smaller --batch-size or --n (or a smaller scale), "
+                "or close other programs and run again.")  # fmt: skip
     if type(error).__module__.startswith("course") or type(error) in (ValueError, TypeError) or isinstance(error, OSError):
         return str(error)
     first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import math
 import signal
 import time
@@ -60,27 +61,32 @@ class GANRun:
         return self.generator if self.average is None else self.average
 
 
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))  # SIGHUP: not on Windows
+
+
 @contextlib.contextmanager
 def _stop_between_steps():
-    """Turn Ctrl-C (or a notebook's stop button) into a request the loop honours after the current step.
+    """Turn Ctrl-C (or a notebook's stop button), SIGTERM and SIGHUP (a closed terminal) into a request the loop
+    honours after the current step, with a checkpoint.
 
-    Yields a one-element list that becomes [True] once a stop is requested. Where signals cannot be
+    Yields a list that receives the name of each signal that asked for a stop. Where signals cannot be
     caught (outside the main thread), an interruption stays an ordinary KeyboardInterrupt.
     """
-    requested = [False]
+    requested: list[str] = []
 
-    def request_stop(signum, frame):
-        requested[0] = True
+    def request_stop(number, frame):
+        requested.append(signal.Signals(number).name)
 
     try:
-        previous = signal.signal(signal.SIGINT, request_stop)
+        previous = {number: signal.signal(number, request_stop) for number in STOP_SIGNALS}
     except ValueError:  # not the main thread
         yield requested
         return
     try:
         yield requested
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _check_room_to_write(folder: Path, *nets: nn.Module | None) -> None:
@@ -98,6 +104,7 @@ def train_gan(
     max_loss: float = 1e4,
     labels: torch.Tensor | None = None,
     step: Callable = train_step,
+    source: str | None = None,
 ) -> GANRun:
     """Train a GAN on `images` ((N, C, H, W) in [-1, 1], already on the device) and write to `folder`.
 
@@ -114,6 +121,9 @@ def train_gan(
     (`update_average`), with the decay min(ema_decay, (1 + t) / (10 + t)) after step t, so that the
     random first weights fade from it early on; the snapshots are drawn from this average, and the
     returned run holds it as `average` (`sampling_generator` names the one to draw from).
+
+    The checkpoint records the data it was trained on (`source`, a description such as "6,000 dresses", the
+    number of images and a fingerprint of their pixels), and a resume on other data is refused.
     """
     if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1:] != config.image_shape:
         shape = ", ".join(map(str, config.image_shape))
@@ -145,6 +155,7 @@ def train_gan(
     if writes:
         _check_room_to_write(folder, generator, discriminator, average)
     with run_folder_lock(folder) if writes else contextlib.nullcontext():
+        data = data_record(images, source)
         batches = Batches(images, config, labels, share)
         fixed_noise = torch.randn(64, config.latent_size, generator=torch.Generator().manual_seed(config.seed + 1)).to(device)
         fixed_labels = torch.arange(64, device=device) % config.classes if config.classes else None  # every class in turn
@@ -154,7 +165,8 @@ def train_gan(
             if writes:
                 print(f"No checkpoint in {folder.name} yet: starting from step 0.")
         elif resume:
-            done = _load_checkpoint(folder / CHECKPOINT, config, generator, discriminator, g_optimizer, d_optimizer, batches.noise_source, history, average)
+            done = _load_checkpoint(folder / CHECKPOINT, config, data, generator, discriminator, g_optimizer, d_optimizer, batches.noise_source, history,
+                                    average)  # fmt: skip
             if done > config.steps:
                 raise ValueError(f"{folder / CHECKPOINT} is at step {done}, past the {config.steps} steps asked for: resume with more steps "
                                  f"than {done} (--steps), or sample from it as it is.")  # fmt: skip
@@ -164,7 +176,8 @@ def train_gan(
 
         def save() -> None:
             if writes:
-                _save_checkpoint(folder / CHECKPOINT, config, done, generator, discriminator, g_optimizer, d_optimizer, batches.noise_source, history, average)
+                _save_checkpoint(folder / CHECKPOINT, config, data, done, generator, discriminator, g_optimizer, d_optimizer, batches.noise_source,
+                                 history, average)  # fmt: skip
 
         squash = torch.sigmoid if config.loss == "dcgan" else (lambda scores: scores)
         bar = tqdm(total=config.steps, initial=done, desc=f"{config.loss} training", unit="step", mininterval=1.0,
@@ -179,7 +192,7 @@ def train_gan(
 
                     # One transfer per step: the numbers to record, and whether to stop, agreed by every process.
                     numbers = torch.stack([result.d_loss.float(), result.g_loss.float(), squash(result.real_scores.float()).mean(),
-                                           squash(result.fake_scores.float()).mean(), torch.tensor(float(stop_requested[0]), device=device)])  # fmt: skip
+                                           squash(result.fake_scores.float()).mean(), torch.tensor(float(bool(stop_requested)), device=device)])  # fmt: skip
                     if world > 1:
                         dist.all_reduce(numbers)
                         numbers[:4] /= world
@@ -213,7 +226,8 @@ def train_gan(
                 if stopping:
                     save()
                     if writes:
-                        print(f"Stopped at step {done} as asked: checkpoint saved; continue with resume=True (or --resume).")
+                        asked_by = f" ({stop_requested[0]})" if stop_requested and stop_requested[0] != "SIGINT" else ""
+                        print(f"Stopped at step {done} as asked{asked_by}: checkpoint saved; continue with resume=True (or --resume).")
         finally:
             bar.close()
         if world > 1:
@@ -231,9 +245,10 @@ def train_gan(
 # ---------------------------------------------------------------------------------------------
 
 
-def _save_checkpoint(path, config, step, generator, discriminator, g_optimizer, d_optimizer, noise_source, history, average=None) -> None:
+def _save_checkpoint(path, config, data, step, generator, discriminator, g_optimizer, d_optimizer, noise_source, history, average=None) -> None:
     checkpoint = {
         "config": asdict(config),
+        "data": data,
         "step": step,
         "generator": generator.state_dict(),
         "discriminator": discriminator.state_dict(),
@@ -247,6 +262,27 @@ def _save_checkpoint(path, config, step, generator, discriminator, g_optimizer, 
     atomic_torch_save(checkpoint, path)
 
 
+def data_record(images: torch.Tensor, source: str | None = None) -> dict:
+    """What a run trains on, as its checkpoint keeps it: a description, the number of images and 16 hex digits that
+    change when any pixel does (of the images as uint8, so the same data gives the same digits on any device)."""
+    pixels = ((images.detach() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
+    digest = hashlib.sha256(str(pixels.shape).encode())
+    digest.update(pixels.tobytes())
+    return {"source": source or f"{len(images):,} images", "images": len(images), "fingerprint": digest.hexdigest()[:16]}
+
+
+def _described(data: dict) -> str:
+    return f"{data.get('source')} ({data.get('images')} images, fingerprint {data.get('fingerprint')})"
+
+
+class DamagedCheckpoint(ValueError):
+    """A checkpoint file whose contents are not what the course writes: cut short, edited, or mixed up."""
+
+
+def _damaged(path: Path, what: str) -> DamagedCheckpoint:
+    return DamagedCheckpoint(f"{path} is damaged: {what}. Use an earlier checkpoint (or a copy), or start a new run folder.")
+
+
 def read_checkpoint(path: Path) -> dict:
     """A checkpoint's contents (tensors on the CPU), loaded with weights_only=True, with a clear error if unreadable."""
     path = Path(path)
@@ -255,15 +291,39 @@ def read_checkpoint(path: Path) -> dict:
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # a truncated or tampered file: torch raises several kinds
-        raise ValueError(f"{path.name} is not a readable checkpoint ({type(error).__name__}): it is damaged or not one of the course's.") from None
+        said = str(error).strip().splitlines()[0][:160] if str(error).strip() else "no detail"
+        raise DamagedCheckpoint(f"{path} is not a readable checkpoint ({type(error).__name__}: {said}): it is damaged or not one of the "
+                                "course's. Use an earlier checkpoint (or a copy), or start a new run folder.") from None  # fmt: skip
     missing = {"config", "step", "generator", "discriminator"} - set(checkpoint if isinstance(checkpoint, dict) else {})
     if missing:
-        raise ValueError(f"{path.name} is not a GAN checkpoint of this course: it lacks {', '.join(sorted(missing))}.")
+        raise DamagedCheckpoint(f"{path} is not a GAN checkpoint of this course, or is damaged: it lacks {', '.join(sorted(missing))}.")
+    step = checkpoint["step"]
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise _damaged(path, f"its step is {step!r}, where a whole number of at least 0 belongs")
     return checkpoint
 
 
-def _load_checkpoint(path, config, generator, discriminator, g_optimizer, d_optimizer, noise_source, history, average=None) -> int:
+RESUME_KEYS = ("g_optimizer", "d_optimizer", "noise_source", "history")  # what a resume needs beyond the networks
+
+
+def _load_optimizer(optimizer: torch.optim.Optimizer, state: object, name: str, path: Path) -> None:
+    """Load an optimiser's state, refusing one that does not fit its network (another network's, or edited)."""
+    try:
+        optimizer.load_state_dict(state)
+    except (ValueError, KeyError, TypeError, RuntimeError, IndexError, AttributeError) as error:
+        raise _damaged(path, f"its {name} does not fit its network ({str(error).strip()[:160]})") from None
+    for parameter, moments in optimizer.state.items():
+        for key, value in moments.items():
+            if isinstance(value, torch.Tensor) and value.ndim and value.shape != parameter.shape:
+                raise _damaged(path, f"its {name} holds a {key} of shape {tuple(value.shape)} for weights of shape {tuple(parameter.shape)} "
+                                     "(the two optimisers swapped, or an edited file)")  # fmt: skip
+
+
+def _load_checkpoint(path, config, data, generator, discriminator, g_optimizer, d_optimizer, noise_source, history, average=None) -> int:
     checkpoint = read_checkpoint(path)
+    missing = [key for key in RESUME_KEYS if key not in checkpoint]
+    if missing:
+        raise _damaged(path, f"it lacks {', '.join(missing)}, which a resume needs (sampling from it still works)")
     saved, asked = asdict(checkpoint_config(checkpoint, path)), asdict(config)
     differences = [f"{name} {saved.get(name)!r} there, {asked[name]!r} now" for name in asked if name not in RESUMABLE and saved.get(name) != asked[name]]
     if differences:
@@ -271,19 +331,36 @@ def _load_checkpoint(path, config, generator, discriminator, g_optimizer, d_opti
             f"{path} was written with other settings ({'; '.join(differences)}). Resume with the same settings "
             "(only steps, sample_every and checkpoint_every may change), or start a new run folder."
         )
+    trained_on = checkpoint.get("data")
+    if trained_on is None:  # written before checkpoints recorded their data
+        print(f"{path.name} does not record the data it was trained on (an older checkpoint): resuming on {_described(data)}.")
+    elif not isinstance(trained_on, dict) or trained_on.get("fingerprint") != data["fingerprint"]:
+        trained_said = _described(trained_on) if isinstance(trained_on, dict) else repr(trained_on)
+        raise ValueError(f"{path} was trained on {trained_said}, and this run was given {_described(data)}: resume with the data it was "
+                         "trained on, or start a new run folder for this data.")  # fmt: skip
     if average is not None and AVERAGE not in checkpoint:
-        raise ValueError(f"{path.name} keeps no average of the generator, though its settings ask for one: the file was damaged or edited. "
-                         "Use another checkpoint, or start a new run folder.")  # fmt: skip
+        raise _damaged(path, "it keeps no average of the generator, though its settings ask for one")
     load_state(generator, checkpoint["generator"], f"{path.name} (generator)")
     load_state(discriminator, checkpoint["discriminator"], f"{path.name} (discriminator)")
     if average is not None:
         load_state(average, checkpoint[AVERAGE], f"{path.name} (generator average)")
-    g_optimizer.load_state_dict(checkpoint["g_optimizer"])
-    d_optimizer.load_state_dict(checkpoint["d_optimizer"])
-    noise_source.set_state(checkpoint["noise_source"])
-    for name, values in checkpoint["history"].items():
+    _load_optimizer(g_optimizer, checkpoint["g_optimizer"], "generator's optimiser", path)
+    _load_optimizer(d_optimizer, checkpoint["d_optimizer"], "discriminator's optimiser", path)
+    try:
+        noise_source.set_state(checkpoint["noise_source"])
+    except (TypeError, RuntimeError, ValueError) as error:
+        raise _damaged(path, f"its noise state cannot be restored ({str(error).strip()[:160]})") from None
+    recorded = checkpoint["history"]
+    step = checkpoint["step"]
+    if (
+        not isinstance(recorded, dict)
+        or set(recorded) != set(history)
+        or any(not isinstance(values, list) or len(values) != step for values in recorded.values())
+    ):
+        raise _damaged(path, f"its history does not hold the {', '.join(history)} of its {step} steps")
+    for name, values in recorded.items():
         history[name] = list(values)
-    return int(checkpoint["step"])
+    return step
 
 
 def checkpoint_config(checkpoint: dict, path: Path) -> GANConfig:

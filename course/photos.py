@@ -4,7 +4,9 @@ recoloured dresses to try it on.
 `load_image_folder` reads every PNG and JPEG file directly in a folder, scales each so its shorter side fits,
 crops the centre square and returns them as one uint8 array (N, channels, size, size). Files it cannot use are
 skipped and named, never fatal: unreadable ones, ones too small, and ones with more pixels than Pillow opens
-safely (Image.MAX_IMAGE_PIXELS), which are never decoded. Bytes of a name that are not UTF-8 are shown as "�".
+safely (Image.MAX_IMAGE_PIXELS), which are never decoded; a PNG whose text chunks are too large for Pillow
+(zTXt/iTXt beyond PngImagePlugin.MAX_TEXT_CHUNK or MAX_TEXT_MEMORY) counts as unreadable. 16-bit grey pictures are
+scaled to 8 bits (0..65535 to 0..255), not clipped to white. Bytes of a name that are not UTF-8 are shown as "�".
 The result is cached under the run folder `image_cache/`, keyed on the files' names, sizes and modification
 times, so a second call with an unchanged folder reads one file instead of many.
 
@@ -25,13 +27,14 @@ from matplotlib.colors import hsv_to_rgb
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from course.gan_networks import CHANNELS, SIZES, check_image_settings
-from course.runs import atomic_torch_save, run_folder
+from course.runs import atomic_torch_save, run_folder, write_atomically
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")  # matched in any case: .JPG counts
 MAX_NAMES = 5  # skipped files named per kind in the summary line
 CHUNK = 1024  # dresses painted at a time
 PATTERNS = ("plain", "horizontal stripes", "vertical stripes", "polka dots", "checks")
 NOT_PRINTABLE = ("Cs", "Cc", "Zl", "Zp")  # Unicode categories: surrogates (undecodable bytes), controls, line breaks
+SIXTEEN_BIT_GREY = ("I;16", "I;16B", "I;16L", "I;16N", "I")  # Pillow's modes for 16-bit grey PNGs ("I": 32-bit ints)
 
 
 class ImageTooSmall(ValueError):
@@ -56,9 +59,11 @@ def printable(name) -> str:
 def read_image(path: Path, size: int, channels: int) -> np.ndarray:
     """One picture as uint8 (channels, size, size): shorter side scaled down to `size`, centre square kept.
 
+    16-bit grey pictures are scaled to 8 bits (0..65535 to 0..255) before anything else, as `_grey_to_8_bits` says.
     Raises ImageTooSmall if the shorter side is below `size`, ImageTooLarge if the picture has more pixels than
     Image.MAX_IMAGE_PIXELS (checked before decoding), and Pillow's errors (OSError and its subclass
-    UnidentifiedImageError) if the file cannot be read as a picture.
+    UnidentifiedImageError) if the file cannot be read as a picture; a ValueError Pillow raises while decoding,
+    as for a PNG with oversized text chunks, comes as an OSError too.
     """
     check_image_settings(channels, size)
     path = Path(path)
@@ -78,7 +83,11 @@ def read_image(path: Path, size: int, channels: int) -> np.ndarray:
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
         said = f"{printable(path.name)} is too large to open safely ({error}); it was not decoded."
         raise ImageTooLarge(said) from None
-    picture = _on_white(picture).convert("L" if channels == 1 else "RGB")
+    except ImageTooSmall:
+        raise
+    except ValueError as error:  # Pillow decoding, e.g. "Decompressed data too large for PngImagePlugin.MAX_TEXT_CHUNK"
+        raise OSError(f"{printable(path.name)} cannot be read: {error}") from error
+    picture = _on_white(_grey_to_8_bits(picture)).convert("L" if channels == 1 else "RGB")
     width, height = picture.size
     shorter = min(width, height)
     if shorter != size:  # a picture already `size` pixels on its shorter side keeps its exact pixels
@@ -89,6 +98,25 @@ def read_image(path: Path, size: int, channels: int) -> np.ndarray:
     picture = picture.crop((left, top, left + size, top + size))
     pixels = np.asarray(picture, dtype=np.uint8)
     return np.ascontiguousarray(pixels[None] if channels == 1 else pixels.transpose(2, 0, 1))
+
+
+def _grey_to_8_bits(picture: Image.Image) -> Image.Image:
+    """A 16-bit grey picture (a mode in SIXTEEN_BIT_GREY) as 8-bit "L", or "LA" if it has a transparent value;
+    others as they are.
+
+    0..65535 becomes 0..255 (divided by 257 and rounded); mode "I" values outside 0..65535 are clipped. Pillow's
+    own convert("L") would clip everything above 255 to white. Mode "F" (floats) is left to Pillow, which reads
+    it as 0..255 and clips the rest; PNG and JPEG files never give it.
+    """
+    if picture.mode not in SIXTEEN_BIT_GREY:
+        return picture
+    values = np.asarray(picture).astype(np.int32).clip(0, 65535)
+    grey = Image.fromarray(((values + 128) // 257).astype(np.uint8))  # round(value / 257) in whole numbers
+    transparent = picture.info.get("transparency")
+    if isinstance(transparent, int):  # a PNG tRNS chunk names the one 16-bit value that is see-through
+        alpha = Image.fromarray(np.where(values == transparent, 0, 255).astype(np.uint8))
+        grey = Image.merge("LA", (grey, alpha))
+    return grey
 
 
 def _on_white(picture: Image.Image) -> Image.Image:
@@ -256,7 +284,8 @@ def to_display(images: np.ndarray) -> np.ndarray:
 def write_image_folder(images: np.ndarray, folder, prefix: str = "image") -> list[Path]:
     """Write uint8 (N, C, H, W) images as PNG files `prefix_00000.png`, ... in `folder` (created if needed).
 
-    Files of the same names are replaced; other files in the folder are left alone.
+    Each file is written whole. If any of those names is already taken, nothing is written: the folder's
+    files are never replaced, so choose an empty folder or another prefix.
     """
     images = _check_images(images)
     if len(images) == 0:
@@ -264,12 +293,14 @@ def write_image_folder(images: np.ndarray, folder, prefix: str = "image") -> lis
     if not prefix or "/" in prefix or "\\" in prefix:
         raise ValueError(f"prefix must be a plain file-name start like 'dress', got {prefix!r}.")
     folder = Path(folder)
+    paths = [folder / f"{prefix}_{index:05d}.png" for index in range(len(images))]
+    taken = [path.name for path in paths if path.exists() or path.is_symlink()]
+    if taken:
+        raise FileExistsError(f"{printable(folder)} already holds {len(taken)} of the files this would write ({_names(taken)}), "
+                              "and they are never replaced: choose an empty folder or another prefix.")  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for index, picture in enumerate(to_display(images)):
-        path = folder / f"{prefix}_{index:05d}.png"
-        Image.fromarray(picture).save(path, format="PNG")  # 2-D arrays become mode "L", (H, W, 3) mode "RGB"
-        paths.append(path)
+    for path, picture in zip(paths, to_display(images), strict=True):  # 2-D arrays become mode "L", (H, W, 3) mode "RGB"
+        write_atomically(path, lambda file, picture=picture: Image.fromarray(picture).save(file, format="PNG"))
     return paths
 
 

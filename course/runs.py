@@ -75,11 +75,19 @@ def check_room(folder: Path, needed_bytes: int, what: str) -> None:
                       "free some space or choose another place.")  # fmt: skip
 
 
-def check_output_file(path: Path, needed_bytes: int = 0) -> Path:
-    """Before any work: `path` names a file that can be written (its folder made if needed), with room for it."""
+def check_output_file(path: Path, needed_bytes: int = 0, overwrite: bool = False) -> Path:
+    """Before any work: `path` names a file that can be written (its folder made if needed), with room for it.
+
+    An existing file is refused unless `overwrite` (a command's --force, or a file in the course's own runs
+    folder); a folder, a device, a pipe or a socket is always refused, since writing would replace it.
+    """
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a folder: give the name of a file to write, for example {path / 'out'}{path.suffix or ''}.")
+    if path.exists() and not path.is_file():
+        raise FileExistsError(f"{path} is not a regular file (a device, a pipe or a socket), and writing would replace it: choose a file name.")
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} already exists: add --force to replace it, or choose another --out.")
     check_room(path.parent, needed_bytes + 2**20, f"{path.name} and its temporary copy")
     return path
 

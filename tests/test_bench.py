@@ -63,7 +63,7 @@ def test_the_bench_command_prints_and_saves_the_figures(tmp_path, capsys, monkey
     assert "ratio course / reference: 1.50x" in printed and str(out) in printed
     assert [entry["batch_size"] for entry in json.loads(out.read_text())] == [32, 64]
     assert "    32          100          150   1.50x\n    64          100          150   1.50x" in printed  # the closing table
-    assert main(["bench", "--steps", "5", "--out", str(out), "--peak-tflops", "0.01"]) == 0
+    assert main(["bench", "--steps", "5", "--out", str(out), "--peak-tflops", "0.01", "--force"]) == 0
     printed = capsys.readouterr().out
     assert "3.00% of the 0.01 TFLOP/s peak" in printed and "images/s" in printed and " ratio\n" not in printed  # one batch size: no table
     for option in ("--steps", "--rounds", "--batch-size"):

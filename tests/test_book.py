@@ -6,9 +6,10 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import nbformat
 import pytest
 
-from course.book import MATHJAX, build_book
+from course.book import MARKER, MATHJAX, BookExporter, build_book
 from course.cli import main
 from course.notebooks import course_notebooks
 
@@ -140,3 +141,98 @@ def test_the_book_command_builds_and_says_where_to_open_it(tmp_path, monkeypatch
     assert sorted(path.name for path in (tmp_path / "book").glob("*.html")) == ["00_welcome.html", "index.html"]
     assert main(["book", "--out", str(tmp_path / "book" / "index.html")]) == 1
     assert "is a file, not a folder: choose another output folder" in capsys.readouterr().err
+
+
+def small_notebook(folder: Path, name: str, title: str) -> Path:
+    """A notebook of one markdown cell, "# title", saved as folder/name.ipynb: a book of it builds in a second or two."""
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"# {title}")]), path)
+    return path
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    """Every file under folder, by its path relative to folder, with its bytes."""
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def users_folder(folder: Path) -> dict[str, bytes]:
+    """A folder of a user's own files, some named like the book's; returns them as files_of does."""
+    (folder / "static" / "mathjax").mkdir(parents=True)
+    (folder / "index.html").write_text("<p>my own home page</p>")
+    (folder / "static" / "mathjax" / "mine.js").write_text("// my own script")
+    (folder / "notes.txt").write_text("my notes")
+    return files_of(folder)
+
+
+def test_the_book_carries_its_marker_and_leaves_nothing_beside_it(book):
+    folder = book[0].parent
+    assert (folder / MARKER).is_file() and "replaces the whole folder" in (folder / MARKER).read_text()
+    assert [path.name for path in folder.parent.glob(f".{folder.name}.*") if path.name != f".{folder.name}.lock"] == []
+
+
+def test_a_folder_of_other_files_is_refused_and_left_as_it_was(tmp_path):
+    out = tmp_path / "mine"
+    before = users_folder(out)
+    with pytest.raises(FileExistsError, match=r"mine holds files and is not a book the course built .*: choose another --out, or empty or remove"):
+        build_book([small_notebook(tmp_path, "01_small", "Small")], out)
+    assert files_of(out) == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["01_small.ipynb", "mine"]  # not even a lock file beside it
+
+
+def test_a_book_the_course_built_is_replaced_whole_and_an_empty_folder_is_taken(tmp_path):
+    out = tmp_path / "book"
+    out.mkdir()
+    first = build_book([small_notebook(tmp_path, "01_first", "First")], out)
+    assert first == [out / "index.html", out / "01_first.html"] and (out / MARKER).is_file()
+    (out / "static" / "stray.txt").write_text("left in the book's folder")
+    second = build_book([small_notebook(tmp_path, "02_second", "Second"), small_notebook(tmp_path, "03_third", "Third")], out)
+    assert second == [out / "index.html", out / "02_second.html", out / "03_third.html"]
+    assert all(page.is_file() for page in second) and (out / MARKER).is_file()
+    assert not (out / "01_first.html").exists() and not (out / "static" / "stray.txt").exists()
+    assert "Third" in (out / "index.html").read_text() and "First" not in (out / "index.html").read_text()
+    assert sorted(path.name for path in tmp_path.iterdir() if path.is_dir()) == ["book"]
+
+
+def test_a_build_that_fails_part_way_leaves_the_old_book_as_it_was(tmp_path, monkeypatch):
+    out = tmp_path / "book"
+    build_book([small_notebook(tmp_path, "01_first", "First")], out)
+    before = files_of(out)
+    render = BookExporter.from_notebook_node
+    rendered = []
+
+    def disk_full_on_the_second_page(self, notebook, **arguments):
+        rendered.append(notebook)
+        if len(rendered) == 2:
+            raise OSError(28, "No space left on device")
+        return render(self, notebook, **arguments)
+
+    monkeypatch.setattr(BookExporter, "from_notebook_node", disk_full_on_the_second_page)
+    with pytest.raises(OSError, match="No space left on device"):
+        build_book([small_notebook(tmp_path, "02_second", "Second"), small_notebook(tmp_path, "03_third", "Third")], out)
+    assert len(rendered) == 2
+    assert files_of(out) == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".book.lock", "01_first.ipynb", "02_second.ipynb", "03_third.ipynb", "book"]
+
+
+def test_a_second_build_into_the_same_folder_is_refused_at_once(tmp_path):
+    fcntl = pytest.importorskip("fcntl")  # where it is missing (Windows), book folders are not locked
+    out = tmp_path / "book"
+    notebook = small_notebook(tmp_path, "01_small", "Small")
+    build_book([notebook], out)
+    before = files_of(out)
+    with open(tmp_path / ".book.lock", "a") as lock_file:  # as a build in another process holds it
+        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(RuntimeError, match=f"^another book build is writing {re.escape(str(out))}: wait for it to finish$"):
+            build_book([notebook], out)
+    assert files_of(out) == before
+    assert build_book([notebook], out)[1].is_file()  # once the lock is released
+
+
+def test_the_book_command_refuses_a_folder_of_other_files_in_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("course.notebooks.course_notebooks", lambda: [small_notebook(tmp_path, "01_small", "Small")])
+    out = tmp_path / "mine"
+    before = users_folder(out)
+    assert main(["book", "--out", str(out)]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: {out} holds files and is not a book the course built") and error.count("\n") == 1
+    assert files_of(out) == before

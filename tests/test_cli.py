@@ -114,7 +114,7 @@ def test_prepare_checks_the_data_and_classifier_and_runs_copies_of_the_long_note
 
     def record(path, scale):
         ran.append((path.name, scale, path.parent != course.notebooks.NOTEBOOK_DIR))
-        return 1.0
+        return course.notebooks.NotebookRun(1.0, path)
 
     monkeypatch.setattr(course.notebooks, "run_notebook", record)
     assert main(["prepare", "--scale", "smoke"]) == 0

@@ -59,7 +59,7 @@ def test_a_sample_file_cut_short_by_a_full_disk_leaves_the_previous_one_whole(ch
 
     monkeypatch.setattr(gan_sampling, "generate_in_chunks", fills_the_disk)
     capsys.readouterr()
-    assert main(["sample", "--checkpoint", str(checkpoint), "--n", "1500", "--seed", "1", "--out", str(out)]) == 1
+    assert main(["sample", "--checkpoint", str(checkpoint), "--n", "1500", "--seed", "1", "--out", str(out), "--force"]) == 1
     assert "No space left on device" in one_error_line(capsys)
     assert out.read_bytes() == before and no_temporary_files(tmp_path)
 
@@ -77,7 +77,7 @@ def test_a_png_grid_that_fails_while_saving_leaves_the_previous_one_whole(checkp
 
     monkeypatch.setattr(course.plots, "save_image_grid", half_written)
     capsys.readouterr()
-    assert main(["sample", "--checkpoint", str(checkpoint), "--n", "16", "--out", str(out)]) == 1
+    assert main(["sample", "--checkpoint", str(checkpoint), "--n", "16", "--out", str(out), "--force"]) == 1
     one_error_line(capsys)
     assert out.read_bytes() == before and no_temporary_files(tmp_path)
 
@@ -141,7 +141,7 @@ def test_sample_streams_a_large_file_in_batches_and_it_equals_one_draw(checkpoin
     assert main(["sample", "--checkpoint", str(checkpoint), "--n", "10", "--out", str(out)]) == 0  # modules loaded before measuring
     tracemalloc.start()
     try:
-        assert main(["sample", "--checkpoint", str(checkpoint), "--n", "20000", "--out", str(out)]) == 0
+        assert main(["sample", "--checkpoint", str(checkpoint), "--n", "20000", "--out", str(out), "--force"]) == 0
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

@@ -1,4 +1,5 @@
-"""The headless notebook runner: atomic saves, unreadable notebooks refused, long output kept short, no kernel left behind."""
+"""The headless notebook runner: atomic saves, a learner's edits kept, unreadable or unsavable notebooks refused, long output
+kept short, a dead kernel named, no kernel left behind."""
 
 import errno
 import json
@@ -10,6 +11,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from shlex import quote
 
 import nbformat
 import pytest
@@ -17,7 +19,8 @@ import zmq
 
 import course.notebooks
 from course import runs
-from course.notebooks import _last_states, _local_transport, read_notebook, run_notebook
+from course.cli import main
+from course.notebooks import _last_states, _local_transport, _result_path, course_notebooks, read_notebook, run_notebook, without_colour
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +42,7 @@ def write_notebook(path: Path, *sources: str) -> Path:
 def long_output_run(tmp_path_factory):
     """The seconds a notebook of long outputs took to run, and its cells as saved."""
     path = write_notebook(tmp_path_factory.mktemp("long") / "long_output.ipynb", *LONG_OUTPUT_CELLS)
-    seconds = run_notebook(path, "smoke")
+    seconds = run_notebook(path, "smoke").seconds
     return seconds, json.loads(path.read_text())["cells"]
 
 
@@ -108,6 +111,16 @@ def test_an_unreadable_notebook_is_refused_in_one_sentence_that_names_it(tmp_pat
     assert message.startswith(f"{path} {problem}") and f"git checkout -- {path}" in message and "\n" not in message
 
 
+def test_a_notebook_of_a_newer_format_is_named_as_such_with_what_to_do(tmp_path):
+    path = tmp_path / "03_future.ipynb"
+    path.write_text('{"cells": [], "metadata": {}, "nbformat": 5, "nbformat_minor": 0}')
+    with pytest.raises(ValueError) as refused:
+        read_notebook(path)
+    assert str(refused.value) == (
+        f"{path} is a notebook of format 5.0, newer than this course reads (4): open it in a newer JupyterLab and save it as format 4, or update nbformat."
+    )
+
+
 def test_a_readable_notebook_is_read_as_version_4(tmp_path):
     notebook = read_notebook(write_notebook(tmp_path / "lesson.ipynb", "1 + 1"))
     assert notebook.nbformat == 4 and notebook.cells[0].source == "1 + 1"
@@ -124,7 +137,8 @@ def kernel_is_running(pid: int) -> bool:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_a_runner_stopped_with_sigterm_shuts_its_kernel_down_and_leaves_the_notebook(tmp_path):
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP"])
+def test_a_runner_stopped_with_sigterm_or_sighup_shuts_its_kernel_down_and_leaves_the_notebook(stop, tmp_path):
     kernel_pid = tmp_path / "kernel.pid"
     path = write_notebook(tmp_path / "slow.ipynb", f"import os, time\nopen({str(kernel_pid)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)")
     before = path.read_bytes()
@@ -137,7 +151,7 @@ def test_a_runner_stopped_with_sigterm_shuts_its_kernel_down_and_leaves_the_note
             time.sleep(0.1)
         assert kernel_pid.exists(), f"the cell never ran: {runner.stderr.read() if runner.poll() is not None else 'still starting'}"
         kernel = int(kernel_pid.read_text())
-        runner.send_signal(signal.SIGTERM)
+        runner.send_signal(getattr(signal, stop))
         _, err = runner.communicate(timeout=30)
     finally:
         runner.kill()
@@ -161,7 +175,12 @@ def test_a_headless_run_prints_the_notebook_and_its_time_and_the_kernels_own_war
     run = subprocess.run([sys.executable, "-m", "course", "run-notebooks", "--scale", "smoke", str(path)],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert run.returncode == 0, run.stderr
-    assert [line.split(" in ")[0] for line in run.stdout.splitlines()] == ["running tiny.ipynb at scale smoke ...", "  done", "1 notebook"]
+    assert [line.split(" in ")[0] for line in run.stdout.splitlines()] == [
+        "each cell may run up to 30 minutes; Ctrl-C stops the run and leaves the notebook as it was",
+        "running tiny.ipynb at scale smoke ...",
+        "  done",
+        "1 notebook",
+    ]
     assert "without encryption" not in run.stdout + run.stderr
     assert [line for line in run.stderr.splitlines() if line.strip()] == ["[IPKernelApp] WARNING | a real warning from the kernel"]
     saved = "".join(json.loads(path.read_text())["cells"][0]["outputs"][0]["text"])
@@ -174,3 +193,86 @@ def test_a_temporary_folder_too_long_for_socket_files_leaves_the_kernel_on_tcp(t
     if zmq.has("ipc"):
         assert _local_transport(Path("/tmp/course-kernel-abc")).KernelManager.transport == "ipc"
     assert "transport" not in _local_transport(tmp_path / ("x" * 100)).KernelManager
+
+
+def test_a_notebook_saved_during_its_run_keeps_the_learners_edits_and_gets_the_result_beside_it(tmp_path, capsys):
+    path = tmp_path / "07_lesson.ipynb"
+    learners = tmp_path / "learners_version.json"  # what the learner saves in JupyterLab while the run goes on
+    write_notebook(learners, "print('ran')  # and a note of the learner's own")
+    write_notebook(path, f"import shutil\nprint('ran')\nshutil.copy({str(learners)!r}, {str(path)!r})")
+    assert main(["run-notebooks", "--scale", "smoke", str(path)]) == 0
+    assert path.read_bytes() == learners.read_bytes()
+    [result] = tmp_path.glob("07_lesson.run-*.ipynb")
+    assert "".join(json.loads(result.read_text())["cells"][0]["outputs"][0]["text"]) == "ran\n"
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "each cell may run up to 30 minutes; Ctrl-C stops the run and leaves the notebook as it was"
+    assert f"  07_lesson.ipynb changed on disk during the run, so it was left as you saved it; the run's result is in {result.name}" in out
+    assert course_notebooks(tmp_path) == [path]  # the result is not a lesson
+
+
+def test_a_runs_result_never_replaces_an_existing_file(tmp_path):
+    path = tmp_path / "07_lesson.ipynb"
+    taken = tmp_path / "07_lesson.run-20261205-231500.ipynb"
+    taken.write_text("an earlier result")
+    first = _result_path(path, "20261205-231500")
+    assert first.name == "07_lesson.run-20261205-231500-2.ipynb" and first.read_bytes() == b""
+    assert _result_path(path, "20261205-231500").name == "07_lesson.run-20261205-231500-3.ipynb"
+    assert taken.read_text() == "an earlier result"
+
+
+def test_a_kernel_that_dies_is_named_with_what_to_do_and_leaves_the_notebook(tmp_path, capsys):
+    path = write_notebook(tmp_path / "05_hungry.ipynb", "import os\nos._exit(1)  # as the system ends a kernel that ran out of memory")
+    before = path.read_bytes()
+    assert main(["run-notebooks", "--scale", "laptop", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "error: 05_hungry.ipynb's kernel died at scale laptop, most often because the machine ran out of memory, and the notebook was left "
+        "unchanged: try a smaller scale (--scale smoke) or close other programs, then run it again.\n"
+    )
+    assert path.read_bytes() == before
+    assert [entry.name for entry in tmp_path.iterdir()] == ["05_hungry.ipynb"]
+
+
+def test_no_color_takes_the_colours_out_of_a_failing_cells_traceback(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # colours would be kept for a terminal, but for NO_COLOR
+    path = write_notebook(tmp_path / "98_broken.ipynb", "raise ValueError('broken lesson')")
+    assert main(["run-notebooks", "--scale", "smoke", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "ValueError: broken lesson" in err and "\x1b" not in err
+
+
+def test_colours_and_other_terminal_controls_are_taken_out_whole():
+    coloured = "\x1b[31m-----\x1b[39m\n\x1b[1;32mValueError\x1b[0m: broken \x1b]8;;https://example.org\x1b\\link\x1b]8;;\x07"
+    assert without_colour(coloured) == "-----\nValueError: broken link"
+
+
+def can_make_private_mounts() -> bool:
+    try:
+        return subprocess.run(["unshare", "--mount", "true"], capture_output=True, timeout=10).returncode == 0
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.mark.skipif(not can_make_private_mounts(), reason="`unshare --mount` is refused here: a read-only mount needs it (and root)")
+def test_a_notebook_that_could_not_be_saved_is_refused_before_anything_runs(tmp_path):
+    folder = tmp_path / "lessons"
+    folder.mkdir()
+    ran = tmp_path / "ran"  # outside the read-only mount: the cell leaves it if it runs
+    path = write_notebook(folder / "02_lesson.ipynb", f"open({str(ran)!r}, 'w').close()")
+
+    def run_with_read_only(mounts: str) -> subprocess.CompletedProcess:
+        script = f'{mounts} && exec "$0" -m course run-notebooks --scale smoke "$1"'
+        return subprocess.run(["unshare", "--mount", "sh", "-c", script, sys.executable, str(path)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)  # fmt: skip
+
+    fix = "make it writable, or copy the notebook to a folder you can write to and run the copy.\n"
+    folder_read_only = f"mount --bind -o ro {quote(str(folder))} {quote(str(folder))}"
+    read_only_file = run_with_read_only(folder_read_only)
+    assert (read_only_file.returncode, read_only_file.stdout) == (1, "")
+    assert read_only_file.stderr == f"error: {path} is read-only, so its run could not be saved: {fix}"
+    file_writable = f"mount --bind {quote(str(path))} {quote(str(path))} && mount -o remount,bind,rw {quote(str(path))}"
+    read_only_folder = run_with_read_only(f"{folder_read_only} && {file_writable}")
+    assert (read_only_folder.returncode, read_only_folder.stdout) == (1, "")
+    assert read_only_folder.stderr == f"error: {path} is in a read-only folder ({folder}), so its run could not be saved: {fix}"
+    assert not ran.exists()

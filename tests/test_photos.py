@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image, ImageFile
+from PIL import Image, ImageFile, PngImagePlugin
 
 from course import photos
 
@@ -109,6 +109,52 @@ def test_a_too_small_image_is_refused_by_name_and_sizes(tmp_path):
     assert isinstance(caught.value, ValueError)
 
 
+def grey_16_bit(path, dtype=np.uint16):
+    """A 32x32 grey picture rising from 0 (top left) to 65535 (bottom right) in 16 bits: Pillow opens the PNG in mode
+    "I;16"; a TIFF of 32-bit ints opens in mode "I", as older Pillows opened 16-bit PNGs."""
+    values = np.linspace(0, 65535, 32 * 32).round().astype(dtype).reshape(32, 32)
+    Image.fromarray(values).save(path)
+    return values
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("name, dtype, mode", [("grey16.png", np.uint16, "I;16"), ("grey32.tif", np.int32, "I")])
+def test_read_image_scales_16_bit_grey_to_8_bits_instead_of_clipping(tmp_path, channels, name, dtype, mode):
+    values = grey_16_bit(tmp_path / name, dtype)
+    with Image.open(tmp_path / name) as opened:
+        assert opened.mode == mode
+    image = photos.read_image(tmp_path / name, 32, channels)
+    assert image.shape == (channels, 32, 32) and image.dtype == np.uint8
+    assert image.min() == 0 and image.max() == 255 and abs(int(image[0, 16, 0]) - 128) <= 1  # not all white
+    for channel in image:  # grey in colour: three equal channels
+        np.testing.assert_array_equal(channel, np.rint(values / 257).astype(np.uint8))
+
+
+def test_read_image_puts_the_transparent_value_of_a_16_bit_grey_picture_on_white(tmp_path):
+    values = np.full((32, 32), 1128, dtype=np.uint16)  # 1128 / 257 is about 4: nearly black
+    values[:, :16] = 1000  # also about 4 in 8 bits, but this exact 16-bit value is the see-through one
+    Image.fromarray(values).save(tmp_path / "clear16.png", transparency=1000)
+    image = photos.read_image(tmp_path / "clear16.png", 32, 3)
+    assert (image[:, :, :16] == 255).all() and (image[:, :, 16:] == 4).all()
+
+
+def oversized_text_png(path, chunks=1, length=PngImagePlugin.MAX_TEXT_CHUNK + 10):
+    """A small PNG with zTXt chunks that inflate past PngImagePlugin.MAX_TEXT_CHUNK (one chunk too long) or
+    MAX_TEXT_MEMORY (all of them together): Pillow raises ValueError when it opens it. (Uncompressed tEXt
+    chunks that long open fine.)"""
+    text = PngImagePlugin.PngInfo()
+    for index in range(chunks):
+        text.add_text(f"comment{index}", "x" * length, zip=True)
+    Image.fromarray(np.zeros((48, 48, 3), dtype=np.uint8)).save(path, pnginfo=text)
+    return path
+
+
+def test_read_image_refuses_a_png_with_an_oversized_text_chunk_as_unreadable(tmp_path):
+    oversized_text_png(tmp_path / "comment.png")
+    with pytest.raises(OSError, match=r"comment\.png cannot be read: Decompressed data too large"):
+        photos.read_image(tmp_path / "comment.png", 32, 3)
+
+
 # --- load_image_folder ----------------------------------------------------------------------
 
 
@@ -129,6 +175,28 @@ def test_load_image_folder_in_grey_and_at_64_pixels(tmp_path, capsys):
     images, report = photos.load_image_folder(folder, size=64, channels=1)
     assert images.shape == (2, 1, 64, 64) and report["used"] == 2
     assert capsys.readouterr().out == ""  # nothing skipped, nothing said
+
+
+@pytest.mark.parametrize("too_much", ["one-chunk", "all-chunks"])
+def test_a_png_with_oversized_text_chunks_is_skipped_as_unreadable(tmp_path, monkeypatch, capsys, too_much):
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    save_picture(folder / "good.png")
+    if too_much == "one-chunk":
+        oversized_text_png(folder / "comment.png")
+    else:
+        monkeypatch.setattr(PngImagePlugin, "MAX_TEXT_MEMORY", 2500)  # "Too much memory used in text chunks"
+        oversized_text_png(folder / "comment.png", chunks=3, length=1000)
+    images, report = photos.load_image_folder(folder, cache=False)
+    assert images.shape == (1, 3, 32, 32) and report["used"] == 1 and report["unreadable"] == ["comment.png"]
+    assert capsys.readouterr().out == "skipped 1 of 2 files: 1 unreadable (comment.png)\n"
+
+    def broken_course_code(picture):
+        raise ValueError("a fault in the course")
+
+    monkeypatch.setattr(photos, "_on_white", broken_course_code)  # only Pillow's errors count as unreadable
+    with pytest.raises(ValueError, match="a fault in the course"):
+        photos.load_image_folder(folder, cache=False)
 
 
 def test_the_skipped_line_names_at_most_five_files_per_kind(tmp_path, capsys):
@@ -459,3 +527,15 @@ def test_errors_name_files_and_folders_that_are_not_utf8_printably(tmp_path, mon
             call()
         assert "fold\ufffdr" in str(refused.value)
         str(refused.value).encode("utf-8")
+
+
+def test_write_image_folder_never_replaces_a_file_and_writes_nothing_then(tmp_path):
+    grey = np.random.default_rng(0).integers(0, 256, (3, 1, 28, 28), dtype=np.uint8)
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "image_00001.png").write_bytes(b"my own picture")
+    with pytest.raises(FileExistsError, match=r"already holds 1 of the files this would write \(image_00001.png\).*choose an empty folder"):
+        photos.write_image_folder(grey, folder)
+    assert sorted(path.name for path in folder.iterdir()) == ["image_00001.png"]
+    assert (folder / "image_00001.png").read_bytes() == b"my own picture"
+    assert len(photos.write_image_folder(grey, folder, prefix="other")) == 3
