@@ -3,9 +3,9 @@
 A fixed Fashion-MNIST classifier, trained once and committed, looks at the samples:
 
 * dressness: the share of samples it calls Dress (real test dresses score about 0.9, not 1).
-* Fréchet distance: fit a Gaussian to the classifier's 64 penultimate features of the samples and
-  another to those of the 6,000 training dresses, and measure how far apart the two are (the idea
-  of FID, with this small classifier in place of Inception). Even real dresses are not at zero: the
+* squared Fréchet distance d²: fit a Gaussian to the classifier's 64 penultimate features of the samples
+  and another to those of the 6,000 training dresses, and measure how far apart the two are (the idea
+  of FID, which is this squared distance too, with this small classifier in place of Inception). Even real dresses are not at zero: the
   1,000 test dresses are the real-vs-real floor, what a perfect generator would score with 1,000
   samples. The distance shrinks as the number of samples grows, so compare 1,000 samples with it.
 
@@ -164,7 +164,7 @@ def dressness(images: np.ndarray, classifier: SmallCNN | None = None) -> float:
 
 
 # ---------------------------------------------------------------------------------------------
-# The Fréchet distance between two feature sets
+# The squared Fréchet distance between two feature sets
 # ---------------------------------------------------------------------------------------------
 
 
@@ -198,7 +198,7 @@ def _frechet(mean_a: np.ndarray, cov_a: np.ndarray, mean_b: np.ndarray, cov_b: n
 
 
 def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
-    """Fréchet distance between Gaussians fitted to two feature sets (rows are samples).
+    """Squared Fréchet distance d² between Gaussians fitted to two feature sets (rows are samples).
 
     ||mu_a - mu_b||² + tr(S_a) + tr(S_b) - 2 tr((S_a S_b)^(1/2)); for one feature, the squared
     difference of the means plus the squared difference of the standard deviations.
@@ -221,7 +221,7 @@ class _RealDresses:
 
     train_mean: np.ndarray  # the 6,000 training dresses' features: the Gaussian samples are compared with
     train_cov: np.ndarray
-    floor: float  # Fréchet distance from the 1,000 test dresses to the training dresses
+    floor: float  # squared Fréchet distance from the 1,000 test dresses to the training dresses
     test_dressness: float  # share of the test dresses called Dress (the classifier's dress recall)
 
 
@@ -256,7 +256,7 @@ def _real_dresses(fashion: FashionMNIST | None, classifier: SmallCNN) -> _RealDr
 
 
 def real_floor(fashion: FashionMNIST | None = None, classifier: SmallCNN | None = None) -> float:
-    """Fréchet distance between the 1,000 test dresses and the 6,000 training dresses: real against real."""
+    """Squared Fréchet distance between the 1,000 test dresses and the 6,000 training dresses: real against real."""
     return _real_dresses(fashion, _or_committed(classifier)).floor
 
 
@@ -266,19 +266,19 @@ class QualityReport:
 
     samples: int
     dressness: float  # share of samples called Dress
-    frechet_distance: float  # to the 6,000 training dresses, in the classifier's feature space
+    frechet_distance: float  # squared, d², to the 6,000 training dresses, in the classifier's feature space
     floor: float  # the same distance for the 1,000 real test dresses
     real_dressness: float  # share of the real test dresses called Dress
 
     @property
     def distance_over_floor(self) -> float:
-        """How many times the real-vs-real floor the samples' distance is (about 1 is as good as real)."""
+        """How many times the real-vs-real floor the samples' d² is (a ratio of squared distances; about 1 is as good as real)."""
         return self.frechet_distance / self.floor
 
     def __str__(self) -> str:
         line = (
             f"{self.samples:,} samples: dressness {self.dressness:.2f} (real test dresses: {self.real_dressness:.2f})"
-            f" · Fréchet distance {self.frechet_distance:.3g} (real-vs-real floor {self.floor:.3g},"
+            f" · squared Fréchet distance d² {self.frechet_distance:.3g} (real-vs-real floor {self.floor:.3g},"
             f" {self.distance_over_floor:.1f}x)"
         )
         if self.samples != 1000:  # fewer samples inflate the distance: 100 real dresses score about 5x the floor
