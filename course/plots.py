@@ -110,23 +110,36 @@ def filter_grid(weights, ncols: int = 8, size: float = 1.0) -> plt.Figure:
     return figure
 
 
-def feature_maps(maps, title: str = "", ncols: int = 8, size: float = 1.0) -> plt.Figure:
-    """The channels of one image's feature maps (channels, H, W), each on its own brightness scale."""
+def feature_maps(maps, title: str = "", ncols: int = 8, size: float = 1.0, colour_bar: bool = False) -> plt.Figure:
+    """The channels of one image's feature maps (channels, H, W), each on its own brightness scale.
+
+    With `colour_bar`, each map is divided by its own largest absolute value, so that all are drawn on one scale
+    (0 to 1, or -1 to 1 if any value is negative) and one colour bar reads as a share of each map's strongest response.
+    """
     maps = np.asarray(maps.detach().cpu() if hasattr(maps, "detach") else maps)
     if maps.ndim != 3:
         raise ValueError(f"maps must have shape (channels, H, W), one image's; got {maps.shape}. Pick one image with maps[0].")
     if len(maps) == 0 or ncols < 1:
         raise ValueError(f"need at least one channel and ncols >= 1; got {len(maps)} channels and ncols={ncols}.")
+    scale = {}
+    if colour_bar:
+        largest = np.abs(maps).max(axis=(1, 2), keepdims=True)
+        maps = maps / np.where(largest > 0, largest, 1.0)  # a map with no response at all stays 0
+        scale = {"vmin": -1.0 if (maps < 0).any() else 0.0, "vmax": 1.0}
     ncols = min(ncols, len(maps))
     nrows = -(-len(maps) // ncols)
     figure, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.4 * bool(title)), squeeze=False)
     for index, axis in enumerate(axes.flat):
         axis.axis("off")
         if index < len(maps):
-            axis.imshow(maps[index], cmap="magma")
+            shown = axis.imshow(maps[index], cmap="magma", **scale)
     if title:
         figure.suptitle(title)
     figure.tight_layout()
+    if colour_bar:
+        figure.subplots_adjust(right=0.9)
+        bar = figure.colorbar(shown, cax=figure.add_axes([0.92, 0.12, 0.012, 0.7]))
+        bar.set_label("share of the map's\nstrongest response")
     return figure
 
 

@@ -111,6 +111,22 @@ def test_feature_maps_show_each_channel():
     plt.close(figure)
 
 
+def test_feature_maps_can_share_one_colour_bar_each_map_on_its_own_scale():
+    maps = torch.rand(6, 7, 7) * torch.arange(1.0, 7.0).view(6, 1, 1)  # maps of different sizes
+    maps[2] = 0.0  # a map with no response at all
+    figure = feature_maps(maps, ncols=4, colour_bar=True)
+    assert showing_images(figure) == 6 and len(figure.axes) == 9  # 8 panels and the colour bar
+    np.testing.assert_allclose(figure.axes[5].images[0].get_array(), (maps[5] / maps[5].max()).numpy(), rtol=1e-6)
+    np.testing.assert_array_equal(figure.axes[2].images[0].get_array(), np.zeros((7, 7)))
+    assert all(axis.images[0].get_clim() == (0.0, 1.0) for axis in figure.axes if axis.images)
+    assert "strongest response" in figure.axes[-1].get_ylabel()
+    plt.close(figure)
+    signed = feature_maps(torch.tensor([[[-2.0, 1.0]], [[0.5, 0.25]]]), colour_bar=True)
+    assert signed.axes[0].images[0].get_clim() == (-1.0, 1.0)
+    np.testing.assert_allclose(signed.axes[0].images[0].get_array(), [[-1.0, 0.5]])
+    plt.close(signed)
+
+
 @pytest.mark.parametrize("shape", [(1, 6, 7, 7), (7, 7)])
 def test_feature_maps_want_one_images_maps(shape):
     with pytest.raises(ValueError, match=r"\(channels, H, W\).*maps\[0\]"):
