@@ -13,12 +13,16 @@ discriminator's hidden features on real images (feature matching), which keeps i
 close to the data, where they teach the discriminator most. Images are in 0..1 throughout, as for
 every classifier of the course; the generator's tanh output is mapped there. Notebook 08 writes
 the losses and `train_step` out and checks them against these.
+
+`run_comparison` sets it against notebook 04's scratch and transfer learning fairly: every method
+takes the same number of gradient steps, chooses its learning rate on validation images, and is
+scored on the test images once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import pandas as pd
 import torch
@@ -32,29 +36,43 @@ from course.models import SmallCNN
 from course.progress import tqdm
 from course.runs import ResultsStore, run_folder
 from course.scale import by_scale, check_scale
-from course.transfer import TARGET_CLASSES, Task, TransferSettings, make_task
+from course.transfer import TARGET_CLASSES, Task, TransferSettings, make_task, steps_per_run, train_on_few_labels
+
+METHODS = ("scratch", "transfer", "semi-supervised GAN")
+BETAS = (0.5, 0.999)  # Adam's, for every method of the comparison: the GAN's usual choice (notebook 06)
 
 
 @dataclass(frozen=True)
 class SemiSupervisedSettings:
-    """Sizes and rates of one semi-supervised run; `for_scale` gives the course's choice at each scale."""
+    """Sizes and rates of the semi-supervised runs and of the comparison; `for_scale` gives the course's choice at each scale."""
 
-    steps: int = 1000
-    labelled_batch: int = 32  # drawn with replacement from the few labelled images
+    steps: int = 960  # gradient steps of every run, whatever the method: the budget the comparison holds equal
+    labelled_batch: int = 32  # drawn with replacement from the few labelled images; notebook 04's batch size
     unlabelled_batch: int = 64  # real images without their labels, and as many fakes
-    learning_rate: float = 1e-3
+    learning_rate: float = 1e-3  # where the rate starts; it falls linearly to zero over the steps
     latent_size: int = 64
+    learning_rates: tuple[float, ...] = (1e-3, 3e-3)  # each method's learning rate is chosen from these
+    validation_images_per_class: int = 200  # set aside to choose on; the same at every scale, and so are the draws
+    tuning_draw: int = 100  # the draw of labelled images the rates are chosen on: none of the reported draws
 
     @classmethod
     def for_scale(cls, scale: str) -> SemiSupervisedSettings:
         check_scale(scale)
-        return cls(steps=by_scale(scale, smoke=10, laptop=1000, full=3000))
+        return cls(steps=by_scale(scale, smoke=10, laptop=960, full=2880))
 
     def __post_init__(self):
-        for name in ("steps", "labelled_batch", "unlabelled_batch", "latent_size"):
+        for name in ("steps", "labelled_batch", "unlabelled_batch", "latent_size", "validation_images_per_class"):
             check_positive_int(name, getattr(self, name))
-        if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < 1):
-            raise ValueError(f"learning_rate must be a number between 0 and 1, got {self.learning_rate!r}.")
+        rates = (self.learning_rate, *self.learning_rates) if isinstance(self.learning_rates, tuple) and self.learning_rates else ((),)
+        for rate in rates:
+            if isinstance(rate, bool) or not (isinstance(rate, (int, float)) and 0 < rate < 1):
+                raise ValueError(f"learning_rate and learning_rates must be numbers between 0 and 1 (learning_rates a non-empty tuple), got {rate!r}.")
+        if isinstance(self.tuning_draw, bool) or not isinstance(self.tuning_draw, int) or self.tuning_draw < 0:
+            raise ValueError(f"tuning_draw must be an int from 0 up, got {self.tuning_draw!r}.")
+
+    def as_json(self) -> dict:
+        """The settings as saved beside results (a list for the rates), to tell whether saved results match."""
+        return {**asdict(self), "learning_rates": list(self.learning_rates)}
 
 
 def hidden_features(discriminator: SmallCNN, images: torch.Tensor) -> torch.Tensor:
@@ -128,13 +146,21 @@ def train_step(
 
 
 def train_semi_supervised(
-    task: Task, unlabelled: torch.Tensor, settings: SemiSupervisedSettings, seed: int, progress: bool = True, step: Callable = train_step
+    task: Task,
+    unlabelled: torch.Tensor,
+    settings: SemiSupervisedSettings,
+    seed: int,
+    progress: bool = True,
+    step: Callable = train_step,
+    score_test: bool = True,
 ) -> tuple[SmallCNN, Generator, dict[str, float]]:
     """Train a K+1-output SmallCNN on the task's few labels, `unlabelled` images (N, 1, 28, 28) in 0..1 and fakes.
 
     Each step is one call of `step` (by default `train_step`; notebook 08 passes the one it wrote).
-    Returns the discriminator, the generator, and the discriminator's accuracy on the labelled
-    training images and on the task's test images.
+    Both networks use Adam with `BETAS`; the rate starts at `settings.learning_rate` and falls linearly
+    to zero over the steps, as in notebook 04's training. Returns the discriminator, the generator, and the
+    discriminator's accuracy on the labelled training images, on the validation images (if the task
+    has them) and on the test images (unless `score_test` is False).
     """
     if unlabelled.ndim != 4 or unlabelled.shape[1:] != (1, 28, 28) or len(unlabelled) < settings.unlabelled_batch:
         raise ValueError(f"unlabelled must hold at least {settings.unlabelled_batch} images of shape (1, 28, 28), got {tuple(unlabelled.shape)}.")
@@ -143,72 +169,128 @@ def train_semi_supervised(
     torch.manual_seed(seed)
     discriminator = SmallCNN(num_classes + 1).to(device)
     generator = Generator(settings.latent_size).to(device)
-    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=settings.learning_rate, betas=(0.5, 0.999))
-    g_optimizer = torch.optim.Adam(generator.parameters(), lr=settings.learning_rate, betas=(0.5, 0.999))
+    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=settings.learning_rate, betas=BETAS)
+    g_optimizer = torch.optim.Adam(generator.parameters(), lr=settings.learning_rate, betas=BETAS)
+    schedules = [torch.optim.lr_scheduler.LambdaLR(optimizer, lambda done: 1 - done / settings.steps) for optimizer in (d_optimizer, g_optimizer)]
     draws = torch.Generator(device=device).manual_seed(seed)
     for _ in tqdm(range(settings.steps), desc="semi-supervised GAN", unit="step", mininterval=1.0, disable=not progress):
         labelled = torch.randint(len(task.train_images), (settings.labelled_batch,), generator=draws, device=device)
         real = unlabelled[torch.randint(len(unlabelled), (settings.unlabelled_batch,), generator=draws, device=device)]
         noise = torch.randn(settings.unlabelled_batch, settings.latent_size, generator=draws, device=device)
         step(discriminator, generator, d_optimizer, g_optimizer, task.train_images[labelled], task.train_labels[labelled], real, noise)
-    scores = {
-        "train_accuracy": accuracy(predicted_classes(discriminator, task.train_images), task.train_labels),
-        "test_accuracy": accuracy(predicted_classes(discriminator, task.test_images), task.test_labels),
-    }
+        for schedule in schedules:
+            schedule.step()
+    scores = {"train_accuracy": accuracy(predicted_classes(discriminator, task.train_images), task.train_labels)}
+    if task.validation_images is not None:
+        scores["validation_accuracy"] = accuracy(predicted_classes(discriminator, task.validation_images), task.validation_labels)
+    if score_test:
+        scores["test_accuracy"] = accuracy(predicted_classes(discriminator, task.test_images), task.test_labels)
     generator.eval()
     return discriminator, generator, scores
 
 
 def _results(transfer_settings: TransferSettings, settings: SemiSupervisedSettings) -> ResultsStore:
-    """Where the experiment's finished runs are kept: notebook 04's settings and these, with one row per run."""
-    recorded = {"transfer": transfer_settings.as_json(), "semi_supervised": asdict(settings)}
+    """Where the comparison's finished runs are kept: notebook 04's settings and these, with one row per run."""
+    recorded = {"transfer": transfer_settings.as_json(), "semi_supervised": settings.as_json()}
     return ResultsStore(run_folder(f"semi_supervised/{transfer_settings.scale}") / "results.json", recorded)
 
 
 def run_one(
+    method: str,
     fashion: FashionMNIST,
     transfer_settings: TransferSettings,
     settings: SemiSupervisedSettings,
     device: torch.device,
     per_class: int,
     seed: int,
-    progress: bool = True,
+    learning_rate: float,
+    pretrained: SmallCNN | None = None,
+    score_test: bool = False,
     step: Callable = train_step,
-) -> tuple[Task, SmallCNN, Generator, dict[str, float]]:
-    """One run of the experiment: notebook 04's draw `seed` of `per_class` labels per class, and the unlabelled pool.
+    progress: bool = True,
+) -> tuple[Task, SmallCNN, Generator | None, dict[str, float]]:
+    """One run of the comparison: `method` on draw `seed` of `per_class` labels per class, at `learning_rate`, for `settings.steps` steps.
 
-    Its scores are added to the results file, so `run_experiment` does not train it again.
-    Returns the task, the discriminator, the generator and the scores.
+    The task sets `settings.validation_images_per_class` validation images of each class aside; the
+    semi-supervised GAN's unlabelled pool is every other training image of the five classes. The run's
+    scores are added to the results file, so `run_comparison` does not train it again.
+    Returns the task, the trained classifier, the generator (None for scratch and transfer) and the scores.
     """
-    if per_class not in transfer_settings.labels_per_class or seed not in range(transfer_settings.seeds):
-        raise ValueError(f"per_class must be one of {transfer_settings.labels_per_class} and seed from 0 to "
-                         f"{transfer_settings.seeds - 1} at scale {transfer_settings.scale!r}; got {per_class} and {seed}.")  # fmt: skip
-    pool = make_task(fashion, TARGET_CLASSES, device, None, 0, transfer_settings.test_images_per_class).train_images
-    task = make_task(fashion, TARGET_CLASSES, device, per_class, seed, transfer_settings.test_images_per_class)
-    discriminator, generator, scores = train_semi_supervised(task, pool, settings, seed, progress=progress, step=step)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
+    if per_class not in transfer_settings.labels_per_class:
+        raise ValueError(f"per_class must be one of {transfer_settings.labels_per_class} at scale {transfer_settings.scale!r}, got {per_class}.")
+    task = make_task(fashion, TARGET_CLASSES, device, per_class, seed, transfer_settings.test_images_per_class, settings.validation_images_per_class)
+    generator = None
+    if method == "semi-supervised GAN":
+        pool = make_task(fashion, TARGET_CLASSES, device, None, 0, transfer_settings.test_images_per_class, settings.validation_images_per_class).train_images
+        one_rate = replace(settings, learning_rate=learning_rate)
+        model, generator, scores = train_semi_supervised(task, pool, one_rate, seed, progress=progress, step=step, score_test=score_test)
+        steps = settings.steps
+    else:
+        same_budget = replace(transfer_settings, steps=settings.steps, learning_rate=learning_rate, batch_size=settings.labelled_batch)
+        model, scores = train_on_few_labels(method, task, same_budget, seed, pretrained, score_test=score_test, betas=BETAS)
+        steps = steps_per_run(same_budget, len(task.train_images))[2]
+    row = {"method": method, "labels_per_class": per_class, "seed": seed, "learning_rate": learning_rate, "steps": steps, **scores}
     store = _results(transfer_settings, settings)
     rows = store.rows()
-    if (per_class, seed) not in {(row["labels_per_class"], row["seed"]) for row in rows}:
-        store.save([*rows, {"method": "semi-supervised GAN", "labels_per_class": per_class, "seed": seed, **scores}])
-    return task, discriminator, generator, scores
+    if not any(_same_run(saved, row) for saved in rows):
+        store.save([*rows, row])
+    return task, model, generator, scores
 
 
-def run_experiment(
-    fashion: FashionMNIST, transfer_settings: TransferSettings, settings: SemiSupervisedSettings, device: torch.device, step: Callable = train_step
-) -> pd.DataFrame:
-    """The semi-supervised GAN at notebook 04's label budgets, seeds and test images; one row per run.
+def _same_run(a: dict, b: dict) -> bool:
+    return all(a[key] == b[key] for key in ("method", "labels_per_class", "seed", "learning_rate")) and ("test_accuracy" in a) == ("test_accuracy" in b)
 
-    Each run is saved to runs/semi_supervised/<scale>/results.json as it finishes (see `run_one`) and
-    reused while the settings match, so an interrupted experiment resumes where it stopped.
+
+COLUMNS = ["method", "labels_per_class", "seed", "learning_rate", "steps", "train_accuracy", "validation_accuracy", "test_accuracy"]
+
+
+def run_comparison(
+    fashion: FashionMNIST,
+    transfer_settings: TransferSettings,
+    settings: SemiSupervisedSettings,
+    device: torch.device,
+    pretrained: SmallCNN,
+    step: Callable = train_step,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scratch, transfer and the semi-supervised GAN at notebook 04's label budgets, every run `settings.steps` steps long.
+
+    First, for each budget and method, one run per rate in `settings.learning_rates` on the tuning
+    draw, scored on the validation images only; the best (the smaller rate on a tie) is that
+    method's rate at that budget. Then draws 0 to `transfer_settings.seeds` - 1, each trained once at
+    its method's rate and scored on the test images once. Every run is saved to
+    runs/semi_supervised/<scale>/results.json as it finishes and reused while the settings match.
+    Returns the tuning runs and the reported runs, one row each, the latter with the gap (train - test).
     """
+    if settings.tuning_draw in range(transfer_settings.seeds):
+        raise ValueError(f"tuning_draw must not be one of the reported draws 0 to {transfer_settings.seeds - 1}, got {settings.tuning_draw}.")
     store = _results(transfer_settings, settings)
-    done = {(row["labels_per_class"], row["seed"]) for row in store.rows()}
-    plan = [(n, s) for n in transfer_settings.labels_per_class for s in range(transfer_settings.seeds)]
-    todo = [run for run in plan if run not in done]
+    done = len(store.rows())
     if done:
-        print(f"Loaded {len(plan) - len(todo)} finished run(s) from runs/semi_supervised/{transfer_settings.scale}/results.json")
-    for per_class, seed in tqdm(todo, desc="semi-supervised runs", unit="run", disable=not todo):
-        run_one(fashion, transfer_settings, settings, device, per_class, seed, progress=False, step=step)
-    results = pd.DataFrame(store.rows(), columns=["method", "labels_per_class", "seed", "train_accuracy", "test_accuracy"])
-    results["gap"] = results["train_accuracy"] - results["test_accuracy"]
-    return results.sort_values(["labels_per_class", "seed"], ignore_index=True)
+        print(f"Loaded {done} finished run(s) from runs/semi_supervised/{transfer_settings.scale}/results.json")
+
+    def rows(tested: bool) -> pd.DataFrame:
+        return pd.DataFrame([row for row in store.rows() if ("test_accuracy" in row) == tested], columns=COLUMNS)
+
+    def run(method: str, per_class: int, seed: int, rate: float, score_test: bool) -> None:
+        finished = rows(score_test)[["method", "labels_per_class", "seed", "learning_rate"]].itertuples(index=False, name=None)
+        if (method, per_class, seed, rate) not in set(finished):
+            run_one(method, fashion, transfer_settings, settings, device, per_class, seed, rate, pretrained, score_test, step, progress=False)
+
+    budgets = transfer_settings.labels_per_class
+    plan = [(m, n, r) for n in budgets for m in METHODS for r in settings.learning_rates]
+    for method, per_class, rate in tqdm(plan, desc="choosing learning rates", unit="run", mininterval=1.0):
+        run(method, per_class, settings.tuning_draw, rate, score_test=False)
+    tuning = rows(tested=False).drop(columns="test_accuracy")
+    tuning = tuning[tuning["seed"] == settings.tuning_draw].sort_values(["labels_per_class", "method", "learning_rate"], ignore_index=True)
+    best = tuning.loc[tuning.groupby(["labels_per_class", "method"])["validation_accuracy"].idxmax()]
+    chosen = {(row.method, row.labels_per_class): row.learning_rate for row in best.itertuples()}
+
+    plan = [(m, n, s) for n in budgets for s in range(transfer_settings.seeds) for m in METHODS]
+    for method, per_class, seed in tqdm(plan, desc="reported runs", unit="run", mininterval=1.0):
+        run(method, per_class, seed, chosen[method, per_class], score_test=True)
+    results = rows(tested=True)
+    results = results[[chosen.get((row.method, row.labels_per_class)) == row.learning_rate for row in results.itertuples()]]
+    results = results.assign(gap=results["train_accuracy"] - results["test_accuracy"])
+    return tuning, results.sort_values(["labels_per_class", "method", "seed"], ignore_index=True)

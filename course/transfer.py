@@ -22,6 +22,7 @@ from course.runs import ResultsStore, load_json, load_weights, run_folder, save_
 from course.scale import by_scale, check_scale
 from course.training import evaluate, train_classifier
 
+VALIDATION_DRAW = 54321  # the seed of the validation images' draw: the same ones for every run
 SOURCE_CLASSES = (0, 1, 2, 7, 9)  # T-shirt/top, Trouser, Pullover, Sneaker, Ankle boot: no dresses
 TARGET_CLASSES = (3, 4, 5, 6, 8)  # Dress, Coat, Sandal, Shirt, Bag
 METHODS = ("scratch", "transfer")
@@ -61,13 +62,19 @@ class TransferSettings:
 
 @dataclass(frozen=True)
 class Task:
-    """A classification task on some Fashion-MNIST classes, relabelled 0..K-1, as tensors on a device."""
+    """A classification task on some Fashion-MNIST classes, relabelled 0..K-1, as tensors on a device.
+
+    The validation images, when there are any, are labelled training images set aside for choosing
+    settings, so that the test images are scored only once, at the end.
+    """
 
     train_images: torch.Tensor
     train_labels: torch.Tensor
     test_images: torch.Tensor
     test_labels: torch.Tensor
     class_names: tuple[str, ...]
+    validation_images: torch.Tensor | None = None
+    validation_labels: torch.Tensor | None = None
 
 
 def pick_classes(images: np.ndarray, labels: np.ndarray, classes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -99,9 +106,21 @@ def make_task(
     per_class: int | None = None,
     seed: int = 0,
     test_per_class: int = 1000,
+    validation_per_class: int = 0,
 ) -> Task:
-    """The task on `classes`: all training images, or `per_class` of each; `test_per_class` test images of each."""
+    """The task on `classes`: all training images, or `per_class` of each; `test_per_class` test images of each.
+
+    With `validation_per_class`, that many training images of each class (one fixed draw) are set
+    aside as validation images first; the training images, all or `per_class`, come from the rest.
+    """
     train_images, train_labels = pick_classes(fashion.train_images, fashion.train_labels, classes)
+    validation = {}
+    if validation_per_class:
+        held_out = np.sort(few_per_class(train_labels, validation_per_class, VALIDATION_DRAW))
+        images, labels = image_tensors(train_images[held_out], train_labels[held_out], device)
+        validation = {"validation_images": images, "validation_labels": labels}
+        rest = np.setdiff1d(np.arange(len(train_labels)), held_out)
+        train_images, train_labels = train_images[rest], train_labels[rest]
     if per_class is not None:
         keep = few_per_class(train_labels, per_class, seed)
         train_images, train_labels = train_images[keep], train_labels[keep]
@@ -109,7 +128,7 @@ def make_task(
     keep = few_per_class(test_labels, test_per_class, seed=12345)  # the same test images for every run
     train = image_tensors(train_images, train_labels, device)
     test = image_tensors(test_images[np.sort(keep)], test_labels[np.sort(keep)], device)
-    return Task(*train, *test, class_names=tuple(CLASS_NAMES[c] for c in classes))
+    return Task(*train, *test, class_names=tuple(CLASS_NAMES[c] for c in classes), **validation)
 
 
 def transfer_model(pretrained: SmallCNN, num_classes: int) -> SmallCNN:
@@ -121,7 +140,10 @@ def transfer_model(pretrained: SmallCNN, num_classes: int) -> SmallCNN:
     return model
 
 
-def fine_tune_optimizer(model: SmallCNN, learning_rate: float, fine_tune_factor: float) -> torch.optim.Optimizer:
+ADAM_BETAS = (0.9, 0.999)  # Adam's own defaults: how much of the past its two running averages keep
+
+
+def fine_tune_optimizer(model: SmallCNN, learning_rate: float, fine_tune_factor: float, betas: tuple[float, float] = ADAM_BETAS) -> torch.optim.Optimizer:
     """Adam with the new output layer at `learning_rate` and the pretrained top at a fraction of it."""
     output_layer = model.classifier[-1]
     pretrained_top = [p for p in model.classifier[:-1].parameters() if p.requires_grad]
@@ -129,14 +151,36 @@ def fine_tune_optimizer(model: SmallCNN, learning_rate: float, fine_tune_factor:
         [
             {"params": pretrained_top, "lr": learning_rate * fine_tune_factor},
             {"params": output_layer.parameters(), "lr": learning_rate},
-        ]
+        ],
+        betas=betas,
     )
 
 
+def steps_per_run(settings: TransferSettings, num_images: int) -> tuple[int, int, int]:
+    """The batch size, the epochs and the gradient steps they make, for a run on `num_images` labelled images.
+
+    Whole epochs come as close to `settings.steps` as they can: exactly, when the batches of an epoch divide it.
+    """
+    batch_size = min(settings.batch_size, num_images)
+    batches_per_epoch = -(-num_images // batch_size)
+    epochs = max(1, round(settings.steps / batches_per_epoch))
+    return batch_size, epochs, epochs * batches_per_epoch
+
+
 def train_on_few_labels(
-    method: str, task: Task, settings: TransferSettings, seed: int, pretrained: SmallCNN | None = None
+    method: str,
+    task: Task,
+    settings: TransferSettings,
+    seed: int,
+    pretrained: SmallCNN | None = None,
+    score_test: bool = True,
+    betas: tuple[float, float] = ADAM_BETAS,
 ) -> tuple[SmallCNN, dict[str, float]]:
-    """Train one network on the task's few labels, from scratch or by transfer; return it and its accuracies."""
+    """Train one network on the task's few labels, from scratch or by transfer; return it and its accuracies.
+
+    A task with validation images is scored on them during training and at the end; `score_test=False`
+    leaves the test images unscored (while settings are being chosen). `betas` are Adam's.
+    """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
     torch.manual_seed(seed)
@@ -144,23 +188,26 @@ def train_on_few_labels(
     device = task.train_images.device
     if method == "scratch":
         model = SmallCNN(num_classes).to(device)
-        optimizer = None
+        optimizer = torch.optim.Adam(model.parameters(), lr=settings.learning_rate, betas=betas)
     else:
         if pretrained is None:
             raise ValueError("transfer needs the pretrained source network: pass pretrained=...")
         model = transfer_model(pretrained, num_classes)
-        optimizer = fine_tune_optimizer(model, settings.learning_rate, settings.fine_tune_factor)
-    batch_size = min(settings.batch_size, len(task.train_images))
-    batches_per_epoch = -(-len(task.train_images) // batch_size)
-    epochs = max(1, round(settings.steps / batches_per_epoch))
+        optimizer = fine_tune_optimizer(model, settings.learning_rate, settings.fine_tune_factor, betas)
+    batch_size, epochs, _ = steps_per_run(settings, len(task.train_images))
+    validating = task.validation_images is not None
+    held_out = (task.validation_images, task.validation_labels) if validating else (task.test_images, task.test_labels)
     train_classifier(
-        model, task.train_images, task.train_labels, task.test_images, task.test_labels,
+        model, task.train_images, task.train_labels, *held_out,
         epochs=epochs, batch_size=batch_size, learning_rate=settings.learning_rate, optimizer=optimizer,
         eval_every=epochs, seed=seed, progress=False,
     )  # fmt: skip
-    _, train_accuracy = evaluate(model, task.train_images, task.train_labels)
-    _, test_accuracy = evaluate(model, task.test_images, task.test_labels)
-    return model, {"train_accuracy": train_accuracy, "test_accuracy": test_accuracy}
+    scores = {"train_accuracy": evaluate(model, task.train_images, task.train_labels)[1]}
+    if validating:
+        scores["validation_accuracy"] = evaluate(model, task.validation_images, task.validation_labels)[1]
+    if score_test:
+        scores["test_accuracy"] = evaluate(model, task.test_images, task.test_labels)[1]
+    return model, scores
 
 
 def pretrain(fashion: FashionMNIST, settings: TransferSettings, device: torch.device, progress: bool = True) -> tuple[SmallCNN, float]:

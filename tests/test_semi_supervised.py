@@ -1,3 +1,4 @@
+import dataclasses
 import math
 
 import pytest
@@ -57,7 +58,16 @@ def test_a_short_run_gives_k_plus_one_outputs_and_repeats_for_a_seed(task, same_
 
 @pytest.mark.parametrize(
     "changes, message",
-    [({"steps": 0}, "steps must be a positive int"), ({"learning_rate": 2.0}, "learning_rate"), ({"unlabelled_batch": 1.5}, "unlabelled_batch")],
+    [
+        ({"steps": 0}, "steps must be a positive int"),
+        ({"learning_rate": 2.0}, "learning_rate"),
+        ({"unlabelled_batch": 1.5}, "unlabelled_batch"),
+        ({"learning_rates": ()}, "learning_rates"),
+        ({"learning_rates": (1e-3, 0.0)}, "learning_rates"),
+        ({"learning_rates": [1e-3]}, "learning_rates"),
+        ({"validation_images_per_class": 0}, "validation_images_per_class"),
+        ({"tuning_draw": -1}, "tuning_draw"),
+    ],
 )
 def test_bad_settings_are_refused(changes, message):
     with pytest.raises(ValueError, match=message):
@@ -71,41 +81,101 @@ def test_too_few_unlabelled_images_are_refused(task):
 
 @pytest.fixture
 def recorded_training(tmp_path, monkeypatch):
-    """Runs go to a temporary folder and training is replaced by a stand-in that records (images, seed) per run."""
+    """Runs go to a temporary folder; training is replaced by stand-ins that record every run and score it by its rate.
+
+    On the validation images, scratch and transfer do best at the larger rate and the GAN at the smaller.
+    """
     monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path))
     calls = []
 
-    def fake_training(task, pool, settings, seed, progress, step):
-        calls.append((len(task.train_images), seed))
-        return None, None, {"train_accuracy": 1.0, "test_accuracy": 0.5}
+    def scores(method, task, rate, score_test):
+        assert task.validation_images is not None  # every run of the comparison has validation images
+        validation = 0.5 + (100 * rate if method != "semi-supervised GAN" else -100 * rate)
+        return {"train_accuracy": 1.0, "validation_accuracy": validation} | ({"test_accuracy": 0.75} if score_test else {})
 
-    monkeypatch.setattr(ssgan, "train_semi_supervised", fake_training)
+    def fake_gan(task, pool, settings, seed, progress, step, score_test):
+        calls.append(("semi-supervised GAN", len(task.train_images) // 5, seed, settings.learning_rate, score_test))
+        return None, None, scores("semi-supervised GAN", task, settings.learning_rate, score_test)
+
+    def fake_classifier(method, task, settings, seed, pretrained, score_test, betas):
+        assert betas == ssgan.BETAS and settings.steps == SETTINGS.steps and settings.batch_size == SETTINGS.labelled_batch  # the GAN's budget
+        calls.append((method, len(task.train_images) // 5, seed, settings.learning_rate, score_test))
+        return None, scores(method, task, settings.learning_rate, score_test)
+
+    monkeypatch.setattr(ssgan, "train_semi_supervised", fake_gan)
+    monkeypatch.setattr(ssgan, "train_on_few_labels", fake_classifier)
     return calls
 
 
 SMOKE = TransferSettings.for_scale("smoke")
+SETTINGS = ssgan.SemiSupervisedSettings.for_scale("smoke")
 
 
-def test_the_experiment_saves_every_run_and_resumes(fashion, tmp_path, recorded_training):
-    settings = ssgan.SemiSupervisedSettings.for_scale("smoke")
-    results = ssgan.run_experiment(fashion, SMOKE, settings, CPU)
-    assert recorded_training == [(5 * n, 0) for n in SMOKE.labels_per_class]
-    assert results["gap"].tolist() == [0.5] * 3 and (tmp_path / "semi_supervised" / "smoke" / "results.json").is_file()
+def test_settings_for_each_scale():
+    smoke, laptop = ssgan.SemiSupervisedSettings.for_scale("smoke"), ssgan.SemiSupervisedSettings.for_scale("laptop")
+    assert (smoke.steps, smoke.validation_images_per_class) == (10, 200)  # the draws do not depend on the scale
+    assert (laptop.steps, laptop.validation_images_per_class, laptop.learning_rates) == (960, 200, (1e-3, 3e-3))
+    assert laptop.steps % laptop.labelled_batch == 0  # so scratch and transfer take exactly as many steps at every budget
+    assert smoke.tuning_draw not in range(SMOKE.seeds) and laptop.tuning_draw not in range(TransferSettings.for_scale("full").seeds)
+
+
+def test_the_comparison_chooses_each_rate_on_validation_then_scores_the_test_images_once(fashion, tmp_path, recorded_training):
+    tuning, results = ssgan.run_comparison(fashion, SMOKE, SETTINGS, CPU, pretrained=None)
+    budgets, rates, draw = SMOKE.labels_per_class, SETTINGS.learning_rates, SETTINGS.tuning_draw
+    choosing = [call for call in recorded_training if call[2] == draw]
+    assert sorted(choosing) == sorted((m, n, draw, r, False) for m in ssgan.METHODS for n in budgets for r in rates)  # no test score
+    reported = [call for call in recorded_training if call[2] != draw]
+    chosen = {"scratch": max(rates), "transfer": max(rates), "semi-supervised GAN": min(rates)}
+    assert sorted(reported) == sorted((m, n, 0, chosen[m], True) for m in ssgan.METHODS for n in budgets)
+    assert len(tuning) == len(choosing) and "test_accuracy" not in tuning.columns
+    assert len(results) == len(reported) and results["gap"].tolist() == [0.25] * len(results)
+    assert {(row.method, row.learning_rate) for row in results.itertuples()} == set(chosen.items())
+    assert set(results.loc[results["method"] == "semi-supervised GAN", "steps"]) == {SETTINGS.steps}
+    assert (tmp_path / "semi_supervised" / "smoke" / "results.json").is_file()
     recorded_training.clear()
-    assert ssgan.run_experiment(fashion, SMOKE, settings, CPU).equals(results) and recorded_training == []
+    again_tuning, again = ssgan.run_comparison(fashion, SMOKE, SETTINGS, CPU, pretrained=None)
+    assert recorded_training == [] and again.equals(results) and again_tuning.equals(tuning)  # resumed: nothing trained twice
 
 
-def test_a_single_run_is_recorded_so_the_experiment_does_not_repeat_it(fashion, recorded_training):
-    settings = ssgan.SemiSupervisedSettings.for_scale("smoke")
-    smallest = SMOKE.labels_per_class[0]
-    task, _, _, scores = ssgan.run_one(fashion, SMOKE, settings, CPU, smallest, 0)
-    assert len(task.train_images) == 5 * smallest and scores["test_accuracy"] == 0.5
+def test_a_single_run_is_recorded_so_the_comparison_does_not_repeat_it(fashion, recorded_training):
+    smallest, draw, rate = SMOKE.labels_per_class[0], SETTINGS.tuning_draw, SETTINGS.learning_rates[0]
+    task, _, _, scores = ssgan.run_one("semi-supervised GAN", fashion, SMOKE, SETTINGS, CPU, smallest, draw, rate)
+    assert len(task.train_images) == 5 * smallest and len(task.validation_images) == 5 * SETTINGS.validation_images_per_class
+    assert "test_accuracy" not in scores  # a single run leaves the test images alone unless asked
     recorded_training.clear()
-    results = ssgan.run_experiment(fashion, SMOKE, settings, CPU)
-    assert recorded_training == [(5 * n, 0) for n in SMOKE.labels_per_class[1:]]  # the recorded run is not repeated
-    assert len(results) == len(SMOKE.labels_per_class)
+    ssgan.run_comparison(fashion, SMOKE, SETTINGS, CPU, pretrained=None)
+    assert ("semi-supervised GAN", smallest, draw, rate, False) not in recorded_training
     with pytest.raises(ValueError, match="per_class must be one of"):
-        ssgan.run_one(fashion, SMOKE, settings, CPU, 7, 0)
+        ssgan.run_one("scratch", fashion, SMOKE, SETTINGS, CPU, 7, 0, rate)
+    with pytest.raises(ValueError, match="method must be one of"):
+        ssgan.run_one("finetune", fashion, SMOKE, SETTINGS, CPU, smallest, 0, rate)
+
+
+def test_the_rates_are_not_chosen_on_a_reported_draw(fashion, recorded_training):
+    with pytest.raises(ValueError, match="tuning_draw must not be one of the reported draws"):
+        ssgan.run_comparison(fashion, SMOKE, dataclasses.replace(SETTINGS, tuning_draw=0), CPU, pretrained=None)
+
+
+def test_the_gan_s_rate_falls_linearly_to_zero_as_in_notebook_04(task):
+    rates, betas = [], []
+
+    def recording_step(discriminator, generator, d_optimizer, g_optimizer, *batches):
+        rates.append((d_optimizer.param_groups[0]["lr"], g_optimizer.param_groups[0]["lr"]))
+        betas.append(d_optimizer.param_groups[0]["betas"])
+        return ssgan.train_step(discriminator, generator, d_optimizer, g_optimizer, *batches)
+
+    settings = ssgan.SemiSupervisedSettings(steps=4, labelled_batch=4, unlabelled_batch=8, learning_rate=2e-3)
+    ssgan.train_semi_supervised(task, task.test_images, settings, seed=0, progress=False, step=recording_step)
+    assert rates == [pytest.approx((2e-3 * f, 2e-3 * f)) for f in (1, 0.75, 0.5, 0.25)] and set(betas) == {ssgan.BETAS}
+
+
+def test_the_scores_name_the_images_they_come_from(fashion):
+    settings = ssgan.SemiSupervisedSettings(steps=2, labelled_batch=4, unlabelled_batch=8)
+    with_validation = make_task(fashion, TARGET_CLASSES, CPU, per_class=2, seed=0, test_per_class=20, validation_per_class=4)
+    _, _, scores = ssgan.train_semi_supervised(with_validation, with_validation.test_images, settings, seed=0, progress=False, score_test=False)
+    assert set(scores) == {"train_accuracy", "validation_accuracy"}
+    _, _, scores = ssgan.train_semi_supervised(with_validation, with_validation.test_images, settings, seed=0, progress=False)
+    assert set(scores) == {"train_accuracy", "validation_accuracy", "test_accuracy"}
 
 
 def test_training_calls_the_step_it_is_given():

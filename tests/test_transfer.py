@@ -19,6 +19,7 @@ from course.transfer import (
     make_task,
     pick_classes,
     run_experiment,
+    steps_per_run,
     summarise,
     train_on_few_labels,
     transfer_model,
@@ -110,6 +111,30 @@ def test_make_task_takes_few_training_and_fixed_test_images(fake_fashion):
     assert len(everything.train_labels) == 5 * 40
 
 
+def test_make_task_can_set_validation_images_aside_the_same_for_every_draw(fake_fashion):
+    plain = make_task(fake_fashion, TARGET_CLASSES, CPU, per_class=2, seed=0, test_per_class=5)
+    assert plain.validation_images is None and plain.validation_labels is None  # none unless asked for
+    task = make_task(fake_fashion, TARGET_CLASSES, CPU, per_class=2, seed=0, test_per_class=5, validation_per_class=3)
+    assert task.validation_images.shape == (15, 1, 28, 28) and torch.bincount(task.validation_labels).tolist() == [3] * 5
+    other_seed = make_task(fake_fashion, TARGET_CLASSES, CPU, per_class=2, seed=1, test_per_class=5, validation_per_class=3)
+    assert torch.equal(other_seed.validation_images, task.validation_images) and torch.equal(other_seed.test_images, task.test_images)
+    everything = make_task(fake_fashion, TARGET_CLASSES, CPU, test_per_class=5, validation_per_class=3)
+    assert len(everything.train_images) == 5 * (40 - 3)
+    # no validation image is among the training images, whatever the draw (the fake images are all different)
+    seen = {image.numpy().tobytes() for image in everything.train_images} | {image.numpy().tobytes() for image in other_seed.train_images}
+    assert not seen & {image.numpy().tobytes() for image in task.validation_images}
+    with pytest.raises(ValueError, match="per_class must be an int from 1 to 40"):
+        make_task(fake_fashion, TARGET_CLASSES, CPU, per_class=2, validation_per_class=41)
+
+
+@pytest.mark.parametrize(
+    "num_images, steps, expected",
+    [(50, 960, (32, 480, 960)), (250, 960, (32, 120, 960)), (1000, 960, (32, 30, 960)), (1000, 300, (32, 9, 288)), (10, 3, (10, 3, 3)), (1000, 2, (32, 1, 32))],
+)
+def test_steps_per_run_makes_whole_epochs_as_close_to_the_steps_as_they_come(num_images, steps, expected):
+    assert steps_per_run(TransferSettings(scale="smoke", steps=steps), num_images) == expected
+
+
 # --- Settings ---------------------------------------------------------------------------------
 
 
@@ -176,6 +201,39 @@ def test_train_on_few_labels_leaves_the_pretrained_network_alone(fake_fashion, t
     assert torch.equal(model.features[0].weight, before["features.0.weight"])  # frozen while training
     for name, tensor in pretrained.state_dict().items():
         assert torch.equal(tensor, before[name])
+
+
+def test_train_on_few_labels_validates_on_the_validation_images_and_can_leave_the_test_images_alone(fake_fashion, tiny_settings, monkeypatch):
+    task = make_task(fake_fashion, TARGET_CLASSES, CPU, per_class=2, test_per_class=5, validation_per_class=3)
+    held_out = []
+    original = transfer.train_classifier
+
+    def recording(model, train_images, train_labels, eval_images, eval_labels, **options):
+        held_out.append(eval_images)
+        return original(model, train_images, train_labels, eval_images, eval_labels, **options)
+
+    monkeypatch.setattr(transfer, "train_classifier", recording)
+    _, scores = train_on_few_labels("scratch", task, tiny_settings, seed=0, score_test=False)
+    assert set(scores) == {"train_accuracy", "validation_accuracy"} and held_out[-1] is task.validation_images
+    _, scores = train_on_few_labels("scratch", task, tiny_settings, seed=0)
+    assert set(scores) == {"train_accuracy", "validation_accuracy", "test_accuracy"}
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_train_on_few_labels_takes_adam_s_betas(fake_fashion, tiny_settings, monkeypatch, method):
+    task = make_task(fake_fashion, TARGET_CLASSES, CPU, per_class=2, test_per_class=5)
+    used = []
+    original = transfer.train_classifier
+
+    def recording(*args, optimizer, **options):
+        used.append({group["betas"] for group in optimizer.param_groups})
+        return original(*args, optimizer=optimizer, **options)
+
+    monkeypatch.setattr(transfer, "train_classifier", recording)
+    pretrained = SmallCNN(num_classes=5)
+    train_on_few_labels(method, task, tiny_settings, seed=0, pretrained=pretrained)
+    train_on_few_labels(method, task, tiny_settings, seed=0, pretrained=pretrained, betas=(0.5, 0.999))
+    assert used == [{(0.9, 0.999)}, {(0.5, 0.999)}]  # Adam's own defaults unless told
 
 
 # --- The experiment, saved and resumed --------------------------------------------------------
