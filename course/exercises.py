@@ -247,7 +247,7 @@ def check_diverging_learning_rate(learning_rate: object, threshold: object, sale
                 "is about 2, not 1 (the square's derivative brings a factor 2)."
             )
     else:
-        _verdict(True, f"at {rate:g} each step multiplies the error by {factor:.2f}; above 1, every step overshoots.")
+        _verdict(True, f"at {rate:g} each step multiplies the error by {factor:.2f}: more than 1, so the error grows at every step.")
 
 
 # ---------------------------------------------------------------------------------------------
