@@ -205,7 +205,7 @@ def check_bedroom_price(coefficient: object, housing: pd.DataFrame) -> None:
         return
     log_lotsize = np.log(housing["lotsize"].to_numpy(dtype=float))
     weights = _least_squares([log_lotsize, housing["bedrooms"].to_numpy(dtype=float)], housing["price"])
-    if not _close(coefficient, weights[2], "the price of one more bedroom at the same lot size", rel_tol=0.01) and _is_number(coefficient):
+    if not _close(coefficient, weights[2], "the difference per bedroom at the same lot size", rel_tol=0.01) and _is_number(coefficient):
         _hint("fit both inputs together in one model, with an intercept, on all 546 sales.")
 
 
