@@ -70,3 +70,22 @@ def mode_shares(samples, centres, std: float) -> np.ndarray:
 def modes_covered(samples, centres, std: float, min_share: float = 0.02) -> int:
     """How many modes hold at least `min_share` of the samples (see `mode_shares`)."""
     return int((mode_shares(samples, centres, std) >= min_share).sum())
+
+
+def mode_coverage(samples, centres, std: float, min_share: float) -> tuple[float, int]:
+    """For a mixture of Gaussians: the share of high-quality samples, and the number of modes they cover.
+
+    A sample is high quality when it lies within 3 standard deviations of its nearest centre; a mode is
+    covered when at least `min_share` of all the samples are high-quality samples nearest to its centre
+    (the two numbers of Srivastava et al. 2017, who count a mode from a single sample).
+    """
+    samples, centres = (torch.as_tensor(np.asarray(points), dtype=torch.float32) for points in (samples, centres))
+    if len(samples) == 0 or len(centres) == 0 or samples[0].numel() != centres[0].numel():
+        raise ValueError(f"samples and centres must be non-empty with the same dimension; got {tuple(samples.shape)} and {tuple(centres.shape)}.")
+    samples, centres = samples.reshape(len(samples), -1), centres.reshape(len(centres), -1)
+    if not 0 < min_share <= 1:
+        raise ValueError(f"min_share is a share of the samples, in (0, 1]; got {min_share}.")
+    distance, nearest = torch.cdist(samples, centres).min(dim=1)  # each sample's nearest centre
+    high_quality = distance <= 3 * std
+    per_mode = torch.bincount(nearest[high_quality], minlength=len(centres)) / len(samples)
+    return high_quality.float().mean().item(), int((per_mode >= min_share).sum())

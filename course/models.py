@@ -65,3 +65,44 @@ def freeze(module: nn.Module) -> None:
     """Stop training `module`: its parameters keep their values and get no gradients."""
     for parameter in module.parameters():
         parameter.requires_grad_(False)
+
+
+class SideBySide(nn.Module):
+    """`copies` separate networks of one shape (Linear layers with LeakyReLU(0.2) between), run as one module.
+
+    The input's rows are cut into `copies` equal blocks, in order, and block k goes through copy k
+    alone. A loss averaged over all the rows therefore trains each copy on its own block only, with
+    its gradient divided by `copies`. Each copy starts as `nn.Linear` layers do: uniform in ±1/√fan_in.
+    """
+
+    def __init__(self, copies: int, sizes: tuple[int, ...]):
+        super().__init__()
+        if copies < 1 or len(sizes) < 2 or any(size < 1 for size in sizes):
+            raise ValueError(f"need copies >= 1 and at least two positive layer sizes, got {copies} and {sizes}.")
+        self.copies = copies
+        self.weights, self.biases = nn.ParameterList(), nn.ParameterList()
+        for size_in, size_out in zip(sizes[:-1], sizes[1:], strict=True):
+            bound = size_in**-0.5
+            self.weights.append(nn.Parameter(torch.empty(copies, size_in, size_out).uniform_(-bound, bound)))
+            self.biases.append(nn.Parameter(torch.empty(copies, 1, size_out).uniform_(-bound, bound)))
+
+    def forward(self, rows: torch.Tensor) -> torch.Tensor:
+        if rows.ndim != 2 or len(rows) % self.copies:
+            raise ValueError(f"expected a (rows, features) tensor with rows a multiple of {self.copies}, got {tuple(rows.shape)}.")
+        blocks = rows.reshape(self.copies, -1, rows.shape[1])  # (copies, rows per copy, features)
+        for layer, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
+            blocks = torch.baddbmm(bias, blocks, weight)  # each copy's own weights: bias + blocks @ weight
+            if layer < len(self.weights) - 1:
+                blocks = nn.functional.leaky_relu(blocks, 0.2)
+        return blocks.reshape(len(rows), -1)
+
+    def copy(self, k: int) -> nn.Sequential:
+        """Copy k as a plain network of nn.Linear and nn.LeakyReLU layers, with its current weights."""
+        layers: list[nn.Module] = []
+        for weight, bias in zip(self.weights, self.biases, strict=True):
+            linear = nn.Linear(weight.shape[1], weight.shape[2])
+            with torch.no_grad():
+                linear.weight.copy_(weight[k].T)
+                linear.bias.copy_(bias[k, 0])
+            layers += [linear, nn.LeakyReLU(0.2)]
+        return nn.Sequential(*layers[:-1])

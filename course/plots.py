@@ -43,13 +43,14 @@ def image_grid(
         raise ValueError("images is empty: pass at least one image.")
     if ncols < 1:
         raise ValueError(f"ncols must be at least 1, got {ncols}.")
+    top = 255 if images.dtype == np.uint8 else 1.0  # grey images on the full scale, not stretched one by one
     ncols = min(ncols, len(images))
     nrows = -(-len(images) // ncols)
     figure, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * (titles is not None)), squeeze=False)
     for index, axis in enumerate(axes.flat):
         axis.axis("off")
         if index < len(images):
-            axis.imshow(images[index], cmap=cmap if images.ndim == 3 else None)
+            axis.imshow(images[index], cmap=cmap if images.ndim == 3 else None, vmin=0, vmax=top)  # one scale for all
             if titles is not None:
                 axis.set_title(titles[index], fontsize=8)
     figure.tight_layout()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from course.metrics import accuracy, confusion_matrix, most_confused, regression_errors
+from course.metrics import accuracy, confusion_matrix, mode_coverage, most_confused, regression_errors
 
 
 def test_regression_errors_on_a_hand_computed_example():
@@ -97,3 +97,51 @@ def test_most_confused_never_lists_a_class_confused_with_itself():
 def test_most_confused_wants_one_row_and_column_per_class():
     with pytest.raises(ValueError, match=r"matrix must be 3x3.*\(2, 3\)"):
         most_confused(np.zeros((2, 3), dtype=int), ("a", "b", "c"))
+
+
+def ring(modes: int = 8, radius: float = 2.0) -> torch.Tensor:
+    angles = torch.arange(modes) * 2 * math.pi / modes
+    return radius * torch.stack([torch.cos(angles), torch.sin(angles)], dim=1)
+
+
+def test_mode_coverage_of_a_perfect_mixture_and_of_one_that_dropped_modes():
+    torch.manual_seed(0)
+    centres = ring()
+    perfect = centres[torch.arange(8000) % 8] + 0.05 * torch.randn(8000, 2)
+    share, covered = mode_coverage(perfect, centres, 0.05, min_share=0.05)
+    assert share == pytest.approx(1 - math.exp(-4.5), abs=0.01)  # within 3 std in 2-D: 98.9%
+    assert covered == 8
+    three = centres[torch.arange(3000) % 3] + 0.05 * torch.randn(3000, 2)  # modes 0, 1, 2 only
+    assert mode_coverage(three.numpy(), centres.numpy(), 0.05, min_share=0.05) == (pytest.approx(share, abs=0.01), 3)
+
+
+def test_a_featureless_ring_is_low_quality_and_covers_no_mode():
+    torch.manual_seed(0)
+    angles = torch.rand(20_000) * 2 * math.pi
+    circle = 2.0 * torch.stack([torch.cos(angles), torch.sin(angles)], dim=1)  # radius 2, through every centre
+    share, covered = mode_coverage(circle, ring(), 0.05, min_share=0.05)
+    assert share == pytest.approx(8 * 2 * math.asin(0.15 / 4) / math.pi, abs=0.01)  # about 19%: 2.4% per mode
+    assert covered == 0
+    assert mode_coverage(circle, ring(), 0.05, min_share=0.02)[1] == 8  # a 2% rule is met by a ring
+
+
+def test_mode_coverage_counts_high_quality_samples_by_their_nearest_centre():
+    centres = torch.tensor([[0.0, 0.0], [1.0, 0.0]])
+    samples = torch.tensor([[0.1, 0.0], [0.2, 0.0], [0.9, 0.0], [0.5, 0.0], [5.0, 5.0]])  # 0.5 and (5, 5) are too far from both
+    assert mode_coverage(samples, centres, std=0.1, min_share=0.4) == (pytest.approx(0.6), 1)  # 2 of 5 at the first, 1 at the second
+    assert mode_coverage(samples, centres, std=0.1, min_share=0.2) == (pytest.approx(0.6), 2)
+    assert mode_coverage(samples, centres, std=0.01, min_share=0.2) == (0.0, 0)
+
+
+@pytest.mark.parametrize(
+    "samples, centres, min_share, message",
+    [
+        (np.zeros((4, 2)), np.zeros((2, 3)), 0.1, "same dimension"),
+        (np.zeros((0, 2)), np.zeros((2, 2)), 0.1, "non-empty"),
+        (np.zeros((4, 2)), np.zeros((2, 2)), 0.0, "min_share"),
+        (np.zeros((4, 2)), np.zeros((2, 2)), 1.5, "min_share"),
+    ],
+)
+def test_mode_coverage_refuses_mismatched_inputs(samples, centres, min_share, message):
+    with pytest.raises(ValueError, match=message):
+        mode_coverage(samples, centres, 0.05, min_share)

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from course.models import SmallCNN, count_parameters, freeze, mlp, softmax_classifier
+from course.models import SideBySide, SmallCNN, count_parameters, freeze, mlp, softmax_classifier
 
 
 def test_mlp_is_linear_tanh_pairs_ending_in_linear():
@@ -56,3 +56,45 @@ def test_freezing_the_features_leaves_only_the_classifier_trainable():
     assert count_parameters(model) == features + classifier
     assert not any(p.requires_grad for p in model.features.parameters())
     assert all(p.requires_grad for p in model.classifier.parameters())
+
+
+def test_side_by_side_runs_each_block_of_rows_through_its_own_copy():
+    torch.manual_seed(0)
+    networks = SideBySide(3, (2, 16, 16, 1))
+    rows = torch.randn(3 * 5, 2)
+    out = networks(rows)
+    assert out.shape == (15, 1)
+    for k in range(3):
+        torch.testing.assert_close(out[5 * k : 5 * (k + 1)], networks.copy(k)(rows[5 * k : 5 * (k + 1)]))
+    assert count_parameters(networks) == 3 * count_parameters(networks.copy(0))
+
+
+def test_side_by_side_copies_learn_apart_as_separate_networks_do():
+    torch.manual_seed(0)
+    networks = SideBySide(2, (2, 8, 2))
+    apart = [networks.copy(k) for k in range(2)]
+    rows, targets = torch.randn(2 * 4, 2), torch.randn(2 * 4, 2)
+    together = torch.optim.Adam(networks.parameters(), lr=0.01)
+    alone = [torch.optim.Adam(network.parameters(), lr=0.01) for network in apart]
+    for _ in range(5):
+        together.zero_grad()
+        ((networks(rows) - targets) ** 2).mean().backward()  # the mean over both copies' rows
+        together.step()
+        for k, (network, optimizer) in enumerate(zip(apart, alone, strict=True)):
+            optimizer.zero_grad()
+            ((network(rows[4 * k : 4 * (k + 1)]) - targets[4 * k : 4 * (k + 1)]) ** 2).mean().backward()
+            optimizer.step()
+    for k in range(2):  # Adam's steps do not depend on the gradient's scale (but for its tiny eps)
+        for mine, theirs in zip(networks.copy(k).parameters(), apart[k].parameters(), strict=True):
+            torch.testing.assert_close(mine, theirs, atol=1e-5, rtol=1e-4)
+    assert not torch.allclose(networks.copy(0)[0].weight, networks.copy(1)[0].weight)
+
+
+def test_side_by_side_starts_as_nn_linear_does_and_names_bad_shapes():
+    torch.manual_seed(0)
+    weights = SideBySide(50, (4, 3)).weights[0]
+    assert weights.abs().max() <= 0.5 and weights.abs().max() > 0.45  # uniform in ±1/√4
+    with pytest.raises(ValueError, match="multiple of 2"):
+        SideBySide(2, (2, 3))(torch.randn(3, 2))
+    with pytest.raises(ValueError, match="at least two positive layer sizes"):
+        SideBySide(2, (2,))

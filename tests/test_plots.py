@@ -185,3 +185,14 @@ def test_a_log_scale_wants_x_or_y():
     with pytest.raises(ValueError, match="'x' or 'y'"):
         log_scale(axis, "z")
     plt.close(figure)
+
+
+def test_image_grid_draws_every_grey_image_on_the_full_scale_not_stretched_to_its_own():
+    faint = np.full((2, 8, 8), 10, dtype=np.uint8)
+    faint[1, 0, 0] = 20
+    figure = image_grid(faint, ncols=2)
+    scales = [(axis.images[0].norm.vmin, axis.images[0].norm.vmax) for axis in figure.axes if axis.images]
+    assert scales == [(0, 255), (0, 255)]
+    floats = image_grid(np.full((1, 8, 8), 0.1), ncols=1)
+    assert (floats.axes[0].images[0].norm.vmin, floats.axes[0].images[0].norm.vmax) == (0, 1.0)
+    plt.close("all")
