@@ -85,3 +85,11 @@ def test_every_solution_is_accepted_by_its_check(notebook):
     for cell in checked:
         text = _text_of(cell)
         assert "Correct!" in text and "Not yet" not in text, f"{path.name}: a solution was not accepted:\n{''.join(cell['source'])}\n{text}"
+
+
+def test_every_notebook_is_valid_for_the_format_version_it_declares(notebook):
+    # A cell id in a version 4.4 notebook, say, makes Jupyter and the course's runner refuse the whole file.
+    import nbformat
+
+    path, nb = notebook
+    nbformat.validate(nbformat.from_dict(nb))  # raises, naming the offending field, when it is not valid
