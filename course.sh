@@ -6,6 +6,7 @@
 #                                 notebook at the smoke scale, on every core (pytest OPTIONS pass through, e.g. -k gan)
 #   ./course.sh classroom [--with-gans]   before a workshop: set up, then save the notebooks' long runs
 #   ./course.sh book [--out DIR]  render the notebooks as committed into an HTML book that reads offline (default build/book)
+#   ./course.sh workbook [--out DIR]  build the learner's edition, with the pieces to write left blank (default workbook/)
 # Settings (environment variables): PYTHON (default python3), VENV (default .venv), PORT (default 8888),
 # COURSE_SCALE (smoke, laptop or full), TORCH_SPEC (e.g. torch==2.13.0 to pin a particular torch build),
 # TEST_WORKERS (processes for the tests; default: one per core; 0: all in one process).
@@ -33,9 +34,9 @@ apt_install() {
 }
 
 setup() {
-  command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON not found: install Python 3.10 or newer (on Debian: apt-get install python3)."
-  "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' ||
-    die "the course needs Python 3.10 or newer; $PYTHON is $("$PYTHON" --version 2>&1)."
+  command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON not found: install Python 3.11 or newer (on Debian: apt-get install python3)."
+  "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
+    die "the course needs Python 3.11 or newer (3.10 reached its end of life in October 2026); $PYTHON is $("$PYTHON" --version 2>&1)."
 
   if [ ! -d /usr/share/datasets/fashion-mnist ] && [ ! -d data/fashion-mnist ]; then
     say "Fashion-MNIST: installing Debian's package dataset-fashion-mnist"
@@ -114,8 +115,13 @@ case "${1:-}" in
     say "Rendering the notebooks, with their committed outputs, as a book"
     exec "$VENV/bin/python" -m course book "${@:2}"
     ;;
+  workbook)
+    setup
+    say "Building the workbook: the notebooks with the networks, losses and loops left for you to write"
+    exec "$VENV/bin/python" -m course workbook "${@:2}"
+    ;;
   *)
-    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

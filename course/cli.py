@@ -17,6 +17,7 @@ from course.scale import SCALES, resolve_scale
 GRID_LIMIT = 1024  # images in one .png grid; more are written to a .npy file
 EMA_DECAY = 0.999  # train-gan's moving average of the generator, for a new run (GANConfig's own default, 0, keeps none)
 BOOK_DIR = Path(__file__).resolve().parent.parent / "build" / "book"  # python -m course book's default folder
+WORKBOOK_DIR = Path(__file__).resolve().parent.parent / "workbook"  # python -m course workbook's default folder
 TUNED_LEARNING_RATE = {"dcgan": 8e-4}  # train-gan's rate for a new run, from notebook 06's sweep; other losses keep their papers' (GANConfig)
 
 
@@ -102,6 +103,22 @@ def command_book(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     pages = build_book(notebooks, Path(args.out))
     print(f"built {len(pages)} pages in {time.perf_counter() - start:.0f} s; open {pages[0].resolve()}")
+    return 0
+
+
+def command_workbook(args: argparse.Namespace) -> int:
+    """Build the workbook: every notebook with its lesson's pieces left for the learner to write."""
+    from course.notebooks import course_notebooks, read_notebook
+    from course.workbook import build_workbook, count_pieces
+
+    notebooks = course_notebooks()
+    if not notebooks:
+        print("error: no notebooks in notebooks/: run this from a clone of the course", file=sys.stderr)
+        return 1
+    written = build_workbook(notebooks, Path(args.out))
+    pieces = sum(count_pieces(read_notebook(path)) for path in notebooks)
+    print(f"built the workbook: {len(written)} notebooks with {pieces} pieces to write, in {Path(args.out).resolve()}")
+    print("open it with ./course.sh lab, or jupyter lab in that folder; each blank says what to write, and the cell below it checks it")
     return 0
 
 
@@ -446,6 +463,10 @@ def build_parser() -> argparse.ArgumentParser:
     book = commands.add_parser("book", help="render the notebooks, with their outputs, as a static HTML book that reads offline")
     book.add_argument("--out", default=str(BOOK_DIR), help=f"the folder to write the book into (default: {BOOK_DIR})")
     book.set_defaults(run=command_book)
+
+    workbook = commands.add_parser("workbook", help="build the learner's edition: the notebooks with the networks, losses and loops left to write")
+    workbook.add_argument("--out", default=str(WORKBOOK_DIR), help=f"the folder to write the workbook into (default: {WORKBOOK_DIR})")
+    workbook.set_defaults(run=command_workbook)
 
     train = commands.add_parser("train-classifier", help="train the classifier that course.quality measures samples with")
     train.add_argument("--epochs", type=positive_int, default=8, help="passes over the 60,000 training images (default: 8)")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 USER_FOLDER_NAME = "dreaming-up-dresses"  # the course's title, so the per-user folder says whose it is
+WORKBOOK_MARKER = ".course-workbook"  # the file that makes a folder the learner's workbook (course.workbook builds it)
 
 
 def repository_dir() -> Path | None:

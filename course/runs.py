@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from course.places import repository_dir, user_data_dir
+from course.places import WORKBOOK_MARKER, repository_dir, user_data_dir
 
 try:
     import fcntl  # Linux and macOS; where it is missing, run folders are not locked
@@ -31,12 +31,15 @@ def runs_dir() -> Path:
     """The folder for run outputs: `COURSE_RUNS_DIR` if set, else `runs/` at the repository's top, else `runs/` in the per-user folder.
 
     Outside a repository, one per-user folder (not the current one) lets a notebook find what `prepare`
-    or an earlier run saved, wherever the notebook was copied to.
+    or an earlier run saved, wherever the notebook was copied to. A notebook of the workbook (run in a folder
+    that holds the workbook's marker) keeps its runs apart, in `workbook/` under that folder: the learner's
+    own networks never resume the complete edition's runs.
     """
     from_env = os.environ.get("COURSE_RUNS_DIR")
     if not from_env:
         repository = repository_dir()
-        return repository / "runs" if repository else user_data_dir() / "runs"
+        runs = repository / "runs" if repository else user_data_dir() / "runs"
+        return runs / "workbook" if (Path.cwd() / WORKBOOK_MARKER).is_file() else runs
     if Path(from_env).exists() and not Path(from_env).is_dir():
         raise ValueError(f"COURSE_RUNS_DIR is {from_env}, which is a file, not a folder: point it at a folder (it is created if missing), or unset it.")
     return Path(from_env)

@@ -1,0 +1,121 @@
+"""The workbook: the learner's edition of the course, built from the complete notebooks by nbgrader.
+
+In the complete edition, each piece a learner writes (a network, a loss, a training step) sits in an nbgrader
+solution cell, between `### BEGIN SOLUTION: <what to write>` and `### END SOLUTION`; the cell that proves the
+piece is an nbgrader test cell. The workbook runs nbgrader's own preprocessors over every notebook: the solution
+regions become `raise NotImplementedError("<what to write>")`, every output is cleared, test cells are locked and
+checksummed so that an instructor's `nbgrader autograde` can score them.
+
+The workbook folder is the course's: it is built aside and swapped in whole (`course.built_folders`). Its marker
+lists every notebook it wrote with a checksum, and a rebuild is refused while the folder holds anything else or a
+notebook that differs from what was written: the learner's work is never replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import nbformat
+from nbgrader.preprocessors import ClearOutput, ClearSolutions, ComputeChecksums, LockCells
+
+from course.built_folders import build_folder, check_output_folder
+from course.notebooks import read_notebook
+from course.places import WORKBOOK_MARKER
+
+MARKER = WORKBOOK_MARKER  # the file that makes a folder a workbook the course built; each build replaces it whole
+MARKER_NOTE = "This folder is the course's workbook (python -m course workbook). A rebuild replaces it only while every notebook is as it was written."
+BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"
+
+
+class BlankWithMessage(ClearSolutions):
+    """nbgrader's ClearSolutions, whose blank says what to write: the text after `BEGIN SOLUTION:` on the marker's line."""
+
+    def _replace_solution_region(self, cell: nbformat.NotebookNode, language: str) -> bool:
+        if cell.cell_type != "code":
+            return super()._replace_solution_region(cell, language)
+        kept, inside, replaced = [], False, False
+        for line in cell.source.split("\n"):
+            if self.begin_solution_delimeter in line:
+                if inside:
+                    raise RuntimeError(f"a {BEGIN} inside another one, in the cell that starts {cell.source[:60]!r}")
+                message = line.split(self.begin_solution_delimeter, 1)[1].lstrip(":").strip()
+                if not message:
+                    raise ValueError(f"a {BEGIN} without the line that says what to write, in the cell that starts {cell.source[:60]!r}")
+                indent = re.match(r"\s*", line).group(0)
+                kept.append(f"{indent}raise NotImplementedError({message!r})")
+                inside = replaced = True
+            elif self.end_solution_delimeter in line:
+                inside = False
+            elif not inside:
+                kept.append(line)
+        if inside:
+            raise RuntimeError(f"a {BEGIN} without its {END}, in the cell that starts {cell.source[:60]!r}")
+        cell.source = "\n".join(kept)
+        return replaced
+
+
+def workbook_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The learner's edition of one complete notebook (a new notebook; the one given is left as it was)."""
+    notebook, resources = nbformat.from_dict(notebook), {}  # a deep copy
+    for preprocessor in (BlankWithMessage(), ClearOutput(), LockCells(), ComputeChecksums()):
+        notebook, resources = preprocessor.preprocess(notebook, resources)
+    return notebook
+
+
+def count_pieces(notebook: nbformat.NotebookNode) -> int:
+    """How many pieces a complete notebook leaves for the learner to write: its solution regions."""
+    return sum(line.strip().startswith(f"### {BEGIN}") for cell in notebook.cells if cell.cell_type == "code" for line in cell.source.split("\n"))
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def check_nothing_of_yours(out: Path) -> None:
+    """Refuse a workbook folder that holds anything the last build did not write, or a notebook changed since: the learner's work."""
+    marker = out / MARKER
+    if not marker.is_file():
+        return  # a missing or empty folder; a folder of other files is refused by check_output_folder
+    try:
+        written = json.loads(marker.read_text(encoding="utf-8"))["notebooks"]
+    except (ValueError, KeyError, TypeError):
+        written = {}
+    yours = sorted(
+        path.name for path in out.iterdir()
+        if path.name != MARKER and not (path.is_file() and written.get(path.name) == sha256(path.read_text(encoding="utf-8", errors="replace")))
+    )  # fmt: skip
+    if yours:
+        raise FileExistsError(f"{out} holds work a rebuild would replace ({', '.join(yours[:3])}{', ...' if len(yours) > 3 else ''}): "
+                              "move the folder away, or build into another --out")  # fmt: skip
+
+
+def build_workbook(notebooks: list[Path], out: Path) -> list[Path]:
+    """Write the learner's edition of each notebook into the workbook folder `out`, replaced whole; return the notebooks written.
+
+    `out` must be missing, empty, or a workbook the course built. Every notebook is read and converted before
+    anything is written.
+    """
+    notebooks, out = [Path(path) for path in notebooks], Path(out)
+    if not notebooks:
+        raise ValueError("no notebooks to build the workbook from: give at least one .ipynb file")
+    missing = [str(path) for path in notebooks if not path.is_file()]
+    if missing:
+        raise FileNotFoundError(f"no such notebook: {', '.join(missing)}; give the paths of .ipynb files")
+    names = [path.name for path in notebooks]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"two notebooks are both named {repeated[0]}: give each notebook once")
+    check_output_folder(out, MARKER, "workbook")
+    check_nothing_of_yours(out)
+    texts = [nbformat.writes(workbook_notebook(read_notebook(path))) + "\n" for path in notebooks]
+    manifest = json.dumps({"note": MARKER_NOTE, "notebooks": {name: sha256(text) for name, text in zip(names, texts, strict=True)}}, indent=1)
+
+    def write(folder: Path) -> list[str]:
+        for name, text in zip(names, texts, strict=True):
+            (folder / name).write_text(text, encoding="utf-8")
+        return names
+
+    return build_folder(out, MARKER, manifest + "\n", "workbook", write)

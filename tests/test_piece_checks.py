@@ -1,0 +1,121 @@
+"""The checks of the workbook's pieces: right, wrong and garbage answers."""
+
+import dataclasses
+
+import pytest
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from course import gan, gan_networks
+from course.piece_checks import check_gan_step, check_network, check_update_average
+
+
+@pytest.fixture
+def noise():
+    return torch.randn(4, 64, generator=torch.Generator().manual_seed(0))
+
+
+def test_the_course_networks_pass_their_own_check(capsys, noise):
+    assert check_network(gan_networks.Generator(64, 32), gan_networks.Generator(64, 32), noise, "your generator")
+    assert "Correct!" in capsys.readouterr().out
+
+
+def test_a_network_with_a_layer_missing_is_named(capsys, noise):
+    mine = gan_networks.Generator(64, 32)
+    mine.upsample[1] = nn.Identity()  # the batch norm left out
+    assert not check_network(mine, gan_networks.Generator(64, 32), noise, "your generator")
+    out = capsys.readouterr().out
+    assert "missing: upsample.1.weight" in out and "Hint:" in out
+
+
+def test_a_layer_of_the_wrong_size_is_named(capsys, noise):
+    mine = gan_networks.Generator(64, 32)
+    mine.upsample[0] = nn.ConvTranspose2d(64, 32, kernel_size=3, stride=2, padding=1)
+    assert not check_network(mine, gan_networks.Generator(64, 32), noise, "your generator")
+    assert "upsample.0.weight has shape (64, 32, 3, 3), the course's (64, 32, 4, 4)" in capsys.readouterr().out
+
+
+def test_the_same_layers_computing_something_else_are_caught(capsys, noise):
+    mine = gan_networks.Generator(64, 32)
+    mine.upsample[4] = nn.Sigmoid()  # no weights, so only the output tells
+    assert not check_network(mine, gan_networks.Generator(64, 32), noise, "your generator")
+    assert "computes something else" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("garbage", [None, 3, "generator", gan_networks.Generator])
+def test_garbage_gets_one_line_not_a_traceback(capsys, noise, garbage):
+    assert not check_network(garbage, gan_networks.Generator(64, 32), noise, "your generator")
+    assert capsys.readouterr().out.startswith("Not yet: your generator should be a torch.nn.Module")
+
+
+def test_a_network_whose_forward_raises_is_reported(capsys, noise):
+    class Broken(gan_networks.Generator):
+        def forward(self, noise, labels=None):
+            raise RuntimeError("mat1 and mat2 shapes cannot be multiplied\nmore detail")
+
+    assert not check_network(Broken(64, 32), gan_networks.Generator(64, 32), noise, "your generator")
+    assert "raised RuntimeError: mat1 and mat2 shapes cannot be multiplied" in capsys.readouterr().out
+
+
+def test_the_course_step_passes_and_typical_slips_are_named(capsys):
+    assert check_gan_step(gan.train_step)
+    assert "Correct!" in capsys.readouterr().out
+
+    def no_smoothing(config, generator, discriminator, g_optimizer, d_optimizer, next_batch):
+        return gan.train_step(dataclasses.replace(config, label_smoothing=0.0), generator, discriminator, g_optimizer, d_optimizer, next_batch)
+
+    assert not check_gan_step(no_smoothing)
+    assert "discriminator's weights differ" in capsys.readouterr().out
+
+    def frozen_generator(config, generator, discriminator, g_optimizer, d_optimizer, next_batch):
+        batch = next_batch()
+        fake = generator(batch.noise).detach()
+        real_scores, fake_scores = discriminator(batch.real), discriminator(fake)
+        d_loss = F.binary_cross_entropy_with_logits(real_scores, torch.full_like(real_scores, 1 - config.label_smoothing)) + (
+            F.binary_cross_entropy_with_logits(fake_scores, torch.zeros_like(fake_scores))
+        )
+        d_optimizer.zero_grad()
+        d_loss.backward()
+        d_optimizer.step()
+        return gan.StepResult(d_loss.detach(), d_loss.detach(), real_scores.detach(), fake_scores.detach())
+
+    assert not check_gan_step(frozen_generator)
+    out = capsys.readouterr().out
+    assert "generator's weights differ from the course's: they did not move" in out and "not detached" in out
+
+
+def test_a_step_that_raises_or_returns_the_wrong_thing_is_one_line(capsys):
+    def raises(*args):
+        raise NotImplementedError("write the discriminator's move")
+
+    assert not check_gan_step(raises)
+    assert "raised NotImplementedError: write the discriminator's move" in capsys.readouterr().out
+    assert not check_gan_step(lambda *args: None)
+    assert "should return gan.StepResult" in capsys.readouterr().out
+    assert not check_gan_step("train_step")
+    assert "should be a function" in capsys.readouterr().out
+
+
+def test_update_average_right_and_wrong(capsys):
+    assert check_update_average(gan.update_average)
+    assert "Correct!" in capsys.readouterr().out
+
+    @torch.no_grad()
+    def swapped(average, model, decay):  # moves a share `decay` instead of 1 - decay
+        for mean, weight in zip(average.state_dict().values(), model.state_dict().values(), strict=True):
+            if mean.is_floating_point():
+                mean.lerp_(weight, decay)
+            else:
+                mean.copy_(weight)
+
+    assert not check_update_average(swapped)
+    assert "1 - decay" in capsys.readouterr().out
+
+    @torch.no_grad()
+    def parameters_only(average, model, decay):
+        for mean, weight in zip(average.parameters(), model.parameters(), strict=True):
+            mean.lerp_(weight, 1 - decay)
+
+    assert not check_update_average(parameters_only)
+    assert "running_mean differs" in capsys.readouterr().out
