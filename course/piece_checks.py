@@ -7,7 +7,10 @@ nbgrader's autograder can score it.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -70,6 +73,25 @@ def check_network(mine: object, theirs: nn.Module, inputs: torch.Tensor, what: s
     return _verdict(True, f"{what} has the course's {count:,} parameters in the same layers, and computes the same output.")
 
 
+HINTS = {  # what to check when a network's weights differ after a step: (the generator's move, the discriminator's)
+    "dcgan": (
+        "the generator's move: score the same fakes again with the just-updated discriminator, target 1 (-log D(G(z))).",
+        "the discriminator's move: real images aim at 1 - label smoothing, the fakes (detached) at 0, both losses added; "
+        "zero_grad, backward, then d_optimizer.step().",
+    ),
+    "wgan": (
+        "the generator's move: after the critic's last move, score the last fakes again and minimise -scores.mean().",
+        "the critic's move, config.critic_steps times on fresh batches: fake_scores.mean() - real_scores.mean(), zero_grad, "
+        "backward, step, then clip every weight into [-0.01, 0.01].",
+    ),
+    "wgan-gp": (
+        "the generator's move: after the critic's last move, score the last fakes again and minimise -scores.mean().",
+        "the critic's move, config.critic_steps times on fresh batches: fake_scores.mean() - real_scores.mean() plus the "
+        "gradient penalty at batch.mix, zero_grad, backward, step (no clipping).",
+    ),
+}
+
+
 def practice_config(loss: str = "dcgan") -> gan.GANConfig:
     """A small config for checking a training step quickly on the CPU."""
     return gan.GANConfig(loss=loss, batch_size=16, latent_size=16, width=8, seed=3)
@@ -99,13 +121,8 @@ def check_gan_step(step: object, loss: str = "dcgan", steps: int = 3) -> bool:
                 continue
             unmoved = all(torch.equal(a, b) for a, b in zip(mine[index].parameters(), start[index], strict=True))
             _verdict(False, f"after step {number} the {names[index]}'s weights differ from the course's" + (": they did not move." if unmoved else "."))
-            if index == 1:
-                _hint("the discriminator's move: real images aim at 1 - label smoothing, the fakes (detached) at 0, both losses added; "
-                      "zero_grad, backward, then d_optimizer.step().")  # fmt: skip
-            elif unmoved:
-                _hint("the generator's move needs the fakes with their graph (not detached) and g_optimizer.step() after backward.")
-            else:
-                _hint("the generator's move: score the same fakes again with the just-updated discriminator, target 1 (-log D(G(z))).")
+            _hint(HINTS[loss][index] if not (index == 0 and unmoved) else
+                  "the generator's move needs the fakes with their graph (not detached) and g_optimizer.step() after backward.")  # fmt: skip
             return False
         for index in (1, 0):  # the weights agree; batch norm's running statistics count every call of a network
             if not all(torch.equal(a, b) for a, b in zip(mine[index].buffers(), theirs[index].buffers(), strict=True)):
@@ -144,3 +161,39 @@ def check_update_average(update: object) -> bool:
                 _hint("each value should move a share 1 - decay of the way towards the model's: average.lerp_(model_value, 1 - decay).")
             return False
     return _verdict(True, "your update moves every weight and batch norm statistic as the course's does.")
+
+
+def require(check: Callable[..., object], *answers: object) -> None:
+    """Run one of `course.exercises`' checks as a test cell: its verdict is printed, and any verdict but "Correct!" stops the cell."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        check(*answers)
+    print(printed.getvalue(), end="")
+    if not printed.getvalue().startswith("Correct!"):
+        raise AssertionError("not correct yet: the lines above say what differs")
+
+
+def check_same_values(pairs: dict[str, tuple[object, torch.Tensor]]) -> bool:
+    """For each name, does the learner's value (a tensor) equal the course's, in shape and, to float precision, in value?"""
+    for name, (mine, theirs) in pairs.items():
+        if not isinstance(mine, torch.Tensor):
+            return _verdict(False, f"{name} should return a tensor, got {type(mine).__name__}.")
+        if mine.shape != theirs.shape:
+            _verdict(False, f"{name} returns shape {tuple(mine.shape)}, the course's {tuple(theirs.shape)}.")
+            _hint("a loss is one number: average over the batch (.mean()); features keep one row per image.")
+            return False
+        if not torch.allclose(mine.detach().double(), theirs.detach().double(), rtol=1e-5, atol=1e-6):
+            shown = f"{mine.item():.4f} where the course's gives {theirs.item():.4f}" if mine.numel() == 1 else "different values from the course's"
+            return _verdict(False, f"{name} gives {shown}, on the same random inputs.")
+    return _verdict(True, f"{', '.join(pairs)}: the same values as the course's, on the same random inputs.")
+
+
+def check_same_weights(pairs: dict[str, tuple[nn.Module, nn.Module]], after: str) -> bool:
+    """For each name, are the learner's network's weights (and batch norm statistics) the course's, `after` the same updates?"""
+    for name, (mine, theirs) in pairs.items():
+        for (key, got), expected in zip(mine.state_dict().items(), theirs.state_dict().values(), strict=True):
+            if not torch.allclose(got.double(), expected.double(), rtol=1e-5, atol=1e-6):
+                _verdict(False, f"after {after}, the {name}'s {key} differs from the course's.")
+                _hint(f"check the {name}'s loss and its update: zero_grad, backward, step, on the losses the text gives.")
+                return False
+    return _verdict(True, f"after {after}, every weight of the {' and the '.join(pairs)} is the course's.")

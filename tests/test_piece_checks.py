@@ -1,5 +1,6 @@
 """The checks of the workbook's pieces: right, wrong and garbage answers."""
 
+import copy
 import dataclasses
 
 import pytest
@@ -119,3 +120,55 @@ def test_update_average_right_and_wrong(capsys):
 
     assert not check_update_average(parameters_only)
     assert "running_mean differs" in capsys.readouterr().out
+
+
+def test_require_passes_a_correct_answer_and_stops_on_any_other(capsys):
+    from course.exercises import check_penalty_function
+    from course.piece_checks import require
+
+    require(check_penalty_function, gan.gradient_penalty)
+    assert capsys.readouterr().out.startswith("Correct!")
+    with pytest.raises(AssertionError, match="not correct yet"):
+        require(check_penalty_function, lambda critic, real, fake, mix, weight=10.0: torch.tensor(0.0))
+    assert capsys.readouterr().out.startswith("Not yet:")
+    with pytest.raises(AssertionError):
+        require(check_penalty_function, None)  # not answered is not correct either
+
+
+@pytest.mark.parametrize("loss", ["wgan", "wgan-gp"])
+def test_the_critic_steps_pass_and_a_missing_clip_or_penalty_is_named(capsys, loss):
+    assert check_gan_step(gan.train_step, loss)
+    assert "Correct!" in capsys.readouterr().out
+
+    def other(config, *players):  # the other critic's rules: no clipping for wgan, no penalty but clipping for wgan-gp
+        return gan.train_step(dataclasses.replace(config, loss="wgan-gp" if loss == "wgan" else "wgan"), *players)
+
+    assert not check_gan_step(other, loss)
+    out = capsys.readouterr().out
+    assert "discriminator's weights differ" in out and ("clip every weight" in out if loss == "wgan" else "gradient penalty" in out)
+
+
+def test_same_values_right_wrong_and_garbage(capsys):
+    from course.piece_checks import check_same_values
+
+    logits, labels = torch.randn(8, 6, generator=torch.Generator().manual_seed(0)), torch.arange(8) % 5
+    right = F.cross_entropy(logits, labels)
+    assert check_same_values({"labelled_loss": (right, right.clone())})
+    assert "Correct!" in capsys.readouterr().out
+    assert not check_same_values({"labelled_loss": (F.cross_entropy(logits[:, :-1], labels), right)})
+    assert "labelled_loss gives" in capsys.readouterr().out
+    assert not check_same_values({"labelled_loss": (F.cross_entropy(logits, labels, reduction="none"), right)})
+    assert "returns shape (8,)" in capsys.readouterr().out
+    assert not check_same_values({"labelled_loss": (None, right)})
+    assert "should return a tensor" in capsys.readouterr().out
+
+
+def test_same_weights_names_the_network_that_differs(capsys):
+    from course.piece_checks import check_same_weights
+
+    torch.manual_seed(0)
+    one, two = nn.Linear(3, 2), nn.Linear(3, 2)
+    assert check_same_weights({"generator": (one, copy.deepcopy(one))}, "one step")
+    assert "Correct!" in capsys.readouterr().out
+    assert not check_same_weights({"discriminator": (one, two)}, "one step")
+    assert "the discriminator's weight differs" in capsys.readouterr().out
