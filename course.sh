@@ -2,6 +2,7 @@
 # The course's commands. Each sets up everything first (virtual environment, packages, data).
 #   ./course.sh lab               open the course in JupyterLab
 #   ./course.sh lab --headless    run every notebook top to bottom instead, at COURSE_SCALE
+#   ./course.sh lab --workbook    open the workbook instead, where you write the pieces (built first if missing)
 #   ./course.sh test [OPTIONS]    unit tests, browser tests (headless Chromium) and pytest --nbval over every
 #                                 notebook at the smoke scale, on every core (pytest OPTIONS pass through, e.g. -k gan)
 #   ./course.sh classroom [--with-gans]   before a workshop: set up, then save the notebooks' long runs
@@ -89,8 +90,13 @@ case "${1:-}" in
       exec "$VENV/bin/python" -m course run-notebooks
     fi
     root=(); [ "$(id -u)" = 0 ] && root=(--allow-root)
-    say "Opening the course: JupyterLab on port $PORT (Ctrl-C to stop)"
-    exec "$VENV/bin/jupyter" lab --notebook-dir=notebooks --port="$PORT" "${root[@]}"
+    folder=notebooks
+    if [ "${2:-}" = "--workbook" ]; then
+      folder=workbook
+      [ -d workbook ] || "$VENV/bin/python" -m course workbook
+    fi
+    say "Opening the course ($folder/): JupyterLab on port $PORT (Ctrl-C to stop)"
+    exec "$VENV/bin/jupyter" lab --notebook-dir="$folder" --port="$PORT" "${root[@]}"
     ;;
   test)
     setup
@@ -121,7 +127,7 @@ case "${1:-}" in
     exec "$VENV/bin/python" -m course workbook "${@:2}"
     ;;
   *)
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -118,7 +118,7 @@ def command_workbook(args: argparse.Namespace) -> int:
     written = build_workbook(notebooks, Path(args.out))
     pieces = sum(count_pieces(read_notebook(path)) for path in notebooks)
     print(f"built the workbook: {len(written)} notebooks with {pieces} pieces to write, in {Path(args.out).resolve()}")
-    print("open it with ./course.sh lab, or jupyter lab in that folder; each blank says what to write, and the cell below it checks it")
+    print("open it with ./course.sh lab --workbook; each blank says what to write, and the cell below it checks it")
     return 0
 
 
