@@ -223,6 +223,9 @@ def check_diverging_learning_rate(learning_rate: object, threshold: object, sale
     if rate is None or limit is None:
         _verdict(False, "both answers should be numbers: a learning rate and the rate where blowing up starts.")
         return
+    if not math.isfinite(rate):
+        _verdict(False, f"the learning rate should be a finite number, got {rate}: gradient descent cannot take a step with it.")
+        return
     mean_square = (sales - 1) / sales
     exact = sales / (sales - 1)
     factor = abs(1 - 2 * rate * mean_square)
@@ -1038,6 +1041,26 @@ def check_discriminator_move(answer: object) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+def _probe_points():
+    """Real and fake images of very different sizes, and where between them the penalty looks: gradient lengths that differ."""
+    import torch
+
+    with torch.random.fork_rng():
+        torch.manual_seed(8)
+        real, fake, mix = torch.randn(8, 3, 6, 6), torch.randn(8, 3, 6, 6), torch.rand(8, 1, 1, 1)
+    return real * torch.linspace(0.05, 0.6, 8).view(8, 1, 1, 1), fake * 0.1, mix
+
+
+class _SquareCritic:
+    """f(x) = half the sum of squares of x's pixels, per image: its gradient at x is x itself (a torch module in all but name)."""
+
+    def __call__(self, images):
+        return 0.5 * (images**2).flatten(1).sum(dim=1)
+
+    def parameters(self):
+        return iter(())
+
+
 def check_penalty_function(answer: object) -> None:
     """Exercise 7.4: a function penalty(critic, real, fake, mix) giving WGAN-GP's gradient penalty, weight 10 by default.
 
@@ -1092,15 +1115,44 @@ def check_penalty_function(answer: object) -> None:
             (10 * ((gradient.norm(dim=1) - 1) ** 2).mean(), "that takes a length per pixel, across the channels; take one per image: flatten(1) first."),
             (10 * ((gradient.norm(dim=(2, 3)) - 1) ** 2).mean(), "that takes a length per channel; take one per image, over all its channels: flatten(1)."),
             (10 * ((lengths - 1) ** 2).sum(), "that sums over the batch; take the mean over the images."),
+            (10 * (lengths.mean() - 1) ** 2, "that squares the difference of the mean length; take the mean of each image's (length - 1)²."),
             (10 * (lengths.clamp(min=1) - 1).pow(2).mean(), "that is the one-sided penalty, zero under 1; WGAN-GP's penalises both sides."),
             (10 * ((swapped_gradient.flatten(1).norm(dim=1) - 1) ** 2).mean(), "the points are mix * real + (1 - mix) * fake: mix goes with the real images."),
             (10 * ((real_gradient.flatten(1).norm(dim=1) - 1) ** 2).mean(), "that is the gradient at the real images; take it between real and fake."),
         ]
+        if value == 0:  # on this critic every length is under 1, so a one-sided penalty is 0 too: tell them apart on another
+            real_sizes, fake_sizes, mix_sizes = _probe_points()
+            answered, probe = _call_learner(answer, (_SquareCritic(), real_sizes, fake_sizes, mix_sizes), call, "the penalty")
+            if not answered:
+                return
+            squares = (mix_sizes * real_sizes + (1 - mix_sizes) * fake_sizes).flatten(1).norm(dim=1)  # the square critic's lengths
+            one_sided = (10 * (squares.clamp(min=1) - 1) ** 2).mean().item()
+            got = _as_plain_number(probe.detach().double().reshape(()) if isinstance(probe, torch.Tensor) and probe.numel() == 1 else probe)
+            if _is_number(got) and math.isclose(float(got), one_sided, rel_tol=1e-4, abs_tol=1e-6):
+                print("  Hint: that is the one-sided penalty, zero under 1; WGAN-GP's penalises both sides.")
+            else:
+                print("  Hint: a penalty of exactly 0 means every gradient has length exactly 1; compute the lengths at the points between.")
+            return
         for wrong, hint in mistakes:
             if math.isfinite(value) and math.isclose(value, wrong.item(), rel_tol=1e-4, abs_tol=1e-6):
                 print(f"  Hint: {hint}")
                 break
         return
+    real, fake, mix = _probe_points()
+    squares = _SquareCritic()  # its gradient at x is x, so the lengths are the points' own sizes
+    for probe_critic, weight_given, what in [(critic, 3.0, "with weight=3"), (squares, 10.0, "on a critic whose gradient lengths differ from image to image")]:
+        expected_here = gan.gradient_penalty(probe_critic, real, fake, mix, weight=weight_given).item()
+        answered, probe = _call_learner(answer, (probe_critic, real.clone(), fake.clone(), mix.clone(), weight_given), call, "the penalty")
+        if not answered:
+            return
+        got = _as_plain_number(probe.detach().cpu().double().reshape(()) if isinstance(probe, torch.Tensor) and probe.numel() == 1 else probe)
+        if not (_is_number(got) and math.isfinite(float(got)) and math.isclose(float(got), expected_here, rel_tol=1e-4, abs_tol=1e-6)):
+            _verdict(False, f"{what}, your penalty is {got if not _is_number(got) else f'{float(got):.4g}'}, the course's {expected_here:.4g}.")
+            if weight_given != 10.0:
+                print("  Hint: multiply by the weight argument, not by a fixed 10.")
+            else:
+                print("  Hint: take the mean of (length - 1)² over the images, not (mean length - 1)²: square each image's own difference first.")
+            return
     weight = next(critic.parameters())
     reaches = isinstance(returned, torch.Tensor) and returned.requires_grad
     if reaches:

@@ -1200,3 +1200,30 @@ def test_every_check_answers_garbage_in_one_line(capsys, check, answer):
     out = verdict(capsys)
     assert out.splitlines()[-1].startswith("Not yet") and out.count("Not yet") == 1 and "Hint" not in out, out
     assert "Traceback" not in out and out.count("\n") <= 2, out
+
+
+def _mean_length_penalty(critic, real, fake, mix, weight=10.0):
+    # (mean length - 1)²: the mean taken before squaring, a usual slip.
+    between = (mix * real + (1 - mix) * fake).requires_grad_(True)
+    (gradient,) = torch.autograd.grad(critic(between).sum(), between, create_graph=True)
+    return weight * (gradient.flatten(1).norm(dim=1).mean() - 1) ** 2
+
+
+@pytest.mark.parametrize(
+    "function, expected",
+    [
+        (lambda critic, real, fake, mix, weight=10.0: torch.tensor(0.0), "exactly 0"),
+        (lambda critic, real, fake, mix, weight=10.0: _penalty(critic, real, fake, mix, weight=10.0), "multiply by the weight argument"),
+        (_mean_length_penalty, "Not yet"),
+    ],
+)
+def test_penalty_function_catches_a_zero_a_fixed_weight_and_the_mean_length(capsys, function, expected):
+    exercises.check_penalty_function(function)
+    out = verdict(capsys)
+    assert expected in out and "Correct!" not in out, out
+
+
+@pytest.mark.parametrize("rate, threshold", [(float("nan"), 1.0), (float("inf"), 1.0)])
+def test_diverging_learning_rate_refuses_nan_and_infinity(capsys, rate, threshold):
+    exercises.check_diverging_learning_rate(rate, threshold)
+    assert "should be a finite number" in verdict(capsys)
