@@ -1227,3 +1227,40 @@ def test_penalty_function_catches_a_zero_a_fixed_weight_and_the_mean_length(caps
 def test_diverging_learning_rate_refuses_nan_and_infinity(capsys, rate, threshold):
     exercises.check_diverging_learning_rate(rate, threshold)
     assert "should be a finite number" in verdict(capsys)
+
+
+def test_crop_box_accepts_both_centred_squares_when_the_spare_pixels_are_odd(capsys):
+    # 117 x 64 scaled to a shorter side of 64 stays 117 x 64: 53 spare pixels, so left 26 or 27 are both centred.
+    exercises.check_crop_box((26, 0, 90, 64), 117, 64, 64)
+    assert verdict(capsys).startswith("Correct!")
+    exercises.check_crop_box((27, 0, 91, 64), 117, 64, 64)
+    out = verdict(capsys)
+    assert out.startswith("Correct!") and "the loader takes (26, 0, 90, 64)" in out
+    exercises.check_crop_box((28, 0, 92, 64), 117, 64, 64)
+    assert verdict(capsys).startswith("Not yet")
+
+
+def test_bedroom_price_rounded_too_far_is_told_the_method_is_right(capsys):
+    housing = load_housing()
+    exercises.check_bedroom_price(10_000, housing)
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "the method is right" in out
+    exercises.check_bedroom_price(5_000, housing)
+    assert "fit both inputs together" in verdict(capsys)
+
+
+def test_optimal_discriminator_accepts_a_crossing_given_to_the_precision_it_is_given(capsys):
+    # Notebook 05's densities: two narrow modes against a wide forger; where D* = 1/2 it changes fast.
+    def real(x):
+        return (np.exp(-0.5 * ((x + 2) / 0.5) ** 2) / 3 + 2 * np.exp(-0.5 * ((x - 2) / 0.5) ** 2) / 3) / (0.5 * np.sqrt(2 * np.pi))
+
+    def fake(x):
+        return np.exp(-0.5 * (x / 1.5) ** 2) / (1.5 * np.sqrt(2 * np.pi))
+
+    grid = np.linspace(0.5, 2.0, 150_001)
+    crossing = grid[np.argmin(np.abs(real(grid) / (real(grid) + fake(grid)) - 0.5))]
+    value = real(1.0) / (real(1.0) + fake(1.0))
+    exercises.check_optimal_discriminator(value, round(float(crossing), 1), real, fake)
+    assert verdict(capsys).count("Correct!") == 2
+    exercises.check_optimal_discriminator(value, round(float(crossing), 1) + 0.3, real, fake)
+    assert "Not yet: D*" in verdict(capsys)
