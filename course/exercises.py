@@ -834,10 +834,18 @@ def check_noise_step(answer: object, noise: object, direction: object, amount: f
         return
     correct = _arrays_match(values, half_unit, expected, abs_tol=1e-5, others=[not_unit])
     if not _verdict(correct, f"it is {np.linalg.norm(values - noise):.3g} away from where it started."):
+        step, unit = values - noise, direction / np.linalg.norm(direction)
         if _arrays_match(values, half_unit, not_unit, abs_tol=1e-5, others=[expected]):
             _hint("divide the direction by its length first, so the amount alone says how far you go.")
         elif _coarsely_rounded(values, half_unit, expected, 1e-5):
             _hint("the step is right, but the numbers are rounded too coarsely to tell: keep at least two significant digits.")
+        elif np.allclose(step, -amount * unit, atol=1e-4):
+            _hint("that step goes against the direction: add amount times the unit vector, do not subtract it.")
+        elif abs(np.linalg.norm(step) - abs(amount)) <= 1e-3 * max(1.0, abs(amount)):
+            _hint(f"the step is {abs(amount):g} long, as it should be, but it does not point along the direction: "
+                  "move along direction divided by its length.")  # fmt: skip
+        else:
+            _hint(f"the step should be {abs(amount):g} long and point along the direction: noise + amount * direction / its length.")
 
 
 def check_crop_box(answer: object, width: int, height: int, size: int) -> None:

@@ -1264,3 +1264,13 @@ def test_optimal_discriminator_accepts_a_crossing_given_to_the_precision_it_is_g
     assert verdict(capsys).count("Correct!") == 2
     exercises.check_optimal_discriminator(value, round(float(crossing), 1) + 0.3, real, fake)
     assert "Not yet: D*" in verdict(capsys)
+
+
+def test_noise_step_in_a_wrong_direction_is_told_what_is_wrong(capsys):
+    noise, direction = np.zeros(3), np.array([3.0, 4.0, 0.0])
+    exercises.check_noise_step(-np.array([0.6, 0.8, 0.0]) * 2, noise, direction, 2.0)
+    assert "goes against the direction" in verdict(capsys)
+    exercises.check_noise_step(np.array([0.0, 0.0, 2.0]), noise, direction, 2.0)
+    assert "does not point along the direction" in verdict(capsys)
+    exercises.check_noise_step(np.array([0.06, 0.08, 0.0]), noise, direction, 2.0)
+    assert "should be 2 long" in verdict(capsys)
