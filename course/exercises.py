@@ -1007,7 +1007,7 @@ def check_discriminator_move(answer: object) -> None:
     generator, discriminator = Generator(latent_size=8, width=4), Discriminator(width=4)
     real = torch.rand(16, 1, 28, 28) * 2 - 1
     fake = generator(torch.randn(16, 8))  # still attached to the generator, as in the game
-    theirs, ours = discriminator, copy.deepcopy(discriminator)
+    theirs, ours, start = discriminator, copy.deepcopy(discriminator), copy.deepcopy(discriminator)
     before = [parameter.detach().clone() for parameter in theirs.parameters()]
     their_optimizer = torch.optim.SGD(theirs.parameters(), lr=0.1)  # plain steps: the new weights show the gradient
     our_optimizer = torch.optim.SGD(ours.parameters(), lr=0.1)
@@ -1040,6 +1040,11 @@ def check_discriminator_move(answer: object) -> None:
             (bce(real_scores, zeros) + bce(fake_scores, 0.9 + zeros), "the targets are swapped: real images aim at 0.9, fakes at 0."),
             (bce(torch.cat([real_scores, fake_scores]), torch.cat([0.9 * ones, zeros])), "one mean over both batches halves the loss: average each, then add."),
         ]
+        with torch.no_grad():  # both batches through the network at once: batch norm's statistics mix them
+            joint = copy.deepcopy(start)(torch.cat([real, fake.detach()]))
+        one_pass = gan.discriminator_loss("dcgan", joint[: len(real)], joint[len(real) :], label_smoothing=0.1)
+        mistakes.append((one_pass, "scoring both batches in one call mixes them in batch norm's statistics, which changes every score: "
+                                   "score the real images and the fakes in two calls."))  # fmt: skip
         for wrong, hint in mistakes:
             if math.isclose(value, wrong.item(), rel_tol=1e-4, abs_tol=1e-6):
                 print(f"  Hint: {hint}")
@@ -1048,13 +1053,35 @@ def check_discriminator_move(answer: object) -> None:
     if any(parameter.grad is not None and parameter.grad.abs().sum() > 0 for parameter in generator.parameters()):
         _verdict(False, "the loss is right, but the generator got gradients: score `fake.detach()`, so this move leaves the generator alone.")
         return
+    if not fake.requires_grad:
+        _verdict(False, "the loss is right, but `fake.detach_()` detached the fakes themselves, in place: the generator's move after it "
+                        "can no longer learn from them. Use `fake.detach()`, which makes a new tensor.")  # fmt: skip
+        return
     unchanged = all(torch.equal(a, b) for a, b in zip(theirs.parameters(), before, strict=True))
     moved_like_ours = all(torch.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(theirs.parameters(), ours.parameters(), strict=True))
     if not moved_like_ours:
         if unchanged:
-            _verdict(False, "the loss is right, but the weights did not move: call loss.backward() and then d_optimizer.step().")
+            _verdict(False, "the loss is right, but the weights did not move: call loss.backward() and then this move's d_optimizer.step().")
+            return
+        _verdict(False, "the loss is right, but the weights moved differently from the course's move.")
+        real_only, kept = copy.deepcopy(start), copy.deepcopy(start)
+        for network, clear in ((real_only, True), (kept, False)):
+            optimizer = torch.optim.SGD(network.parameters(), lr=0.1)
+            for parameter in network.parameters():
+                parameter.grad = torch.ones_like(parameter)
+            scores_real, scores_fake = network(real), network(fake.detach())
+            if clear:  # the fakes' term without a gradient: the scores detached, or the fakes scored under no_grad
+                scores_fake = scores_fake.detach()
+                optimizer.zero_grad()
+            gan.discriminator_loss("dcgan", scores_real, scores_fake, label_smoothing=0.1).backward()
+            optimizer.step()
+        if all(torch.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(theirs.parameters(), real_only.parameters(), strict=True)):
+            print("  Hint: the fakes' term sent no gradient: detach the fakes before scoring them (discriminator(fake.detach())), "
+                  "not the scores after, and do not score them under torch.no_grad().")  # fmt: skip
+        elif all(torch.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(theirs.parameters(), kept.parameters(), strict=True)):
+            print("  Hint: the gradients left over from an earlier move were added in: call d_optimizer.zero_grad() before loss.backward().")
         else:
-            _verdict(False, "the loss is right, but the weights moved differently: call d_optimizer.zero_grad() before loss.backward().")
+            print("  Hint: zero_grad, backward, then step, all on this move's d_optimizer and its loss.")
         return
     _verdict(True, f"your move gives the course's loss ({value:.4f}) and the same new weights, and leaves the generator alone.")
 

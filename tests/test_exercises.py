@@ -1274,3 +1274,45 @@ def test_noise_step_in_a_wrong_direction_is_told_what_is_wrong(capsys):
     assert "does not point along the direction" in verdict(capsys)
     exercises.check_noise_step(np.array([0.06, 0.08, 0.0]), noise, direction, 2.0)
     assert "should be 2 long" in verdict(capsys)
+
+
+def _move_with(slip):
+    """A discriminator move with one of the slips a probe of the check found."""
+    from course import gan
+
+    def move(discriminator, d_optimizer, real, fake):
+        if slip == "detach in place":
+            fake.detach_()
+        if slip == "one pass":
+            scores = discriminator(torch.cat([real, fake.detach()]))
+            real_scores, fake_scores = scores[: len(real)], scores[len(real) :]
+        elif slip == "scores detached":
+            real_scores, fake_scores = discriminator(real), discriminator(fake).detach()
+        elif slip == "no_grad fakes":
+            real_scores = discriminator(real)
+            with torch.no_grad():
+                fake_scores = discriminator(fake)
+        else:
+            real_scores, fake_scores = discriminator(real), discriminator(fake.detach())
+        loss = gan.discriminator_loss("dcgan", real_scores, fake_scores, 0.1)
+        d_optimizer.zero_grad()
+        loss.backward()
+        d_optimizer.step()
+        return loss
+
+    return move
+
+
+@pytest.mark.parametrize(
+    "slip, expected",
+    [
+        ("detach in place", "detached the fakes themselves, in place"),
+        ("one pass", "batch norm's statistics"),
+        ("scores detached", "the fakes' term sent no gradient"),
+        ("no_grad fakes", "the fakes' term sent no gradient"),
+    ],
+)
+def test_the_discriminator_move_check_names_the_slips_a_probe_found(slip, expected, capsys):
+    exercises.check_discriminator_move(_move_with(slip))
+    out = verdict(capsys)
+    assert expected in out and "Correct!" not in out, out
