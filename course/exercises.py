@@ -17,6 +17,7 @@ that matches a typical wrong answer by the same rule gets the hint that names th
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Iterable
@@ -900,6 +901,21 @@ def _loss_value(function, real_logits, fake_logits) -> tuple[float | None, str]:
     return None, f"it should return one number (a tensor with one element), got {type(value).__name__}."
 
 
+def _never_a_traceback(check):
+    """For a check that runs the learner's code: anything that code leaves behind that the check cannot read (a network
+    turned to double, a sparse or meta tensor) ends the check with one line, not a traceback."""
+
+    @functools.wraps(check)
+    def guarded(*answers):
+        try:
+            return check(*answers)
+        except Exception as error:  # the learner's code may have changed the networks or returned anything
+            _verdict(False, f"your answer left something the check cannot read ({_one_line(error)}): keep the networks and "
+                            "tensors as they are given (no .double(), no sparse or meta tensors), and return an ordinary tensor.")  # fmt: skip
+
+    return guarded
+
+
 def _call_learner(function, arguments: tuple, call: str, returns: str) -> tuple[bool, object]:
     """Run the learner's function: (True, what it returned), or (False, None) once it printed why there is nothing to check."""
     try:
@@ -913,6 +929,7 @@ def _call_learner(function, arguments: tuple, call: str, returns: str) -> tuple[
     return True, returned
 
 
+@_never_a_traceback
 def check_unlabelled_loss(answer: object) -> None:
     """Exercise 8.4: a function of (real_logits, fake_logits), each (N, K + 1), giving the unlabelled loss.
 
@@ -984,6 +1001,7 @@ def check_unlabelled_loss(answer: object) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+@_never_a_traceback
 def check_discriminator_move(answer: object) -> None:
     """Exercise 6.4: a function move(discriminator, d_optimizer, real, fake) that makes the DCGAN discriminator's move.
 
@@ -1111,6 +1129,7 @@ class _SquareCritic:
         return iter(())
 
 
+@_never_a_traceback
 def check_penalty_function(answer: object) -> None:
     """Exercise 7.4: a function penalty(critic, real, fake, mix) giving WGAN-GP's gradient penalty, weight 10 by default.
 

@@ -1316,3 +1316,26 @@ def test_the_discriminator_move_check_names_the_slips_a_probe_found(slip, expect
     exercises.check_discriminator_move(_move_with(slip))
     out = verdict(capsys)
     assert expected in out and "Correct!" not in out, out
+
+
+def _doubled_penalty(critic, real, fake, mix, weight=10.0):
+    # The right penalty, computed after turning the check's critic and tensors to double precision.
+    from course import gan
+
+    return gan.gradient_penalty(critic.double(), real.double(), fake.double(), mix.double(), weight)
+
+
+@pytest.mark.parametrize(
+    "check, answer",
+    [
+        (exercises.check_penalty_function, _doubled_penalty),
+        (exercises.check_penalty_function, lambda c, r, f, m, weight=10.0: torch.empty((), device="meta")),
+        (exercises.check_penalty_function, lambda c, r, f, m, weight=10.0: torch.tensor([1.0]).to_sparse()),
+        (exercises.check_discriminator_move, lambda d, o, r, f: d.double()(r.double()).mean()),
+        (exercises.check_unlabelled_loss, lambda real, fake: torch.tensor([1.0]).to_sparse()),
+    ],
+)
+def test_exotic_answers_get_one_line_not_a_traceback(check, answer, capsys):
+    check(answer)  # raises nothing
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "Traceback" not in out, out
