@@ -17,7 +17,7 @@ import jupyter_server_mathjax
 import nbformat
 from nbconvert import HTMLExporter
 
-from course.built_folders import build_folder, check_output_folder
+from course.built_folders import build_folder, check_notebooks, check_output_folder
 from course.notebooks import read_notebook
 
 BOOK_TITLE = "Dreaming up dresses"
@@ -69,16 +69,8 @@ def notebook_title(notebook: nbformat.NotebookNode, fallback: str) -> str:
 
 def check_inputs(notebooks: list[Path], out: Path) -> None:
     """Fail before writing anything when the notebooks or the output folder will not do."""
-    if not notebooks:
-        raise ValueError("no notebooks to build the book from: give at least one .ipynb file")
-    missing = [str(path) for path in notebooks if not path.is_file()]
-    if missing:
-        raise FileNotFoundError(f"no such notebook: {', '.join(missing)}; give the paths of .ipynb files")
-    names = [path.stem for path in notebooks]
-    repeated = sorted({name for name in names if names.count(name) > 1})
-    if repeated:
-        raise ValueError(f"two notebooks would both be the page {repeated[0]}.html: give each notebook once, with distinct names")
-    if Path(INDEX_PAGE).stem in names:
+    check_notebooks(notebooks, "book", lambda path: f"the page {path.stem}.html")
+    if Path(INDEX_PAGE).stem in [path.stem for path in notebooks]:
         raise ValueError(f"a notebook named {INDEX_PAGE.replace('.html', '.ipynb')} would overwrite the table of contents: rename it")
     check_output_folder(out, MARKER, "book")
 

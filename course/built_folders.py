@@ -27,6 +27,20 @@ class BuildRunning(RuntimeError):
     """Another build is writing the same folder."""
 
 
+def check_notebooks(notebooks: list[Path], what: str, written_as: Callable[[Path], str]) -> None:
+    """Fail before anything is written when there are no notebooks to build the `what` from, one is missing, or two would
+    be written as the same file (`written_as` names what a notebook becomes, as "the page 01_x.html")."""
+    if not notebooks:
+        raise ValueError(f"no notebooks to build the {what} from: give at least one .ipynb file")
+    missing = [str(path) for path in notebooks if not path.is_file()]
+    if missing:
+        raise FileNotFoundError(f"no such notebook: {', '.join(missing)}; give the paths of .ipynb files")
+    outputs = [written_as(path) for path in notebooks]
+    repeated = sorted({output for output in outputs if outputs.count(output) > 1})
+    if repeated:
+        raise ValueError(f"two notebooks would both be {repeated[0]}: give each notebook once, with distinct names")
+
+
 def check_output_folder(out: Path, marker: str, what: str) -> None:
     """Refuse a file, a folder that holds files without `marker`, and the folder this process runs in: a build replaces it."""
     if out.exists() and not out.is_dir():

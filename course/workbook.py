@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.preprocessors import ClearOutput, ClearSolutions, ComputeChecksums, LockCells
 
-from course.built_folders import build_folder, check_output_folder
+from course.built_folders import build_folder, check_notebooks, check_output_folder
 from course.notebooks import read_notebook
 from course.places import WORKBOOK_MARKER
 
@@ -99,15 +99,8 @@ def build_workbook(notebooks: list[Path], out: Path) -> list[Path]:
     anything is written.
     """
     notebooks, out = [Path(path) for path in notebooks], Path(out)
-    if not notebooks:
-        raise ValueError("no notebooks to build the workbook from: give at least one .ipynb file")
-    missing = [str(path) for path in notebooks if not path.is_file()]
-    if missing:
-        raise FileNotFoundError(f"no such notebook: {', '.join(missing)}; give the paths of .ipynb files")
+    check_notebooks(notebooks, "workbook", lambda path: path.name)
     names = [path.name for path in notebooks]
-    repeated = sorted({name for name in names if names.count(name) > 1})
-    if repeated:
-        raise ValueError(f"two notebooks are both named {repeated[0]}: give each notebook once")
     check_output_folder(out, MARKER, "workbook")
     check_nothing_of_yours(out)
     texts = [nbformat.writes(workbook_notebook(read_notebook(path))) + "\n" for path in notebooks]
