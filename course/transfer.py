@@ -9,6 +9,7 @@ same network trained from scratch on the same few labels is the comparison.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -143,16 +144,15 @@ def transfer_model(pretrained: SmallCNN, num_classes: int) -> SmallCNN:
 ADAM_BETAS = (0.9, 0.999)  # Adam's own defaults: how much of the past its two running averages keep
 
 
-def fine_tune_optimizer(model: SmallCNN, learning_rate: float, fine_tune_factor: float, betas: tuple[float, float] = ADAM_BETAS) -> torch.optim.Optimizer:
-    """Adam with the new output layer at `learning_rate` and the pretrained top at a fraction of it."""
+def fine_tune_optimizer(model: SmallCNN, learning_rate: float, fine_tune_factor: float) -> torch.optim.Optimizer:
+    """Adam with two groups: the pretrained top at `learning_rate * fine_tune_factor`, then the new output layer at `learning_rate`."""
     output_layer = model.classifier[-1]
     pretrained_top = [p for p in model.classifier[:-1].parameters() if p.requires_grad]
     return torch.optim.Adam(
         [
             {"params": pretrained_top, "lr": learning_rate * fine_tune_factor},
             {"params": output_layer.parameters(), "lr": learning_rate},
-        ],
-        betas=betas,
+        ]
     )
 
 
@@ -175,11 +175,15 @@ def train_on_few_labels(
     pretrained: SmallCNN | None = None,
     score_test: bool = True,
     betas: tuple[float, float] = ADAM_BETAS,
+    make_model: Callable = transfer_model,
+    make_optimizer: Callable = fine_tune_optimizer,
 ) -> tuple[SmallCNN, dict[str, float]]:
     """Train one network on the task's few labels, from scratch or by transfer; return it and its accuracies.
 
     A task with validation images is scored on them during training and at the end; `score_test=False`
-    leaves the test images unscored (while settings are being chosen). `betas` are Adam's.
+    leaves the test images unscored (while settings are being chosen). `betas` are Adam's. Transfer builds
+    its network with `make_model(pretrained, num_classes)` and its optimiser with `make_optimizer(model,
+    learning_rate, fine_tune_factor)` (by default the course's; notebook 04 passes the ones it wrote).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
@@ -192,8 +196,10 @@ def train_on_few_labels(
     else:
         if pretrained is None:
             raise ValueError("transfer needs the pretrained source network: pass pretrained=...")
-        model = transfer_model(pretrained, num_classes)
-        optimizer = fine_tune_optimizer(model, settings.learning_rate, settings.fine_tune_factor, betas)
+        model = make_model(pretrained, num_classes)
+        optimizer = make_optimizer(model, settings.learning_rate, settings.fine_tune_factor)
+        for group in optimizer.param_groups:
+            group["betas"] = betas  # Adam's, whichever function made the groups
     batch_size, epochs, _ = steps_per_run(settings, len(task.train_images))
     validating = task.validation_images is not None
     held_out = (task.validation_images, task.validation_labels) if validating else (task.test_images, task.test_labels)
@@ -238,11 +244,19 @@ def load_or_pretrain(fashion: FashionMNIST, settings: TransferSettings, device: 
     return model, accuracy
 
 
-def run_experiment(fashion: FashionMNIST, settings: TransferSettings, device: torch.device) -> pd.DataFrame:
+def run_experiment(
+    fashion: FashionMNIST,
+    settings: TransferSettings,
+    device: torch.device,
+    make_model: Callable = transfer_model,
+    make_optimizer: Callable = fine_tune_optimizer,
+) -> pd.DataFrame:
     """Scratch against transfer at every label budget and seed; one row per run.
 
-    Results are saved to runs/transfer/<scale>/results.json after every run and reused when the
-    settings match, so an interrupted experiment resumes where it stopped and notebook 08 can read it.
+    Every transfer run builds its network and optimiser with `make_model` and `make_optimizer` (see
+    `train_on_few_labels`). Results are saved to runs/transfer/<scale>/results.json after every run and
+    reused when the settings match, so an interrupted experiment resumes where it stopped and notebook 08
+    can read it.
     """
     from course.progress import tqdm
 
@@ -256,7 +270,7 @@ def run_experiment(fashion: FashionMNIST, settings: TransferSettings, device: to
             if (method, per_class, seed) in done:
                 continue
             task = make_task(fashion, TARGET_CLASSES, device, per_class, seed, settings.test_images_per_class)
-            _, scores = train_on_few_labels(method, task, settings, seed, pretrained)
+            _, scores = train_on_few_labels(method, task, settings, seed, pretrained, make_model=make_model, make_optimizer=make_optimizer)
             rows.append({"method": method, "labels_per_class": per_class, "seed": seed, **scores})
             store.save(rows)
     else:

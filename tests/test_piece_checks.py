@@ -172,3 +172,128 @@ def test_same_weights_names_the_network_that_differs(capsys):
     assert "Correct!" in capsys.readouterr().out
     assert not check_same_weights({"discriminator": (one, two)}, "one step")
     assert "the discriminator's weight differs" in capsys.readouterr().out
+
+
+def transfer_model_with(slip):
+    """The course's transfer model, written out, with one typical slip."""
+
+    def make_model(pretrained, num_classes):
+        model = pretrained if slip == "no copy" else copy.deepcopy(pretrained)
+        if slip == "attribute":
+            model.features.requires_grad = False
+        elif slip != "no freeze":
+            model.features.requires_grad_(False)
+        model.classifier[-1] = nn.Linear(64, 5 if slip == "five classes" else num_classes)
+        if slip != "no device":
+            model.classifier[-1].to(next(model.parameters()).device)
+        if slip == "head frozen":
+            model.requires_grad_(False)
+        if slip == "shared":
+            model.features = pretrained.features
+        if slip == "fresh":
+            model.classifier[1].reset_parameters()
+        return model
+
+    return make_model
+
+
+def test_transfer_model_right_and_its_typical_slips(capsys):
+    from course.piece_checks import check_transfer_model
+    from course.transfer import transfer_model
+
+    assert check_transfer_model(transfer_model)
+    assert check_transfer_model(transfer_model_with("none"))
+    assert capsys.readouterr().out.count("Correct!") == 2
+    for slip, named in [
+        ("no copy", "changed the pretrained network: it froze some of its layers"),
+        ("shared", "shares features.0.weight with the pretrained network"),
+        ("head frozen", "you froze the new output layer too"),
+        ("no freeze", "freeze the convolutions: model.features.requires_grad_(False)"),
+        ("attribute", "only sets a new attribute of the module"),
+        ("five classes", "classifier.3.weight has shape (5, 64); for 3 classes the course's is (3, 64)"),
+        ("fresh", "classifier.1.weight is not the pretrained network's"),
+        ("no device", "your new output layer stays on the CPU"),
+    ]:
+        assert not check_transfer_model(transfer_model_with(slip)), slip
+        out = capsys.readouterr().out
+        assert out.startswith("Not yet:") and named in out and "Hint:" in out, (slip, out)
+
+
+@pytest.mark.parametrize("garbage", [None, "transfer_model", lambda pretrained, num_classes: None, lambda *args: 1 / 0, nn.Linear])
+def test_transfer_model_garbage_gets_one_line_not_a_traceback(capsys, garbage):
+    from course.piece_checks import check_transfer_model
+
+    assert not check_transfer_model(garbage)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and "Traceback" not in out and len(out.splitlines()) <= 2
+
+
+def optimizer_with(slip):
+    """The course's fine-tuning optimiser, written out, with one typical slip."""
+
+    def make_optimizer(model, learning_rate, factor):
+        hidden, output = list(model.classifier[1].parameters()), list(model.classifier[-1].parameters())
+        slow = learning_rate if slip == "one rate" else learning_rate * factor
+        if slip == "frozen given":
+            hidden = [*model.features.parameters(), *hidden]
+        if slip == "one group":
+            return torch.optim.Adam([*hidden, *output], lr=learning_rate)
+        if slip == "hard-coded":
+            slow, learning_rate = 0.0009, 0.003
+        groups = [{"params": hidden, "lr": slow}, {"params": output, "lr": learning_rate}]
+        if slip == "swapped rates":
+            groups[0]["lr"], groups[1]["lr"] = groups[1]["lr"], groups[0]["lr"]
+        if slip == "swapped groups":
+            groups = groups[::-1]
+        if slip == "sgd":
+            return torch.optim.SGD(groups)
+        return torch.optim.Adam(groups, weight_decay=1e-4 if slip == "weight decay" else 0)
+
+    return make_optimizer
+
+
+def test_fine_tune_optimizer_right_and_its_typical_slips(capsys):
+    from course.piece_checks import check_fine_tune_optimizer
+    from course.transfer import fine_tune_optimizer
+
+    assert check_fine_tune_optimizer(fine_tune_optimizer)
+    assert check_fine_tune_optimizer(optimizer_with("none"))
+    assert capsys.readouterr().out.count("Correct!") == 2
+    for slip, named in [
+        ("one rate", "one learning rate for both groups"),
+        ("one group", "has 1 parameter group(s)"),
+        ("frozen given", "is given features.0.weight, which is frozen"),
+        ("hard-coded", "use the function's arguments"),
+        ("swapped rates", "the rates are swapped"),
+        ("swapped groups", "your groups are the other way round"),
+        ("sgd", "your optimizer is SGD"),
+        ("weight decay", "sets weight_decay=0.0001"),
+    ]:
+        assert not check_fine_tune_optimizer(optimizer_with(slip)), slip
+        out = capsys.readouterr().out
+        assert out.startswith("Not yet:") and named in out and "Hint:" in out, (slip, out)
+
+
+@pytest.mark.parametrize("garbage", [None, 0.3, lambda model, learning_rate, factor: None, lambda *args: 1 / 0, torch.optim.Adam])
+def test_fine_tune_optimizer_garbage_gets_one_line_not_a_traceback(capsys, garbage):
+    from course.piece_checks import check_fine_tune_optimizer
+
+    assert not check_fine_tune_optimizer(garbage)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and "Traceback" not in out and len(out.splitlines()) <= 2
+
+
+def test_a_small_cnn_written_out_is_checked_against_the_course_s(capsys):
+    from course.models import SmallCNN
+
+    images = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    assert check_network(SmallCNN(num_classes=10), SmallCNN(num_classes=10), images, "your SmallCNN")
+    assert "Correct! your SmallCNN has the course's 106,122 parameters" in capsys.readouterr().out
+    no_pooling = SmallCNN(num_classes=10)
+    no_pooling.features[2] = nn.Identity()  # no weights: the flattened maps are four times too many for the hidden layer
+    assert not check_network(no_pooling, SmallCNN(num_classes=10), images, "your SmallCNN")
+    assert "raised RuntimeError" in capsys.readouterr().out
+    small_kernel = SmallCNN(num_classes=10)
+    small_kernel.features[0] = nn.Conv2d(1, 16, kernel_size=3, padding=1)
+    assert not check_network(small_kernel, SmallCNN(num_classes=10), images, "your SmallCNN")
+    assert "features.0.weight has shape (16, 1, 3, 3), the course's (16, 1, 5, 5)" in capsys.readouterr().out

@@ -236,6 +236,48 @@ def test_train_on_few_labels_takes_adam_s_betas(fake_fashion, tiny_settings, mon
     assert used == [{(0.9, 0.999)}, {(0.5, 0.999)}]  # Adam's own defaults unless told
 
 
+def test_transfer_runs_on_the_functions_it_is_given_and_gives_the_same_network_with_copies_of_the_course_s(fake_fashion, tiny_settings):
+    task = make_task(fake_fashion, TARGET_CLASSES, CPU, per_class=2, test_per_class=5)
+    pretrained, calls = SmallCNN(num_classes=5), []
+
+    def my_model(pretrained, num_classes):
+        calls.append("model")
+        return transfer_model(pretrained, num_classes)
+
+    def my_optimizer(model, learning_rate, factor):
+        calls.append(("optimizer", learning_rate, factor))
+        return fine_tune_optimizer(model, learning_rate, factor)
+
+    mine, my_scores = train_on_few_labels("transfer", task, tiny_settings, seed=0, pretrained=pretrained, make_model=my_model, make_optimizer=my_optimizer)
+    theirs, their_scores = train_on_few_labels("transfer", task, tiny_settings, seed=0, pretrained=pretrained)
+    assert calls == ["model", ("optimizer", tiny_settings.learning_rate, tiny_settings.fine_tune_factor)]
+    assert my_scores == their_scores
+    for got, expected in zip(mine.state_dict().values(), theirs.state_dict().values(), strict=True):
+        assert torch.equal(got, expected)
+    calls.clear()
+    train_on_few_labels("scratch", task, tiny_settings, seed=0, make_model=my_model, make_optimizer=my_optimizer)
+    assert calls == []  # scratch builds its own network
+
+
+def test_run_experiment_hands_the_functions_to_every_transfer_run(fake_fashion, tiny_settings, runs_dir, monkeypatch):
+    given, real = [], transfer.train_on_few_labels
+
+    def recording(method, task, settings, seed, pretrained=None, **options):
+        given.append((method, options))
+        return real(method, task, settings, seed, pretrained, **options)
+
+    monkeypatch.setattr(transfer, "train_on_few_labels", recording)
+
+    def my_model(pretrained, num_classes):
+        return transfer_model(pretrained, num_classes)
+
+    def my_optimizer(model, learning_rate, factor):
+        return fine_tune_optimizer(model, learning_rate, factor)
+
+    run_experiment(fake_fashion, tiny_settings, CPU, make_model=my_model, make_optimizer=my_optimizer)
+    assert len(given) == 4 and all(options == {"make_model": my_model, "make_optimizer": my_optimizer} for _, options in given)
+
+
 # --- The experiment, saved and resumed --------------------------------------------------------
 
 
@@ -273,9 +315,9 @@ def test_a_missing_run_is_the_only_one_retrained(fake_fashion, tiny_settings, ru
 
     calls, real = [], transfer.train_on_few_labels
 
-    def counting(method, task, settings, seed, pretrained=None):
+    def counting(method, task, settings, seed, pretrained=None, **options):
         calls.append((method, len(task.train_labels) // 5, seed))
-        return real(method, task, settings, seed, pretrained)
+        return real(method, task, settings, seed, pretrained, **options)
 
     def must_not_pretrain(*args, **kwargs):
         raise AssertionError("pretrained again instead of loading source_model.pt")
