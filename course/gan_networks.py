@@ -247,3 +247,30 @@ def make_networks(model: str, latent_size: int, width: int, batch_norm: bool, di
         return (ResNetGenerator(latent_size, width, batch_norm, channels, size, classes),
                 ResNetDiscriminator(width, channels, size, classes))  # fmt: skip
     raise ValueError(f"Unknown model {model!r}: expected one of {', '.join(MODELS)}.")
+
+
+class WithWeightsOf(nn.Module):
+    """`network`'s forward pass, run on the weights and batch norm statistics of `owner`, a network of the same layers.
+
+    The course's trainer builds its networks and their optimisers from a config; a notebook's step can play the
+    game through a learner's own classes by handing `with_weights_of(theirs, trainer's)` to `course.gan.train_step`.
+    The gradients and batch norm's updates reach the owner's tensors (torch.func.functional_call), so the trainer's
+    optimisers move them as usual; `network`'s own weights are never used.
+    """
+
+    def __init__(self, network: nn.Module, owner: nn.Module):
+        super().__init__()
+        shapes = {name: tuple(value.shape) for name, value in network.state_dict().items()}
+        if shapes != {name: tuple(value.shape) for name, value in owner.state_dict().items()}:
+            raise ValueError(f"{type(network).__name__} has other layers than {type(owner).__name__} (names or shapes): it cannot run on its weights.")
+        self.owner = owner  # a submodule: parameters() are the owner's, and train() or eval() reach it
+        self.__dict__["network"] = network  # not a submodule: only its forward pass is used
+
+    def forward(self, *inputs: torch.Tensor | None) -> torch.Tensor:
+        self.network.train(self.owner.training)
+        return torch.func.functional_call(self.network, self.owner.state_dict(keep_vars=True), inputs, strict=True)
+
+
+def with_weights_of(network: nn.Module, owner: nn.Module) -> WithWeightsOf:
+    """`network`'s forward pass on `owner`'s weights (see WithWeightsOf)."""
+    return WithWeightsOf(network, owner)

@@ -13,6 +13,7 @@ from course.gan_networks import (
     ResNetGenerator,
     UpBlock,
     make_networks,
+    with_weights_of,
 )  # fmt: skip
 
 
@@ -207,3 +208,24 @@ def test_a_briefly_trained_conditional_gan_draws_the_class_asked_for_more_often_
     per_class = np.array([(judged[asked == k] == label).mean() for k, label in enumerate(chosen)])
     assert per_class.mean() > 0.45, per_class  # chance is 0.25; this run reaches about 0.7
     assert (per_class > 0.25).sum() >= 3, per_class
+
+
+def test_a_step_through_with_weights_of_moves_the_owners_weights_as_the_course_step_moves_its_own():
+    class Joined(Generator):  # the same layers, the same computation, in a class of its own
+        def forward(self, noise, labels):
+            return self.upsample(self.project(torch.cat([noise, torch.nn.functional.one_hot(labels, self.classes).float()], dim=1)).view(-1, 8, 7, 7))
+
+    config = gan.GANConfig(classes=3, batch_size=8, latent_size=8, width=4, seed=1)
+    images, labels = torch.rand(32, 1, 28, 28) * 2 - 1, torch.arange(32) % 3
+    course, borrowed = gan.build(config, "cpu"), gan.build(config, "cpu")
+    theirs, mine = gan.Batches(images, config, labels), gan.Batches(images, config, labels)
+    yours = Joined(latent_size=8, width=4, classes=3)
+    for _ in range(3):
+        gan.train_step(config, *course, theirs)
+        gan.train_step(config, with_weights_of(yours, borrowed[0]), *borrowed[1:], mine)
+    for network, twin in zip(course[:2], borrowed[:2], strict=True):  # weights and batch norm statistics, bit for bit
+        assert all(torch.equal(a, b) for a, b in zip(network.state_dict().values(), twin.state_dict().values(), strict=True))
+    assert not any(torch.equal(a, b) for a, b in zip(yours.parameters(), borrowed[0].parameters(), strict=True))  # its own weights are not used
+    assert [id(value) for value in with_weights_of(yours, borrowed[0]).parameters()] == [id(value) for value in borrowed[0].parameters()]
+    with pytest.raises(ValueError, match="other layers than Generator"):
+        with_weights_of(ResNetGenerator(latent_size=8, width=4, classes=3), borrowed[0])
