@@ -31,8 +31,12 @@ def _failure(what: str, error: BaseException) -> str:
     return f"running {what} raised {type(error).__name__}: {str(error).splitlines()[0] if str(error) else 'no message'}"
 
 
-def check_network(mine: object, theirs: nn.Module, inputs: torch.Tensor, what: str) -> bool:
-    """Does `mine` have the course's layers (names and shapes) and, given the course's weights, its output on `inputs`?"""
+def check_network(mine: object, theirs: nn.Module, inputs: torch.Tensor, what: str, labels: torch.Tensor | None = None, hint: str | None = None) -> bool:
+    """Does `mine` have the course's layers (names and shapes) and, given the course's weights, its output on `inputs`?
+
+    A conditional network is given `labels` with its inputs. `hint`, what to check in this network, replaces the general
+    hints when its output differs, or when running it raises one of PyTorch's errors (a shape that does not fit).
+    """
     if not isinstance(mine, nn.Module):
         return _verdict(False, f"{what} should be a torch.nn.Module (an instance of your class), got {type(mine).__name__}.")
     try:
@@ -55,19 +59,23 @@ def check_network(mine: object, theirs: nn.Module, inputs: torch.Tensor, what: s
     mine.load_state_dict(theirs.state_dict())
     mine.eval()
     theirs.eval()
+    given = (inputs,) if labels is None else (inputs, labels)
     try:
         with torch.no_grad():
-            got, expected = mine(inputs), theirs(inputs)
+            got, expected = mine(*given), theirs(*given)
     except Exception as error:
-        return _verdict(False, _failure(f"{what} on a batch of shape {tuple(inputs.shape)}", error))
+        _verdict(False, _failure(f"{what} on a batch of shape {tuple(inputs.shape)}" + (" and its labels" if labels is not None else ""), error))
+        if hint and isinstance(error, RuntimeError) and not isinstance(error, NotImplementedError):
+            _hint(hint)
+        return False
     if not isinstance(got, torch.Tensor) or got.shape != expected.shape:
         shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
         _verdict(False, f"{what} returns {shape} for a batch of shape {tuple(inputs.shape)}; the course's returns {tuple(expected.shape)}.")
-        _hint("check the reshapes in forward, and what the last layer returns.")
+        _hint(hint or "check the reshapes in forward, and what the last layer returns.")
         return False
     if not torch.allclose(got, expected, atol=1e-5):
         _verdict(False, f"{what} has the course's layers and weights but computes something else.")
-        _hint("check the order of the layers, the activation functions (ReLU, LeakyReLU 0.2, Tanh) and the forward pass.")
+        _hint(hint or "check the order of the layers, the activation functions (ReLU, LeakyReLU 0.2, Tanh) and the forward pass.")
         return False
     count = sum(value.numel() for value in theirs.parameters())
     return _verdict(True, f"{what} has the course's {count:,} parameters in the same layers, and computes the same output.")
@@ -89,6 +97,16 @@ HINTS = {  # what to check when a network's weights differ after a step: (the ge
         "the critic's move, config.critic_steps times on fresh batches: fake_scores.mean() - real_scores.mean() plus the "
         "gradient penalty at batch.mix, zero_grad, backward, step (no clipping).",
     ),
+}
+
+
+NETWORK_HINTS = {  # what to check in a network of notebook 09, for check_network's `hint`
+    "up-block": "the residual path is BatchNorm2d, ReLU, Upsample(scale_factor=2), 3x3 Conv2d (padding 1), BatchNorm2d, ReLU, 3x3 Conv2d; "
+    "the shortcut is Upsample(scale_factor=2), then a 1x1 Conv2d; forward returns the sum of the two paths.",
+    "conditional generator": "the first layer reads (N, 64 + 10) numbers: the noise first, then the class's one-hot code "
+    "F.one_hot(labels, self.classes) (ten columns, even for a batch without class 9) as floats, joined along dim 1.",
+    "projection discriminator": "one score per image, shape (N,): self.score(features).squeeze(1), plus the class term: each image's "
+    "class vector self.class_vectors(labels) times its features, summed over the features (dim 1).",
 }
 
 

@@ -9,7 +9,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from course import gan, gan_networks
-from course.piece_checks import check_gan_step, check_network, check_update_average
+from course.piece_checks import NETWORK_HINTS, check_gan_step, check_network, check_update_average
 
 
 @pytest.fixture
@@ -297,3 +297,127 @@ def test_a_small_cnn_written_out_is_checked_against_the_course_s(capsys):
     small_kernel.features[0] = nn.Conv2d(1, 16, kernel_size=3, padding=1)
     assert not check_network(small_kernel, SmallCNN(num_classes=10), images, "your SmallCNN")
     assert "features.0.weight has shape (16, 1, 3, 3), the course's (16, 1, 5, 5)" in capsys.readouterr().out
+
+
+# Notebook 09's networks: a conditional generator, a projection discriminator, a residual up-block
+
+
+class JoinedGenerator(gan_networks.Generator):
+    """The conditional generator, its input joined by `join(noise, labels, classes)`."""
+
+    def __init__(self, join, **settings):
+        super().__init__(**settings)
+        self.join = join
+
+    def forward(self, noise, labels):
+        maps = self.project(self.join(noise, labels, self.classes)).view(-1, self.start_width, self.start, self.start)
+        return self.upsample(maps)
+
+
+@pytest.fixture
+def conditional_inputs():
+    draws = torch.Generator().manual_seed(0)
+    return torch.randn(8, 64, generator=draws), torch.tensor([3, 0, 7, 1, 5, 2, 6, 4]), torch.rand(8, 1, 28, 28, generator=draws) * 2 - 1
+
+
+def check_generator(mine, conditional_inputs):
+    noise, labels, _ = conditional_inputs
+    torch.manual_seed(0)
+    theirs = gan_networks.Generator(classes=10)
+    return check_network(mine, theirs, noise, "your conditional generator", labels, NETWORK_HINTS["conditional generator"])
+
+
+@pytest.mark.parametrize(
+    "join, named",
+    [
+        (lambda noise, labels, classes: torch.cat([noise, F.one_hot(labels, classes).float()], dim=1), "Correct!"),
+        (lambda noise, labels, classes: torch.cat([F.one_hot(labels, classes).float(), noise], dim=1), "computes something else"),
+        (lambda noise, labels, classes: torch.cat([noise, F.one_hot(labels, classes).float()], dim=0), "raised RuntimeError"),
+        (lambda noise, labels, classes: torch.cat([noise, F.one_hot(labels).float()], dim=1), "raised RuntimeError"),  # 8 columns: no class 9 here
+        (lambda noise, labels, classes: torch.cat([noise, labels[:, None].float()], dim=1), "raised RuntimeError"),  # the class number, not its code
+    ],
+)
+def test_the_conditional_generators_input_right_and_its_typical_slips(capsys, conditional_inputs, join, named):
+    correct = named == "Correct!"
+    assert check_generator(JoinedGenerator(join, classes=10), conditional_inputs) == correct
+    out = capsys.readouterr().out
+    assert named in out
+    assert correct or "Hint: the first layer reads (N, 64 + 10) numbers: the noise first" in out
+
+
+def test_the_course_conditional_networks_pass_and_garbage_gets_one_line(capsys, conditional_inputs):
+    noise, labels, images = conditional_inputs
+    assert check_generator(gan_networks.Generator(classes=10), conditional_inputs)
+    assert "Correct!" in capsys.readouterr().out
+    for garbage in (None, gan_networks.Generator, "generator"):
+        assert not check_generator(garbage, conditional_inputs)
+        assert capsys.readouterr().out.count("\n") == 1
+
+    def unwritten(noise, labels, classes):
+        raise NotImplementedError("join the noise and the class's one-hot code")
+
+    assert not check_generator(JoinedGenerator(unwritten, classes=10), conditional_inputs)
+    assert capsys.readouterr().out == "Not yet: running your conditional generator on a batch of shape (8, 64) and its labels raised NotImplementedError: " \
+        "join the noise and the class's one-hot code\n"  # fmt: skip
+    assert not check_generator(gan_networks.Generator(), conditional_inputs)  # built without classes: its first layer reads 64 numbers
+    assert "project.0.weight has shape (3136, 64), the course's (3136, 74)" in capsys.readouterr().out
+
+
+class ScoredDiscriminator(gan_networks.Discriminator):
+    """The conditional discriminator, its score computed by `score(self, features, labels)`."""
+
+    def __init__(self, score, **settings):
+        super().__init__(**settings)
+        self.compute_score = score
+
+    def forward(self, images, labels):
+        return self.compute_score(self, self.body(images), labels)
+
+
+@pytest.mark.parametrize(
+    "score, named",
+    [
+        (lambda net, features, labels: net.score(features).squeeze(1) + (net.class_vectors(labels) * features).sum(dim=1), "Correct!"),
+        (lambda net, features, labels: net.score(features).squeeze(1), "computes something else"),  # no class term
+        (lambda net, features, labels: net.score(features) + (net.class_vectors(labels) * features).sum(dim=1), "returns (8, 8)"),  # no squeeze
+        (lambda net, features, labels: net.score(features).squeeze(1) + (net.class_vectors(labels) * features).sum(dim=0), "raised RuntimeError"),
+        (lambda net, features, labels: net.score(features).squeeze(1) + features @ net.class_vectors.weight.T, "raised RuntimeError"),  # every class
+    ],
+)
+def test_the_projection_discriminator_right_and_its_typical_slips(capsys, conditional_inputs, score, named):
+    _, labels, images = conditional_inputs
+    torch.manual_seed(0)
+    theirs = gan_networks.Discriminator(classes=10)
+    with torch.no_grad():
+        theirs.class_vectors.weight.normal_(0, 0.05)  # they start at zero, where a missing class term would pass
+    correct = named == "Correct!"
+    mine = ScoredDiscriminator(score, classes=10)
+    assert check_network(mine, theirs, images, "your conditional discriminator", labels, NETWORK_HINTS["projection discriminator"]) == correct
+    out = capsys.readouterr().out
+    assert named in out
+    assert correct or "Hint: one score per image, shape (N,)" in out
+
+
+def test_the_up_block_right_and_its_typical_slips(capsys):
+    x = torch.randn(4, 32, 7, 7, generator=torch.Generator().manual_seed(0))
+
+    def check(mine):
+        return check_network(mine, gan_networks.UpBlock(32, 32), x, "your up-block", hint=NETWORK_HINTS["up-block"])
+
+    assert check(gan_networks.UpBlock(32, 32))
+    assert "Correct! your up-block has the course's 19,680 parameters" in capsys.readouterr().out
+
+    class NoShortcut(gan_networks.UpBlock):
+        def forward(self, x):
+            return self.residual(x)
+
+    assert not check(NoShortcut(32, 32))
+    assert "Hint: the residual path is BatchNorm2d" in capsys.readouterr().out
+    upsampled_last = gan_networks.UpBlock(32, 32)
+    upsampled_last.shortcut = nn.Sequential(nn.Conv2d(32, 32, 1), nn.Upsample(scale_factor=2))  # the 1x1 conv before upsampling
+    assert not check(upsampled_last)
+    assert "missing: shortcut.1.weight" in capsys.readouterr().out
+    assert not check(gan_networks.UpBlock(32, 32, batch_norm=False))
+    assert "missing: residual.0.weight" in capsys.readouterr().out
+    assert not check(gan_networks.UpBlock)
+    assert capsys.readouterr().out.startswith("Not yet: your up-block should be a torch.nn.Module")
