@@ -1,13 +1,16 @@
 """One training loop for every classifier in the course: mini-batches, a progress bar, a history.
 
 The data are tensors already on the device (see `course.data.image_tensors`), so a batch is an
-index into them: no DataLoader, no worker processes, no copy per batch. The classifier that
-course.quality measures generated images with is trained here too (`train_quality_classifier`).
+index into them: no DataLoader, no worker processes, no copy per batch. One epoch of the loop is
+`run_epoch`, which a notebook may replace by the one it wrote (`train_classifier(..., epoch=...)`).
+The classifier that course.quality measures generated images with is trained here too
+(`train_quality_classifier`), and so is notebook 01's straight line (`fit_line_by_gradient_descent`).
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -67,6 +70,60 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch
     return total_loss / len(images), correct / len(images)
 
 
+def fit_line_by_gradient_descent(inputs: torch.Tensor, targets: torch.Tensor, learning_rate: float, steps: int) -> tuple[float, float, list[float]]:
+    """Notebook 01's loop: fit targets ≈ weight · inputs + bias by plain gradient descent on the mean squared error.
+
+    Both weights start at 0; returns them and the loss before each step.
+    """
+    weight = torch.zeros((), dtype=inputs.dtype, requires_grad=True)
+    bias = torch.zeros((), dtype=inputs.dtype, requires_grad=True)
+    losses = []
+    for _ in range(steps):
+        loss = ((weight * inputs + bias - targets) ** 2).mean()
+        loss.backward()  # fills weight.grad and bias.grad
+        with torch.no_grad():  # the update itself is not part of the model
+            weight -= learning_rate * weight.grad
+            bias -= learning_rate * bias.grad
+        weight.grad.zero_()
+        bias.grad.zero_()
+        losses.append(loss.item())
+    return weight.item(), bias.item(), losses
+
+
+def run_epoch(
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, optimizer: torch.optim.Optimizer, batch_size: int, shuffler: torch.Generator
+) -> tuple[float, float]:
+    """One pass over the images in mini-batches, in an order drawn from `shuffler`; returns the mean loss and the accuracy.
+
+    Each batch: the scores, the cross-entropy, zero_grad, backward, step. The last batch is smaller
+    when `batch_size` does not divide the number of images. The model stays in the mode it is in.
+    """
+    order = torch.randperm(len(images), generator=shuffler).to(images.device)
+    loss_sum, correct = 0.0, 0
+    for start in range(0, len(images), batch_size):
+        batch = order[start : start + batch_size]
+        scores = model(images[batch])
+        loss = F.cross_entropy(scores, labels[batch])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        loss_sum += loss.item() * len(batch)
+        correct += (scores.argmax(1) == labels[batch]).sum().item()
+    return loss_sum / len(images), correct / len(images)
+
+
+def epoch_result(result: object) -> tuple[float, float]:
+    """An epoch's (mean loss, accuracy) as two floats, or a TypeError that says what came back instead."""
+    try:
+        if isinstance(result, str):
+            raise TypeError
+        loss, accuracy = (float(value) for value in result)
+    except (TypeError, ValueError, RuntimeError):
+        shown = f"{len(result)} values" if isinstance(result, (tuple, list)) else type(result).__name__
+        raise TypeError(f"the epoch must return two numbers, the mean loss and the accuracy; it returned {shown}.") from None
+    return loss, accuracy
+
+
 def train_classifier(
     model: nn.Module,
     train_images: torch.Tensor,
@@ -83,9 +140,14 @@ def train_classifier(
     seed: int = 0,
     progress: bool = True,
     description: str = "training",
+    epoch: Callable = run_epoch,
 ) -> History:
     """Train with cross-entropy and Adam, the learning rate decaying linearly to zero; score each epoch.
 
+    Each epoch is one call of `epoch(model, images, labels, optimizer, batch_size, shuffler)` (by
+    default `run_epoch`; a notebook may pass the one it wrote), which returns the epoch's mean loss
+    and accuracy. After every `optimizer.step()` the learning rate's schedule and the progress bar
+    move on by themselves (a hook on the optimizer), so the epoch is plain PyTorch.
     `optimizer` replaces the default Adam (to give layers their own learning rates, say).
     `patience` stops when the held-out loss has not improved for that many evaluations, and the
     model ends with the weights of its best one. `eval_every` scores the held-out images every that
@@ -98,6 +160,8 @@ def train_classifier(
         check_positive_int(name, value)
     if patience is not None:
         check_positive_int("patience", patience, unit="(or None)")
+    if not callable(epoch):
+        raise TypeError(f"epoch must be a function like course.training.run_epoch, got {type(epoch).__name__}.")
     if optimizer is None:
         trainable = [p for p in model.parameters() if p.requires_grad]
         if not trainable:
@@ -111,31 +175,25 @@ def train_classifier(
     history = History()
     best_loss, best_state, epochs_without_gain = float("inf"), None, 0
     bar = tqdm(total=total_steps, desc=description, unit="batch", mininterval=1.0, disable=not progress)
+
+    def after_step(*_) -> None:  # run by the optimizer after each of its steps, whoever wrote the epoch
+        schedule.step()
+        bar.update()
+
+    hook = optimizer.register_step_post_hook(after_step)
     try:
-        for epoch in range(1, epochs + 1):
+        for number in range(1, epochs + 1):
             model.train()
-            order = torch.randperm(len(train_images), generator=shuffler).to(train_images.device)
-            loss_sum, correct = 0.0, 0
-            for start in range(0, len(order), batch_size):
-                batch = order[start : start + batch_size]
-                scores = model(train_images[batch])
-                loss = F.cross_entropy(scores, train_labels[batch])
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                schedule.step()
-                loss_sum += loss.item() * len(batch)
-                correct += (scores.argmax(1) == train_labels[batch]).sum().item()
-                bar.update()
-            if epoch % eval_every and epoch != epochs:
+            train_loss, train_accuracy = epoch_result(epoch(model, train_images, train_labels, optimizer, batch_size, shuffler))
+            if number % eval_every and number != epochs:
                 continue
             eval_loss, eval_accuracy = evaluate(model, eval_images, eval_labels)
-            history.epoch.append(epoch)
-            history.train_loss.append(loss_sum / len(order))
-            history.train_accuracy.append(correct / len(order))
+            history.epoch.append(number)
+            history.train_loss.append(train_loss)
+            history.train_accuracy.append(train_accuracy)
             history.eval_loss.append(eval_loss)
             history.eval_accuracy.append(eval_accuracy)
-            bar.set_postfix(epoch=epoch, loss=f"{loss_sum / len(order):.3f}", eval_accuracy=f"{eval_accuracy:.1%}")
+            bar.set_postfix(epoch=number, loss=f"{train_loss:.3f}", eval_accuracy=f"{eval_accuracy:.1%}")
             if patience is not None:
                 if eval_loss < best_loss:
                     best_loss, best_state, epochs_without_gain = eval_loss, copy.deepcopy(model.state_dict()), 0
@@ -148,6 +206,7 @@ def train_classifier(
         history.interrupted = True
         print(f"Interrupted: kept the {len(history.epoch)} finished epoch(s); the model holds its latest weights.")
     finally:
+        hook.remove()
         bar.close()
     if best_state is not None and not history.interrupted:
         model.load_state_dict(best_state)  # with patience, the model ends at its best held-out epoch

@@ -196,3 +196,102 @@ def test_the_quality_classifier_trains_repeatably_for_a_seed(fashion, same_weigh
     first, second = (training.train_quality_classifier(few, "cpu", epochs=1, progress=False) for _ in range(2))
     assert isinstance(first, SmallCNN) and not first.training
     assert same_weights(first, second)
+
+
+def written_out_epoch(model, images, labels, optimizer, batch_size, shuffler):
+    """One epoch as notebook 02 writes it: the contract train_classifier's `epoch` hook gives a learner."""
+    order = torch.randperm(len(images), generator=shuffler).to(images.device)
+    loss_sum, correct = 0.0, 0
+    for start in range(0, len(images), batch_size):
+        batch = order[start : start + batch_size]
+        scores = model(images[batch])
+        loss = F.cross_entropy(scores, labels[batch])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        loss_sum += loss.item() * len(batch)
+        correct += (scores.argmax(1) == labels[batch]).sum().item()
+    return loss_sum / len(images), correct / len(images)
+
+
+def test_an_epoch_written_out_trains_exactly_as_the_default(problem, same_weights):
+    # The learning rate's schedule moves after every optimizer.step() of the given epoch, as it does in the default one.
+    default, written = linear_model(), linear_model()
+    assert train(default, problem, epochs=4, batch_size=30) == train(written, problem, epochs=4, batch_size=30, epoch=written_out_epoch)
+    assert same_weights(default, written)
+
+
+def test_the_epoch_is_called_once_per_epoch_and_the_schedule_follows_its_steps(problem):
+    calls, rates = [], []
+
+    def recording(model, images, labels, optimizer, batch_size, shuffler):
+        calls.append((len(images), batch_size, model.training))
+        rates.append(optimizer.param_groups[0]["lr"])
+        return training.run_epoch(model, images, labels, optimizer, batch_size, shuffler)
+
+    history = train(linear_model(), problem, epochs=3, batch_size=50, learning_rate=0.3, epoch=recording)  # 4 steps per epoch
+    assert calls == [(200, 50, True)] * 3 and history.epoch == [1, 2, 3]
+    assert rates == pytest.approx([0.3, 0.3 * (1 - 4 / 12), 0.3 * (1 - 8 / 12)])
+
+
+def test_the_schedule_is_let_go_of_when_training_ends(problem):
+    model = linear_model()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    train(model, problem, epochs=1, batch_size=50, optimizer=optimizer)
+    rate = optimizer.param_groups[0]["lr"]
+    model(problem[0]).sum().backward()
+    optimizer.step()  # a step after training moves the weights, not the learning rate
+    assert optimizer.param_groups[0]["lr"] == rate == 0.0
+
+
+@pytest.mark.parametrize(
+    "epoch, error, message",
+    [
+        ("run_epoch", TypeError, "epoch must be a function like course.training.run_epoch, got str"),
+        (lambda *arguments: None, TypeError, "the epoch must return two numbers, the mean loss and the accuracy; it returned NoneType"),
+        (lambda *arguments: (0.5, 0.5, 1), TypeError, "it returned 3 values"),
+        (lambda *arguments: "ok", TypeError, "it returned str"),
+    ],
+)
+def test_an_epoch_that_is_not_one_is_refused_with_what_it_gave(problem, epoch, error, message):
+    with pytest.raises(error, match=message):
+        train(linear_model(), problem, epoch=epoch)
+
+
+def test_an_interrupt_inside_a_written_epoch_keeps_the_finished_epochs(problem, capsys):
+    count = []
+
+    def stops_in_epoch_two(*arguments):
+        count.append(1)
+        if len(count) == 2:
+            raise KeyboardInterrupt
+        return training.run_epoch(*arguments)
+
+    history = train(linear_model(), problem, epochs=3, epoch=stops_in_epoch_two)
+    assert history.interrupted and history.epoch == [1]
+    assert "kept the 1 finished epoch" in capsys.readouterr().out
+
+
+def test_run_epoch_draws_one_order_and_returns_the_mean_loss_and_accuracy(problem):
+    images, labels = problem[0][:70], problem[1][:70]
+    model = linear_model()
+    before = linear_model()
+    shuffler, replay = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)  # no move: the scores are those of the starting weights
+    loss, accuracy = training.run_epoch(model, images, labels, optimizer, 32, shuffler)  # batches of 32, 32 and 6
+    torch.randperm(70, generator=replay)
+    assert torch.equal(shuffler.get_state(), replay.get_state())
+    with torch.no_grad():
+        scores = before(images)
+    assert loss == pytest.approx(F.cross_entropy(scores, labels).item(), rel=1e-6)
+    assert accuracy == pytest.approx((scores.argmax(1) == labels).float().mean().item())
+
+
+def test_the_line_twin_reaches_least_squares_and_records_each_loss():
+    x = torch.linspace(-1.5, 1.5, 40, dtype=torch.float64)
+    y = 0.7 * x + 0.1 * torch.sin(7 * x)
+    weight, bias, losses = training.fit_line_by_gradient_descent(x, y, learning_rate=0.2, steps=300)
+    slope = ((x - x.mean()) * (y - y.mean())).sum() / ((x - x.mean()) ** 2).sum()
+    assert weight == pytest.approx(slope.item(), abs=1e-9) and bias == pytest.approx((y.mean() - slope * x.mean()).item(), abs=1e-9)
+    assert len(losses) == 300 and losses[0] == pytest.approx((y**2).mean().item()) and losses[-1] <= losses[0]
+    assert all(isinstance(loss, float) for loss in losses)
