@@ -107,6 +107,8 @@ NETWORK_HINTS = {  # what to check in a network of notebook 09, for check_networ
     "F.one_hot(labels, self.classes) (ten columns, even for a batch without class 9) as floats, joined along dim 1.",
     "projection discriminator": "one score per image, shape (N,): self.score(features).squeeze(1), plus the class term: each image's "
     "class vector self.class_vectors(labels) times its features, summed over the features (dim 1).",
+    "small CNN": "each block is a Conv2d, a ReLU and a MaxPool2d(2), so that 28 x 28 maps become 14 x 14, then 7 x 7 (padding 2 for the 5x5 "
+    "kernels, 1 for the 3x3); the classifier flattens 32 maps of 7 x 7; forward returns self.classifier(self.features(images)).",
 }
 
 

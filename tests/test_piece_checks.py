@@ -291,8 +291,9 @@ def test_a_small_cnn_written_out_is_checked_against_the_course_s(capsys):
     assert "Correct! your SmallCNN has the course's 106,122 parameters" in capsys.readouterr().out
     no_pooling = SmallCNN(num_classes=10)
     no_pooling.features[2] = nn.Identity()  # no weights: the flattened maps are four times too many for the hidden layer
-    assert not check_network(no_pooling, SmallCNN(num_classes=10), images, "your SmallCNN")
-    assert "raised RuntimeError" in capsys.readouterr().out
+    assert not check_network(no_pooling, SmallCNN(num_classes=10), images, "your SmallCNN", hint=NETWORK_HINTS["small CNN"])
+    out = capsys.readouterr().out
+    assert "raised RuntimeError" in out and "MaxPool2d(2)" in out
     small_kernel = SmallCNN(num_classes=10)
     small_kernel.features[0] = nn.Conv2d(1, 16, kernel_size=3, padding=1)
     assert not check_network(small_kernel, SmallCNN(num_classes=10), images, "your SmallCNN")
