@@ -10,12 +10,15 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import math
 from collections.abc import Callable
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
-from course import gan
+from course import gan, training
+from course.models import softmax_classifier
 
 
 def _verdict(correct: bool, message: str) -> bool:
@@ -411,3 +414,221 @@ def check_fine_tune_optimizer(make_optimizer: object) -> bool:
     sizes = [sum(value.numel() for value in group["params"]) for group in theirs.param_groups]
     return _verdict(True, f"Adam with the course's two groups: the hidden layer's {sizes[0]:,} weights at learning_rate * factor, "
                           f"the output layer's {sizes[1]:,} at learning_rate.")  # fmt: skip
+
+
+def _line_by_formulas(inputs: torch.Tensor, targets: torch.Tensor, learning_rate: float, steps: int, slip: str = "") -> tuple[float, float, list[float]]:
+    """Gradient descent on the line by the gradient formulas of notebook 01 (no autograd), with one of LINE_SLIPS if asked."""
+    x, y = inputs.double(), targets.double()
+    weight = bias = summed_weight_gradient = summed_bias_gradient = torch.zeros((), dtype=torch.float64)
+    losses = []
+    for _ in range(steps):
+        error = weight * x + bias - y
+        losses.append((error**2).mean().item())
+        scale = len(x) if slip == "sum" else 1  # the gradients of the summed squared errors are n times those of the mean
+        weight_gradient, bias_gradient = scale * 2 * (error * x).mean(), scale * 2 * error.mean()
+        if slip == "no reset":  # .grad keeps adding up: each step carries every earlier gradient
+            summed_weight_gradient, summed_bias_gradient = summed_weight_gradient + weight_gradient, summed_bias_gradient + bias_gradient
+            weight_gradient, bias_gradient = summed_weight_gradient, summed_bias_gradient
+        rate = 1.0 if slip == "no rate" else learning_rate
+        direction = 1 if slip == "plus" else -1
+        weight, bias = weight + direction * rate * weight_gradient, bias + direction * rate * bias_gradient
+    return weight.item(), bias.item(), losses
+
+
+LINE_SLIPS = {  # a slip in the loop, and what to check when the learner's weights are the ones that slip gives
+    "plus": "move against the gradient: weight -= learning_rate * weight.grad. With + every step climbs the bowl and the loss grows.",
+    "no reset": "backward() adds to .grad: set both gradients back to zero after the update (weight.grad.zero_(), bias.grad.zero_()), "
+    "or every step carries all the earlier gradients too.",
+    "no rate": "multiply each gradient by learning_rate in the update: weight -= learning_rate * weight.grad.",
+    "sum": "the loss is the mean squared error, .mean() over the sales; .sum() makes every gradient n times larger.",
+}
+
+
+def _as_line_fit(result: object, steps: int) -> tuple[float, float, list[float]] | str:
+    """The learner's (weight, bias, losses) as floats, or what is wrong with it."""
+    wrong = f"should return (weight, bias, losses): two numbers and a list of the {steps} losses, one per step"
+    if not isinstance(result, (tuple, list)) or len(result) != 3:
+        return f"{wrong}; it returned {type(result).__name__}."
+    weight, bias, losses = result
+    try:
+        weight, bias = float(weight), float(bias)
+        losses = [float(loss) for loss in losses]
+    except (TypeError, ValueError, RuntimeError):
+        return f"{wrong}; it returned a {type(weight).__name__}, a {type(bias).__name__} and a {type(losses).__name__}."
+    if len(losses) != steps:
+        return f"{wrong}; its list holds {len(losses)} losses."
+    return weight, bias, losses
+
+
+def check_line_descent(fit: object, inputs: torch.Tensor, targets: torch.Tensor) -> bool:
+    """Does `fit(learning_rate, steps)` (notebook 01's loop, on `inputs` and `targets`) take the steps the gradient formulas give?
+
+    It runs 20 steps at the learning rate 0.1, then 10 at 0.3, and compares the weight, the bias and every loss.
+    """
+    if not callable(fit):
+        return _verdict(False, f"fit_line_by_gradient_descent should be a function, got {type(fit).__name__}.")
+    runs = [(0.1, 20), (0.3, 10)]
+
+    def same(got: tuple[float, float, list[float]], expected: tuple[float, float, list[float]], losses: bool = True) -> bool:
+        # Rounding grows with the values (a diverging slip multiplies it at every step), so the tolerance does too.
+        scale = max(1.0, *(abs(value) for value in expected[:2]))
+        if not all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9 * scale) for a, b in zip(got[:2], expected[:2], strict=True)):
+            return False
+        return not losses or all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) for a, b in zip(got[2], expected[2], strict=True))
+
+    for learning_rate, steps in runs:
+        try:
+            result = fit(learning_rate, steps)
+        except Exception as error:  # a learner's loop can fail in any way
+            _verdict(False, _failure(f"your loop ({steps} steps at the learning rate {learning_rate})", error))
+            if "leaf Variable" in str(error):
+                _hint("update the weights inside `with torch.no_grad():`: the update is not part of the model.")
+            elif "NoneType" in str(error):
+                _hint("update each weight in place (weight -= ...): weight = weight - ... makes a new tensor, whose .grad backward() leaves empty.")
+            return False
+        got = _as_line_fit(result, steps)
+        if isinstance(got, str):
+            return _verdict(False, f"your function {got}")
+        expected = _line_by_formulas(inputs, targets, learning_rate, steps)
+        if same(got, expected):
+            continue
+        where = f"after {steps} steps at the learning rate {learning_rate}"
+        if same(got, expected, losses=False):
+            _verdict(False, f"{where} the weight and the bias are right, but the losses differ from the formulas'.")
+            _hint("append loss.item(), the loss computed before the update, once per step.")
+            return False
+        shown = [f"{round(value, 6) + 0.0:.6f}" if abs(value) < 1e6 else f"{value:.3g}" for value in (*got[:2], *expected[:2])]  # no -0.000000
+        _verdict(False, f"{where} your weight and bias are {shown[0]} and {shown[1]}; the gradient formulas give {shown[2]} and {shown[3]}.")
+        if got[0] == 0 and got[1] == 0:
+            _hint("the weights did not move: subtract learning_rate times each gradient from its weight, in place (weight -= ...).")
+            return False
+        slip = next((slip for slip in LINE_SLIPS if same(got, _line_by_formulas(inputs, targets, learning_rate, steps, slip), losses=False)), None)
+        if slip:
+            _hint(LINE_SLIPS[slip])
+        elif learning_rate != runs[0][0] and same(got, _line_by_formulas(inputs, targets, runs[0][0], steps), losses=False):
+            _hint(f"use the argument learning_rate, not the number {runs[0][0]} written in.")
+        else:
+            _hint("each step: the loss (weight * x_scaled + bias - y_scaled) squared and averaged, backward(), then under torch.no_grad() "
+                  "weight -= learning_rate * weight.grad and the same for bias, then both .grad back to zero.")  # fmt: skip
+        return False
+    return _verdict(True, "after 20 steps at the learning rate 0.1 and 10 at 0.3, your weight, bias and every loss are what the gradient formulas give.")
+
+
+def practice_classification(count: int = 300, classes: int = 4, seed: int = 5) -> tuple[torch.Tensor, torch.Tensor]:
+    """Small random grey images (count, 1, 8, 8) with random labels: enough to tell one training epoch from another."""
+    draws = torch.Generator().manual_seed(seed)
+    return torch.rand(count, 1, 8, 8, generator=draws), torch.randint(0, classes, (count,), generator=draws)
+
+
+def _slipped_epoch(slip: str) -> Callable:
+    """training.run_epoch with one of EPOCH_SLIPS, to tell which slip a learner's epoch made."""
+
+    def epoch(model, images, labels, optimizer, batch_size, shuffler):
+        order = torch.arange(len(images)) if slip == "no shuffle" else torch.randperm(len(images), generator=shuffler)
+        last = len(images) - batch_size + 1 if slip == "last batch dropped" else len(images)
+        loss_sum, correct = 0.0, 0
+        for start in range(0, last, batch_size):
+            batch = order[start : start + batch_size].to(images.device)
+            batch_labels = labels[start : start + batch_size] if slip == "labels unshuffled" else labels[batch]
+            scores = model(images[batch])
+            loss = F.nll_loss(scores, batch_labels) if slip == "loss without softmax" else F.cross_entropy(scores, batch_labels)
+            if slip == "step before backward":
+                optimizer.step()
+                optimizer.zero_grad()
+                loss.backward()
+            else:
+                if slip != "no zero_grad":
+                    optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+            loss_sum += loss.item() * len(batch)
+            correct += (scores.argmax(1) == batch_labels).sum().item()
+        return loss_sum / len(images), correct / len(images)
+
+    return epoch
+
+
+EPOCH_SLIPS = {  # a slip in the epoch, and what to check when the learner's weights are the ones that slip gives
+    "no zero_grad": "call optimizer.zero_grad() before loss.backward(): backward adds to the gradients already there, "
+    "so without it every step carries all the earlier batches' gradients.",
+    "no shuffle": "shuffle first: order = torch.randperm(len(images), generator=shuffler), then take each batch's indices from order.",
+    "step before backward": "optimizer.step() comes after loss.backward(): stepping first moves the weights by the previous batch's gradients.",
+    "loss without softmax": "the loss is F.cross_entropy(scores, labels[batch]) on the raw scores: it applies softmax and the log itself.",
+    "last batch dropped": "keep the last, smaller batch: range(0, len(images), batch_size) walks through every image.",
+    "labels unshuffled": "take the labels of the same shuffled indices as the images: labels[batch], not labels[start : start + batch_size].",
+}
+
+
+def check_epoch(epoch: object, epochs: int = 2, batch_size: int = 64) -> bool:
+    """Does `epoch(model, images, labels, optimizer, batch_size, shuffler)` train as `training.run_epoch`, train_classifier's epoch, does?
+
+    Both run `epochs` epochs on practice images, from the same weights, the same Adam and the same shuffling seed;
+    after each, every weight, the state of the shuffler and the returned loss and accuracy are compared.
+    """
+    if not callable(epoch):
+        return _verdict(False, f"the epoch should be a function, got {type(epoch).__name__}.")
+    images, labels = practice_classification()
+    with torch.random.fork_rng(devices=[]):  # the notebook's own random draws stay as they were
+        torch.manual_seed(0)
+        start = softmax_classifier(num_pixels=64, num_classes=4)
+
+    def player() -> tuple[nn.Module, torch.optim.Optimizer, torch.Generator]:
+        model = copy.deepcopy(start)
+        return model, torch.optim.Adam(model.parameters(), lr=0.01), torch.Generator().manual_seed(0)
+
+    def moved_from(state: tuple[dict, dict, torch.Tensor], epoch_to_run: Callable) -> tuple[nn.Module, torch.Generator]:
+        model, optimizer, shuffler = player()  # a copy at the start of this epoch, for trying a slip
+        model.load_state_dict(state[0])
+        optimizer.load_state_dict(state[1])
+        shuffler.set_state(state[2])
+        epoch_to_run(model, images, labels, optimizer, batch_size, shuffler)
+        return model, shuffler
+
+    def same_weights(one: nn.Module, two: nn.Module) -> bool:
+        return all(torch.allclose(a.double(), b.double(), rtol=1e-5, atol=1e-6) for a, b in zip(one.parameters(), two.parameters(), strict=True))
+
+    mine, theirs = player(), player()
+    for number in range(1, epochs + 1):
+        state = (copy.deepcopy(mine[0].state_dict()), copy.deepcopy(mine[1].state_dict()), mine[2].get_state())
+        try:
+            result = epoch(mine[0], images, labels, mine[1], batch_size, mine[2])
+        except Exception as error:  # a learner's epoch can fail in any way
+            return _verdict(False, _failure(f"your epoch {number}", error))
+        expected = training.run_epoch(theirs[0], images, labels, theirs[1], batch_size, theirs[2])
+        try:
+            returned = training.epoch_result(result)
+        except TypeError as error:
+            return _verdict(False, str(error))
+        where = f"after epoch {number} ({len(images)} images in batches of {batch_size})"
+        if not same_weights(mine[0], theirs[0]):
+            if all(torch.equal(a, b) for a, b in zip(mine[0].state_dict().values(), state[0].values(), strict=True)):
+                _verdict(False, f"{where} the weights did not move.")
+                _hint("each batch needs optimizer.zero_grad(), loss.backward() and then optimizer.step(), in that order.")
+                return False
+            _verdict(False, f"{where} the weights differ from the course's.")
+            slip = next((slip for slip in EPOCH_SLIPS if same_weights(mine[0], moved_from(state, _slipped_epoch(slip))[0])), None)
+            if slip:
+                _hint(EPOCH_SLIPS[slip])
+            elif torch.equal(mine[2].get_state(), state[2]):
+                _hint(EPOCH_SLIPS["no shuffle"] + " The shuffler was not used.")
+            else:
+                _hint("each batch: the indices order[start : start + batch_size], scores = model(images[batch]), "
+                      "loss = F.cross_entropy(scores, labels[batch]), zero_grad, backward, step.")  # fmt: skip
+            return False
+        if not torch.equal(mine[2].get_state(), theirs[2].get_state()):
+            if torch.equal(mine[2].get_state(), state[2]):
+                _verdict(False, f"{where} the weights are the course's, but the shuffler given to the epoch was not used.")
+                _hint("draw the order from the shuffler given, torch.randperm(len(images), generator=shuffler): a generator of "
+                      "your own repeats the same order every epoch.")  # fmt: skip
+            else:
+                _verdict(False, f"{where} the weights are the course's, but the shuffler has drawn more than one order.")
+                _hint("draw the order once per epoch, and only there: torch.randperm(len(images), generator=shuffler).")
+            return False
+        if not all(math.isclose(a, b, rel_tol=1e-5, abs_tol=1e-7) for a, b in zip(returned, expected, strict=True)):
+            _verdict(False, f"{where} the weights are the course's, but your epoch returns loss {returned[0]:.4f} and accuracy {returned[1]:.4f} "
+                            f"where the course's returns {expected[0]:.4f} and {expected[1]:.4f}.")  # fmt: skip
+            _hint("add up each batch's loss.item() times its number of images, and the images whose highest score is their label; "
+                  "return both divided by the number of images.")  # fmt: skip
+            return False
+    return _verdict(True, f"after {epochs} epochs from the same start and shuffling seed, every weight is the course's "
+                          "(training.run_epoch, train_classifier's epoch), and so are the loss and accuracy it returns.")  # fmt: skip

@@ -422,3 +422,214 @@ def test_the_up_block_right_and_its_typical_slips(capsys):
     assert "missing: residual.0.weight" in capsys.readouterr().out
     assert not check(gan_networks.UpBlock)
     assert capsys.readouterr().out.startswith("Not yet: your up-block should be a torch.nn.Module")
+
+
+@pytest.fixture
+def line_data():
+    draws = torch.Generator().manual_seed(0)
+    x = torch.randn(60, generator=draws, dtype=torch.float64)
+    y = 0.6 * x + 0.8 * torch.randn(60, generator=draws, dtype=torch.float64)
+    return (x - x.mean()) / x.std(), (y - y.mean()) / y.std()
+
+
+def line_loop(x, y, slip=""):
+    """Notebook 01's loop on (x, y) as fit(learning_rate, steps), with one of the typical slips if asked."""
+
+    def fit(learning_rate, steps):
+        weight = torch.zeros((), dtype=torch.float64, requires_grad=True)
+        bias = torch.zeros((), dtype=torch.float64, requires_grad=True)
+        losses = []
+        for _ in range(steps):
+            squared = (weight * x + bias - y) ** 2
+            loss = squared.sum() if slip == "sum" else squared.mean()
+            loss.backward()
+            rate = {"no rate": 1.0, "written in": 0.1}.get(slip, learning_rate)
+            with torch.no_grad():
+                weight -= (-1 if slip == "plus" else 1) * rate * weight.grad
+                bias -= (-1 if slip == "plus" else 1) * rate * bias.grad
+            if slip != "no reset":
+                weight.grad.zero_()
+                bias.grad.zero_()
+            losses.append(((weight * x + bias - y) ** 2).mean().item() if slip == "loss after" else loss.item())
+        return weight.item(), bias.item(), losses
+
+    return fit
+
+
+def test_the_course_line_loop_passes(capsys, line_data):
+    import functools
+
+    from course import training
+    from course.piece_checks import check_line_descent
+
+    assert check_line_descent(functools.partial(training.fit_line_by_gradient_descent, *line_data), *line_data)
+    assert check_line_descent(line_loop(*line_data), *line_data)
+    assert capsys.readouterr().out.count("Correct!") == 2
+
+
+@pytest.mark.parametrize(
+    "slip, hint",
+    [
+        ("plus", "move against the gradient"),
+        ("no reset", "backward() adds to .grad"),
+        ("no rate", "multiply each gradient by learning_rate"),
+        ("sum", ".mean() over the sales"),
+        ("written in", "use the argument learning_rate, not the number 0.1"),
+        ("loss after", "the loss computed before the update"),
+    ],
+)
+def test_a_slip_in_the_line_loop_gets_its_hint(capsys, line_data, slip, hint):
+    from course.piece_checks import check_line_descent
+
+    assert not check_line_descent(line_loop(*line_data, slip), *line_data)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and "Hint: " in out and hint in out
+
+
+def test_a_line_loop_that_raises_or_returns_garbage_is_one_line(capsys, line_data):
+    from course.piece_checks import check_line_descent
+
+    x, y = line_data
+
+    def unguarded(learning_rate, steps):  # the update outside torch.no_grad()
+        weight = torch.zeros((), dtype=torch.float64, requires_grad=True)
+        ((weight * x - y) ** 2).mean().backward()
+        weight -= learning_rate * weight.grad
+
+    def blank(learning_rate, steps):
+        raise NotImplementedError("write the body of the loop")
+
+    cases = [
+        (unguarded, "raised RuntimeError: a leaf Variable", "torch.no_grad()"),
+        (blank, "raised NotImplementedError: write the body of the loop", None),
+        (None, "should be a function, got NoneType", None),
+        (lambda learning_rate, steps: None, "should return (weight, bias, losses)", None),
+        (lambda learning_rate, steps: (0.0, 0.0, [1.0]), "its list holds 1 losses", None),
+        (lambda learning_rate, steps: ("w", "b", "losses"), "it returned a str, a str and a str", None),
+        (lambda learning_rate, steps: (0.0, 0.0, [1.0] * steps), "your weight and bias are 0.000000 and 0.000000", "did not move"),
+    ]
+    for fit, named, hint in cases:
+        assert not check_line_descent(fit, x, y)
+        out = capsys.readouterr().out
+        assert out.startswith("Not yet:") and named in out and "Traceback" not in out
+        assert ("Hint: " in out) == (hint is not None) and (hint is None or hint in out)
+
+
+def price_network(first, second):
+    return nn.Sequential(nn.Linear(1, first), nn.Tanh(), nn.Linear(first, second), nn.Tanh(), nn.Linear(second, 1))
+
+
+@pytest.mark.parametrize(
+    "mine, named",
+    [
+        (price_network(16, 4), "Correct! your price_network(16, 4) has the course's 105 parameters"),
+        (nn.Sequential(nn.Linear(1, 16), nn.ReLU(), nn.Linear(16, 4), nn.ReLU(), nn.Linear(4, 1)), "computes something else"),
+        (nn.Sequential(nn.Linear(1, 16), nn.Linear(16, 4), nn.Tanh(), nn.Linear(4, 1)), "missing: 2.weight"),
+        (price_network(8, 8), "0.weight has shape (8, 1), the course's (16, 1)"),
+        (price_network, "should be a torch.nn.Module"),
+    ],
+)
+def test_the_price_network_of_notebook_02_right_and_wrong(capsys, mine, named):
+    from course.models import mlp
+
+    theirs = mlp(in_features=1, hidden=(16, 4), out_features=1)
+    inputs = torch.linspace(-2, 2, 8).reshape(-1, 1)
+    assert check_network(mine, theirs, inputs, "your price_network(16, 4)", hint="Linear, Tanh, Linear, Tanh, Linear") == named.startswith("Correct!")
+    assert named in capsys.readouterr().out
+
+
+def test_the_course_epoch_passes_its_own_check(capsys):
+    from course import training
+    from course.piece_checks import check_epoch
+
+    state = torch.random.get_rng_state()
+    assert check_epoch(training.run_epoch)
+    assert capsys.readouterr().out.startswith("Correct! after 2 epochs from the same start and shuffling seed")
+    assert torch.equal(torch.random.get_rng_state(), state)  # the notebook's own random draws are left alone
+
+
+def written_epoch(slip=""):
+    """An epoch as a learner writes it, with one of the typical slips if asked."""
+
+    def epoch(model, images, labels, optimizer, batch_size, shuffler):
+        if slip == "own shuffler":
+            shuffler = torch.Generator().manual_seed(0)
+        order = torch.arange(len(images)) if slip == "no shuffle" else torch.randperm(len(images), generator=shuffler)
+        if slip == "extra draw":
+            torch.randperm(2, generator=shuffler)
+        loss_sum, correct = 0.0, 0
+        for start in range(0, len(images), batch_size):
+            batch = order[start : start + batch_size]
+            scores = model(images[batch])
+            loss = F.mse_loss(scores.softmax(1), F.one_hot(labels[batch], 4).float()) if slip == "wrong loss" else F.cross_entropy(scores, labels[batch])
+            if slip == "step before backward":
+                optimizer.zero_grad()
+                optimizer.step()
+                loss.backward()
+                continue
+            if slip != "no zero_grad":
+                optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.item() * (1 if slip == "unweighted" else len(batch))
+            correct += (scores.argmax(1) == labels[batch]).sum().item()
+        return loss_sum / len(images), correct / len(images)
+
+    return epoch
+
+
+@pytest.mark.parametrize(
+    "slip, named, hint",
+    [
+        ("no zero_grad", "the weights differ", "call optimizer.zero_grad() before loss.backward()"),
+        ("no shuffle", "the weights differ", "shuffle first"),
+        ("step before backward", "the weights did not move", "zero_grad(), loss.backward() and then optimizer.step(), in that order"),
+        ("wrong loss", "the weights differ", "scores = model(images[batch]), loss = F.cross_entropy"),
+        ("own shuffler", "the shuffler given to the epoch was not used", "a generator of your own repeats the same order"),
+        ("extra draw", "the shuffler has drawn more than one order", "once per epoch"),
+        ("unweighted", "your epoch returns loss", "times its number of images"),
+    ],
+)
+def test_a_slip_in_the_epoch_gets_its_hint(capsys, slip, named, hint):
+    from course.piece_checks import check_epoch
+
+    assert not check_epoch(written_epoch(slip))
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and named in out and "Hint: " in out and hint in out
+
+
+@pytest.mark.parametrize("slip", ["no zero_grad", "no shuffle", "step before backward", "loss without softmax", "last batch dropped", "labels unshuffled"])
+def test_each_simulated_slip_of_the_epoch_is_named(capsys, slip):
+    from course.piece_checks import EPOCH_SLIPS, _slipped_epoch, check_epoch
+
+    assert not check_epoch(_slipped_epoch(slip))
+    assert f"Hint: {EPOCH_SLIPS[slip]}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "epoch, named",
+    [
+        (None, "the epoch should be a function, got NoneType"),
+        (lambda *arguments: None, "the epoch must return two numbers, the mean loss and the accuracy; it returned NoneType"),
+        (lambda *arguments: (1.0, 0.5, 3), "it returned 3 values"),
+        (lambda *arguments: "ok", "it returned str"),
+        (lambda model, images: (0.0, 0.0), "raised TypeError"),
+    ],
+)
+def test_garbage_for_an_epoch_gets_one_line(capsys, epoch, named):
+    from course.piece_checks import check_epoch
+
+    assert not check_epoch(epoch)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and "Traceback" not in out
+    assert named is None or named in out
+
+
+def test_an_epoch_that_raises_names_the_error(capsys):
+    from course.piece_checks import check_epoch
+
+    def blank(model, images, labels, optimizer, batch_size, shuffler):
+        raise NotImplementedError("write one epoch")
+
+    assert not check_epoch(blank)
+    assert capsys.readouterr().out == "Not yet: running your epoch 1 raised NotImplementedError: write one epoch\n"
