@@ -1,4 +1,4 @@
-"""Notebook 05's checks: the equilibrium, the generator's gradients, the best discriminator, and the modes covered.
+"""Notebook 05's checks: the best discriminator and its loss at a point, the generator's gradients, the best discriminator, and the modes covered.
 
 The densities and samples are small and built by hand.
 """
@@ -14,13 +14,13 @@ from course import exercises
 @pytest.mark.parametrize(
     "call",
     [
-        lambda: exercises.check_equilibrium(None, None),
-        lambda: exercises.check_equilibrium(0.5, None),
-        lambda: exercises.check_generator_gradients(None, -0.99),
+        lambda: exercises.check_best_discriminator_loss(None, None),
+        lambda: exercises.check_best_discriminator_loss(0.25, None),
+        lambda: exercises.check_generator_gradients(None, -0.8),
         lambda: exercises.check_optimal_discriminator(None, None, normal(1.5), normal(0.0)),
         lambda: exercises.check_modes_covered(None, samples_on_modes([10]), ring_centres(), 0.05, 0.02),
     ],
-    ids=["equilibrium", "equilibrium-loss", "gradients", "optimal", "modes"],
+    ids=["best", "best-loss", "gradients", "optimal", "modes"],
 )
 def test_gan_checks_call_none_not_answered(capsys, call):
     assert call() is None
@@ -28,75 +28,107 @@ def test_gan_checks_call_none_not_answered(capsys, call):
     assert out.startswith("Not answered yet") and "Correct!" not in out and "Not yet" not in out
 
 
-def test_equilibrium_is_one_half_and_log_four(capsys):
-    exercises.check_equilibrium(0.5, -np.log(0.5) - np.log(1 - 0.5))
+def test_best_discriminator_where_fakes_are_three_times_as_dense_is_one_quarter(capsys):
+    best = 1 / (1 + 3)
+    exercises.check_best_discriminator_loss(best, -np.log(best) - np.log(1 - best))
     out = verdict(capsys)
-    assert out.count("Correct!") == 2 and "0.5" in out and "1.386" in out
-    exercises.check_equilibrium(torch.tensor(0.5), torch.log(torch.tensor(4.0)))
+    assert out.count("Correct!") == 2 and "D*(x): 0.25." in out and "1.674" in out
+    exercises.check_best_discriminator_loss(torch.tensor(0.25), torch.log(torch.tensor(16 / 3)))
     assert verdict(capsys).count("Correct!") == 2
-    exercises.check_equilibrium(1.0, 0.0)
+    exercises.check_best_discriminator_loss(0.75, np.log(16 / 3))  # the fakes' share
     out = verdict(capsys)
-    assert out.startswith("Not yet") and "equally likely" in out and "loss" not in out
-    for loss, hint in [(np.log(2), "one half of it"), (-np.log(4), "positive"), (2 * np.log10(2), "natural logarithm")]:
-        exercises.check_equilibrium(0.5, loss)
+    assert out.startswith("Not yet") and "the fakes' share" in out and "loss" not in out
+    exercises.check_best_discriminator_loss(1 / 3, np.log(16 / 3))  # real over fake density
+    assert "not by the fakes' density alone" in verdict(capsys)
+    exercises.check_best_discriminator_loss(0.5, np.log(4))  # the equilibrium's answers
+    out = verdict(capsys)
+    assert out.startswith("Not yet: D*(x): 0.5 is too large") and "Hint" not in out
+    for loss, hint in [
+        (np.log(4), "the real sample's term alone"),
+        (np.log(4 / 3), "the fake's term alone"),
+        (-np.log(16 / 3), "positive"),
+        (np.log10(16 / 3), "natural logarithm"),
+        (np.log2(16 / 3), "natural logarithm"),
+        (np.log(4) + 3 * np.log(4 / 3), "one real sample and one fake"),
+    ]:
+        exercises.check_best_discriminator_loss(0.25, loss)
         out = verdict(capsys)
-        assert out.startswith("Correct!") and "Not yet: the discriminator's loss" in out and hint in out
-    exercises.check_equilibrium(0.5, 1.0)
+        assert out.startswith("Correct!") and "Not yet: the discriminator's loss" in out and hint in out, (loss, out)
+    exercises.check_best_discriminator_loss(0.25, 1.0)
     out = verdict(capsys)
     assert "too small" in out and "Hint" not in out
+    exercises.check_best_discriminator_loss(0.25, -0.5)  # negative, but no known slip
+    assert "positive" in verdict(capsys)
 
 
-def test_equilibrium_takes_rounded_loss_and_names_each_mistake(capsys):
-    for loss in (1.39, 1.386, np.float32(np.log(4)), torch.tensor([np.log(4)])):
-        exercises.check_equilibrium(np.array([0.5]), loss)
-        assert verdict(capsys).count("Correct!") == 2
-    exercises.check_equilibrium(0.5, 0.69)  # half of it, rounded
-    assert "one half of it" in verdict(capsys)
-    exercises.check_equilibrium(0.5, 0.6)  # 2 log10(2), rounded
+def test_best_discriminator_takes_rounded_answers_and_other_densities(capsys):
+    for best, loss in [(0.25, 1.67), (0.250, 1.674), (np.array([0.25]), np.float32(np.log(16 / 3))), (1 / 4, torch.tensor([np.log(16 / 3)]))]:
+        exercises.check_best_discriminator_loss(best, loss)
+        assert verdict(capsys).count("Correct!") == 2, (best, loss)
+    exercises.check_best_discriminator_loss(0.25, 1.39)  # the real sample's term, rounded
+    assert "the real sample's term alone" in verdict(capsys)
+    exercises.check_best_discriminator_loss(0.25, 0.73)  # log10, rounded
     assert "natural logarithm" in verdict(capsys)
-    exercises.check_equilibrium(0.5, 1)
+    exercises.check_best_discriminator_loss(0.75, 1.67)
+    assert "the fakes' share" in verdict(capsys)
+    exercises.check_best_discriminator_loss(0.5, np.log(4), fakes_per_real=1.0)  # the equilibrium
     out = verdict(capsys)
-    assert "1 is too small" in out and "Hint" not in out
-    exercises.check_equilibrium(1, 1.39)
-    assert "equally likely" in verdict(capsys)
-    for odd in ("abc", object(), [0.5, 0.5], np.array([0.5, 0.5])):
-        exercises.check_equilibrium(odd, 1.39)
+    assert out.count("Correct!") == 2 and "1.386" in out
+    exercises.check_best_discriminator_loss(0.5, np.log(2), fakes_per_real=1.0)
+    assert "term alone" in verdict(capsys)
+    for odd in ("abc", object(), [0.25, 0.25], np.array([0.25, 0.25]), torch.nn.Linear):
+        exercises.check_best_discriminator_loss(odd, 1.674)
         assert "should be a number" in one_line(capsys)
+    for odd in ("abc", torch.zeros(2), float("nan")):
+        exercises.check_best_discriminator_loss(0.25, odd)
+        out = verdict(capsys)
+        assert out.startswith("Correct!") and out.count("Not yet") == 1 and "Traceback" not in out and "Hint" not in out
 
 
 def test_generator_gradients_are_taken_with_respect_to_the_logit(capsys):
-    logit = torch.logit(torch.tensor(0.01)).requires_grad_()
+    logit = torch.logit(torch.tensor(0.2)).requires_grad_()
     (minimax,) = torch.autograd.grad(torch.log(1 - torch.sigmoid(logit)), logit)
     (non_saturating,) = torch.autograd.grad(-torch.log(torch.sigmoid(logit)), logit)
     exercises.check_generator_gradients(minimax, non_saturating)
     out = verdict(capsys)
-    assert out.count("Correct!") == 2 and "99 times harder" in out
-    exercises.check_generator_gradients(0.01, 0.99)  # the sizes without the sign
+    assert out.count("Correct!") == 2 and "At D(G(z)) = 0.2" in out and "4 times harder" in out
+    exercises.check_generator_gradients(0.2, 0.8)  # the sizes without the sign
     out = verdict(capsys)
     assert out.startswith("Not yet") and "gradient is negative" in out and out.count("Not yet") == 1
-    exercises.check_generator_gradients(-1 / 0.99, -1 / 0.01)  # with respect to D(G(z)) instead of the logit
+    exercises.check_generator_gradients(-1 / 0.8, -1 / 0.2)  # with respect to D(G(z)) instead of the logit
     out = verdict(capsys)
     assert out.startswith("Not yet") and "with respect to D(G(z)) itself" in out
-    exercises.check_generator_gradients(-0.99, -0.01)  # swapped
+    exercises.check_generator_gradients(-0.8, -0.2)  # swapped
     out = verdict(capsys)
-    assert out.startswith("Not yet: the minimax loss's gradient: -0.99 is too small") and "Hint" not in out
-    exercises.check_generator_gradients(-0.01, -1 / 0.01)
+    assert out.startswith("Not yet: the minimax loss's gradient: -0.8 is too small") and "the non-saturating loss's gradient;" in out
+    exercises.check_generator_gradients(-0.2, -0.2)
+    out = verdict(capsys)
+    assert out.startswith("Correct!") and "Not yet: the non-saturating" in out and "that is the minimax loss's gradient" in out
+    exercises.check_generator_gradients(-0.2, -1 / 0.2)
     out = verdict(capsys)
     assert out.startswith("Correct!") and "Not yet: the non-saturating" in out and "with respect to D(G(z))" in out
-    exercises.check_generator_gradients(-0.5, -0.5, fake_score=0.5)
+    exercises.check_generator_gradients(-0.2, -0.5)
+    out = verdict(capsys)
+    assert out.startswith("Correct!") and "too large" in out and "Hint" not in out
+    exercises.check_generator_gradients(-0.01, -0.99, fake_score=0.01)
+    out = verdict(capsys)
+    assert out.count("Correct!") == 2 and "99 times harder" in out
+    exercises.check_generator_gradients(-0.5, -0.5, fake_score=0.5)  # where the two coincide, no hint can tell them apart
     assert verdict(capsys).count("Correct!") == 2
 
 
 def test_generator_gradients_take_one_element_tensors(capsys):
-    for minimax, non_saturating in [(torch.tensor([-0.01]), np.array([-0.99])), (-0.01, torch.tensor([[-0.99]])), (np.float32(-0.01), -0.99)]:
+    for minimax, non_saturating in [(torch.tensor([-0.2]), np.array([-0.8])), (-0.2, torch.tensor([[-0.8]])), (np.float32(-0.2), -0.8), (-0.20, -0.80)]:
         exercises.check_generator_gradients(minimax, non_saturating)
         assert verdict(capsys).count("Correct!") == 2
-    exercises.check_generator_gradients(torch.tensor([0.01]), -0.99)
+    exercises.check_generator_gradients(torch.tensor([0.2]), -0.8)
     assert "gradient is negative" in verdict(capsys)
-    exercises.check_generator_gradients(-0.01, np.array([-100.0]))
+    exercises.check_generator_gradients(-0.2, np.array([-5.0]))
     assert "with respect to D(G(z)) itself" in verdict(capsys)
-    for odd in ("abc", torch.zeros(2), object()):
-        exercises.check_generator_gradients(odd, -0.99)
+    exercises.check_generator_gradients(torch.tensor(-0.2, requires_grad=True), -0.8)  # a tensor autograd still follows
+    assert verdict(capsys).count("Correct!") == 2
+    for odd in ("abc", torch.zeros(2), object(), torch.Tensor):
+        exercises.check_generator_gradients(odd, -0.8)
         assert "should be a number" in one_line(capsys)
 
 

@@ -1,4 +1,5 @@
-"""Notebook 05's exercises: the GAN game (the equilibrium, the generator's gradients, the best discriminator, modes)."""
+"""Notebook 05's exercises: the GAN game (the best discriminator and its loss at a point, the generator's gradients, where
+the best discriminator doubts, the modes covered)."""
 
 from __future__ import annotations
 
@@ -9,30 +10,37 @@ import numpy as np
 from course.exercises.answers import _close, _describe, _distinct, _half_unit, _hint, _matches, _number, _unanswered, _verdict
 
 
-def check_equilibrium(discriminator_output: object, discriminator_loss: object) -> None:
-    """Exercise 5.1: when the fakes are distributed exactly like the data, the best discriminator's output and its loss.
-
-    The loss is the one the discriminator is trained on: -log D(x) on a real sample plus -log(1 - D(G(z))) on a fake.
+def check_best_discriminator_loss(best_output: object, discriminator_loss: object, fakes_per_real: float = 3.0) -> None:
+    """Exercise 5.1: at a point where fakes are `fakes_per_real` times as dense as real samples, the best discriminator's
+    output D*(x), and its loss on one real sample and one fake both at that point, -log D*(x) - log(1 - D*(x)).
     """
-    if _unanswered(discriminator_output, discriminator_loss):
+    if _unanswered(best_output, discriminator_loss):
         return
-    sure = "a real and a fake sample are equally likely at every point: how sure can the discriminator be?"
-    if not _close(discriminator_output, 0.5, "the best discriminator's output", rel_tol=0, abs_tol=1e-3, mistakes=[(0.0, sure), (1.0, sure)]):
+    best = 1 / (1 + fakes_per_real)
+    mistakes = [
+        (fakes_per_real / (1 + fakes_per_real), "that is the fakes' share there; D* is the chance that a sample there is real."),
+        (1 / fakes_per_real, "divide the real density by the sum of both densities, not by the fakes' density alone."),
+    ]
+    if not _close(best_output, best, "D*(x)", rel_tol=1e-3, abs_tol=1e-4, mistakes=_distinct(mistakes, best)):
         return
+    real_term, fake_term = -math.log(best), -math.log(1 - best)
+    loss = real_term + fake_term
     natural = "the losses use the natural logarithm (math.log, torch.log)."
     mistakes = [
-        (math.log(2), "that is one half of it; add the loss on the real sample and the loss on the fake one."),
-        (-2 * math.log(2), "each half is minus the log of a number below 1, so the loss is positive."),
-        (2 * math.log10(2), natural),
-        (2.0, natural),
+        (real_term, "that is the real sample's term alone, -log D*(x); add the fake's, -log(1 - D*(x))."),
+        (fake_term, "that is the fake's term alone, -log(1 - D*(x)); add the real sample's, -log D*(x)."),
+        (-loss, "each term is minus the log of a number below 1, so the loss is positive."),
+        (loss / math.log(10), natural),
+        (loss / math.log(2), natural),
+        (real_term + fakes_per_real * fake_term, "that weights the fake's term by the densities; take one real sample and one fake."),
     ]
-    if not _close(discriminator_loss, 2 * math.log(2), "the discriminator's loss", rel_tol=1e-3, mistakes=mistakes):
-        loss = _number(discriminator_loss)
-        if loss is not None and loss < 0 and not _matches(loss, _half_unit(discriminator_loss), -2 * math.log(2), 1e-3, 0.0):
-            _hint("each half is minus the log of a number below 1, so the loss is positive.")
+    if not _close(discriminator_loss, loss, "the discriminator's loss", rel_tol=1e-3, mistakes=_distinct(mistakes, loss)):
+        value = _number(discriminator_loss)
+        if value is not None and value < 0 and not _matches(value, _half_unit(discriminator_loss), -loss, 1e-3, 0.0):
+            _hint("each term is minus the log of a number below 1, so the loss is positive.")
 
 
-def check_generator_gradients(minimax_gradient: object, non_saturating_gradient: object, fake_score: float = 0.01) -> None:
+def check_generator_gradients(minimax_gradient: object, non_saturating_gradient: object, fake_score: float = 0.2) -> None:
     """Exercise 5.2: each generator loss's gradient with respect to the discriminator's logit, where D(G(z)) = fake_score.
 
     With D = sigmoid(logit): d/dlogit log(1 - D) = -D and d/dlogit (-log D) = -(1 - D).
@@ -42,15 +50,16 @@ def check_generator_gradients(minimax_gradient: object, non_saturating_gradient:
     expected = {"minimax": -fake_score, "non-saturating": -(1 - fake_score)}
     with_respect_to_d = {"minimax": -1 / (1 - fake_score), "non-saturating": -1 / fake_score}
     answers = {"minimax": minimax_gradient, "non-saturating": non_saturating_gradient}
-    for name, answer in answers.items():
+    for name, other in (("minimax", "non-saturating"), ("non-saturating", "minimax")):
         mistakes = [
             (-expected[name], "the loss falls as the logit rises (the fake looks more real), so the gradient is negative."),
             (with_respect_to_d[name], "that is the gradient with respect to D(G(z)) itself; take it with respect to the logit."),
+            (expected[other], f"that is the {other} loss's gradient; the {name} loss is the other one."),
         ]
-        if not _close(answer, expected[name], f"the {name} loss's gradient", rel_tol=1e-3, mistakes=mistakes):
+        if not _close(answers[name], expected[name], f"the {name} loss's gradient", rel_tol=1e-3, mistakes=_distinct(mistakes, expected[name])):
             return
     ratio = expected["non-saturating"] / expected["minimax"]
-    print(f"  At D(G(z)) = {fake_score:g} the non-saturating loss pushes the generator {ratio:.0f} times harder.")
+    print(f"  At D(G(z)) = {fake_score:g} the non-saturating loss pushes the generator {ratio:.3g} times harder.")
 
 
 def _density_at(density, x: float) -> float:
