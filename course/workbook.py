@@ -4,7 +4,8 @@ In the complete edition, each piece a learner writes (a network, a loss, a train
 solution cell, between `### BEGIN SOLUTION: <what to write>` and `### END SOLUTION`; the cell that proves the
 piece is an nbgrader test cell. The workbook runs nbgrader's own preprocessors over every notebook: the solution
 regions become `raise NotImplementedError("<what to write>")`, every output is cleared, test cells are locked and
-checksummed so that an instructor's `nbgrader autograde` can score them.
+checksummed so that an instructor's `nbgrader autograde` can score them. The course's `nbgrader_config.py` gives
+`nbgrader generate_assignment` the same blanks (`release_preprocessors`), so that what it releases is the workbook.
 
 The workbook folder is the course's: it is built aside and swapped in whole (`course.built_folders`). Its marker
 lists every notebook it wrote with a checksum, and a rebuild is refused while the folder holds anything else or a
@@ -19,6 +20,7 @@ import re
 from pathlib import Path
 
 import nbformat
+from nbgrader.converters import GenerateAssignment
 from nbgrader.preprocessors import ClearOutput, ClearSolutions, ComputeChecksums, LockCells
 
 from course.built_folders import build_folder, check_notebooks, check_output_folder
@@ -57,6 +59,14 @@ class BlankWithMessage(ClearSolutions):
         return replaced
 
 
+def release_preprocessors() -> list[type]:
+    """nbgrader generate_assignment's own preprocessors, with BlankWithMessage in ClearSolutions' place (for nbgrader_config.py)."""
+    default = GenerateAssignment.class_traits()["preprocessors"].default()
+    if ClearSolutions not in default:
+        raise RuntimeError(f"this nbgrader's generate_assignment has no ClearSolutions to replace: {default}")
+    return [BlankWithMessage if preprocessor is ClearSolutions else preprocessor for preprocessor in default]
+
+
 def workbook_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The learner's edition of one complete notebook (a new notebook; the one given is left as it was)."""
     notebook, resources = nbformat.from_dict(notebook), {}  # a deep copy
@@ -67,7 +77,12 @@ def workbook_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def count_pieces(notebook: nbformat.NotebookNode) -> int:
     """How many pieces a complete notebook leaves for the learner to write: its solution regions."""
-    return sum(line.strip().startswith(f"### {BEGIN}") for cell in notebook.cells if cell.cell_type == "code" for line in cell.source.split("\n"))
+    return sum(count_regions(cell) for cell in notebook.cells)
+
+
+def count_regions(cell: nbformat.NotebookNode) -> int:
+    """How many solution regions a cell of a complete notebook holds (a code cell may hold several pieces)."""
+    return sum(line.strip().startswith(f"### {BEGIN}") for line in cell.source.split("\n")) if cell.cell_type == "code" else 0
 
 
 def sha256(text: str) -> str:

@@ -1,5 +1,6 @@
 """The workbook: the learner's edition, built from the complete notebooks by nbgrader's preprocessors."""
 
+import ast
 from pathlib import Path
 
 import nbformat
@@ -10,7 +11,7 @@ from nbclient.exceptions import CellExecutionError
 from course.cli import main
 from course.notebooks import course_notebooks, read_notebook
 from course.runs import runs_dir
-from course.workbook import MARKER, BlankWithMessage, build_workbook, count_pieces, workbook_notebook
+from course.workbook import BEGIN, END, MARKER, BlankWithMessage, build_workbook, count_pieces, count_regions, workbook_notebook
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -82,19 +83,6 @@ def test_the_workbook_folder_is_built_whole_and_a_folder_of_yours_is_refused(sma
     assert sorted(path.name for path in mine.iterdir()) == ["notes.txt"] and (mine / "notes.txt").read_text() == "my notes"
 
 
-def test_every_course_notebook_converts_and_every_blank_has_its_message():
-    total = 0
-    for path in course_notebooks():
-        complete = read_notebook(path)
-        learner = workbook_notebook(complete)
-        total += count_pieces(complete)
-        for cell in learner.cells:
-            for line in cell.source.split("\n"):
-                if "raise NotImplementedError(" in line and cell.metadata.get("nbgrader", {}).get("solution"):
-                    assert len(line.split("NotImplementedError(", 1)[1]) > 20, f"{path.name}: a blank without its message"
-    assert total >= 7  # notebook 06's pieces at least
-
-
 def test_the_workbook_command_builds_and_says_how_many_pieces(tmp_path, capsys):
     assert main(["workbook", "--out", str(tmp_path / "wb")]) == 0
     out = capsys.readouterr().out
@@ -108,19 +96,6 @@ def test_a_workbook_notebook_keeps_its_runs_apart_from_the_complete_editions(tmp
     complete = runs_dir()
     (tmp_path / MARKER).write_text("workbook")
     assert runs_dir() == complete / "workbook"
-
-
-def test_notebook_06_as_released_stops_at_its_first_blank_with_the_message(tmp_path, monkeypatch):
-    # The learner's edition runs at the smoke scale until the first piece to write, and stops there with its one line.
-    out = tmp_path / "wb"
-    build_workbook([NOTEBOOKS / "06_dcgan_dresses.ipynb"], out)
-    notebook = read_notebook(out / "06_dcgan_dresses.ipynb")
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(out)}})
-    monkeypatch.setenv("COURSE_SCALE", "smoke")
-    with pytest.raises(CellExecutionError) as stopped:
-        client.execute()
-    assert stopped.value.ename == "NotImplementedError"
-    assert stopped.value.evalue.startswith("build self.project (Linear to 2 * width * 7 * 7 numbers")
 
 
 @pytest.mark.parametrize("yours", ["a changed notebook", "a new file", "a checkpoint folder"])
@@ -137,3 +112,149 @@ def test_a_rebuild_never_replaces_the_learners_work(small_notebook, tmp_path, yo
     with pytest.raises(FileExistsError, match="holds work a rebuild would replace"):
         build_workbook([small_notebook], out)
     assert {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()} == before
+
+
+# Every course notebook, its pieces written back and left blank one at a time: a piece a notebook gains is tested here.
+
+COURSE = course_notebooks()
+
+
+def nbgrader_cells(notebook: nbformat.NotebookNode) -> list[tuple[int, dict]]:
+    return [(index, cell.metadata["nbgrader"]) for index, cell in enumerate(notebook.cells) if "nbgrader" in cell.metadata]
+
+
+def one_blank(source: str, which: int) -> tuple[str, str]:
+    """A complete solution cell's source with only its `which`-th solution region blanked (the others' code kept); and the blank's message."""
+    lines, begins = source.split("\n"), 0
+    kept, inside_other = [], False
+    for line in lines:
+        if BEGIN in line:
+            inside_other, begins = begins != which, begins + 1
+            if inside_other:
+                continue  # another region: its code stays, its marker goes
+        elif END in line and inside_other:
+            inside_other = False
+            continue
+        kept.append(line)
+    cell = solution("\n".join(kept), "one-blank")
+    assert BlankWithMessage()._replace_solution_region(cell, "python"), f"no region {which} in the cell that starts {source[:60]!r}"
+    (raised,) = [line.strip() for line in cell.source.split("\n") if line.strip().startswith("raise NotImplementedError(")]
+    return cell.source, ast.literal_eval(raised.removeprefix("raise NotImplementedError(").removesuffix(")"))
+
+
+def released_and_complete(path: Path, tmp_path: Path, monkeypatch) -> tuple[nbformat.NotebookNode, dict[str, str], Path]:
+    """The notebook's workbook (built into a workbook folder under tmp_path), the complete edition's solution cells by
+    grade_id, and the folder; its kernels will run at the smoke scale, their runs under tmp_path."""
+    out = tmp_path / "wb"
+    (written,) = build_workbook([path], out)
+    complete = {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in read_notebook(path).cells if cell.metadata.get("nbgrader", {}).get("solution")}
+    monkeypatch.setenv("COURSE_SCALE", "smoke")
+    monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path / "runs"))
+    return read_notebook(written), complete, out
+
+
+def printed(cell: nbformat.NotebookNode) -> str:
+    return "".join(output.get("text", "") for output in cell.outputs if output.output_type == "stream")
+
+
+@pytest.mark.parametrize("path", COURSE, ids=[path.stem for path in COURSE])
+def test_the_workbook_with_every_piece_written_back_runs_and_every_test_says_correct(path, tmp_path, monkeypatch):
+    # The learner who writes each piece as the course does: the whole notebook runs, and every test cell passes.
+    if not count_pieces(read_notebook(path)):
+        pytest.skip("no pieces to write in this notebook (pytest --nbval runs it)")
+    notebook, complete, out = released_and_complete(path, tmp_path, monkeypatch)
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = complete[cell.metadata["nbgrader"]["grade_id"]]
+    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(out)}}).execute()  # stops at any error
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            assert "Correct!" in printed(cell), f"{path.name}, test {cell.metadata['nbgrader']['grade_id']} printed:\n{printed(cell)}"
+
+
+@pytest.mark.parametrize("path", COURSE, ids=[path.stem for path in COURSE])
+def test_the_workbook_as_released_stops_at_each_blank_with_its_message(path, tmp_path, monkeypatch):
+    # Each blank alone, every other piece written back: the run stops at the blank's cell, its test cell or a cell between
+    # that uses the piece, with NotImplementedError and the blank's whole line (raised, or printed by the test's check).
+    # One kernel runs the notebook with every piece written back, up to the last test cell; at each solution cell it
+    # first runs the cell with one blank (for each of the cell's regions), then, if that did not stop, the cells up to
+    # the test cell after it, as a learner who reached this blank would; then the complete cell again, and on.
+    if not count_pieces(read_notebook(path)):
+        pytest.skip("no pieces to write in this notebook")
+    notebook, complete, out = released_and_complete(path, tmp_path, monkeypatch)
+    cells = notebook.cells
+    tests = [index for index, meta in nbgrader_cells(notebook) if meta.get("grade")]
+    client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(out)}})
+
+    def run(index: int, source: str) -> tuple[nbformat.NotebookNode, CellExecutionError | None]:
+        cell = nbformat.from_dict(cells[index])
+        cell.source = source
+        try:
+            client.execute_cell(cell, index)
+        except CellExecutionError as error:
+            return cell, error
+        return cell, None
+
+    def written_back(index: int) -> str:
+        meta = cells[index].metadata.get("nbgrader", {})
+        return complete[meta["grade_id"]] if meta.get("solution") else cells[index].source
+
+    problems = []
+    with client.setup_kernel():
+        for index in range(tests[-1] + 1):
+            meta = cells[index].metadata.get("nbgrader", {})
+            if cells[index].cell_type != "code":
+                continue
+            if meta.get("solution"):
+                test = next(later for later in tests if later > index)
+                for which in range(count_regions(nbformat.v4.new_code_cell(complete[meta["grade_id"]]))):
+                    source, message = one_blank(complete[meta["grade_id"]], which)
+                    where = f"{path.name}, {meta['grade_id']}, blank {which + 1} ({message[:50]}...)"
+                    stopped_at, (cell, error) = index, run(index, source)
+                    for later in range(index + 1, test + 1):
+                        if error is not None:
+                            break
+                        if cells[later].cell_type == "code":
+                            stopped_at, (cell, error) = later, run(later, written_back(later))
+                    if error is None:
+                        problems.append(f"{where}: the notebook ran on past the blank and its test cell")
+                    elif not (error.ename == "NotImplementedError" and error.evalue == message) and f"NotImplementedError: {message}\n" not in printed(cell):
+                        problems.append(
+                            f"{where}: cell {stopped_at} stopped with {error.ename}: {error.evalue}, not the blank's whole line; it printed:\n{printed(cell)}"
+                        )
+            _, error = run(index, written_back(index))
+            assert error is None, f"{path.name}: cell {index} stopped with {error.ename}: {error.evalue}, every piece written back"
+    assert not problems, "\n".join(problems)
+
+
+def test_the_pieces_and_their_tests_are_consistent_across_the_course():
+    # Every piece is a solution cell with its blank's message, tested by a locked test cell after it; ids unique in the course.
+    seen = []
+    for path in COURSE:
+        complete = read_notebook(path)
+        learner = workbook_notebook(complete)
+        code = [index for index, cell in enumerate(complete.cells) if cell.cell_type == "code"]
+        grades = nbgrader_cells(complete)
+        seen += [meta["grade_id"] for _, meta in grades]
+        for index, meta in grades:
+            assert meta["grade_id"].startswith(f"{path.name[:2]}-"), f"{path.name}: {meta['grade_id']} should start with {path.name[:2]}-"
+            if meta.get("solution"):
+                assert count_regions(complete.cells[index]), f"{path.name}: {meta['grade_id']} has no BEGIN SOLUTION"
+                assert any(later > index and other.get("grade") for later, other in grades), f"{path.name}: no test cell after {meta['grade_id']}"
+            if meta.get("grade"):
+                before = complete.cells[max(earlier for earlier in code if earlier < index)]
+                assert before.metadata.get("nbgrader", {}).get("solution"), f"{path.name}: test {meta['grade_id']} does not follow a solution cell"
+                assert meta.get("locked") and meta.get("points", 0) > 0, f"{path.name}: test {meta['grade_id']} should be locked and worth points"
+        for cell in learner.cells:
+            for line in cell.source.split("\n"):
+                if "raise NotImplementedError(" in line and cell.metadata.get("nbgrader", {}).get("solution"):
+                    message = ast.literal_eval(line.strip().removeprefix("raise NotImplementedError(").removesuffix(")"))
+                    assert len(message) > 20 and "\n" not in message, f"{path.name}: a blank without its one-line message"
+    assert len(seen) == len(set(seen)), f"grade_ids used twice: {sorted({grade_id for grade_id in seen if seen.count(grade_id) > 1})}"
+
+
+def test_the_course_has_its_pieces_to_write():
+    # TARGET, not yet met: fails until notebooks 05 and 09 have their pieces (at least 25 in all, 3 in each of 05 to 09).
+    pieces = {path.name[:2]: count_pieces(read_notebook(path)) for path in COURSE}
+    assert sum(pieces.values()) >= 25, f"{sum(pieces.values())} pieces in the course: {pieces}"
+    assert all(pieces[number] >= 3 for number in ["05", "06", "07", "08", "09"]), f"pieces per notebook: {pieces}"
