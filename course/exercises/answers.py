@@ -214,9 +214,10 @@ def _coarsely_rounded(values: np.ndarray, half_unit: float, target: np.ndarray, 
 
 
 def _one_line(error: Exception) -> str:
-    """An exception as a short, single line: its type and the first line of its message."""
+    """An exception as a short, single line: its type and the first line of its message (a workbook blank's line whole)."""
     message = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    message = message if len(message) <= 120 else message[:117] + "..."
+    if len(message) > 120 and not isinstance(error, NotImplementedError):  # a blank's message says what to write: keep all of it
+        message = message[:117] + "..."
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
@@ -240,7 +241,7 @@ def _call_learner(function, arguments: tuple, call: str, returns: str) -> tuple[
     try:
         returned = function(*arguments)
     except Exception as error:  # the learner's code may raise anything
-        _verdict(False, f"calling {call} raised {_one_line(error)}.")
+        _verdict(False, f"calling {call} raised {_one_line(error).rstrip('.')}.")
         return False, None
     if returned is None:
         print(f"Not answered yet: your function returns None; write its body, return {returns} and run the cell again.")
