@@ -112,7 +112,7 @@ def undeclared(modules: set[str]) -> set[str]:
 
 
 def test_every_module_the_package_imports_is_declared():
-    modules = set().union(*(imported_modules(path.read_text()) for path in (ROOT / "course").glob("*.py")))
+    modules = set().union(*(imported_modules(path.read_text()) for path in (ROOT / "course").rglob("*.py")))
     assert not undeclared(modules), f"course/ imports {sorted(undeclared(modules))}, which pyproject.toml does not declare"
 
 
