@@ -1,4 +1,4 @@
-"""Notebook 06's checks: transposed convolution sizes, the share of dresses, the nearest training dress, and the discriminator's move."""
+"""Notebook 06's checks: transposed convolution sizes, the share of dresses upside down, the nearest other sample, and the discriminator's move."""
 
 import numpy as np
 import pytest
@@ -8,18 +8,22 @@ from test_exercises_answers import one_line, verdict
 from course import exercises
 
 
+def upside_down(images: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(images[:, ::-1])
+
+
 def test_notebook_06_checks(capsys, fashion):
-    exercises.check_transposed_conv_size(None, 56)
+    exercises.check_transposed_conv_size(None, 4)
     assert verdict(capsys).startswith("Not answered yet")
-    exercises.check_transposed_conv_size(14, 56)
+    exercises.check_transposed_conv_size(13, 4)
     assert verdict(capsys).count("Correct!") == 2
-    exercises.check_transposed_conv_size(16, 56)
+    exercises.check_transposed_conv_size(17, 4)
     out = verdict(capsys)
     assert out.startswith("Not yet") and "mind the 2p" in out
 
     dresses = fashion.dresses("test")[:50]
     exercises.check_nearest_distance(np.linalg.norm(dresses[1:].reshape(49, -1) / 255 - dresses[0].reshape(1, -1) / 255, axis=1).min(), dresses[0], dresses[1:])
-    assert verdict(capsys).startswith("Correct!")
+    assert verdict(capsys).startswith("Correct! the distance to the nearest other sample")
     exact = np.linalg.norm(dresses[1:].reshape(49, -1) / 255 - dresses[0].reshape(1, -1) / 255, axis=1).min()
     exercises.check_nearest_distance(exact * 255, dresses[0], dresses[1:])
     assert "divide the pixels by 255" in verdict(capsys)
@@ -28,10 +32,11 @@ def test_notebook_06_checks(capsys, fashion):
 
     from course.quality import dressness
 
-    share = dressness(dresses)
-    exercises.check_dress_share(share, dresses)
-    assert verdict(capsys).startswith("Correct!")
-    exercises.check_dress_share(share * 100, dresses)
+    flipped = upside_down(dresses)
+    share = dressness(flipped)
+    exercises.check_dress_share(share, flipped)
+    assert verdict(capsys).startswith("Correct! the dressness of the samples turned upside down")
+    exercises.check_dress_share(share * 100, flipped)
     out = verdict(capsys)
     assert out.startswith("Not yet") and "not a count or a percentage" in out
     assert "test your code for real" not in out
@@ -43,40 +48,66 @@ def test_notebook_06_checks(capsys, fashion):
     assert verdict(capsys).splitlines()[-1].startswith("Not yet")
 
 
-def test_transposed_conv_size_names_p_instead_of_2p(capsys):
-    exercises.check_transposed_conv_size(np.int64(14), torch.tensor([56]))
-    assert verdict(capsys).count("Correct!") == 2
-    exercises.check_transposed_conv_size(15, 56)
+@pytest.mark.parametrize(
+    "width, layers, expected",
+    [
+        (13, 4, "Correct! the number of layers"),
+        (np.int64(13), torch.tensor([4]), "Correct! the number of layers"),
+        (13.0, 4.0, "Correct! the number of layers"),
+        (4, 4, "the convolution's formula"),  # floor((7 + 4 - 5) / 2) + 1: the width of a convolution, which shrinks
+        (15, 4, "subtract 2p = 4, not p"),
+        (17, 4, "mind the 2p"),
+        (14, 4, "only a kernel twice the stride doubles"),
+        (13, 5, "the layers are the steps between them"),
+        (13, 16, "count the doublings"),
+        (13, 3, "Not yet: the number of layers from 4 to 64 wide: 3 is too small."),
+        (12, 4, "Not yet: the width the 5 x 5 kernel makes from 7: 12 is too small."),
+    ],
+)
+def test_transposed_conv_size_names_each_slip(capsys, width, layers, expected):
+    exercises.check_transposed_conv_size(width, layers)
     out = verdict(capsys)
-    assert "15 is too large" in out and "subtract 2p = 2, not p" in out
-    exercises.check_transposed_conv_size(14, 57)
-    out = verdict(capsys)
-    assert "57 is too large" in out and "subtract 2p = 2, not p" in out
-    exercises.check_transposed_conv_size(14, 58)
-    assert "mind the 2p" in verdict(capsys)
-    exercises.check_transposed_conv_size("14", 56)
+    assert expected in out and "Traceback" not in out, out
+    assert ("Correct! the number of layers" in out) == expected.startswith("Correct!")
+    if "width" in expected or "formula" in expected or "2p" in expected or "doubles" in expected:
+        assert "number of layers" not in out, out  # the second answer waits for the first
+
+
+def test_transposed_conv_size_answers_garbage_in_one_line(capsys):
+    exercises.check_transposed_conv_size("13", 4)
     assert "should be a number, got str" in one_line(capsys)
+    exercises.check_transposed_conv_size(13, [4, 8])
+    out = verdict(capsys)
+    assert out.startswith("Correct!") and out.splitlines()[-1].startswith("Not yet: the number of layers from 4 to 64 wide should be a number")
 
 
-def test_dress_share_takes_the_share_as_printed(capsys, fashion):
+def test_dress_share_takes_the_share_as_printed_and_names_the_wrong_flip(capsys, fashion):
     from course.quality import dressness
 
-    dresses = fashion.dresses("test")[:50]
-    share = dressness(dresses)
+    dresses = fashion.dresses("test")[:200]
+    flipped = upside_down(dresses)
+    share, upright, mirrored = dressness(flipped), dressness(dresses), dressness(np.ascontiguousarray(dresses[:, :, ::-1]))
+    assert min(abs(share - upright), abs(share - mirrored)) > 0.05, (share, upright, mirrored)  # far enough apart to tell
     for right in (round(share, 2), round(share, 3), torch.tensor([share], dtype=torch.float32), np.float32(share)):
-        exercises.check_dress_share(right, dresses)
+        exercises.check_dress_share(right, flipped)
         assert verdict(capsys).startswith("Correct!"), right
-    exercises.check_dress_share(round(share - 0.02, 2), dresses)
+    exercises.check_dress_share(upright, flipped)
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "the right way up" in out and "samples[:, ::-1]" in out
+    exercises.check_dress_share(round(mirrored, 3), flipped)
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "mirrors the samples left to right" in out
+    exercises.check_dress_share(round(share - 0.03, 3), flipped)
     out = verdict(capsys)
     assert out.startswith("Not yet") and "Hint" not in out
-    exercises.check_dress_share(round(100 * share), dresses)
+    exercises.check_dress_share(round(100 * share), flipped)
     assert "not a count or a percentage" in verdict(capsys)
     for odd in ("abc", np.array([share, share]), object()):
-        exercises.check_dress_share(odd, dresses)
+        exercises.check_dress_share(odd, flipped)
         assert "should be a number" in one_line(capsys)
 
 
-def test_nearest_distance_takes_the_distance_as_printed_and_names_the_uint8_wrap(capsys, fashion):
+def test_nearest_distance_takes_the_distance_as_printed_and_names_the_slips(capsys, fashion):
     dresses = fashion.dresses("test")[:50]
     sample, others = dresses[0], dresses[1:]
     exact = np.linalg.norm(others.reshape(49, -1) / 255 - sample.reshape(1, -1) / 255, axis=1).min()
@@ -88,6 +119,9 @@ def test_nearest_distance_takes_the_distance_as_printed_and_names_the_uint8_wrap
     assert "wraps around" in verdict(capsys)
     exercises.check_nearest_distance(round(exact**2, 2), sample, others)
     assert "squared distance" in verdict(capsys)
+    exercises.check_nearest_distance(0.0, sample, others)  # the sample itself left among the others
+    out = verdict(capsys)
+    assert out.startswith("Not yet") and "distance to itself" in out and "samples[1:]" in out
     for odd in ("abc", np.array([exact, exact]), object()):
         exercises.check_nearest_distance(odd, sample, others)
         assert "should be a number" in one_line(capsys)

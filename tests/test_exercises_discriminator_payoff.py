@@ -1,7 +1,8 @@
-"""Notebook 08's checks: a real image's loss, the paired difference and the largest gain, and the unlabelled loss."""
+"""Notebook 08's checks: a real image's loss, the paired difference, the most variable method, and the unlabelled loss."""
 
 import numpy as np
 import pandas as pd
+import pytest
 import torch
 from test_exercises_answers import one_line, paired_results, verdict
 
@@ -20,8 +21,8 @@ def test_notebook_08_checks(capsys):
 
     exercises.check_smallest_paired_difference(0.05, paired_results(), 10, "transfer", "scratch")
     assert verdict(capsys).startswith("Correct!")
-    exercises.check_largest_gain("scratch", paired_results(), 10, 200)
-    assert verdict(capsys).startswith("Correct!")
+    exercises.check_most_variable("transfer", 0.07, paired_results(), 10)
+    assert verdict(capsys).count("Correct!") == 2
 
 
 def test_real_image_loss_takes_the_printed_answers(capsys):
@@ -34,25 +35,62 @@ def test_real_image_loss_takes_the_printed_answers(capsys):
     assert "p(fake) itself" in verdict(capsys)
 
 
-def test_largest_gain_answers_arrays_and_series_in_one_line(capsys):
-    results = paired_results()
-    for right in ("scratch", np.array(["scratch"]), pd.Series(["scratch"])):
-        exercises.check_largest_gain(right, results, 10, 200)
-        assert verdict(capsys).startswith("Correct! 'scratch' rises by +38.7%")
-    for odd in (np.array(["scratch", "transfer"]), 10, "dcgan", object(), ["scratch"]):
-        exercises.check_largest_gain(odd, results, 10, 200)
+def test_most_variable_takes_the_method_as_a_name_and_the_spread_as_printed(capsys):
+    results = paired_results()  # at 10 labels per class transfer's draws are 0.61, 0.50 and 0.48: standard deviation 0.07
+    for method in ("transfer", np.array(["transfer"]), pd.Series(["transfer"])):
+        for spread in (0.07, 0.0700, np.float32(0.07), torch.tensor([0.07]), pd.Series([0.07])):
+            exercises.check_most_variable(method, spread, results, 10)
+            out = verdict(capsys)
+            assert out.startswith("Correct! 'transfer' varies most at 10 labels per class.") and out.count("Correct!") == 2, out
+    for odd in (np.array(["scratch", "transfer"]), 10, "dcgan", object(), ["transfer"]):
+        exercises.check_most_variable(odd, 0.07, results, 10)
         assert "answer with one of the methods" in one_line(capsys)
+    exercises.check_most_variable("transfer", "0.07", results, 10)
+    out = verdict(capsys)
+    assert out.startswith("Correct!") and out.splitlines()[-1].startswith("Not yet: its standard deviation over the draws should be a number")
 
 
-def test_largest_gain_names_the_mistake(capsys):
+@pytest.mark.parametrize(
+    "spread, hint",
+    [
+        (0.0572, "population standard deviation"),  # sqrt(0.0098 / 3): ddof=0
+        (0.53, "mean test accuracy"),
+        (0.0049, "the variance"),
+        (0.13, "the range"),
+        (7.0, "not in percent"),
+        (0.1756, "every budget together"),  # transfer's six draws at 10 and 200 labels per class
+        (0.08, None),  # just wrong
+    ],
+)
+def test_most_variable_names_each_slip_in_the_spread(capsys, spread, hint):
+    exercises.check_most_variable("transfer", spread, paired_results(), 10)
+    out = verdict(capsys)
+    assert out.startswith("Correct!") and "Not yet" in out, out
+    assert (hint in out) if hint else "Hint" not in out, out
+
+
+def test_most_variable_names_each_wrong_method(capsys):
     results = paired_results()
-    exercises.check_largest_gain("semi-supervised GAN", results, 10, 200)  # the most accurate at 200
+    exercises.check_most_variable("scratch", 0.07, results, 10)  # its draws spread most over 10 and 200 together
     out = verdict(capsys)
-    assert out.startswith("Not yet") and "most accurate at 200" in out
-    exercises.check_largest_gain("transfer", results, 10, 200)  # the smallest gain
+    assert out.startswith("Not yet") and "over all budgets together" in out and "standard deviation over the draws" not in out
+    exercises.check_most_variable("semi-supervised GAN", 0.07, results, 10)  # as level as scratch's: the least
+    assert "varies least" in verdict(capsys)
+    steady = results.assign(test_accuracy=results["test_accuracy"].where(results["method"] != "transfer", 0.95))  # transfer steady and best
+    steady.loc[(steady["method"] == "semi-supervised GAN") & (steady["labels_per_class"] == 10), "test_accuracy"] = [0.50, 0.60, 0.40]
+    exercises.check_most_variable("transfer", 0.1, steady, 10)
+    assert "most accurate at 10 labels per class" in verdict(capsys)
+    exercises.check_most_variable("scratch", 0.1, steady, 200)
     out = verdict(capsys)
-    assert out.startswith("Not yet") and "gained the least" in out
-    exercises.check_largest_gain("scratch", results[results["labels_per_class"] == 10], 10, 200)
+    assert out.startswith("Not yet") and "Hint" in out
+
+
+def test_most_variable_with_one_draw_asks_for_the_laptop_run(capsys):
+    results = paired_results()
+    exercises.check_most_variable("transfer", 0.07, results[results["seed"] == 0], 10)
+    out = verdict(capsys)
+    assert "laptop scale" in out and "Correct" not in out and "Not yet" not in out
+    exercises.check_most_variable("transfer", 0.07, results, 50)  # no runs at that budget
     out = verdict(capsys)
     assert "laptop scale" in out and "Correct" not in out and "Not yet" not in out
 

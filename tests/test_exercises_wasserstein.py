@@ -1,22 +1,26 @@
-"""Notebook 07's checks: a gradient penalty by hand, the improvement factor, the rank correlation, and the penalty function."""
+"""Notebook 07's checks: a colour image's gradient penalty by hand, the improvement factor, the rank correlation, and the penalty function."""
+
+import math
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from test_exercises_answers import verdict
+from test_exercises_answers import one_line, verdict
 
 from course import exercises
 
+NO_PENALTY_SLOPE, COLOUR_PENALTY = 1 / math.sqrt(3072), 10 * (0.1 * math.sqrt(3072) - 1) ** 2  # 0.01804 and 206.3
+
 
 def test_notebook_07_checks(capsys):
-    exercises.check_gradient_penalty(None)
+    exercises.check_gradient_penalty(None, COLOUR_PENALTY)
     assert verdict(capsys).startswith("Not answered yet")
-    exercises.check_gradient_penalty(10 * (2.8 - 1) ** 2)
-    assert verdict(capsys).startswith("Correct!")
-    exercises.check_gradient_penalty((2.8 - 1) ** 2)
+    exercises.check_gradient_penalty(NO_PENALTY_SLOPE, COLOUR_PENALTY)
+    assert verdict(capsys).count("Correct!") == 2
+    exercises.check_gradient_penalty(NO_PENALTY_SLOPE, COLOUR_PENALTY / 10)
     assert "multiplied by its weight" in verdict(capsys)
-    exercises.check_gradient_penalty(10 * (78.4 - 1) ** 2)
+    exercises.check_gradient_penalty(NO_PENALTY_SLOPE, 10 * (307.2 - 1) ** 2)
     assert "square root" in verdict(capsys)
 
     stages = pd.DataFrame({"distance_over_floor": [80.0, 40.0, 20.0, 25.0]}, index=[100, 200, 300, 400])
@@ -32,15 +36,42 @@ def test_notebook_07_checks(capsys):
     assert "ranks" in verdict(capsys)
 
 
-def test_gradient_penalty_takes_the_printed_penalty(capsys):
-    for right in (32.4, np.float32(32.4), torch.tensor([32.4])):
-        exercises.check_gradient_penalty(right)
-        assert verdict(capsys).startswith("Correct!")
-    exercises.check_gradient_penalty(3.24)
-    assert "multiplied by its weight" in verdict(capsys)
-    exercises.check_gradient_penalty(30)
+def test_gradient_penalty_takes_the_printed_answers(capsys):
+    assert f"{NO_PENALTY_SLOPE:.4f} {COLOUR_PENALTY:.1f}" == "0.0180 206.3"
+    for slope, penalty in [(0.018, 206.3), (0.01804, 206), (np.float32(NO_PENALTY_SLOPE), torch.tensor([206.35])), (1 / 3072**0.5, 206.349)]:
+        exercises.check_gradient_penalty(slope, penalty)
+        out = verdict(capsys)
+        assert out.count("Correct!") == 2 and "Not yet" not in out, (slope, penalty, out)
+    exercises.check_gradient_penalty(0.019, 206.3)
     out = verdict(capsys)
-    assert "too small" in out and "Hint" not in out
+    assert "too large" in out and "Hint" not in out and "penalty on a colour image" not in out
+
+
+@pytest.mark.parametrize(
+    "slope, penalty, hint",
+    [
+        (1 / 28, COLOUR_PENALTY, "counts the 784 pixels"),
+        (1 / 3072, COLOUR_PENALTY, "square root of the sum of its 3,072 squared entries"),
+        (1 / 32, COLOUR_PENALTY, "one channel's 1,024 pixels"),
+        (NO_PENALTY_SLOPE, 32.4, "counts the 784 pixels"),
+        (NO_PENALTY_SLOPE, 20.63, "multiplied by its weight, 10"),
+        (NO_PENALTY_SLOPE, 937_584, "square root of the sum of its 3,072 squared entries"),
+        (NO_PENALTY_SLOPE, 8_832.8, "squared length"),
+        (NO_PENALTY_SLOPE, 48.4, "one channel's 1,024 pixels"),
+    ],
+)
+def test_gradient_penalty_names_each_slip(capsys, slope, penalty, hint):
+    exercises.check_gradient_penalty(slope, penalty)
+    out = verdict(capsys)
+    assert out.splitlines()[-2].startswith("Not yet") and hint in out.splitlines()[-1], out
+
+
+def test_gradient_penalty_answers_garbage_in_one_line(capsys):
+    exercises.check_gradient_penalty("0.018", COLOUR_PENALTY)
+    assert "the slope that pays no penalty should be a number, got str" in one_line(capsys)
+    exercises.check_gradient_penalty(NO_PENALTY_SLOPE, [206.3, 32.4])
+    out = verdict(capsys)
+    assert out.startswith("Correct!") and out.splitlines()[-1].startswith("Not yet: the penalty on a colour image should be a number")
 
 
 def test_improvement_factor_takes_rounded_answers_and_names_each_slip(capsys):

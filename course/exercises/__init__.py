@@ -9,7 +9,7 @@ from course.exercises.answers import COARSEST_PRECISION, NOT_ANSWERED
 from course.exercises.beyond import check_class_precision, check_crop_box, check_noise_step
 from course.exercises.convnets import check_class_recall, check_conv_output_size, check_horizontal_edge_kernel
 from course.exercises.dcgan_dresses import check_discriminator_move, check_dress_share, check_nearest_distance, check_transposed_conv_size
-from course.exercises.discriminator_payoff import check_largest_gain, check_real_image_loss, check_unlabelled_loss
+from course.exercises.discriminator_payoff import check_most_variable, check_real_image_loss, check_unlabelled_loss
 from course.exercises.gan_game import check_best_discriminator_loss, check_generator_gradients, check_modes_covered, check_optimal_discriminator
 from course.exercises.learning_the_transform import check_channels_first, check_dress_confusion, check_parameter_count
 from course.exercises.linear_regression import check_bedroom_price, check_diverging_learning_rate, check_log_log
@@ -36,9 +36,9 @@ __all__ = [
     "check_gradient_penalty",
     "check_horizontal_edge_kernel",
     "check_improvement_factor",
-    "check_largest_gain",
     "check_log_log",
     "check_modes_covered",
+    "check_most_variable",
     "check_nearest_distance",
     "check_noise_step",
     "check_only_output_trainable",

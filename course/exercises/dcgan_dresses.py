@@ -22,61 +22,91 @@ from course.exercises.answers import (
 )
 
 
-def check_transposed_conv_size(width_after_first: object, width_after_a_third: object) -> None:
-    """Exercise 6.1: output widths of transposed convolutions with kernel 4, stride 2, padding 1."""
-    if _unanswered(width_after_first, width_after_a_third):
+def check_transposed_conv_size(width_with_kernel_5: object, layers_from_4_to_64: object) -> None:
+    """Exercise 6.1: the width a transposed convolution with k=5, s=2, p=2 makes from 7, and how many k=4, s=2, p=1
+    layers take a 4-wide map to 64 wide."""
+    if _unanswered(width_with_kernel_5, layers_from_4_to_64):
         return
-
-    def mistakes(width: int) -> list[tuple[int, str]]:
-        formula = f"(w - 1)·s - 2p + k with w = {width}, s = 2, p = 1, k = 4"
-        return [
-            ((width - 1) * 2 - 1 + 4, f"the padding comes off both sides: {formula}, so subtract 2p = 2, not p."),
-            ((width - 1) * 2 + 4, f"{formula}; mind the 2p."),
-            ((width - 1) * 2 - 2 + 4 - 1, f"{formula}; mind the 2p."),
-        ]
-
-    if _close(width_after_first, (7 - 1) * 2 - 2 + 4, "the width after the first transposed convolution", rel_tol=0, mistakes=mistakes(7)):
-        _close(width_after_a_third, (28 - 1) * 2 - 2 + 4, "the width a third one would make from 28", rel_tol=0, mistakes=mistakes(28))
+    formula = "(w - 1)·s - 2p + k with w = 7, s = 2, p = 2, k = 5"
+    width_mistakes = [
+        ((7 + 2 * 2 - 5) // 2 + 1, f"that is the convolution's formula, which shrinks; a transposed convolution makes {formula}."),
+        ((7 - 1) * 2 - 2 + 5, f"the padding comes off both sides: {formula}, so subtract 2p = 4, not p."),
+        ((7 - 1) * 2 + 5, f"{formula}; mind the 2p."),
+        (2 * 7, f"only a kernel twice the stride doubles the width exactly; put this one through {formula}."),
+    ]
+    if not _close(width_with_kernel_5, (7 - 1) * 2 - 2 * 2 + 5, "the width the 5 x 5 kernel makes from 7", rel_tol=0, mistakes=width_mistakes):
+        return
+    layer_mistakes = [
+        (5, "that counts the widths 4, 8, 16, 32 and 64; the layers are the steps between them."),
+        (64 // 4, "that is how many times wider 64 is than 4; each layer doubles the width, so count the doublings."),
+    ]
+    _close(layers_from_4_to_64, 4, "the number of layers from 4 to 64 wide", rel_tol=0, mistakes=layer_mistakes)
 
 
 def check_dress_share(answer: object, samples: np.ndarray) -> None:
-    """Exercise 6.2: the share of samples the course's classifier calls Dress."""
+    """Exercise 6.2: the share of the samples turned upside down (`samples[:, ::-1]`) that the course's classifier calls Dress.
+
+    `samples` are the images as the learner should score them, already turned upside down.
+    """
     from course.quality import dressness
 
     if _unanswered(answer):
         return
+    samples = np.asarray(samples)
     share = dressness(samples)
     if share in (0.0, 1.0):
         print(
             f"(The classifier calls {'none' if share == 0 else 'all'} of these {len(samples)} samples dresses, as after a very short run:"
             " a slip in the class or the scaling may give the same share. Samples from the laptop scale test your code for real.)"
         )
-    mistakes = [(100 * share, "give a share between 0 and 1, not a count or a percentage.")]
+    percentage = "give a share between 0 and 1, not a count or a percentage."
+    mistakes = [(100 * share, percentage)]
     count = round(share * len(samples))
     if count > 1:
-        mistakes.append((count, "give a share between 0 and 1, not a count or a percentage."))
-    if not _close(answer, share, "the dressness of the samples", rel_tol=1e-3, abs_tol=0.002, mistakes=mistakes):
+        mistakes.append((count, percentage))
+    if samples.ndim == 3:  # the same images the right way up, or mirrored left to right instead
+        upright = dressness(np.ascontiguousarray(samples[:, ::-1]))
+        mirrored = dressness(np.ascontiguousarray(samples[:, ::-1, ::-1]))
+        mistakes += _distinct_shares(
+            share,
+            [
+                (
+                    upright,
+                    "that is the dressness of the samples the right way up (samples[::-1] reverses their order, not their rows): "
+                    "turn each image upside down, samples[:, ::-1].",
+                ),
+                (mirrored, "that mirrors the samples left to right (samples[:, :, ::-1]); upside down reverses the rows: samples[:, ::-1]."),
+            ],
+        )
+    if not _close(answer, share, "the dressness of the samples turned upside down", rel_tol=1e-3, abs_tol=0.002, mistakes=mistakes):
         value = _number(answer)
         if value is not None and value > 1 and not any(_matches(value, _half_unit(answer), wrong, 1e-3, 0.002) for wrong, _ in mistakes):
-            _hint("give a share between 0 and 1, not a count or a percentage.")
+            _hint(percentage)
 
 
-def check_nearest_distance(answer: object, sample: np.ndarray, training_images: np.ndarray) -> None:
-    """Exercise 6.3: the distance from one sample to its nearest training image, pixels scaled to 0-1."""
+def _distinct_shares(share: float, mistakes: list[tuple[float, str]]) -> list[tuple[float, str]]:
+    """The typical wrong shares that differ from the right one by more than the check's tolerance."""
+    return [(wrong, hint) for wrong, hint in mistakes if abs(wrong - share) > 0.002]
+
+
+def check_nearest_distance(answer: object, sample: np.ndarray, others: np.ndarray) -> None:
+    """Exercise 6.3: the distance from one sample to the nearest of `others` (the other samples), pixels scaled to 0-1."""
     if _unanswered(answer):
         return
-    training, sample = np.asarray(training_images), np.asarray(sample)
-    differences = training.reshape(len(training), -1) / 255 - sample.reshape(1, -1) / 255
+    others, sample = np.asarray(others), np.asarray(sample)
+    differences = others.reshape(len(others), -1) / 255 - sample.reshape(1, -1) / 255
     distance = np.linalg.norm(differences, axis=1).min()
     mistakes = [
         (distance * 255, "that is in grey levels 0-255; divide the pixels by 255 first."),
         (distance**2, "that is the squared distance; take the square root."),
     ]
-    if training.dtype == np.uint8 and sample.dtype == np.uint8:
-        wrapped = (training.reshape(len(training), -1) - sample.reshape(1, -1)) / 255  # uint8 arithmetic wraps around below 0
+    if others.dtype == np.uint8 and sample.dtype == np.uint8:
+        wrapped = (others.reshape(len(others), -1) - sample.reshape(1, -1)) / 255  # uint8 arithmetic wraps around below 0
         wrap = "the images are uint8, so a difference below 0 wraps around to 256 minus it: divide by 255 (or use .astype(float)) before subtracting."
         mistakes.append((np.linalg.norm(wrapped, axis=1).min(), wrap))
-    _close(answer, distance, "the distance to the nearest training dress", rel_tol=1e-3, mistakes=mistakes)
+    if distance > 0:
+        mistakes.append((0.0, "0 is the sample's distance to itself: compare it with the other samples only, samples[1:]."))
+    _close(answer, distance, "the distance to the nearest other sample", rel_tol=1e-3, mistakes=mistakes)
 
 
 # The discriminator's move, written by the learner

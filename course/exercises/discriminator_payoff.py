@@ -6,7 +6,18 @@ import math
 
 import pandas as pd
 
-from course.exercises.answers import _as_plain_number, _close, _hint, _is_number, _kind, _never_a_traceback, _one_line, _unanswered, _verdict
+from course.exercises.answers import (
+    _as_plain_number,
+    _close,
+    _distinct,
+    _hint,
+    _is_number,
+    _kind,
+    _never_a_traceback,
+    _one_line,
+    _unanswered,
+    _verdict,
+)
 
 
 def check_real_image_loss(answer: object, num_classes: int = 5) -> None:
@@ -20,28 +31,54 @@ def check_real_image_loss(answer: object, num_classes: int = 5) -> None:
     _close(answer, math.log((num_classes + 1) / num_classes), "the real image's loss", rel_tol=1e-3, mistakes=mistakes)
 
 
-def check_largest_gain(answer: object, results: pd.DataFrame, fewest: int, most: int) -> None:
-    """Exercise 8.3: the method whose mean test accuracy rises most from `fewest` to `most` labels per class."""
-    if _unanswered(answer):
+def check_most_variable(method: object, spread: object, results: pd.DataFrame, labels_per_class: int) -> None:
+    """Exercise 8.3: the method whose test accuracy at `labels_per_class` varies most over the draws, and that
+    standard deviation as a share (pandas' default, the sample standard deviation, which divides by n - 1)."""
+    if _unanswered(method, spread):
         return
-    answer = _as_plain_number(answer)  # a one-element array or Series holding the name
-    means = results.groupby(["labels_per_class", "method"])["test_accuracy"].mean().unstack("method")
-    if fewest not in means.index or most not in means.index:
-        print(f"These results have no runs at {fewest} and {most} labels per class: run the notebook at the laptop scale to answer.")
+    method = _as_plain_number(method)  # a one-element array or Series holding the name
+    at_budget = results[results["labels_per_class"] == labels_per_class].groupby("method")["test_accuracy"]
+    if at_budget.ngroups == 0 or at_budget.size().min() < 2:
+        print(f"These results have fewer than two draws per method at {labels_per_class} labels per class, so nothing can vary yet: "
+              "run the notebook at the laptop scale to answer.")  # fmt: skip
         return
-    gains = means.loc[most] - means.loc[fewest]
-    if not isinstance(answer, str) or answer not in gains.index:
-        _verdict(False, f"answer with one of the methods: {', '.join(map(repr, gains.index))}.")
+    spreads = at_budget.std()
+    if not isinstance(method, str) or method not in spreads.index:
+        _verdict(False, f"answer with one of the methods: {', '.join(map(repr, spreads.index))}.")
         return
-    best = str(gains.idxmax())
-    if _verdict(answer == best, f"{answer!r} rises by {gains[answer]:+.1%} from {fewest} to {most} labels per class."):
+    most = str(spreads.idxmax())
+    if method != most:
+        _verdict(False, f"{method!r} is not the method whose draws vary most at {labels_per_class} labels per class.")
+        all_budgets = results.groupby("method")["test_accuracy"].std()
+        if method == str(all_budgets.idxmax()):
+            _hint(f"that method varies most over all budgets together; take only its draws at {labels_per_class} labels per class.")
+        elif method == str(at_budget.mean().idxmax()):
+            _hint(f"that method is the most accurate at {labels_per_class} labels per class; the question is how much its draws differ.")
+        elif math.isclose(spreads[method], spreads.min(), rel_tol=1e-9):
+            _hint("that method varies least; look for the largest standard deviation.")
+        else:
+            _hint(f"for each method, the standard deviation of its test accuracy over the draws at {labels_per_class} labels per class; take the largest.")
         return
-    if answer == str(means.loc[most].idxmax()):
-        _hint(f"that method is the most accurate at {most} labels per class; the question is how much each one gained on the way from {fewest}.")
-    elif answer == str(gains.idxmin()):
-        _hint("that method gained the least; look for the largest rise.")
-    else:
-        _hint(f"for each method, mean test accuracy at {most} labels per class minus that at {fewest}; take the largest.")
+    _verdict(True, f"{method!r} varies most at {labels_per_class} labels per class.")
+    draws = results[(results["labels_per_class"] == labels_per_class) & (results["method"] == most)]["test_accuracy"]
+    mixed = results[results["method"] == most]["test_accuracy"]
+    expected = float(spreads[most])
+    mistakes = _distinct(
+        [
+            (
+                draws.std(ddof=0),
+                "that is the population standard deviation (NumPy's default, ddof=0); pandas' .std() divides by n - 1, "
+                "the sample standard deviation the question asks for.",
+            ),
+            (draws.mean(), "that is the method's mean test accuracy; the question asks how much its draws vary: .std()."),
+            (mixed.std(), f"that takes its draws at every budget together; take only those at {labels_per_class} labels per class."),
+            (draws.var(), "that is the variance; take its square root, the standard deviation."),
+            (draws.max() - draws.min(), "that is the range, highest minus lowest; the question asks for the standard deviation."),
+            (100 * expected, "give it as a share (0.01 is one point), not in percent."),
+        ],
+        expected,
+    )
+    _close(spread, expected, "its standard deviation over the draws", rel_tol=1e-3, mistakes=mistakes)
 
 
 # The unlabelled loss, written by the learner

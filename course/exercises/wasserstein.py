@@ -23,16 +23,35 @@ from course.exercises.answers import (
 )
 
 
-def check_gradient_penalty(answer: object, slope: float = 0.1, weight: float = 10.0) -> None:
-    """Exercise 7.1: the gradient penalty of the critic f(x) = slope * (sum of the 784 pixels)."""
-    if _unanswered(answer):
+def check_gradient_penalty(no_penalty_slope: object, colour_penalty: object, numbers: int = 3 * 32 * 32, slope: float = 0.1,
+                           weight: float = 10.0) -> None:  # fmt: skip
+    """Exercise 7.1: for the critic f(x) = c * (sum of an image's numbers), on colour images of 3 x 32 x 32 numbers:
+    the slope c that pays no gradient penalty, and the penalty (weight 10) at c = `slope`."""
+    if _unanswered(no_penalty_slope, colour_penalty):
         return
-    gradient_norm = slope * math.sqrt(28 * 28)
-    mistakes = [
-        ((gradient_norm - 1) ** 2, f"the penalty is multiplied by its weight, {weight:g}."),
-        (weight * (slope * 28 * 28 - 1) ** 2, "the gradient's norm is the square root of the sum of its 784 squared entries."),
+    one_channel = numbers // 3
+    slope_mistakes = [
+        (1 / math.sqrt(28 * 28), f"that counts the 784 pixels of a grey 28 x 28 image; a colour image has {numbers:,} numbers, every channel's."),
+        (1 / numbers, f"the gradient's length is the square root of the sum of its {numbers:,} squared entries: c times the square root of {numbers:,}."),
+        (
+            1 / math.sqrt(one_channel),
+            f"that counts one channel's {one_channel:,} pixels; the gradient has an entry for every number of the image, {numbers:,}.",
+        ),
     ]
-    _close(answer, weight * (gradient_norm - 1) ** 2, "the gradient penalty", rel_tol=1e-3, mistakes=mistakes)
+    if not _close(no_penalty_slope, 1 / math.sqrt(numbers), "the slope that pays no penalty", rel_tol=1e-3, mistakes=slope_mistakes):
+        return
+    length = slope * math.sqrt(numbers)
+    penalty_mistakes = [
+        ((length - 1) ** 2, f"the penalty is multiplied by its weight, {weight:g}."),
+        (weight * (slope * numbers - 1) ** 2, f"the gradient's length is the square root of the sum of its {numbers:,} squared entries."),
+        (weight * (slope**2 * numbers - 1) ** 2, "that uses the squared length; take the length itself, the square root of the sum of squares."),
+        (weight * (slope * 28 - 1) ** 2, f"that counts the 784 pixels of a grey 28 x 28 image; a colour image has {numbers:,} numbers, every channel's."),
+        (
+            weight * (slope * math.sqrt(one_channel) - 1) ** 2,
+            f"that counts one channel's {one_channel:,} pixels; the gradient has an entry for every number of the image.",
+        ),
+    ]
+    _close(colour_penalty, weight * (length - 1) ** 2, "the penalty on a colour image", rel_tol=1e-3, mistakes=penalty_mistakes)
 
 
 def check_improvement_factor(answer: object, stages: pd.DataFrame) -> None:
