@@ -3,7 +3,8 @@
 In the complete edition, each piece a learner writes (a network, a loss, a training step) sits in an nbgrader
 solution cell, between `### BEGIN SOLUTION: <what to write>` and `### END SOLUTION`; the cell that proves the
 piece is an nbgrader test cell. The workbook runs nbgrader's own preprocessors over every notebook: the solution
-regions become `raise NotImplementedError("<what to write>")`, every output is cleared, test cells are locked and
+regions become `raise NotImplementedError("<what to write>")`, the exercises' Solutions section (its cells tagged
+SOLUTION_TAG) is left out, every output is cleared, test cells are locked and
 checksummed so that an instructor's `nbgrader autograde` can score them. The course's `nbgrader_config.py` gives
 `nbgrader generate_assignment` the same blanks (`release_preprocessors`), so that what it releases is the workbook.
 
@@ -20,6 +21,7 @@ import re
 from pathlib import Path
 
 import nbformat
+from nbconvert.preprocessors import TagRemovePreprocessor
 from nbgrader.converters import GenerateAssignment
 from nbgrader.preprocessors import ClearOutput, ClearSolutions, ComputeChecksums, LockCells
 
@@ -30,6 +32,7 @@ from course.places import WORKBOOK_MARKER
 MARKER = WORKBOOK_MARKER  # the file that makes a folder a workbook the course built; each build replaces it whole
 MARKER_NOTE = "This folder is the course's workbook (python -m course workbook). A rebuild replaces it only while every notebook is as it was written."
 BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"
+SOLUTION_TAG = "exercise-solution"  # the cells of a notebook's Solutions section: the complete edition's, left out of the workbook
 
 
 class BlankWithMessage(ClearSolutions):
@@ -59,18 +62,28 @@ class BlankWithMessage(ClearSolutions):
         return replaced
 
 
+class LeaveOutSolutions(TagRemovePreprocessor):
+    """nbconvert's TagRemovePreprocessor, on for the cells tagged SOLUTION_TAG: the exercises' solutions stay out of sight."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.enabled = True
+        self.remove_cell_tags = {SOLUTION_TAG}
+
+
 def release_preprocessors() -> list[type]:
-    """nbgrader generate_assignment's own preprocessors, with BlankWithMessage in ClearSolutions' place (for nbgrader_config.py)."""
+    """nbgrader generate_assignment's own preprocessors, with BlankWithMessage in ClearSolutions' place and the exercises'
+    solutions left out (for nbgrader_config.py)."""
     default = GenerateAssignment.class_traits()["preprocessors"].default()
     if ClearSolutions not in default:
         raise RuntimeError(f"this nbgrader's generate_assignment has no ClearSolutions to replace: {default}")
-    return [BlankWithMessage if preprocessor is ClearSolutions else preprocessor for preprocessor in default]
+    return [LeaveOutSolutions] + [BlankWithMessage if preprocessor is ClearSolutions else preprocessor for preprocessor in default]
 
 
 def workbook_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The learner's edition of one complete notebook (a new notebook; the one given is left as it was)."""
     notebook, resources = nbformat.from_dict(notebook), {}  # a deep copy
-    for preprocessor in (BlankWithMessage(), ClearOutput(), LockCells(), ComputeChecksums()):
+    for preprocessor in (LeaveOutSolutions(), BlankWithMessage(), ClearOutput(), LockCells(), ComputeChecksums()):
         notebook, resources = preprocessor.preprocess(notebook, resources)
     return notebook
 

@@ -29,35 +29,34 @@ def test_none_is_not_answered(capsys, call):
 @pytest.mark.parametrize(
     "size, padding, expected",
     [
-        (24, 2, ["Correct! the output size without padding: 24", "Correct! the padding that keeps 28x28: 2"]),
-        (23, 2, ["Not yet: the output size without padding: 23 is too small", "the first and the last included"]),
-        (28, 2, ["Not yet: the output size without padding: 28 is too large"]),
-        (24, 1, ["Correct! the output size", "Not yet: the padding that keeps 28x28: 1 is too small"]),
-        (24, 4, ["Correct! the output size", "Not yet: the padding that keeps 28x28: 4 is too large", "on *each* side"]),
-        ("24", 2, ["Not yet: the output size without padding should be a number, got str"]),
+        (24, 3, ["Correct! the output size without padding: 24", "Correct! the padding that makes a 7x7 kernel at stride 2 give 14x14: 3"]),
+        (23, 3, ["Not yet: the output size without padding: 23 is too small", "the first and the last included"]),
+        (28, 3, ["Not yet: the output size without padding: 28 is too large"]),
+        (24, 1, ["Correct! the output size", "Not yet: the padding that makes a 7x7 kernel at stride 2 give 14x14: 1 is too small"]),
+        (24, 2, ["Correct! the output size", "2 is too small", "= 13: one short"]),
+        (24, 4, ["Correct! the output size", "4 is too large", "= 15: one too many"]),
+        (24, 6, ["Correct! the output size", "6 is too large", "on *each* side"]),
+        ("24", 3, ["Not yet: the output size without padding should be a number, got str"]),
     ],
 )
 def test_conv_output_size(capsys, size, padding, expected):
     exercises.check_conv_output_size(size, padding)
     out = verdict(capsys)
     assert all(part in out for part in expected)
-    assert ("Not yet" in out) == any(part.startswith("Not yet") for part in expected)
-    assert ("Hint" in out) == (size == 23 or padding == 4)
+    assert ("Not yet" in out) == any(part.startswith("Not yet") or "too" in part for part in expected)
+    assert ("Hint" in out) == (size == 23 or (size == 24 and padding in (2, 4, 6)))
 
 
 def test_conv_output_size_names_the_total_padding(capsys):
-    exercises.check_conv_output_size(np.array([24]), torch.tensor([2]))
+    exercises.check_conv_output_size(np.array([24]), torch.tensor([3]))
     assert verdict(capsys).count("Correct!") == 2
-    exercises.check_conv_output_size(24, 4)
+    exercises.check_conv_output_size(24, 5)
     out = verdict(capsys)
-    assert "4 is too large" in out and "on *each* side, so give half" in out
-    exercises.check_conv_output_size(24, 3)
-    out = verdict(capsys)
-    assert "3 is too large" in out and "Hint" not in out
+    assert "5 is too large" in out and "Hint" not in out
 
 
 def test_conv_output_size_takes_torch_and_numpy_scalars(capsys):
-    exercises.check_conv_output_size(torch.tensor(24), np.int64(2))
+    exercises.check_conv_output_size(torch.tensor(24), np.int64(3))
     assert verdict(capsys).count("Correct!") == 2
 
 

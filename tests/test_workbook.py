@@ -11,7 +11,7 @@ from nbclient.exceptions import CellExecutionError
 from course.cli import main
 from course.notebooks import course_notebooks, read_notebook
 from course.runs import runs_dir
-from course.workbook import BEGIN, END, MARKER, BlankWithMessage, build_workbook, count_pieces, count_regions, workbook_notebook
+from course.workbook import BEGIN, END, MARKER, SOLUTION_TAG, BlankWithMessage, build_workbook, count_pieces, count_regions, workbook_notebook
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -53,6 +53,31 @@ def test_a_blank_says_what_to_write_and_the_complete_notebook_is_left_as_it_was(
     assert learner.cells[2].metadata["deletable"] is False and learner.cells[2].metadata["editable"] is False  # the test is locked
     assert "checksum" in learner.cells[2].metadata["nbgrader"]  # for nbgrader autograde
     assert count_pieces(complete) == 1 and count_pieces(learner) == 0
+
+
+def test_the_exercises_solutions_are_left_out_of_the_workbook_and_kept_in_the_complete_edition():
+    complete = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("**Exercise 1.1.** What is 2 + 2?"),
+            nbformat.v4.new_code_cell("answer = None  # your answer"),
+            nbformat.v4.new_markdown_cell("## Solutions", metadata={"tags": [SOLUTION_TAG]}),
+            nbformat.v4.new_code_cell("answer = 4", metadata={"tags": [SOLUTION_TAG]}),
+        ]
+    )
+    learner = workbook_notebook(complete)
+    assert [cell.source for cell in learner.cells] == ["**Exercise 1.1.** What is 2 + 2?", "answer = None  # your answer"]
+    assert len(complete.cells) == 4
+
+
+def test_every_course_notebook_with_solutions_tags_all_of_them_for_the_workbook():
+    # From its "## Solutions" heading to the end, every cell of a course notebook is tagged, so the workbook leaves it out.
+    for path in course_notebooks():
+        cells = read_notebook(path).cells
+        heading = [index for index, cell in enumerate(cells) if cell.cell_type == "markdown" and "## Solutions" in cell.source.split("\n")]
+        tagged = [index for index, cell in enumerate(cells) if SOLUTION_TAG in cell.metadata.get("tags", [])]
+        assert tagged == (list(range(heading[0], len(cells))) if heading else []), (
+            f"{path.name}: the cells tagged {SOLUTION_TAG} should be its Solutions section"
+        )
 
 
 @pytest.mark.parametrize(
@@ -205,7 +230,9 @@ def test_the_workbook_stops_at_each_blank_with_its_message_and_says_correct_once
                             stopped_at, (cell, error) = later, run(later, written_back(later))
                     if error is None:
                         problems.append(f"{where}: the notebook ran on past the blank and its test cell")
-                    elif not (error.ename == "NotImplementedError" and error.evalue == message) and f"NotImplementedError: {message.rstrip('.')}" not in printed(cell):
+                    elif not (
+                        error.ename == "NotImplementedError" and error.evalue == message
+                    ) and f"NotImplementedError: {message.rstrip('.')}" not in printed(cell):
                         problems.append(
                             f"{where}: cell {stopped_at} stopped with {error.ename}: {error.evalue}, not the blank's whole line; it printed:\n{printed(cell)}"
                         )

@@ -7,14 +7,19 @@ import numpy as np
 from course.exercises.answers import _close, _half_unit, _hint, _matches, _number, _tensor_values, _unanswered, _verdict
 
 
-def check_conv_output_size(size_without_padding: object, padding_to_keep_size: object) -> None:
-    """Exercise 3.1: a 5x5 kernel on a 28x28 image: the output size without padding, and the padding that keeps 28."""
-    if _unanswered(size_without_padding, padding_to_keep_size):
+def check_conv_output_size(size_without_padding: object, padding_for_half_size: object) -> None:
+    """Exercise 3.1: a 5x5 kernel on a 28x28 image without padding: the output size; and the padding with which a 7x7
+    kernel at stride 2 turns 28x28 into 14x14."""
+    if _unanswered(size_without_padding, padding_for_half_size):
         return
     window = [(23, "count the positions where a 5-wide window fits in 28 pixels, the first and the last included.")]
     if _close(size_without_padding, 28 - 5 + 1, "the output size without padding", rel_tol=0, mistakes=window):
-        total = [(4, "4 is the padding of both sides together; padding= adds that many pixels on *each* side, so give half.")]
-        _close(padding_to_keep_size, 2, "the padding that keeps 28x28", rel_tol=0, mistakes=total)
+        mistakes = [
+            (6, "6 is the padding of both sides together; padding= adds that many pixels on *each* side, so give half."),
+            (2, "with padding 2 the output is (28 + 2·2 − 7) // 2 + 1 = 13: one short."),
+            (4, "with padding 4 the output is (28 + 2·4 − 7) // 2 + 1 = 15: one too many."),
+        ]
+        _close(padding_for_half_size, 3, "the padding that makes a 7x7 kernel at stride 2 give 14x14", rel_tol=0, mistakes=mistakes)
 
 
 def check_horizontal_edge_kernel(kernel: object) -> None:
