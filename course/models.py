@@ -86,7 +86,8 @@ class SideBySide(nn.Module):
             self.weights.append(nn.Parameter(torch.empty(copies, size_in, size_out).uniform_(-bound, bound)))
             self.biases.append(nn.Parameter(torch.empty(copies, 1, size_out).uniform_(-bound, bound)))
 
-    def forward(self, rows: torch.Tensor) -> torch.Tensor:
+    def forward(self, rows: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        # labels: ignored (the ring has no classes); taken so that gan.train_step, which passes them, can play the ring
         if rows.ndim != 2 or len(rows) % self.copies:
             raise ValueError(f"expected a (rows, features) tensor with rows a multiple of {self.copies}, got {tuple(rows.shape)}.")
         blocks = rows.reshape(self.copies, -1, rows.shape[1])  # (copies, rows per copy, features)

@@ -98,7 +98,8 @@ HINTS = {  # what to check when a network's weights differ after a step: (the ge
     "wgan-gp": (
         "the generator's move: after the critic's last move, score the last fakes again and minimise -scores.mean().",
         "the critic's move, config.critic_steps times on fresh batches: fake_scores.mean() - real_scores.mean() plus the "
-        "gradient penalty at batch.mix, zero_grad, backward, step (no clipping).",
+        "gradient penalty at batch.mix, zero_grad, backward, step (no clipping). If all that is so, your gradient_penalty may "
+        "differ from the course's in the last bits: build it as the text does (mix * real + (1 - mix) * fake, flatten(1).norm(dim=1)).",
     ),
 }
 

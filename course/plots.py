@@ -63,8 +63,8 @@ def learning_curves(history, title: str = "Learning curves") -> plt.Figure:
         raise ValueError("the history is empty: train for at least one epoch first.")
     figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 3.6))
     for axis, metric, label in ((loss_axis, "loss", "cross-entropy loss"), (accuracy_axis, "accuracy", "accuracy")):
-        axis.plot(history.epoch, getattr(history, f"train_{metric}"), "o-", label="training")
-        axis.plot(history.epoch, getattr(history, f"eval_{metric}"), "o-", label="held out")
+        axis.plot(history.epoch, getattr(history, f"train_{metric}"), "o-", label="training (mean while the epoch learnt)")
+        axis.plot(history.epoch, getattr(history, f"eval_{metric}"), "o-", label="held out (after the epoch)")
         axis.set(xlabel="epoch", ylabel=label)
         axis.legend()
     accuracy_axis.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
@@ -79,7 +79,8 @@ def confusion_plot(matrix: np.ndarray, class_names: Sequence[str], title: str = 
     if matrix.shape != (len(class_names), len(class_names)):
         raise ValueError(f"matrix must be {len(class_names)}x{len(class_names)}, one row per class name; got {matrix.shape}.")
     figure, axis = plt.subplots(figsize=(6.5, 5.5))
-    axis.imshow(matrix, cmap="Blues")
+    shown = axis.imshow(matrix, cmap="Blues")
+    figure.colorbar(shown, ax=axis, label="images")
     axis.grid(False)
     ticks = np.arange(len(class_names))
     axis.set_xticks(ticks, class_names, rotation=45, ha="right")

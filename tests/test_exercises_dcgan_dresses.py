@@ -57,7 +57,7 @@ def test_notebook_06_checks(capsys, fashion):
         (4, 4, "the convolution's formula"),  # floor((7 + 4 - 5) / 2) + 1: the width of a convolution, which shrinks
         (15, 4, "subtract 2p = 4, not p"),
         (17, 4, "mind the 2p"),
-        (14, 4, "only a kernel twice the stride doubles"),
+        (14, 4, "the width doubles exactly only when k = 2p + 2"),
         (13, 5, "the layers are the steps between them"),
         (13, 16, "count the doublings"),
         (13, 3, "Not yet: the number of layers from 4 to 64 wide: 3 is too small."),

@@ -98,3 +98,18 @@ def test_side_by_side_starts_as_nn_linear_does_and_names_bad_shapes():
         SideBySide(2, (2, 3))(torch.randn(3, 2))
     with pytest.raises(ValueError, match="at least two positive layer sizes"):
         SideBySide(2, (2,))
+
+
+def test_side_by_side_players_play_the_course_s_own_step():
+    # Notebook 07's way out for a stuck learner, `critic_train_step = gan.train_step`, passes labels to both players.
+    from course import gan
+
+    config = gan.GANConfig(loss="wgan-gp", batch_size=8, latent_size=2, critic_steps=2, seed=0)
+    generator, critic = SideBySide(2, (2, 8, 2)), SideBySide(2, (2, 8, 1))
+    optimizers = [torch.optim.Adam(network.parameters(), 1e-3) for network in (generator, critic)]
+
+    def next_batch() -> gan.Batch:  # the ring's batches: points in the plane, the penalty's mix one number per row
+        return gan.Batch(torch.randn(8, 2), torch.randn(8, 2), None, None, torch.rand(8, 1))
+
+    result = gan.train_step(config, generator, critic, *optimizers, next_batch)
+    assert torch.isfinite(torch.as_tensor(result.d_loss)) and torch.isfinite(torch.as_tensor(result.g_loss))

@@ -56,7 +56,7 @@ def test_learning_curves_plot_loss_and_accuracy_for_training_and_held_out():
     assert [len(axis.lines) for axis in figure.axes] == [2, 2]
     assert list(loss_axis.lines[1].get_ydata()) == [1.1, 0.8, 0.7]
     assert list(accuracy_axis.lines[0].get_xdata()) == [1, 2, 3]
-    assert [text.get_text() for text in loss_axis.get_legend().get_texts()] == ["training", "held out"]
+    assert [text.get_text() for text in loss_axis.get_legend().get_texts()] == ["training (mean while the epoch learnt)", "held out (after the epoch)"]
     assert suptitle(figure) == "tiny"
     plt.close(figure)
 
@@ -69,7 +69,8 @@ def test_learning_curves_of_an_empty_history_say_to_train_first():
 def test_confusion_plot_shows_the_matrix_with_its_counts():
     matrix = np.array([[5, 1, 0], [2, 7, 0], [0, 0, 9]])
     figure = confusion_plot(matrix, ("a", "b", "c"))
-    (axis,) = figure.axes
+    axis, colour_bar = figure.axes
+    assert colour_bar.get_ylabel() == "images"
     assert showing_images(figure) == 1
     np.testing.assert_array_equal(axis.images[0].get_array(), matrix)
     assert sorted(text.get_text() for text in axis.texts) == sorted(str(count) for count in matrix.flat)

@@ -79,3 +79,12 @@ def test_announce_says_where_how_long_and_how_to_change(capsys):
     assert "Warning: 'full' is sized for a GPU" in capsys.readouterr().out
     with pytest.raises(ValueError, match="Unknown scale"):
         announce("huge", torch.device("cpu"), laptop="x")
+
+
+def test_announce_for_a_cpu_only_notebook_gives_no_device_advice(capsys):
+    from course import announce
+
+    announce("full", torch.device("cpu"), laptop="about a minute", full="about 3 minutes", cpu_only=True)
+    out = capsys.readouterr().out
+    assert "expect about 3 minutes (on the CPU)" in out and "runs on the CPU whatever the machine has" in out
+    assert "COURSE_DEVICE" not in out and "Warning" not in out and "GPU" not in out

@@ -32,7 +32,7 @@ def check_transposed_conv_size(width_with_kernel_5: object, layers_from_4_to_64:
         ((7 + 2 * 2 - 5) // 2 + 1, f"that is the convolution's formula, which shrinks; a transposed convolution makes {formula}."),
         ((7 - 1) * 2 - 2 + 5, f"the padding comes off both sides: {formula}, so subtract 2p = 4, not p."),
         ((7 - 1) * 2 + 5, f"{formula}; mind the 2p."),
-        (2 * 7, f"only a kernel twice the stride doubles the width exactly; put this one through {formula}."),
+        (2 * 7, f"at stride 2 the width doubles exactly only when k = 2p + 2, which no odd kernel meets; put this one through {formula}."),
     ]
     if not _close(width_with_kernel_5, (7 - 1) * 2 - 2 * 2 + 5, "the width the 5 x 5 kernel makes from 7", rel_tol=0, mistakes=width_mistakes):
         return
