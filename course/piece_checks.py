@@ -464,11 +464,13 @@ def _as_line_fit(result: object, steps: int) -> tuple[float, float, list[float]]
 def check_line_descent(fit: object, inputs: torch.Tensor, targets: torch.Tensor) -> bool:
     """Does `fit(learning_rate, steps)` (notebook 01's loop, on `inputs` and `targets`) take the steps the gradient formulas give?
 
-    It runs 20 steps at the learning rate 0.1, then 10 at 0.3, and compares the weight, the bias and every loss.
+    It runs 20 steps at the learning rate 0.1, then 10 at 0.3, and compares the weight, the bias and every loss; then 20
+    steps at 0.1 with every target shifted by one (in place, and put back after), since on standardised targets the
+    best bias is the starting one, 0, and a slip in the bias's update would go unseen.
     """
     if not callable(fit):
         return _verdict(False, f"fit_line_by_gradient_descent should be a function, got {type(fit).__name__}.")
-    runs = [(0.1, 20), (0.3, 10)]
+    runs = [(0.1, 20, 0.0), (0.3, 10, 0.0), (0.1, 20, 1.0)]  # (learning rate, steps, shift of the targets)
 
     def same(got: tuple[float, float, list[float]], expected: tuple[float, float, list[float]], losses: bool = True) -> bool:
         # Rounding grows with the values (a diverging slip multiplies it at every step), so the tolerance does too.
@@ -477,9 +479,15 @@ def check_line_descent(fit: object, inputs: torch.Tensor, targets: torch.Tensor)
             return False
         return not losses or all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) for a, b in zip(got[2], expected[2], strict=True))
 
-    for learning_rate, steps in runs:
+    for learning_rate, steps, shift in runs:
+        saved = targets.detach().clone()
         try:
+            with torch.no_grad():
+                targets.add_(shift)  # the learner's function reads the notebook's own targets
             result = fit(learning_rate, steps)
+            expected = _line_by_formulas(inputs, targets, learning_rate, steps)
+            slipped = {slip: _line_by_formulas(inputs, targets, learning_rate, steps, slip) for slip in LINE_SLIPS}
+            unslipped_rate = _line_by_formulas(inputs, targets, runs[0][0], steps)
         except Exception as error:  # a learner's loop can fail in any way
             _verdict(False, _failure(f"your loop ({steps} steps at the learning rate {learning_rate})", error))
             if "leaf Variable" in str(error):
@@ -487,13 +495,15 @@ def check_line_descent(fit: object, inputs: torch.Tensor, targets: torch.Tensor)
             elif "NoneType" in str(error):
                 _hint("update each weight in place (weight -= ...): weight = weight - ... makes a new tensor, whose .grad backward() leaves empty.")
             return False
+        finally:
+            with torch.no_grad():
+                targets.copy_(saved)
         got = _as_line_fit(result, steps)
         if isinstance(got, str):
             return _verdict(False, f"your function {got}")
-        expected = _line_by_formulas(inputs, targets, learning_rate, steps)
         if same(got, expected):
             continue
-        where = f"after {steps} steps at the learning rate {learning_rate}"
+        where = f"after {steps} steps at the learning rate {learning_rate}" + (f", with every target shifted by {shift:g}" if shift else "")
         if same(got, expected, losses=False):
             _verdict(False, f"{where} the weight and the bias are right, but the losses differ from the formulas'.")
             _hint("append loss.item(), the loss computed before the update, once per step.")
@@ -503,16 +513,19 @@ def check_line_descent(fit: object, inputs: torch.Tensor, targets: torch.Tensor)
         if got[0] == 0 and got[1] == 0:
             _hint("the weights did not move: subtract learning_rate times each gradient from its weight, in place (weight -= ...).")
             return False
-        slip = next((slip for slip in LINE_SLIPS if same(got, _line_by_formulas(inputs, targets, learning_rate, steps, slip), losses=False)), None)
+        slip = next((slip for slip in LINE_SLIPS if same(got, slipped[slip], losses=False)), None)
         if slip:
             _hint(LINE_SLIPS[slip])
-        elif learning_rate != runs[0][0] and same(got, _line_by_formulas(inputs, targets, runs[0][0], steps), losses=False):
+        elif math.isclose(got[0], expected[0], rel_tol=1e-9, abs_tol=1e-9) and shift:
+            _hint("the weight is right, the bias is not: move the bias too, bias -= learning_rate * bias.grad, and set bias.grad back to zero.")
+        elif learning_rate != runs[0][0] and same(got, unslipped_rate, losses=False):
             _hint(f"use the argument learning_rate, not the number {runs[0][0]} written in.")
         else:
             _hint("each step: the loss (weight * x_scaled + bias - y_scaled) squared and averaged, backward(), then under torch.no_grad() "
                   "weight -= learning_rate * weight.grad and the same for bias, then both .grad back to zero.")  # fmt: skip
         return False
-    return _verdict(True, "after 20 steps at the learning rate 0.1 and 10 at 0.3, your weight, bias and every loss are what the gradient formulas give.")
+    return _verdict(True, "after 20 steps at the learning rate 0.1 and 10 at 0.3, and 20 at 0.1 on targets shifted by one, your weight, bias "
+                          "and every loss are what the gradient formulas give.")  # fmt: skip
 
 
 def practice_classification(count: int = 300, classes: int = 4, seed: int = 5) -> tuple[torch.Tensor, torch.Tensor]:

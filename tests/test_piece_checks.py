@@ -446,10 +446,12 @@ def line_loop(x, y, slip=""):
             rate = {"no rate": 1.0, "written in": 0.1}.get(slip, learning_rate)
             with torch.no_grad():
                 weight -= (-1 if slip == "plus" else 1) * rate * weight.grad
-                bias -= (-1 if slip == "plus" else 1) * rate * bias.grad
+                if slip != "bias left alone":
+                    bias -= (-1 if slip in ("plus", "bias backwards") else 1) * rate * bias.grad
             if slip != "no reset":
                 weight.grad.zero_()
-                bias.grad.zero_()
+                if slip != "bias not reset":
+                    bias.grad.zero_()
             losses.append(((weight * x + bias - y) ** 2).mean().item() if slip == "loss after" else loss.item())
         return weight.item(), bias.item(), losses
 
@@ -462,9 +464,12 @@ def test_the_course_line_loop_passes(capsys, line_data):
     from course import training
     from course.piece_checks import check_line_descent
 
+    x, y = line_data
+    before = y.clone()
     assert check_line_descent(functools.partial(training.fit_line_by_gradient_descent, *line_data), *line_data)
     assert check_line_descent(line_loop(*line_data), *line_data)
     assert capsys.readouterr().out.count("Correct!") == 2
+    assert torch.equal(y, before)  # the targets shifted for the bias's run are put back as they were
 
 
 @pytest.mark.parametrize(
@@ -476,6 +481,9 @@ def test_the_course_line_loop_passes(capsys, line_data):
         ("sum", ".mean() over the sales"),
         ("written in", "use the argument learning_rate, not the number 0.1"),
         ("loss after", "the loss computed before the update"),
+        ("bias left alone", "the weight is right, the bias is not"),  # caught on the shifted targets only
+        ("bias backwards", "the weight is right, the bias is not"),
+        ("bias not reset", "the weight is right, the bias is not"),
     ],
 )
 def test_a_slip_in_the_line_loop_gets_its_hint(capsys, line_data, slip, hint):
