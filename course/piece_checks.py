@@ -451,6 +451,8 @@ def _as_line_fit(result: object, steps: int) -> tuple[float, float, list[float]]
     if not isinstance(result, (tuple, list)) or len(result) != 3:
         return f"{wrong}; it returned {type(result).__name__}."
     weight, bias, losses = result
+    if isinstance(losses, (list, tuple)) and any(isinstance(loss, torch.Tensor) for loss in losses):
+        return f"{wrong}; its losses are tensors: append loss.item(), the loss as a plain Python number (the plot needs numbers)."
     try:
         weight, bias = float(weight), float(bias)
         losses = [float(loss) for loss in losses]

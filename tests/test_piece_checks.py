@@ -641,3 +641,16 @@ def test_an_epoch_that_raises_names_the_error(capsys):
 
     assert not check_epoch(blank)
     assert capsys.readouterr().out == "Not yet: running your epoch 1 raised NotImplementedError: write one epoch\n"
+
+
+def test_a_line_loop_that_keeps_the_losses_as_tensors_is_told_to_use_item(capsys, line_data):
+    from course.piece_checks import check_line_descent
+
+    plain = line_loop(*line_data)
+
+    def tensors(learning_rate, steps):
+        weight, bias, losses = plain(learning_rate, steps)
+        return weight, bias, [torch.tensor(loss, requires_grad=True) for loss in losses]  # as if loss, not loss.item()
+
+    assert not check_line_descent(tensors, *line_data)
+    assert "append loss.item()" in capsys.readouterr().out
