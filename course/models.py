@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
 
-def mlp(in_features: int, hidden: tuple[int, ...], out_features: int) -> nn.Sequential:
-    """A stack of Linear + Tanh layers (the learned transforms) with a plain Linear layer on top."""
+def mlp(in_features: int, hidden: tuple[int, ...], out_features: int, activation: Callable[[], nn.Module] = nn.Tanh) -> nn.Sequential:
+    """A stack of Linear + activation layers (the learned transforms, Tanh by default) with a plain Linear layer on top."""
     if not isinstance(hidden, tuple):
         raise ValueError(f"hidden must be a tuple of layer sizes such as (8, 8), got {hidden!r}.")
     sizes = (in_features, *hidden)
@@ -15,7 +17,7 @@ def mlp(in_features: int, hidden: tuple[int, ...], out_features: int) -> nn.Sequ
         raise ValueError(f"layer sizes must be positive ints, got {in_features}, {hidden}, {out_features}.")
     layers: list[nn.Module] = []
     for size_in, size_out in zip(sizes[:-1], sizes[1:], strict=True):
-        layers += [nn.Linear(size_in, size_out), nn.Tanh()]
+        layers += [nn.Linear(size_in, size_out), activation()]
     layers.append(nn.Linear(sizes[-1], out_features))
     return nn.Sequential(*layers)
 

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from course.models import mlp
 from course.piece_checks import _failure, _hint, _verdict, check_network
 
 HIDDEN_UNITS = 64  # notebook 05's width of each hidden layer
@@ -28,24 +29,12 @@ SLOPE = 0.2  # LeakyReLU's slope for negative inputs
 
 def make_generator(sample_size: int, hidden_units: int = HIDDEN_UNITS) -> nn.Sequential:
     """Noise (batch, sample_size) in, samples (batch, sample_size) out: two hidden layers with LeakyReLU 0.2, a plain Linear last."""
-    return nn.Sequential(
-        nn.Linear(sample_size, hidden_units),
-        nn.LeakyReLU(SLOPE),
-        nn.Linear(hidden_units, hidden_units),
-        nn.LeakyReLU(SLOPE),
-        nn.Linear(hidden_units, sample_size),
-    )
+    return mlp(sample_size, (hidden_units, hidden_units), sample_size, activation=lambda: nn.LeakyReLU(SLOPE))
 
 
 def make_discriminator(sample_size: int, hidden_units: int = HIDDEN_UNITS) -> nn.Sequential:
     """Samples (batch, sample_size) in, one logit per sample (batch, 1) out: the generator's layers, ending in one number."""
-    return nn.Sequential(
-        nn.Linear(sample_size, hidden_units),
-        nn.LeakyReLU(SLOPE),
-        nn.Linear(hidden_units, hidden_units),
-        nn.LeakyReLU(SLOPE),
-        nn.Linear(hidden_units, 1),
-    )
+    return mlp(sample_size, (hidden_units, hidden_units), 1, activation=lambda: nn.LeakyReLU(SLOPE))
 
 
 def generate(generator: nn.Sequential, count: int) -> torch.Tensor:
