@@ -22,7 +22,7 @@ import torch
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from course.checks import check_positive_int
+from course.validation import require_positive_int
 from course.gan import GANConfig, build
 from course.gan_sampling import to_training_range
 from course.gan_training import train_gan
@@ -104,7 +104,7 @@ def benchmark(images: np.ndarray, device: torch.device, batch_size: int = 64, st
     trained on per second) with every round's figure, the ratio course / reference and peak memory.
     """
     for name, value in (("batch_size", batch_size), ("steps", steps), ("rounds", rounds)):
-        check_positive_int(name, value)
+        require_positive_int(name, value)
     if len(images) < batch_size:
         raise ValueError(f"{len(images)} images is fewer than one batch of {batch_size}; lower the batch size.")
     config = GANConfig(loss="dcgan", steps=steps, batch_size=batch_size)

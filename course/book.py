@@ -17,7 +17,7 @@ import jupyter_server_mathjax
 import nbformat
 from nbconvert import HTMLExporter
 
-from course.built_folders import build_folder, check_notebooks, check_output_folder
+from course.built_folders import build_folder, require_notebooks, require_output_folder
 from course.notebooks import read_notebook
 
 BOOK_TITLE = "Dreaming up dresses"
@@ -67,12 +67,12 @@ def notebook_title(notebook: nbformat.NotebookNode, fallback: str) -> str:
     return fallback
 
 
-def check_inputs(notebooks: list[Path], out: Path) -> None:
+def require_inputs(notebooks: list[Path], out: Path) -> None:
     """Fail before writing anything when the notebooks or the output folder will not do."""
-    check_notebooks(notebooks, "book", lambda path: f"the page {path.stem}.html")
+    require_notebooks(notebooks, "book", lambda path: f"the page {path.stem}.html")
     if Path(INDEX_PAGE).stem in [path.stem for path in notebooks]:
         raise ValueError(f"a notebook named {INDEX_PAGE.replace('.html', '.ipynb')} would overwrite the table of contents: rename it")
-    check_output_folder(out, MARKER, "book")
+    require_output_folder(out, MARKER, "book")
 
 
 def copy_static_files(exporter: BookExporter, folder: Path) -> None:
@@ -127,6 +127,6 @@ def build_book(notebooks: list[Path], out: Path) -> list[Path]:
     `out` must be missing, empty, or a book the course built; it is replaced whole (`course.built_folders.build_folder`).
     """
     notebooks, out = [Path(path) for path in notebooks], Path(out)
-    check_inputs(notebooks, out)
+    require_inputs(notebooks, out)
     read = [read_notebook(path) for path in notebooks]  # every notebook readable before anything is written
     return build_folder(out, MARKER, MARKER_TEXT, "book", lambda folder: render_book(read, notebooks, folder))

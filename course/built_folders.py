@@ -27,7 +27,7 @@ class BuildRunning(RuntimeError):
     """Another build is writing the same folder."""
 
 
-def check_notebooks(notebooks: list[Path], what: str, written_as: Callable[[Path], str]) -> None:
+def require_notebooks(notebooks: list[Path], what: str, written_as: Callable[[Path], str]) -> None:
     """Fail before anything is written when there are no notebooks to build the `what` from, one is missing, or two would
     be written as the same file (`written_as` names what a notebook becomes, as "the page 01_x.html")."""
     if not notebooks:
@@ -41,7 +41,7 @@ def check_notebooks(notebooks: list[Path], what: str, written_as: Callable[[Path
         raise ValueError(f"two notebooks would both be {repeated[0]}: give each notebook once, with distinct names")
 
 
-def check_output_folder(out: Path, marker: str, what: str) -> None:
+def require_output_folder(out: Path, marker: str, what: str) -> None:
     """Refuse a file, a folder that holds files without `marker`, and the folder this process runs in: a build replaces it."""
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"{out} is a file, not a folder: choose another output folder, or move the file away")
@@ -104,11 +104,11 @@ def build_folder(out: Path, marker: str, marker_text: str, what: str, write: Cal
     was. Returns the written names under `out`.
     """
     out = Path(out)
-    check_output_folder(out, marker, what)
+    require_output_folder(out, marker, what)
     folder = out.resolve()  # the folder to replace, through any symbolic link
     folder.parent.mkdir(parents=True, exist_ok=True)
     with build_lock(folder, out, what):
-        check_output_folder(out, marker, what)  # again, now that no other build can change it
+        require_output_folder(out, marker, what)  # again, now that no other build can change it
         if fcntl is not None:  # only under a lock is no other build using them
             remove_leftovers(folder, marker)
         building = temporary_folder(folder, "building")

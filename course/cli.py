@@ -11,7 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
-from course.checks import SEED_LIMIT, check_positive_int, check_seed
+from course.validation import SEED_LIMIT, require_positive_int, require_seed
 from course.scale import SCALES, resolve_scale
 
 GRID_LIMIT = 1024  # images in one .png grid; more are written to a .npy file
@@ -23,7 +23,7 @@ TUNED_LEARNING_RATE = {"dcgan": 8e-4}  # train-gan's rate for a new run, from no
 
 def _report_data(download: bool) -> bool:
     """Print the data report (problems on stderr); True when every dataset is there and verified."""
-    from course.checkup import data_report
+    from course.readiness import data_report
 
     lines = data_report(download=download)
     for line in lines:
@@ -38,7 +38,7 @@ def command_data(args: argparse.Namespace) -> int:
 
 def command_check(args: argparse.Namespace) -> int:
     """Print the environment report of notebook 00."""
-    from course.checkup import report
+    from course.readiness import report
 
     report()
     return 0
@@ -48,7 +48,7 @@ def command_run_notebooks(args: argparse.Namespace) -> int:
     """Execute notebooks headless at a scale, saving their outputs in place, or beside a notebook edited meanwhile."""
     from nbclient.exceptions import CellExecutionError
 
-    from course.notebooks import CELL_TIMEOUT, NOTEBOOK_DIR, KernelDied, check_can_save, course_notebooks, read_notebook, run_notebook, without_colour
+    from course.notebooks import CELL_TIMEOUT, NOTEBOOK_DIR, KernelDied, require_can_save, course_notebooks, read_notebook, run_notebook, without_colour
 
     scale = resolve_scale(args.scale)
     paths = [Path(p) for p in args.notebooks] or course_notebooks()
@@ -62,7 +62,7 @@ def command_run_notebooks(args: argparse.Namespace) -> int:
         return 1
     for path in paths:  # every notebook readable, and its run savable, before any runs
         read_notebook(path)
-        check_can_save(path)
+        require_can_save(path)
     limit = f"{CELL_TIMEOUT // 60} minutes" if CELL_TIMEOUT % 60 == 0 else f"{CELL_TIMEOUT} seconds"
     print(f"each cell may run up to {limit}; Ctrl-C stops the run and leaves the notebook as it was", flush=True)
     total = 0.0
@@ -129,10 +129,10 @@ def command_train_classifier(args: argparse.Namespace) -> int:
     from course.data import image_tensors, load_fashion_mnist
     from course.device import describe_device, pick_device
     from course.quality import CLASSIFIER_PATH, CLASSIFIER_SHA256, dressness, file_sha256
-    from course.runs import check_output_file, save_weights
+    from course.runs import require_output_file, save_weights
     from course.training import evaluate, train_quality_classifier
 
-    out = check_output_file(Path(args.out) if args.out else CLASSIFIER_PATH, needed_bytes=2**20, overwrite=args.force)  # about 0.4 MiB
+    out = require_output_file(Path(args.out) if args.out else CLASSIFIER_PATH, needed_bytes=2**20, overwrite=args.force)  # about 0.4 MiB
     fashion = load_fashion_mnist()
     device = pick_device()
     print(f"training the quality classifier for {args.epochs} epochs on {describe_device(device)} ...", flush=True)
@@ -261,7 +261,7 @@ def command_sample(args: argparse.Namespace) -> int:
     from course.data import CLASS_NAMES
     from course.photos import to_display
     from course.plots import save_image_grid
-    from course.runs import check_output_file, save_npy_in_chunks, write_atomically
+    from course.runs import require_output_file, save_npy_in_chunks, write_atomically
 
     out = Path(args.out)
     if out.suffix not in (".npy", ".png"):
@@ -286,7 +286,7 @@ def command_sample(args: argparse.Namespace) -> int:
     grey = generator.channels == 1
     shape = (args.n, generator.size, generator.size) if grey else (args.n, generator.channels, generator.size, generator.size)
     try:
-        check_output_file(out, needed_bytes=int(np.prod(shape, dtype=np.int64)), overwrite=args.force)  # before any image is drawn
+        require_output_file(out, needed_bytes=int(np.prod(shape, dtype=np.int64)), overwrite=args.force)  # before any image is drawn
     except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -314,14 +314,14 @@ def class_number(name_or_number: str) -> int:
 
 def command_evaluate(args: argparse.Namespace) -> int:
     """Print the quality numbers of a .npy file of generated images."""
-    from course.quality import check_samples, evaluate_samples, read_samples
+    from course.quality import require_samples, evaluate_samples, read_samples
 
     path = Path(args.samples)
     if not path.is_file():
         print(f"error: no such file: {path}; make one with `python -m course sample --out FILE.npy`.", file=sys.stderr)
         return 1
     try:
-        samples = check_samples(read_samples(path), path.name)
+        samples = require_samples(read_samples(path), path.name)
     except (ValueError, TypeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -334,12 +334,12 @@ def command_bench(args: argparse.Namespace) -> int:
     from course.bench import benchmark, summary, table
     from course.data import load_fashion_mnist
     from course.device import pick_device
-    from course.runs import check_output_file, run_folder, save_json
+    from course.runs import require_output_file, run_folder, save_json
 
     device = pick_device(args.device)
     dresses = load_fashion_mnist().dresses("train")
     default = args.out is None  # the course's own file in its runs folder; a file of yours is replaced only with --force
-    out = check_output_file(run_folder("bench") / f"{device.type}.json" if default else Path(args.out), overwrite=default or args.force)
+    out = require_output_file(run_folder("bench") / f"{device.type}.json" if default else Path(args.out), overwrite=default or args.force)
     results = []
     for batch_size in args.batch_size:
         try:
@@ -409,7 +409,7 @@ def command_prepare(args: argparse.Namespace) -> int:
 def positive_int(text: str) -> int:
     """The argparse type of a count: a whole number of at least 1, or a usage error that says so."""
     try:
-        return check_positive_int("a count", int(text))
+        return require_positive_int("a count", int(text))
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}") from None
 
@@ -417,7 +417,7 @@ def positive_int(text: str) -> int:
 def seed_number(text: str) -> int:
     """The argparse type of a seed: a whole number from 0 to 2**32 - 1, or a usage error that says so."""
     try:
-        return check_seed("a seed", int(text))
+        return require_seed("a seed", int(text))
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {SEED_LIMIT - 1:,}, got {text!r}") from None
 

@@ -8,7 +8,7 @@ import random
 import numpy as np
 import torch
 
-from course.checks import check_seed
+from course.validation import require_seed
 
 
 def pick_device(prefer: str | None = None) -> torch.device:
@@ -43,7 +43,7 @@ def describe_device(device: torch.device) -> str:
 
 def seed_everything(seed: int) -> None:
     """Seed Python's, NumPy's and PyTorch's generators (all devices) so a run can be repeated."""
-    check_seed("seed", seed)
+    require_seed("seed", seed)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA and MPS device

@@ -30,8 +30,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from course.checks import check_positive_int, check_seed
-from course.gan_networks import MODELS, check_image_settings, make_networks
+from course.validation import require_positive_int, require_seed
+from course.gan_networks import MODELS, require_image_settings, make_networks
 
 LOSSES = ("dcgan", "wgan", "wgan-gp")
 
@@ -67,8 +67,8 @@ class GANConfig:
         if self.loss not in LOSSES:
             raise ValueError(f"Unknown loss {self.loss!r}: expected one of {', '.join(LOSSES)}.")
         for name in ("steps", "batch_size", "latent_size", "width", "sample_every", "checkpoint_every"):
-            check_positive_int(name, getattr(self, name))
-        check_seed("seed", self.seed)
+            require_positive_int(name, getattr(self, name))
+        require_seed("seed", self.seed)
         if self.critic_steps is None:
             object.__setattr__(self, "critic_steps", 1 if self.loss == "dcgan" else 5)
         if self.learning_rate is None:
@@ -84,12 +84,12 @@ class GANConfig:
             raise ValueError(f"label_smoothing must be a number from 0 up to 0.5, got {self.label_smoothing!r}.")
         if self.loss != "dcgan" and self.label_smoothing != 0:
             raise ValueError(f"label_smoothing applies to the dcgan loss only; {self.loss} critics score, they do not classify.")
-        check_positive_int("critic_steps", self.critic_steps)
+        require_positive_int("critic_steps", self.critic_steps)
         if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < 1):
             raise ValueError(f"learning_rate must be a number between 0 and 1, got {self.learning_rate!r}.")
         if self.model not in MODELS:
             raise ValueError(f"Unknown model {self.model!r}: expected one of {', '.join(MODELS)}.")
-        check_image_settings(self.channels, self.size, self.classes)
+        require_image_settings(self.channels, self.size, self.classes)
         if isinstance(self.ema_decay, bool) or not isinstance(self.ema_decay, (int, float)) or not 0 <= self.ema_decay < 1:
             raise ValueError(f"ema_decay must be a number from 0 up to but not including 1, got {self.ema_decay!r}: use 0 for no average "
                              "of the generator, or a decay such as 0.999 (an average over about the last 1 / (1 - decay) steps).")  # fmt: skip

@@ -33,7 +33,7 @@ def resamplings(size: int) -> int:
     return 3 if size == 64 else 2
 
 
-def check_image_settings(channels: int, size: int, classes: int = 0) -> None:
+def require_image_settings(channels: int, size: int, classes: int = 0) -> None:
     """A ValueError unless the image shape and the number of classes are ones the networks are built for."""
     resamplings(size)
     if isinstance(channels, bool) or channels not in CHANNELS:
@@ -60,7 +60,7 @@ class _ImageNetwork(nn.Module):
 
     def __init__(self, channels: int, size: int, classes: int):
         super().__init__()
-        check_image_settings(channels, size, classes)
+        require_image_settings(channels, size, classes)
         self.channels, self.size, self.classes = channels, size, classes
 
     def _check_images(self, images: torch.Tensor, labels: torch.Tensor | None) -> None:

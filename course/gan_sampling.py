@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from course.checks import check_positive_int, check_seed
+from course.validation import require_positive_int, require_seed
 from course.gan_networks import CHANNELS
 
 
@@ -70,8 +70,8 @@ def generate_in_chunks(generator: nn.Module, count: int, seed: int = 0, labels=N
 
     The noise is drawn batch by batch from one seeded source, which gives the same numbers as one draw of all of it.
     """
-    check_positive_int("count", count)
-    check_seed("seed", seed)
+    require_positive_int("count", count)
+    require_seed("seed", seed)
     labels = class_labels(labels, count, generator.classes)
     noise_source = torch.Generator().manual_seed(seed)
     for start in range(0, count, batch_size):
@@ -90,7 +90,7 @@ def style_variations(generator: nn.Module, noise: torch.Tensor, label=None, dire
     noise = torch.as_tensor(noise, dtype=torch.float32).reshape(-1)
     if noise.shape != (generator.latent_size,):
         raise ValueError(f"noise must be one vector of {generator.latent_size} numbers, got shape {tuple(noise.shape)}.")
-    check_positive_int("directions", directions)
+    require_positive_int("directions", directions)
     amounts = torch.as_tensor(amounts, dtype=torch.float32).reshape(-1)
     walks = torch.randn(directions, generator.latent_size, generator=torch.Generator().manual_seed(seed))
     walks = walks / walks.norm(dim=1, keepdim=True)

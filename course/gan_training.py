@@ -30,7 +30,7 @@ from course.distributed import AveragedGradients, rank_and_world
 from course.gan import Batches, GANConfig, build, networks, train_step, update_average
 from course.gan_sampling import to_uint8
 from course.progress import tqdm
-from course.runs import atomic_torch_save, check_room, load_state, run_folder_lock, state_mismatch, write_atomically
+from course.runs import atomic_torch_save, require_room, load_state, run_folder_lock, state_mismatch, write_atomically
 
 CHECKPOINT = "checkpoint.pt"
 SAMPLES = "samples"  # sub-folder with the fixed noise batch rendered every `sample_every` steps
@@ -92,7 +92,7 @@ def _stop_between_steps():
 def _check_room_to_write(folder: Path, *nets: nn.Module | None) -> None:
     """Before any training: the run folder can be created and written, with room for a few checkpoints of `nets` (None: no network)."""
     weights = sum(p.numel() * p.element_size() for net in nets if net is not None for p in net.parameters())
-    check_room(folder / SAMPLES, 3 * (3 * weights) + 2**20, "the run's checkpoints and samples")  # three checkpoints of weights and two Adam moments
+    require_room(folder / SAMPLES, 3 * (3 * weights) + 2**20, "the run's checkpoints and samples")  # three checkpoints of weights and two Adam moments
 
 
 def train_gan(

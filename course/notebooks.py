@@ -76,7 +76,7 @@ def _parse_notebook(path: Path, data: bytes) -> nbformat.NotebookNode:
     raise ValueError(f"{path} {problem}: restore it with `git checkout -- {path}`, or open it in JupyterLab to see what is wrong.")
 
 
-def check_can_save(path: Path) -> None:
+def require_can_save(path: Path) -> None:
     """Refuse, with a ValueError of one sentence, a notebook whose run could not be saved over it.
 
     The save writes a temporary file in the notebook's folder and renames it over the notebook, so both the

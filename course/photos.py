@@ -26,7 +26,7 @@ import torch
 from matplotlib.colors import hsv_to_rgb
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from course.gan_networks import CHANNELS, SIZES, check_image_settings
+from course.gan_networks import CHANNELS, SIZES, require_image_settings
 from course.runs import atomic_torch_save, run_folder, write_atomically
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")  # matched in any case: .JPG counts
@@ -65,7 +65,7 @@ def read_image(path: Path, size: int, channels: int) -> np.ndarray:
     UnidentifiedImageError) if the file cannot be read as a picture; a ValueError Pillow raises while decoding,
     as for a PNG with oversized text chunks, comes as an OSError too.
     """
-    check_image_settings(channels, size)
+    require_image_settings(channels, size)
     path = Path(path)
     try:
         with warnings.catch_warnings():  # Pillow only warns between 1x and 2x the limit: refuse those too
@@ -197,7 +197,7 @@ def load_image_folder(folder, size: int = 32, channels: int = 3, cache: bool = T
     them and shown with `printable`. When any were skipped, one line says so. With `cache`, the result is
     kept under the run folder `image_cache/` and reused while the folder's files stay the same.
     """
-    check_image_settings(channels, size)
+    require_image_settings(channels, size)
     folder = Path(folder)
     shown_folder = printable(folder)
     if not folder.exists():

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from course.checks import check_positive_int
+from course.validation import require_positive_int
 from course.data import DRESS, FashionMNIST, image_tensors, load_fashion_mnist
 from course.device import pick_device
 from course.models import SmallCNN, freeze
@@ -106,7 +106,7 @@ def read_samples(path: Path) -> np.ndarray:
     return np.load(path, allow_pickle=False)
 
 
-def check_samples(images: object, name: str = "samples") -> np.ndarray:
+def require_samples(images: object, name: str = "samples") -> np.ndarray:
     """`images` unchanged if they are uint8 (N, 28, 28) with N >= 2; otherwise a TypeError or ValueError."""
     expected = "expected a uint8 NumPy array (N, 28, 28) of grey levels 0-255 with N >= 2, like Fashion-MNIST"
     fix = "convert to uint8 0-255 (N, 28, 28)"
@@ -133,7 +133,7 @@ def _or_committed(classifier: SmallCNN | None) -> SmallCNN:
 @torch.no_grad()
 def _look_at(images: np.ndarray, classifier: SmallCNN, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
     """The classifier's penultimate features (N, 64) as float64 and its predicted class (N,)."""
-    check_positive_int("batch_size", batch_size)
+    require_positive_int("batch_size", batch_size)
     classifier.eval()
     device = next(classifier.parameters()).device
     hidden_layers, output_layer = classifier.classifier[:-1], classifier.classifier[-1]
@@ -148,13 +148,13 @@ def _look_at(images: np.ndarray, classifier: SmallCNN, batch_size: int) -> tuple
 
 def classifier_features(images: np.ndarray, classifier: SmallCNN | None = None, batch_size: int = 1000) -> np.ndarray:
     """The classifier's penultimate features of each image (after the hidden layer's ReLU): (N, 64) float64."""
-    images = check_samples(images, "images")
+    images = require_samples(images, "images")
     return _look_at(images, _or_committed(classifier), batch_size)[0]
 
 
 def classify(images: np.ndarray, classifier: SmallCNN | None = None) -> np.ndarray:
     """The classifier's class for each image (N,): how the course judges what a generated image shows."""
-    images = check_samples(images, "images")
+    images = require_samples(images, "images")
     return _look_at(images, _or_committed(classifier), 1000)[1]
 
 
@@ -243,8 +243,8 @@ def _real_dresses(fashion: FashionMNIST | None, classifier: SmallCNN) -> _RealDr
     key = ("verified Fashion-MNIST" if fashion is None else _content_digest(dresses), _content_digest(weights))
     if key not in _real_dresses_cache:
         fashion = fashion if fashion is not None else load_fashion_mnist()
-        train_features, _ = _look_at(check_samples(fashion.dresses("train"), "training dresses"), classifier, 1000)
-        test_features, test_predictions = _look_at(check_samples(fashion.dresses("test"), "test dresses"), classifier, 1000)
+        train_features, _ = _look_at(require_samples(fashion.dresses("train"), "training dresses"), classifier, 1000)
+        test_features, test_predictions = _look_at(require_samples(fashion.dresses("test"), "test dresses"), classifier, 1000)
         train_mean, train_cov = _gaussian(train_features, "training dress features")
         _real_dresses_cache[key] = _RealDresses(
             train_mean=train_mean,
@@ -292,7 +292,7 @@ def evaluate_samples(samples: np.ndarray, fashion: FashionMNIST | None = None, c
     `fashion` defaults to the verified Fashion-MNIST and `classifier` to the committed one; what real
     dresses score is computed once and kept, so scoring many sample sets is cheap.
     """
-    samples = check_samples(samples)
+    samples = require_samples(samples)
     classifier = _or_committed(classifier)
     real = _real_dresses(fashion, classifier)
     features, predictions = _look_at(samples, classifier, 1000)

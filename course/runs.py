@@ -59,7 +59,7 @@ def run_folder(name: str) -> Path:
     return folder
 
 
-def check_room(folder: Path, needed_bytes: int, what: str) -> None:
+def require_room(folder: Path, needed_bytes: int, what: str) -> None:
     """Before any work: `folder` can be created and written, and its disk has room for `needed_bytes` more."""
     folder = Path(folder)
     above = next((parent for parent in [folder, *folder.parents] if parent.exists()), None)
@@ -78,7 +78,7 @@ def check_room(folder: Path, needed_bytes: int, what: str) -> None:
                       "free some space or choose another place.")  # fmt: skip
 
 
-def check_output_file(path: Path, needed_bytes: int = 0, overwrite: bool = False) -> Path:
+def require_output_file(path: Path, needed_bytes: int = 0, overwrite: bool = False) -> Path:
     """Before any work: `path` names a file that can be written (its folder made if needed), with room for it.
 
     An existing file is refused unless `overwrite` (a command's --force, or a file in the course's own runs
@@ -91,7 +91,7 @@ def check_output_file(path: Path, needed_bytes: int = 0, overwrite: bool = False
         raise FileExistsError(f"{path} is not a regular file (a device, a pipe or a socket), and writing would replace it: choose a file name.")
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} already exists: add --force to replace it, or choose another --out.")
-    check_room(path.parent, needed_bytes + 2**20, f"{path.name} and its temporary copy")
+    require_room(path.parent, needed_bytes + 2**20, f"{path.name} and its temporary copy")
     return path
 
 

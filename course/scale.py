@@ -21,7 +21,7 @@ def default_scale() -> str:
     return "full" if torch.cuda.is_available() else "laptop"
 
 
-def check_scale(scale: object) -> str:
+def require_scale(scale: object) -> str:
     """Return `scale` if it names a scale, else raise a ValueError that lists the choices."""
     if not isinstance(scale, str) or scale not in SCALES:
         raise ValueError(
@@ -33,11 +33,11 @@ def check_scale(scale: object) -> str:
 def resolve_scale(explicit: str | None = None) -> str:
     """The scale to run at: an explicit value wins, then `COURSE_SCALE`, then the default."""
     if explicit is not None:
-        return check_scale(explicit)
+        return require_scale(explicit)
     from_env = os.environ.get(ENV_VAR, "").strip()
     if from_env:
         try:
-            return check_scale(from_env)
+            return require_scale(from_env)
         except ValueError as error:
             raise ValueError(f"{ENV_VAR} is set to {from_env!r}. {error}") from None
     return default_scale()
@@ -45,7 +45,7 @@ def resolve_scale(explicit: str | None = None) -> str:
 
 def by_scale(scale: str, *, smoke: T, laptop: T, full: T) -> T:
     """Pick the value for `scale`: `by_scale(SCALE, smoke=2, laptop=20, full=200)`."""
-    return {"smoke": smoke, "laptop": laptop, "full": full}[check_scale(scale)]
+    return {"smoke": smoke, "laptop": laptop, "full": full}[require_scale(scale)]
 
 
 def announce(scale: str, device: torch.device, laptop: str, full: str = "not timed yet", cpu_only: bool = False) -> None:
@@ -54,7 +54,7 @@ def announce(scale: str, device: torch.device, laptop: str, full: str = "not tim
     `laptop` is the time measured for the whole notebook at the laptop scale on two CPU cores. `cpu_only`: the
     notebook runs on the CPU whatever the machine has (networks too small for a GPU to help), so no device advice.
     """
-    scale = check_scale(scale)
+    scale = require_scale(scale)
     expected = by_scale(scale, smoke="seconds (a quick check of every cell)", laptop=f"{laptop} (measured on two CPU cores)",
                         full=f"{full} (sized for a GPU)" if not cpu_only else f"{full} (on the CPU)")  # fmt: skip
     print(f"Running at the {scale!r} scale on {device.type}: expect {expected}.")

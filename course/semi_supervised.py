@@ -28,14 +28,14 @@ import pandas as pd
 import torch
 from torch.nn import functional as F
 
-from course.checks import check_positive_int
+from course.validation import require_positive_int
 from course.data import FashionMNIST
 from course.gan_networks import Generator
 from course.metrics import accuracy
 from course.models import SmallCNN
 from course.progress import tqdm
 from course.runs import ResultsStore, run_folder
-from course.scale import by_scale, check_scale
+from course.scale import by_scale, require_scale
 from course.transfer import TARGET_CLASSES, Task, TransferSettings, make_task, steps_per_run, train_on_few_labels
 
 METHODS = ("scratch", "transfer", "semi-supervised GAN")
@@ -57,12 +57,12 @@ class SemiSupervisedSettings:
 
     @classmethod
     def for_scale(cls, scale: str) -> SemiSupervisedSettings:
-        check_scale(scale)
+        require_scale(scale)
         return cls(steps=by_scale(scale, smoke=10, laptop=960, full=2880))
 
     def __post_init__(self):
         for name in ("steps", "labelled_batch", "unlabelled_batch", "latent_size", "validation_images_per_class"):
-            check_positive_int(name, getattr(self, name))
+            require_positive_int(name, getattr(self, name))
         rates = (self.learning_rate, *self.learning_rates) if isinstance(self.learning_rates, tuple) and self.learning_rates else ((),)
         for rate in rates:
             if isinstance(rate, bool) or not (isinstance(rate, (int, float)) and 0 < rate < 1):

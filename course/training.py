@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from course.checks import check_positive_int
+from course.validation import require_positive_int
 from course.data import FashionMNIST, image_tensors
 from course.models import SmallCNN
 from course.progress import tqdm
@@ -157,9 +157,9 @@ def train_classifier(
     _check_pair(train_images, train_labels, "training")
     _check_pair(eval_images, eval_labels, "evaluation")
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("eval_every", eval_every)):
-        check_positive_int(name, value)
+        require_positive_int(name, value)
     if patience is not None:
-        check_positive_int("patience", patience, unit="(or None)")
+        require_positive_int("patience", patience, unit="(or None)")
     if not callable(epoch):
         raise TypeError(f"epoch must be a function like course.training.run_epoch, got {type(epoch).__name__}.")
     if optimizer is None:

@@ -20,7 +20,7 @@ from torch import nn
 from course.data import CLASS_NAMES, FashionMNIST, image_tensors
 from course.models import SmallCNN, freeze
 from course.runs import ResultsStore, load_json, load_weights, run_folder, save_json, save_weights
-from course.scale import by_scale, check_scale
+from course.scale import by_scale, require_scale
 from course.training import evaluate, train_classifier
 
 VALIDATION_DRAW = 54321  # the seed of the validation images' draw: the same ones for every run
@@ -46,7 +46,7 @@ class TransferSettings:
 
     @classmethod
     def for_scale(cls, scale: str) -> TransferSettings:
-        check_scale(scale)
+        require_scale(scale)
         return cls(
             scale=scale,
             seeds=by_scale(scale, smoke=1, laptop=3, full=5),

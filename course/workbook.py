@@ -25,7 +25,7 @@ from nbconvert.preprocessors import TagRemovePreprocessor
 from nbgrader.converters import GenerateAssignment
 from nbgrader.preprocessors import ClearOutput, ClearSolutions, ComputeChecksums, LockCells
 
-from course.built_folders import build_folder, check_notebooks, check_output_folder
+from course.built_folders import build_folder, require_notebooks, require_output_folder
 from course.notebooks import read_notebook
 from course.places import WORKBOOK_MARKER
 
@@ -102,11 +102,11 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def check_nothing_of_yours(out: Path) -> None:
+def require_nothing_of_yours(out: Path) -> None:
     """Refuse a workbook folder that holds anything the last build did not write, or a notebook changed since: the learner's work."""
     marker = out / MARKER
     if not marker.is_file():
-        return  # a missing or empty folder; a folder of other files is refused by check_output_folder
+        return  # a missing or empty folder; a folder of other files is refused by require_output_folder
     try:
         written = json.loads(marker.read_text(encoding="utf-8"))["notebooks"]
     except (ValueError, KeyError, TypeError):
@@ -127,10 +127,10 @@ def build_workbook(notebooks: list[Path], out: Path) -> list[Path]:
     anything is written.
     """
     notebooks, out = [Path(path) for path in notebooks], Path(out)
-    check_notebooks(notebooks, "workbook", lambda path: path.name)
+    require_notebooks(notebooks, "workbook", lambda path: path.name)
     names = [path.name for path in notebooks]
-    check_output_folder(out, MARKER, "workbook")
-    check_nothing_of_yours(out)
+    require_output_folder(out, MARKER, "workbook")
+    require_nothing_of_yours(out)
     texts = [nbformat.writes(workbook_notebook(read_notebook(path))) + "\n" for path in notebooks]
     manifest = json.dumps({"note": MARKER_NOTE, "notebooks": {name: sha256(text) for name, text in zip(names, texts, strict=True)}}, indent=1)
 

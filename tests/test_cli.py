@@ -133,9 +133,9 @@ def test_prepare_checks_the_data_and_classifier_and_runs_copies_of_the_long_note
 
 
 def test_prepare_stops_on_missing_data(monkeypatch, capsys):
-    import course.checkup
+    import course.readiness
 
-    monkeypatch.setattr(course.checkup, "data_report", lambda download: ["Fashion-MNIST: PROBLEM: not found"])
+    monkeypatch.setattr(course.readiness, "data_report", lambda download: ["Fashion-MNIST: PROBLEM: not found"])
     assert main(["prepare", "--scale", "smoke"]) == 1
     assert "PROBLEM" in capsys.readouterr().err
 

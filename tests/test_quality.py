@@ -10,7 +10,7 @@ from course.cli import main
 from course.models import SmallCNN
 from course.quality import (
     QualityReport,
-    check_samples,
+    require_samples,
     classifier_features,
     dressness,
     evaluate_samples,
@@ -180,7 +180,7 @@ def test_the_real_dress_statistics_are_computed_once(fashion, classifier, monkey
 )
 def test_bad_samples_are_refused_with_what_was_expected(images, error, message, classifier):
     with pytest.raises(error, match=message):
-        check_samples(images)
+        require_samples(images)
     with pytest.raises(error, match="convert to uint8 0-255|at least 2"):
         evaluate_samples(images, classifier=classifier)
     with pytest.raises(error):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from course.checks import check_positive_int
+from course.validation import require_positive_int
 from course.data import FashionMNIST
 from course.gan import GANConfig, train_step
 from course.gan_sampling import generate
@@ -29,7 +29,7 @@ MEASUREMENTS = "quality.json"  # in the run folder: one entry per measured stage
 
 def stage_ends(steps: int, measure_every: int) -> list[int]:
     """The steps after which samples are scored: every `measure_every` steps, and the last step."""
-    check_positive_int("measure_every", measure_every, unit="(generator steps)")
+    require_positive_int("measure_every", measure_every, unit="(generator steps)")
     return sorted(set(range(measure_every, steps, measure_every)) | {steps})
 
 
