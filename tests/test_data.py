@@ -3,9 +3,11 @@ import hashlib
 import os
 import shutil
 import socket
+import subprocess
 
 import numpy as np
 import pytest
+from paths import ROOT
 
 from course import data, places
 from course.data import DataError, DataNotFoundError, IdxFile
@@ -32,6 +34,21 @@ def test_a_changed_housing_file_is_refused(tmp_path):
 def test_a_missing_housing_file_names_the_fix(tmp_path):
     with pytest.raises(DataNotFoundError, match="Copy data/housing.csv from the course's repository"):
         data.load_housing(tmp_path / "housing.csv")
+
+
+def test_a_missing_housing_file_under_course_data_dir_gets_advice_that_fixes_it(tmp_path, monkeypatch):
+    from course import data
+
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    with pytest.raises(data.DataNotFoundError, match=f"COURSE_DATA_DIR points at {tmp_path}: copy data/housing.csv .* or unset COURSE_DATA_DIR"):
+        data.load_housing()
+
+
+def test_the_data_keeps_its_bytes_whatever_git_does_with_line_endings():
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    attributes = subprocess.run(["git", "check-attr", "text", "data/housing.csv"], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert attributes.stdout.strip() == "data/housing.csv: text: unset"  # never converted, so its checksum holds
 
 
 # --- Where the data are looked for ------------------------------------------------------------

@@ -1,4 +1,5 @@
 import copy
+import dataclasses
 import os
 import signal
 
@@ -60,6 +61,14 @@ def test_a_moving_average_decay_outside_0_up_to_1_is_refused(decay, tiny_config)
         tiny_config(ema_decay=decay)
     assert tiny_config(ema_decay=0).ema_decay == 0 and tiny_config(ema_decay=0.999).ema_decay == 0.999
     assert gan.GANConfig().ema_decay == 0.0  # runs that do not ask for an average keep none
+
+
+def test_the_config_refuses_seeds_and_batches_that_cannot_work():
+    with pytest.raises(ValueError, match="seed must be a whole number from 0 to 4,294,967,295"):
+        gan.GANConfig(seed=2**70)
+    with pytest.raises(ValueError, match="batch norm needs at least 2 images"):
+        gan.GANConfig(batch_size=1)
+    assert dataclasses.replace(gan.GANConfig(batch_size=1, batch_norm=False)).batch_size == 1
 
 
 def test_the_moving_average_moves_each_weight_by_the_share_1_minus_decay():

@@ -4,7 +4,6 @@ Each test asserts the outcome a learner sees: the exit code, the one line on std
 and that no earlier output was lost and nothing grew past its bound.
 """
 
-import dataclasses
 import io
 import os
 import signal
@@ -347,21 +346,6 @@ def test_evaluate_names_a_damaged_classifier_or_dataset_not_the_samples(checkpoi
     assert "train-images-idx3-ubyte.gz is not a complete gzip file" in line and "good.npy" not in line
 
 
-def test_a_missing_housing_file_under_course_data_dir_gets_advice_that_fixes_it(tmp_path, monkeypatch):
-    from course import data
-
-    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
-    with pytest.raises(data.DataNotFoundError, match=f"COURSE_DATA_DIR points at {tmp_path}: copy data/housing.csv .* or unset COURSE_DATA_DIR"):
-        data.load_housing()
-
-
-def test_the_data_keeps_its_bytes_whatever_git_does_with_line_endings():
-    if not (REPOSITORY / ".git").exists():
-        pytest.skip("not a git checkout")
-    attributes = subprocess.run(["git", "check-attr", "text", "data/housing.csv"], cwd=REPOSITORY, capture_output=True, text=True, check=True)
-    assert attributes.stdout.strip() == "data/housing.csv: text: unset"  # never converted, so its checksum holds
-
-
 def test_a_checkpoint_with_nan_weights_is_refused_rather_than_drawn_blank(checkpoint, tmp_path, capsys):
     saved = torch.load(checkpoint, weights_only=True)
     first = next(name for name, tensor in saved["generator"].items() if tensor.is_floating_point())
@@ -376,11 +360,3 @@ def test_bench_refuses_a_peak_that_is_not_a_positive_number(peak, capsys):
     with pytest.raises(SystemExit) as usage_error:
         main(["bench", "--peak-tflops", peak])
     assert usage_error.value.code == 2 and f"must be a number above 0, got '{peak}'" in capsys.readouterr().err
-
-
-def test_the_config_refuses_seeds_and_batches_that_cannot_work():
-    with pytest.raises(ValueError, match="seed must be a whole number from 0 to 4,294,967,295"):
-        gan.GANConfig(seed=2**70)
-    with pytest.raises(ValueError, match="batch norm needs at least 2 images"):
-        gan.GANConfig(batch_size=1)
-    assert dataclasses.replace(gan.GANConfig(batch_size=1, batch_norm=False)).batch_size == 1
