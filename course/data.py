@@ -326,21 +326,3 @@ def image_tensors(images: np.ndarray, labels: np.ndarray | None = None, device: 
     if not np.issubdtype(labels.dtype, np.integer) or (len(labels) and labels.min() < 0):
         raise ValueError(f"labels must be non-negative integers (class numbers), got {labels.dtype} values.")
     return as_tensor, torch.from_numpy(labels.astype(np.int64)).to(device)
-
-
-def colour_picture(size: int = 48) -> np.ndarray:
-    """A small colour picture drawn by the course (no download): a red dress on grass under a blue sky.
-
-    Returns uint8 (size, size, 3): height x width x the red, green and blue channels.
-    """
-    if not isinstance(size, int) or size < 16:
-        raise ValueError(f"size must be an int of at least 16 pixels, got {size!r}.")
-    y, x = np.mgrid[0:size, 0:size] / size  # 0 at the top-left corner, 1 at the far edges
-    picture = np.zeros((size, size, 3))
-    picture[...] = np.stack([0.35 + 0.4 * y, 0.6 + 0.3 * y, np.ones_like(y)], axis=-1)  # sky, paler low down
-    picture[(x - 0.82) ** 2 + (y - 0.16) ** 2 < 0.01] = (1.0, 0.85, 0.1)  # the sun
-    picture[y > 0.78] = (0.2, 0.6, 0.15)  # grass
-    half_width = np.where(y < 0.42, 0.075 - 0.1 * (y - 0.22), 0.055 + 0.42 * (y - 0.42))  # bodice, then skirt
-    dress = (np.abs(x - 0.4) < half_width) & (y > 0.22) & (y < 0.86)
-    picture[dress] = (0.85, 0.1, 0.15)
-    return (picture * 255).round().astype(np.uint8)

@@ -1,17 +1,16 @@
-"""Your own pictures for the GAN trainer: a folder of PNG/JPEG files as one cached tensor, and a folder of
-recoloured dresses to try it on.
+"""Your own pictures for the GAN trainer: a folder of PNG/JPEG files read as one cached array.
 
 `load_image_folder` reads every PNG and JPEG file directly in a folder, scales each so its shorter side fits,
 crops the centre square and returns them as one uint8 array (N, channels, size, size). Files it cannot use are
 skipped and named, never fatal: unreadable ones, ones too small, and ones with more pixels than Pillow opens
 safely (Image.MAX_IMAGE_PIXELS), which are never decoded; a PNG whose text chunks are too large for Pillow
 (zTXt/iTXt beyond PngImagePlugin.MAX_TEXT_CHUNK or MAX_TEXT_MEMORY) counts as unreadable. 16-bit grey pictures are
-scaled to 8 bits (0..65535 to 0..255), not clipped to white. Bytes of a name that are not UTF-8 are shown as "�".
-The result is cached under the run folder `image_cache/`, keyed on the files' names, sizes and modification
-times, so a second call with an unchanged folder reads one file instead of many.
+scaled to 8 bits (0..65535 to 0..255), not clipped to white. Bytes of a name that are not UTF-8 are shown as "�"
+(`printable`). The result is cached under the run folder `image_cache/`, keyed on the files' names, sizes and
+modification times, so a second call with an unchanged folder reads one file instead of many.
 
-`recolour_dresses` turns grey Fashion-MNIST dresses into colour ones (plain, striped, dotted, checked) and
-`write_image_folder` writes them as PNG files: a folder to try the loader on before using your own pictures.
+Writing pictures is `course.picture_output`'s job; the colour dresses to try the reader on come from
+`course.colour_pictures`.
 """
 
 from __future__ import annotations
@@ -23,16 +22,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from matplotlib.colors import hsv_to_rgb
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from course.gan_networks import CHANNELS, SIZES, require_image_settings
-from course.runs import atomic_torch_save, run_folder, write_atomically
+from course.gan_networks import SIZES, require_image_settings
+from course.runs import atomic_torch_save, run_folder
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")  # matched in any case: .JPG counts
-MAX_NAMES = 5  # skipped files named per kind in the summary line
-CHUNK = 1024  # dresses painted at a time
-PATTERNS = ("plain", "horizontal stripes", "vertical stripes", "polka dots", "checks")
+MAX_NAMES = 5  # file names shown in one message, at most: per kind of skipped file, or of files already there
 NOT_PRINTABLE = ("Cs", "Cc", "Zl", "Zp")  # Unicode categories: surrogates (undecodable bytes), controls, line breaks
 SIXTEEN_BIT_GREY = ("I;16", "I;16B", "I;16L", "I;16N", "I")  # Pillow's modes for 16-bit grey PNGs ("I": 32-bit ints)
 
@@ -49,6 +45,12 @@ def printable(name) -> str:
     """A file name or path as it can always be printed on one line: bytes that are not UTF-8, and control
     characters such as a newline, become "�" (on Linux, Python keeps undecodable bytes as surrogates)."""
     return "".join("\ufffd" if unicodedata.category(char) in NOT_PRINTABLE else char for char in str(name))
+
+
+def printable_names(names: list[str]) -> str:
+    """Up to MAX_NAMES file names, each `printable`, joined by commas; "…" stands for the rest."""
+    shown = ", ".join(printable(name) for name in names[:MAX_NAMES])
+    return shown + (", …" if len(names) > MAX_NAMES else "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,11 +148,6 @@ def _files_fingerprint(files: list[Path], size: int, channels: int) -> str:
     return digest.hexdigest()[:16]
 
 
-def _names(names: list[str]) -> str:
-    shown = ", ".join(printable(name) for name in names[:MAX_NAMES])
-    return shown + (", …" if len(names) > MAX_NAMES else "")
-
-
 def _skipped_line(report: dict, size: int) -> str | None:
     """'skipped 2 of 40 files: 1 unreadable (bad.jpg), 1 smaller than 32 pixels (tiny.png)', or None."""
     kinds = {
@@ -158,7 +155,9 @@ def _skipped_line(report: dict, size: int) -> str | None:
         "too_large": "too large to open safely",
         "too_small": f"smaller than {size} pixels",
     }
-    parts = [f"{len(report[key])} {said} ({_names(report[key])})" for key, said in kinds.items() if report[key]]
+    parts = [
+        f"{len(report[key])} {said} ({printable_names(report[key])})" for key, said in kinds.items() if report[key]
+    ]
     if not parts:
         return None
     skipped = sum(len(report[key]) for key in kinds)
@@ -256,110 +255,3 @@ def load_image_folder(folder, size: int = 32, channels: int = 3, cache: bool = T
     if cache_path is not None:
         atomic_torch_save({"images": torch.from_numpy(images), "report": report}, cache_path)
     return images, report
-
-
-# ---------------------------------------------------------------------------------------------
-# Showing and writing pictures
-# ---------------------------------------------------------------------------------------------
-
-
-def _check_images(images: np.ndarray) -> np.ndarray:
-    images = np.asarray(images)
-    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1] not in CHANNELS:
-        raise ValueError(
-            f"images must be a uint8 array (N, C, H, W) with C = 1 (grey) or 3 (colour), as load_image_folder "
-            f"returns, got {images.dtype} with shape {images.shape}."
-        )
-    return images
-
-
-def to_display(images: np.ndarray) -> np.ndarray:
-    """uint8 (N, C, H, W) as (N, H, W) for grey or (N, H, W, 3) for colour: the layout plots and PNG files use."""
-    images = _check_images(images)
-    if images.shape[1] == 1:
-        return np.ascontiguousarray(images[:, 0])
-    return np.ascontiguousarray(images.transpose(0, 2, 3, 1))
-
-
-def write_image_folder(images: np.ndarray, folder, prefix: str = "image") -> list[Path]:
-    """Write uint8 (N, C, H, W) images as PNG files `prefix_00000.png`, ... in `folder` (created if needed).
-
-    Each file is written whole. If any of those names is already taken, nothing is written: the folder's
-    files are never replaced, so choose an empty folder or another prefix.
-    """
-    images = _check_images(images)
-    if len(images) == 0:
-        raise ValueError("images is empty: pass at least one image to write.")
-    if not prefix or "/" in prefix or "\\" in prefix:
-        raise ValueError(f"prefix must be a plain file-name start like 'dress', got {prefix!r}.")
-    folder = Path(folder)
-    paths = [folder / f"{prefix}_{index:05d}.png" for index in range(len(images))]
-    taken = [path.name for path in paths if path.exists() or path.is_symlink()]
-    if taken:
-        raise FileExistsError(f"{printable(folder)} already holds {len(taken)} of the files this would write ({_names(taken)}), "
-                              "and they are never replaced: choose an empty folder or another prefix.")  # fmt: skip
-    folder.mkdir(parents=True, exist_ok=True)
-    for path, picture in zip(paths, to_display(images), strict=True):  # 2-D arrays become mode "L", (H, W, 3) mode "RGB"
-        write_atomically(path, lambda file, picture=picture: Image.fromarray(picture).save(file, format="PNG"))
-    return paths
-
-
-# ---------------------------------------------------------------------------------------------
-# Colour dresses from grey ones
-# ---------------------------------------------------------------------------------------------
-
-
-def recolour_dresses(dresses: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Grey Fashion-MNIST dresses uint8 (N, 28, 28), 0 = background, as colour dresses uint8 (N, 3, 32, 32).
-
-    Each dress is padded to 32x32 and gets two random colours and one pattern: plain, horizontal stripes,
-    vertical stripes, polka dots or checks (period 3 to 6 pixels, random phase). The grey level says how much
-    of the pattern's colour covers the white background, so an empty pixel is white and full ink is the colour.
-    The same seed gives the same dresses.
-    """
-    dresses = np.asarray(dresses)
-    if dresses.dtype != np.uint8 or dresses.ndim != 3 or dresses.shape[1:] != (28, 28):
-        raise ValueError(
-            f"dresses must be a uint8 array (N, 28, 28) of Fashion-MNIST grey levels, as "
-            f"FashionMNIST.dresses() returns, got {dresses.dtype} with shape {dresses.shape}."
-        )
-    if len(dresses) == 0:
-        raise ValueError("dresses is empty: pass at least one dress.")
-    count = len(dresses)
-    rng = np.random.default_rng(seed)
-    main_hue = rng.uniform(0, 1, count)
-    second_hue = (main_hue + rng.uniform(0.25, 0.75, count)) % 1  # far round the colour wheel from the main one
-    saturation = rng.uniform(0.55, 1.0, (2, count))  # strong enough to read as a colour
-    value = rng.uniform(0.45, 0.85, (2, count))  # dark enough to show on white
-    main = hsv_to_rgb(np.stack([main_hue, saturation[0], value[0]], axis=1)) * 255  # (N, 3) in [0, 255]
-    second = hsv_to_rgb(np.stack([second_hue, saturation[1], value[1]], axis=1)) * 255
-    pattern = rng.integers(0, len(PATTERNS), count)
-    period = rng.integers(3, 7, count)  # 3 to 6 pixels
-    phase_y, phase_x = rng.integers(0, period), rng.integers(0, period)
-
-    main, second = main.astype(np.float32), second.astype(np.float32)
-    painted = np.empty((count, 3, 32, 32), dtype=np.uint8)
-    for start in range(0, count, CHUNK):  # a chunk at a time keeps the float arrays small
-        part = slice(start, start + CHUNK)
-        use_second = _second_colour_mask(pattern[part], period[part], phase_y[part], phase_x[part])
-        colour = np.where(use_second[..., None], second[part, None, None], main[part, None, None])  # (n, 32, 32, 3)
-        ink = np.pad(dresses[part], ((0, 0), (2, 2), (2, 2))).astype(np.float32)[..., None] / 255
-        pixels = (1 - ink) * 255 + ink * colour  # white where there is no ink, the pattern's colour at full ink
-        painted[part] = pixels.round().clip(0, 255).astype(np.uint8).transpose(0, 3, 1, 2)
-    return painted
-
-
-def _second_colour_mask(pattern: np.ndarray, period: np.ndarray, phase_y: np.ndarray, phase_x: np.ndarray):
-    """Which pixels of each 32x32 dress take the second colour, as bool (N, 32, 32), given each dress's pattern."""
-    count = len(pattern)
-    across = np.arange(32)
-    p = period[:, None, None]
-    row = (across[None, :, None] + phase_y[:, None, None]) % p  # position within the period, down the dress
-    column = (across[None, None, :] + phase_x[:, None, None]) % p  # and across it
-    horizontal = np.broadcast_to(row < p // 2, (count, 32, 32))
-    vertical = np.broadcast_to(column < p // 2, (count, 32, 32))
-    centre = (p - 1) / 2
-    dots = (row - centre) ** 2 + (column - centre) ** 2 <= (0.3 * p) ** 2
-    kind = pattern[:, None, None]
-    masks = [horizontal, vertical, dots, horizontal ^ vertical]  # PATTERNS[1:], in order; plain is all False
-    return np.select([kind == index for index in range(1, len(PATTERNS))], masks, False)

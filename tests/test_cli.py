@@ -143,7 +143,8 @@ def test_prepare_stops_on_missing_data(monkeypatch, capsys):
 def test_train_gan_on_a_folder_of_colour_pictures_then_sample_them(tmp_path, monkeypatch, capsys, fashion):
     import numpy as np
 
-    from course.photos import recolour_dresses, write_image_folder
+    from course.colour_pictures import recolour_dresses
+    from course.picture_output import write_image_folder
 
     monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path / "runs"))
     folder = tmp_path / "pictures"

@@ -1,10 +1,10 @@
-"""course.data's helpers from arrays to what a lesson needs: a train/held-out split, tensors, a colour picture."""
+"""course.data's helpers from arrays to what a lesson needs: a train/held-out split, and tensors."""
 
 import numpy as np
 import pytest
 import torch
 
-from course.data import colour_picture, image_tensors, split_sales
+from course.data import image_tensors, split_sales
 
 # --- split_sales ------------------------------------------------------------------------------
 
@@ -79,35 +79,3 @@ def test_image_tensors_refuse_what_are_not_grey_uint8_images(images, message):
 def test_image_tensors_want_one_label_per_image(labels):
     with pytest.raises(ValueError, match=r"labels must have shape \(3,\), one per image"):
         image_tensors(np.zeros((3, 4, 4), dtype=np.uint8), labels)
-
-
-# --- colour_picture ---------------------------------------------------------------------------
-
-
-def dominant(picture: np.ndarray, channel: int) -> np.ndarray:
-    """Where `channel` (0 red, 1 green, 2 blue) is clearly brighter than both others."""
-    others = np.delete(picture.astype(int), channel, axis=-1)
-    return picture[..., channel].astype(int) > others.max(axis=-1) + 40
-
-
-@pytest.mark.parametrize("size", [16, 48, 100])
-def test_colour_picture_is_height_by_width_by_rgb_bytes(size):
-    picture = colour_picture(size)
-    assert picture.shape == (size, size, 3) and picture.dtype == np.uint8
-
-
-def test_colour_picture_has_a_red_dress_green_grass_and_blue_sky():
-    picture = colour_picture(48)
-    red, green, blue = (dominant(picture, channel) for channel in range(3))
-    assert red.sum() > 48 and green.sum() > 48 and blue.sum() > 48
-    assert blue[0].mean() > 0.5  # sky along the top row
-    assert green[-1].mean() > 0.5  # grass along the bottom row
-    rows, _ = np.nonzero(red)
-    assert 0.2 * 48 < rows.mean() < 0.9 * 48  # the dress is in between
-    np.testing.assert_array_equal(colour_picture(48), picture)  # drawn, not random
-
-
-@pytest.mark.parametrize("size", [15, 0, 32.0])
-def test_colour_picture_refuses_a_size_below_16(size):
-    with pytest.raises(ValueError, match="size must be an int of at least 16"):
-        colour_picture(size)

@@ -16,7 +16,8 @@ import pytest
 import torch
 
 from course import exercises, gan
-from course.data import CLASS_NAMES, DRESS, colour_picture, load_fashion_mnist, load_housing
+from course.colour_pictures import colour_picture
+from course.data import CLASS_NAMES, DRESS, load_fashion_mnist, load_housing
 from course.exercises import answers
 from course.models import SmallCNN, freeze, mlp
 from course.semi_supervised import unlabelled_loss

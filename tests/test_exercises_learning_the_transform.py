@@ -7,7 +7,8 @@ import torch
 from test_exercises_answers import dress_confusion, one_line, verdict
 
 from course import exercises
-from course.data import CLASS_NAMES, DRESS, colour_picture
+from course.colour_pictures import colour_picture
+from course.data import CLASS_NAMES, DRESS
 from course.models import mlp
 
 

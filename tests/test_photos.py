@@ -49,16 +49,6 @@ def mixed_folder(tmp_path):
     return folder
 
 
-def grey_dresses(count=12, seed=0):
-    """Dress-like grey images: a filled block of full ink, a fringe of half ink, background 0."""
-    rng = np.random.default_rng(seed)
-    dresses = np.zeros((count, 28, 28), dtype=np.uint8)
-    dresses[:, 4:24, 8:20] = 255
-    dresses[:, 3, 8:20] = 128
-    dresses[:, 24:26] = rng.integers(0, 256, (count, 2, 28), dtype=np.uint8)
-    return dresses
-
-
 # --- read_image -----------------------------------------------------------------------------
 
 
@@ -304,97 +294,6 @@ def test_a_corrupt_cache_file_is_ignored_and_rewritten(tmp_path, runs_in_tmp):
     assert torch.equal(saved["images"], torch.from_numpy(first)) and saved["report"] == report
 
 
-# --- to_display and write_image_folder ------------------------------------------------------
-
-
-def test_to_display_puts_channels_last_or_drops_them():
-    colour = np.arange(2 * 3 * 4 * 5, dtype=np.uint8).reshape(2, 3, 4, 5)
-    shown = photos.to_display(colour)
-    assert shown.shape == (2, 4, 5, 3) and shown[1, 2, 3, 0] == colour[1, 0, 2, 3]
-    assert photos.to_display(colour[:, :1]).shape == (2, 4, 5)
-    for wrong in (colour.astype(np.float32), colour[0], colour[:, :2]):
-        with pytest.raises(ValueError, match=r"uint8 array \(N, C, H, W\)"):
-            photos.to_display(wrong)
-
-
-def test_recoloured_dresses_survive_a_round_trip_through_png_files(tmp_path, capsys):
-    dresses = photos.recolour_dresses(grey_dresses(6))
-    paths = photos.write_image_folder(dresses, tmp_path / "made" / "dresses", prefix="dress")
-    assert [path.name for path in paths] == [f"dress_{index:05d}.png" for index in range(6)]
-    assert Image.open(paths[0]).mode == "RGB"
-    loaded, report = photos.load_image_folder(tmp_path / "made" / "dresses", size=32, channels=3)
-    np.testing.assert_array_equal(loaded, dresses)
-    assert report["used"] == 6 and capsys.readouterr().out == ""
-
-
-def test_grey_images_are_written_as_grey_pngs(tmp_path):
-    grey = np.random.default_rng(0).integers(0, 256, (2, 1, 28, 28), dtype=np.uint8)
-    paths = photos.write_image_folder(grey, tmp_path / "grey")
-    assert Image.open(paths[1]).mode == "L"
-    np.testing.assert_array_equal(photos.load_image_folder(tmp_path / "grey", size=28, channels=1)[0], grey)
-
-
-# --- recolour_dresses -----------------------------------------------------------------------
-
-
-def test_recoloured_dresses_are_colour_on_white():
-    grey = grey_dresses(40)
-    colour = photos.recolour_dresses(grey)
-    assert colour.shape == (40, 3, 32, 32) and colour.dtype == np.uint8
-    ink = np.pad(grey, ((0, 0), (2, 2), (2, 2)))
-    background = colour.transpose(0, 2, 3, 1)[ink == 0]
-    assert len(background) > 0 and (background == 255).all()
-    full = colour.transpose(0, 2, 3, 1)[:, 8:26, 12:22]  # inside every dress's full-ink block
-    spread = full.max(axis=-1).astype(int) - full.min(axis=-1)
-    assert (spread.min(axis=(1, 2)) > 40).mean() > 0.9  # not grey: the channels differ
-    assert (full.max(axis=-1) < 250).all()  # dark enough to show on white
-
-
-def test_recoloured_dresses_use_several_patterns():
-    colour = photos.recolour_dresses(grey_dresses(60), seed=3)
-    block = colour[:, :, 8:26, 12:22].reshape(60, 3, -1)
-    distinct = [np.unique(block[index], axis=1).shape[1] for index in range(60)]  # colours in each dress
-    assert 1 in distinct and max(distinct) >= 2  # some plain, some patterned in two colours
-    assert sum(count == 1 for count in distinct) < 30  # mostly patterned (four kinds in five)
-
-
-def test_the_same_seed_gives_the_same_dresses():
-    grey = grey_dresses(10)
-    np.testing.assert_array_equal(photos.recolour_dresses(grey, seed=7), photos.recolour_dresses(grey, seed=7))
-    assert not np.array_equal(photos.recolour_dresses(grey, seed=7), photos.recolour_dresses(grey, seed=8))
-
-
-def test_recolouring_does_not_depend_on_how_many_dresses_are_painted_at_once(monkeypatch):
-    grey = grey_dresses(10)
-    whole = photos.recolour_dresses(grey, seed=1)
-    monkeypatch.setattr(photos, "CHUNK", 3)
-    np.testing.assert_array_equal(photos.recolour_dresses(grey, seed=1), whole)
-
-
-@pytest.mark.parametrize(
-    "wrong",
-    [
-        np.zeros((2, 28, 28), dtype=np.float32),
-        np.zeros((2, 32, 32), dtype=np.uint8),
-        np.zeros((28, 28), dtype=np.uint8),
-        np.zeros((0, 28, 28), dtype=np.uint8),
-    ],
-    ids=["floats", "wrong-size", "one-image-without-batch", "empty"],
-)
-def test_recolour_dresses_refuses_what_is_not_a_batch_of_dresses(wrong):
-    with pytest.raises(ValueError, match="dresses"):
-        photos.recolour_dresses(wrong)
-
-
-def test_write_image_folder_refuses_bad_input(tmp_path):
-    with pytest.raises(ValueError, match="uint8 array"):
-        photos.write_image_folder(np.zeros((1, 3, 8, 8), dtype=np.float32), tmp_path / "out")
-    with pytest.raises(ValueError, match="empty"):
-        photos.write_image_folder(np.zeros((0, 3, 8, 8), dtype=np.uint8), tmp_path / "out")
-    with pytest.raises(ValueError, match="prefix"):
-        photos.write_image_folder(np.zeros((1, 3, 8, 8), dtype=np.uint8), tmp_path / "out", prefix="../up")
-
-
 # --- pictures over Pillow's pixel limit, and names that are not UTF-8 ------------------------
 
 
@@ -527,15 +426,3 @@ def test_errors_name_files_and_folders_that_are_not_utf8_printably(tmp_path, mon
             call()
         assert "fold\ufffdr" in str(refused.value)
         str(refused.value).encode("utf-8")
-
-
-def test_write_image_folder_never_replaces_a_file_and_writes_nothing_then(tmp_path):
-    grey = np.random.default_rng(0).integers(0, 256, (3, 1, 28, 28), dtype=np.uint8)
-    folder = tmp_path / "mine"
-    folder.mkdir()
-    (folder / "image_00001.png").write_bytes(b"my own picture")
-    with pytest.raises(FileExistsError, match=r"already holds 1 of the files this would write \(image_00001.png\).*choose an empty folder"):
-        photos.write_image_folder(grey, folder)
-    assert sorted(path.name for path in folder.iterdir()) == ["image_00001.png"]
-    assert (folder / "image_00001.png").read_bytes() == b"my own picture"
-    assert len(photos.write_image_folder(grey, folder, prefix="other")) == 3
