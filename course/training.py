@@ -1,10 +1,11 @@
-"""One training loop for every classifier in the course: mini-batches, a progress bar, a history.
+"""Training loops: `train_classifier`, the one loop of the classifiers of notebooks 02 to 04 and of the quality
+classifier (`course.quality.train_quality_classifier`), and `fit_line_by_gradient_descent`, notebook 01's line.
 
-The data are tensors already on the device (see `course.data.image_tensors`), so a batch is an
+A classifier's data are tensors already on the device (see `course.data.image_tensors`), so a batch is an
 index into them: no DataLoader, no worker processes, no copy per batch. One epoch of the loop is
 `run_epoch`, which a notebook may replace by the one it wrote (`train_classifier(..., epoch=...)`).
-The classifier that course.quality measures generated images with is trained here too
-(`train_quality_classifier`), and so is notebook 01's straight line (`fit_line_by_gradient_descent`).
+The GANs' discriminators, the semi-supervised one among them, train in their own loops (`course.toy_gan`,
+`course.gan_training`, `course.semi_supervised`), where every step moves a generator too.
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from course.validation import require_positive_int
-from course.data import FashionMNIST, image_tensors
-from course.models import SmallCNN
 from course.progress import tqdm
+from course.validation import require_positive_int
 
 
 @dataclass
@@ -212,21 +211,3 @@ def train_classifier(
         model.load_state_dict(best_state)  # with patience, the model ends at its best held-out epoch
     model.eval()
     return history
-
-
-def train_quality_classifier(fashion: FashionMNIST, device: str | torch.device, epochs: int = 8, seed: int = 0, progress: bool = True) -> SmallCNN:
-    """A SmallCNN trained on all 60,000 training images, scored on the 10,000 test images as it goes.
-
-    `python -m course train-classifier` runs this and saves the result; 8 epochs reach about 91%.
-    """
-    device = torch.device(device)
-    train_images, train_labels = image_tensors(fashion.train_images, fashion.train_labels, device)
-    test_images, test_labels = image_tensors(fashion.test_images, fashion.test_labels, device)
-    torch.manual_seed(seed)  # the initial weights
-    model = SmallCNN(num_classes=10).to(device)
-    train_classifier(
-        model, train_images, train_labels, test_images, test_labels,
-        epochs=epochs, batch_size=128, learning_rate=2e-3, seed=seed, progress=progress,
-        description="quality classifier",
-    )  # fmt: skip
-    return model

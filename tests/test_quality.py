@@ -5,18 +5,18 @@ import numpy as np
 import pytest
 import torch
 
-from course import quality, training
+from course import quality
 from course.cli import main
 from course.models import SmallCNN
 from course.quality import (
     QualityReport,
-    require_samples,
     classifier_features,
     dressness,
     evaluate_samples,
     frechet_distance,
     load_quality_classifier,
     real_floor,
+    require_samples,
 )
 
 CPU = torch.device("cpu")
@@ -190,13 +190,26 @@ def test_bad_samples_are_refused_with_what_was_expected(images, error, message, 
 # --- training and the command -------------------------------------------------------------------
 
 
+def test_the_quality_classifier_trains_repeatably_for_a_seed(fashion, same_weights):
+    few = dataclasses.replace(
+        fashion,
+        train_images=fashion.train_images[:256],
+        train_labels=fashion.train_labels[:256],
+        test_images=fashion.test_images[:64],
+        test_labels=fashion.test_labels[:64],
+    )
+    first, second = (quality.train_quality_classifier(few, "cpu", epochs=1, progress=False) for _ in range(2))
+    assert isinstance(first, SmallCNN) and not first.training
+    assert same_weights(first, second)
+
+
 def test_train_classifier_command_saves_weights_and_names_their_checksum(tmp_path, monkeypatch, capsys, fashion):
     import course.data
 
     untrained = SmallCNN(num_classes=10)
     fewer = dataclasses.replace(fashion, test_images=fashion.test_images[:2000], test_labels=fashion.test_labels[:2000])
     monkeypatch.setattr(course.data, "load_fashion_mnist", lambda: fewer)  # what the command loads
-    monkeypatch.setattr(training, "train_quality_classifier", lambda fashion, device, epochs: untrained.to(device))
+    monkeypatch.setattr(quality, "train_quality_classifier", lambda fashion, device, epochs: untrained.to(device))
     out = tmp_path / "classifier.pt"
     assert main(["train-classifier", "--epochs", "1", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
