@@ -1,7 +1,8 @@
 """Run folders: where training results and weights are kept, written so that a crash never leaves half a file.
 
 Every write goes to a temporary file in the same folder first and then replaces the target in one
-step (`os.replace`), so a reader sees the old file or the new one, never a mixture.
+step (`os.replace`), so a reader sees the old file or the new one, never a mixture. A resumable experiment
+keeps its finished runs in a `ResultsStore`, whose `run_missing` runs only those not saved yet.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -145,11 +147,13 @@ class ResultsStore:
     """The finished rows of a resumable experiment: one JSON file holding them beside the settings that made them.
 
     Rows saved under other settings are not returned (the next save replaces them), so an experiment
-    whose settings changed starts afresh, and an interrupted one carries on from its last saved row.
+    whose settings changed starts afresh, and an interrupted one carries on from its last saved row
+    (`run_missing`). `shown` is how messages name the file (by default its path).
     """
 
-    def __init__(self, path: Path, settings: dict):
+    def __init__(self, path: Path, settings: dict, shown: str | None = None):
         self.path, self.settings = Path(path), settings
+        self.shown = shown or str(self.path)
 
     def rows(self) -> list[dict]:
         """The rows saved under these settings, in the order they were saved (none if there are none)."""
@@ -160,6 +164,27 @@ class ResultsStore:
     def save(self, rows: list[dict]) -> None:
         """Write `rows` with the settings, atomically."""
         save_json({"settings": self.settings, "rows": rows}, self.path)
+
+    def run_missing(
+        self, plan: list[tuple], key: Callable[[dict], tuple], run: Callable[..., dict], description: str
+    ) -> list[dict]:
+        """Every saved row, and a new row for each run of `plan` that has none, saved as soon as it is made.
+
+        `plan` lists the runs, each a tuple of the arguments of `run`, which returns that run's row; a saved row
+        stands for the planned run `key(row)`. So a re-run trains nothing twice, and an interrupted one carries on
+        after its last saved run. A progress bar named `description` counts the runs left.
+        """
+        from course.progress import tqdm  # a widget in JupyterLab: loaded only when an experiment runs
+
+        rows = self.rows()
+        done = {key(row) for row in rows}
+        missing = [planned for planned in plan if planned not in done]
+        if len(missing) < len(plan):
+            print(f"Loaded {len(plan) - len(missing)} finished run(s) from {self.shown}")
+        for planned in tqdm(missing, desc=description, unit="run", mininterval=1.0, disable=not missing):
+            rows.append(run(*planned))
+            self.save(rows)
+        return rows
 
 
 def atomic_torch_save(value: object, path: Path) -> None:

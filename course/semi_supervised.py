@@ -28,7 +28,6 @@ import pandas as pd
 import torch
 from torch.nn import functional as F
 
-from course.validation import require_positive_int
 from course.data import FashionMNIST
 from course.gan_networks import Generator
 from course.metrics import accuracy
@@ -37,6 +36,7 @@ from course.progress import tqdm
 from course.runs import ResultsStore, run_folder
 from course.scale import by_scale, require_scale
 from course.transfer import TARGET_CLASSES, Task, TransferSettings, make_task, steps_per_run, train_on_few_labels
+from course.validation import require_positive_int
 
 METHODS = ("scratch", "transfer", "semi-supervised GAN")
 BETAS = (0.5, 0.999)  # Adam's, for every method of the comparison: the GAN's usual choice (notebook 06)
@@ -192,7 +192,8 @@ def train_semi_supervised(
 def _results(transfer_settings: TransferSettings, settings: SemiSupervisedSettings) -> ResultsStore:
     """Where the comparison's finished runs are kept: notebook 04's settings and these, with one row per run."""
     recorded = {"transfer": transfer_settings.as_json(), "semi_supervised": settings.as_json()}
-    return ResultsStore(run_folder(f"semi_supervised/{transfer_settings.scale}") / "results.json", recorded)
+    shown = f"runs/semi_supervised/{transfer_settings.scale}/results.json"
+    return ResultsStore(run_folder(f"semi_supervised/{transfer_settings.scale}") / "results.json", recorded, shown=shown)
 
 
 def run_one(
@@ -216,6 +217,32 @@ def run_one(
     scores are added to the results file, so `run_comparison` does not train it again.
     Returns the task, the trained classifier, the generator (None for scratch and transfer) and the scores.
     """
+    task, model, generator, row = _train_one(
+        method, fashion, transfer_settings, settings, device, per_class, seed, learning_rate, pretrained, score_test, step, progress
+    )
+    store = _results(transfer_settings, settings)
+    rows = store.rows()
+    if _planned_run(row) not in {_planned_run(saved) for saved in rows}:
+        store.save([*rows, row])
+    scores = {name: value for name, value in row.items() if name.endswith("_accuracy")}
+    return task, model, generator, scores
+
+
+def _train_one(
+    method: str,
+    fashion: FashionMNIST,
+    transfer_settings: TransferSettings,
+    settings: SemiSupervisedSettings,
+    device: torch.device,
+    per_class: int,
+    seed: int,
+    learning_rate: float,
+    pretrained: SmallCNN | None = None,
+    score_test: bool = False,
+    step: Callable = train_step,
+    progress: bool = True,
+) -> tuple[Task, SmallCNN, Generator | None, dict]:
+    """`run_one` without recording the run: the task, the classifier, the generator (or None) and the row."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
     if per_class not in transfer_settings.labels_per_class:
@@ -232,15 +259,12 @@ def run_one(
         model, scores = train_on_few_labels(method, task, same_budget, seed, pretrained, score_test=score_test, betas=BETAS)
         steps = steps_per_run(same_budget, len(task.train_images))[2]
     row = {"method": method, "labels_per_class": per_class, "seed": seed, "learning_rate": learning_rate, "steps": steps, **scores}
-    store = _results(transfer_settings, settings)
-    rows = store.rows()
-    if not any(_same_run(saved, row) for saved in rows):
-        store.save([*rows, row])
-    return task, model, generator, scores
+    return task, model, generator, row
 
 
-def _same_run(a: dict, b: dict) -> bool:
-    return all(a[key] == b[key] for key in ("method", "labels_per_class", "seed", "learning_rate")) and ("test_accuracy" in a) == ("test_accuracy" in b)
+def _planned_run(row: dict) -> tuple[str, int, int, float, bool]:
+    """The run a saved row stands for: its method, label budget, draw and rate, and whether it scored the test images."""
+    return row["method"], row["labels_per_class"], row["seed"], row["learning_rate"], "test_accuracy" in row
 
 
 COLUMNS = ["method", "labels_per_class", "seed", "learning_rate", "steps", "train_accuracy", "validation_accuracy", "test_accuracy"]
@@ -266,30 +290,26 @@ def run_comparison(
     if settings.tuning_draw in range(transfer_settings.seeds):
         raise ValueError(f"tuning_draw must not be one of the reported draws 0 to {transfer_settings.seeds - 1}, got {settings.tuning_draw}.")
     store = _results(transfer_settings, settings)
-    done = len(store.rows())
-    if done:
-        print(f"Loaded {done} finished run(s) from runs/semi_supervised/{transfer_settings.scale}/results.json")
+
+    def run(method: str, per_class: int, seed: int, rate: float, score_test: bool) -> dict:
+        trained = _train_one(
+            method, fashion, transfer_settings, settings, device, per_class, seed, rate, pretrained, score_test, step, progress=False
+        )
+        return trained[3]  # the row
 
     def rows(tested: bool) -> pd.DataFrame:
         return pd.DataFrame([row for row in store.rows() if ("test_accuracy" in row) == tested], columns=COLUMNS)
 
-    def run(method: str, per_class: int, seed: int, rate: float, score_test: bool) -> None:
-        finished = rows(score_test)[["method", "labels_per_class", "seed", "learning_rate"]].itertuples(index=False, name=None)
-        if (method, per_class, seed, rate) not in set(finished):
-            run_one(method, fashion, transfer_settings, settings, device, per_class, seed, rate, pretrained, score_test, step, progress=False)
-
-    budgets = transfer_settings.labels_per_class
-    plan = [(m, n, r) for n in budgets for m in METHODS for r in settings.learning_rates]
-    for method, per_class, rate in tqdm(plan, desc="choosing learning rates", unit="run", mininterval=1.0):
-        run(method, per_class, settings.tuning_draw, rate, score_test=False)
+    budgets, draw = transfer_settings.labels_per_class, settings.tuning_draw
+    plan = [(m, n, draw, r, False) for n in budgets for m in METHODS for r in settings.learning_rates]
+    store.run_missing(plan, _planned_run, run, "choosing learning rates")
     tuning = rows(tested=False).drop(columns="test_accuracy")
-    tuning = tuning[tuning["seed"] == settings.tuning_draw].sort_values(["labels_per_class", "method", "learning_rate"], ignore_index=True)
+    tuning = tuning[tuning["seed"] == draw].sort_values(["labels_per_class", "method", "learning_rate"], ignore_index=True)
     best = tuning.loc[tuning.groupby(["labels_per_class", "method"])["validation_accuracy"].idxmax()]
     chosen = {(row.method, row.labels_per_class): row.learning_rate for row in best.itertuples()}
 
-    plan = [(m, n, s) for n in budgets for s in range(transfer_settings.seeds) for m in METHODS]
-    for method, per_class, seed in tqdm(plan, desc="reported runs", unit="run", mininterval=1.0):
-        run(method, per_class, seed, chosen[method, per_class], score_test=True)
+    plan = [(m, n, s, chosen[m, n], True) for n in budgets for s in range(transfer_settings.seeds) for m in METHODS]
+    store.run_missing(plan, _planned_run, run, "reported runs")
     results = rows(tested=True)
     results = results[[chosen.get((row.method, row.labels_per_class)) == row.learning_rate for row in results.itertuples()]]
     results = results.assign(gap=results["train_accuracy"] - results["test_accuracy"])

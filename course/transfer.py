@@ -258,23 +258,25 @@ def run_experiment(
     reused when the settings match, so an interrupted experiment resumes where it stopped and notebook 08
     can read it.
     """
-    from course.progress import tqdm
+    shown = f"runs/transfer/{settings.scale}/results.json"
+    store = ResultsStore(run_folder(f"transfer/{settings.scale}") / "results.json", settings.as_json(), shown=shown)
+    pretrained = None  # loaded, or trained, only when a run is left to do
 
-    store = ResultsStore(run_folder(f"transfer/{settings.scale}") / "results.json", settings.as_json())
-    rows = store.rows()
-    done = {(row["method"], row["labels_per_class"], row["seed"]) for row in rows}
+    def run(method: str, per_class: int, seed: int) -> dict:
+        nonlocal pretrained
+        if pretrained is None:
+            pretrained, _ = load_or_pretrain(fashion, settings, device)
+        task = make_task(fashion, TARGET_CLASSES, device, per_class, seed, settings.test_images_per_class)
+        _, scores = train_on_few_labels(
+            method, task, settings, seed, pretrained, make_model=make_model, make_optimizer=make_optimizer
+        )
+        return {"method": method, "labels_per_class": per_class, "seed": seed, **scores}
+
+    def planned_run(row: dict) -> tuple[str, int, int]:
+        return row["method"], row["labels_per_class"], row["seed"]
+
     plan = [(m, n, s) for n in settings.labels_per_class for s in range(settings.seeds) for m in METHODS]
-    if len(done) < len(plan):
-        pretrained, _ = load_or_pretrain(fashion, settings, device)
-        for method, per_class, seed in tqdm(plan, desc="scratch and transfer runs", mininterval=1.0):
-            if (method, per_class, seed) in done:
-                continue
-            task = make_task(fashion, TARGET_CLASSES, device, per_class, seed, settings.test_images_per_class)
-            _, scores = train_on_few_labels(method, task, settings, seed, pretrained, make_model=make_model, make_optimizer=make_optimizer)
-            rows.append({"method": method, "labels_per_class": per_class, "seed": seed, **scores})
-            store.save(rows)
-    else:
-        print(f"Loaded {len(rows)} finished runs from runs/transfer/{settings.scale}/results.json")
+    rows = store.run_missing(plan, planned_run, run, "scratch and transfer runs")
     results = pd.DataFrame(rows, columns=["method", "labels_per_class", "seed", "train_accuracy", "test_accuracy"])
     results["gap"] = results["train_accuracy"] - results["test_accuracy"]
     return results.sort_values(["labels_per_class", "method", "seed"], ignore_index=True)

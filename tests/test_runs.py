@@ -147,3 +147,28 @@ def test_a_results_store_returns_only_rows_saved_under_the_same_settings(tmp_pat
     assert store.rows() == [] and other.rows() == [{"seed": 0, "accuracy": 0.9}]
     runs.save_json([{"seed": 0}], path)  # a file of another shape, as older versions wrote
     assert store.rows() == []
+
+
+def test_run_missing_runs_only_the_planned_runs_not_saved_and_saves_each_as_it_ends(tmp_path, capsys):
+    store = runs.ResultsStore(tmp_path / "results.json", {"steps": 10}, shown="runs/demo/results.json")
+    store.save([{"seed": 0, "budget": 1, "accuracy": 0.0}])
+    ran = []
+
+    def run(seed, budget):
+        ran.append((seed, budget))
+        assert len(store.rows()) == len(ran)  # the saved row and every earlier run, already written
+        if seed == 3:
+            raise KeyboardInterrupt
+        return {"seed": seed, "budget": budget, "accuracy": seed / 10}
+
+    def planned_run(row):
+        return row["seed"], row["budget"]
+
+    with pytest.raises(KeyboardInterrupt):
+        store.run_missing([(0, 1), (1, 1), (2, 1), (3, 1)], planned_run, run, "demo runs")
+    assert ran == [(1, 1), (2, 1), (3, 1)] and [planned_run(row) for row in store.rows()] == [(0, 1), (1, 1), (2, 1)]
+    assert "Loaded 1 finished run(s) from runs/demo/results.json" in capsys.readouterr().out
+    ran.clear()
+    rows = store.run_missing([(2, 1), (1, 1), (0, 1)], planned_run, run, "demo runs")  # all saved: nothing runs
+    assert ran == [] and rows == store.rows() and len(rows) == 3
+    assert "Loaded 3 finished run(s)" in capsys.readouterr().out
