@@ -1,4 +1,14 @@
-"""The course's command line: `python -m course <command>`."""
+"""The course's command line: `python -m course <command>`.
+
+The commands raise; `main()` alone turns what they raise into one line on stderr and an exit code, by one rule:
+
+* 0: the command did what it was asked;
+* 2: what was typed must change (a `UsageError`, or argparse's own usage errors): options that cannot go
+  together, a value out of range, an output that exists without --force;
+* 1: anything else: a file missing or damaged, data that cannot be used, a folder that cannot be written,
+  a full disk, or a fault in the course (named as such, with COURSE_DEBUG=1 for its traceback);
+* 130, or 128 + the signal's number: stopped by Ctrl-C, SIGTERM or SIGHUP.
+"""
 
 from __future__ import annotations
 
@@ -11,55 +21,79 @@ import sys
 import threading
 from pathlib import Path
 
-from course.validation import SEED_LIMIT, require_positive_int, require_seed
+from course.errors import one_line, out_of_memory, raised_by_course
+from course.gan_settings import BATCH_SIZE, CHANNELS, CHECKPOINT_EVERY, LOSSES, MODELS, SAMPLE_EVERY, SIZES, new_run_settings
 from course.scale import SCALES, resolve_scale
+from course.validation import SEED_LIMIT, require_positive_int, require_seed
 
 GRID_LIMIT = 1024  # images in one .png grid; more are written to a .npy file
-EMA_DECAY = 0.999  # train-gan's moving average of the generator, for a new run (GANConfig's own default, 0, keeps none)
 BOOK_DIR = Path(__file__).resolve().parent.parent / "build" / "book"  # python -m course book's default folder
 WORKBOOK_DIR = Path(__file__).resolve().parent.parent / "workbook"  # python -m course workbook's default folder
-TUNED_LEARNING_RATE = {"dcgan": 8e-4}  # train-gan's rate for a new run, from notebook 06's sweep; other losses keep their papers' (GANConfig)
 
 
-def _report_data(download: bool) -> bool:
-    """Print the data report (problems on stderr); True when every dataset is there and verified."""
+class UsageError(ValueError):
+    """What was typed must change: `main()` prints the message and exits with 2."""
+
+
+class CommandFailed(RuntimeError):
+    """The command could not do its work, for reasons it has already printed: `main()` exits with 1."""
+
+
+@contextlib.contextmanager
+def _paths_typed():
+    """Around the use of a path from the command line: a folder where a file belongs, a file in the way of a folder,
+    or a file that exists without --force is a UsageError."""
+    try:
+        yield
+    except (IsADirectoryError, NotADirectoryError, FileExistsError) as error:
+        raise UsageError(str(error)) from None
+
+
+def _report_data(download: bool) -> None:
+    """Print the data report (problems on stderr); raise CommandFailed unless every dataset is there and verified."""
     from course.readiness import data_report
 
     lines = data_report(download=download)
     for line in lines:
         print(line, file=sys.stderr if "PROBLEM" in line else sys.stdout)
-    return not any("PROBLEM" in line for line in lines)
+    if any("PROBLEM" in line for line in lines):
+        raise CommandFailed()
 
 
-def command_data(args: argparse.Namespace) -> int:
+def _course_notebooks_or_explain(what: str) -> list[Path]:
+    """The course's notebooks; an installed course has no notebooks folder of its own, which the error says."""
+    from course.notebooks import NOTEBOOK_DIR, course_notebooks
+
+    notebooks = course_notebooks()
+    if not notebooks:
+        raise FileNotFoundError(f"no notebooks in {NOTEBOOK_DIR}: {what}")
+    return notebooks
+
+
+def command_data(args: argparse.Namespace) -> None:
     """Find (or download) and verify every dataset the course uses."""
-    return 0 if _report_data(download=not args.no_download) else 1
+    _report_data(download=not args.no_download)
 
 
-def command_check(args: argparse.Namespace) -> int:
+def command_check(args: argparse.Namespace) -> None:
     """Print the environment report of notebook 00."""
     from course.readiness import report
 
     report()
-    return 0
 
 
-def command_run_notebooks(args: argparse.Namespace) -> int:
+def command_run_notebooks(args: argparse.Namespace) -> None:
     """Execute notebooks headless at a scale, saving their outputs in place, or beside a notebook edited meanwhile."""
-    from nbclient.exceptions import CellExecutionError
-
-    from course.notebooks import CELL_TIMEOUT, NOTEBOOK_DIR, KernelDied, require_can_save, course_notebooks, read_notebook, run_notebook, without_colour
+    from course.notebooks import CELL_TIMEOUT, read_notebook, require_can_save, run_notebook
 
     scale = resolve_scale(args.scale)
-    paths = [Path(p) for p in args.notebooks] or course_notebooks()
-    if not paths:  # an installed course has no notebooks folder of its own
-        print(f"error: no notebooks in {NOTEBOOK_DIR}: name the ones to run, as in `python -m course run-notebooks 01_linear_regression.ipynb`.",
-              file=sys.stderr)  # fmt: skip
-        return 1
+    if args.notebooks:
+        paths = [Path(p) for p in args.notebooks]
+    else:
+        paths = _course_notebooks_or_explain("name the ones to run, as in `python -m course run-notebooks 01_linear_regression.ipynb`.")
     missing = [str(path) for path in paths if not path.is_file()]
     if missing:
-        print(f"error: no such notebook: {', '.join(missing)}", file=sys.stderr)
-        return 1
+        raise FileNotFoundError(f"no such notebook: {', '.join(missing)}")
     for path in paths:  # every notebook readable, and its run savable, before any runs
         read_notebook(path)
         require_can_save(path)
@@ -68,71 +102,71 @@ def command_run_notebooks(args: argparse.Namespace) -> int:
     total = 0.0
     for path in paths:
         print(f"running {path.name} at scale {scale} ...", flush=True)
-        try:
-            run = run_notebook(path, scale, timeout=CELL_TIMEOUT)
-        except KernelDied as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 1
-        except CellExecutionError as error:
-            failure = str(error)
-            if os.environ.get("NO_COLOR") or not sys.stderr.isatty():  # colours only for a terminal, and not under NO_COLOR
-                failure = without_colour(failure)
-            print(f"error: {path.name} failed at scale {scale} (left unchanged on disk):\n{failure}", file=sys.stderr)
-            return 1
+        run = _run_notebook_or_explain(run_notebook, path, scale, "left unchanged on disk", timeout=CELL_TIMEOUT)
         total += run.seconds
         print(f"  done in {run.seconds:.1f} s", flush=True)
         if run.saved_to != path:
-            print(f"  {path.name} changed on disk during the run, so it was left as you saved it; the run's result is in {run.saved_to.name}",
-                  flush=True)  # fmt: skip
+            print(f"  {path.name} changed on disk during the run, so it was left as you saved it; "
+                  f"the run's result is in {run.saved_to.name}", flush=True)  # fmt: skip
     noun = "notebook" if len(paths) == 1 else "notebooks"
     print(f"{len(paths)} {noun} in {total:.1f} s at scale {scale}.")
-    return 0
 
 
-def command_book(args: argparse.Namespace) -> int:
+class NotebookFailed(RuntimeError):
+    """A notebook's cell raised: the message names the notebook and holds the cell's error."""
+
+
+def _run_notebook_or_explain(run_notebook, path: Path, scale: str, left: str, **options):
+    """`run_notebook(path, scale)`, a failing cell raised as NotebookFailed with its error (colours only for a terminal)."""
+    from nbclient.exceptions import CellExecutionError
+
+    from course.notebooks import without_colour
+
+    try:
+        return run_notebook(path, scale, **options)
+    except CellExecutionError as error:
+        failure = str(error)
+        if os.environ.get("NO_COLOR") or not sys.stderr.isatty():
+            failure = without_colour(failure)
+        raise NotebookFailed(f"{path.name} failed at scale {scale} ({left}):\n{failure}") from None
+
+
+def command_book(args: argparse.Namespace) -> None:
     """Build the book: every notebook, as committed, rendered to HTML pages that read offline."""
     import time
 
     from course.book import build_book
-    from course.notebooks import course_notebooks
 
-    notebooks = course_notebooks()
-    if not notebooks:
-        print("error: no notebooks in notebooks/: run this from a clone of the course", file=sys.stderr)
-        return 1
+    notebooks = _course_notebooks_or_explain("run this from a clone of the course")
     start = time.perf_counter()
     pages = build_book(notebooks, Path(args.out))
     print(f"built {len(pages)} pages in {time.perf_counter() - start:.0f} s; open {pages[0].resolve()}")
-    return 0
 
 
-def command_workbook(args: argparse.Namespace) -> int:
+def command_workbook(args: argparse.Namespace) -> None:
     """Build the workbook: every notebook with its lesson's pieces left for the learner to write."""
-    from course.notebooks import course_notebooks, read_notebook
+    from course.notebooks import read_notebook
     from course.workbook import build_workbook, count_pieces
 
-    notebooks = course_notebooks()
-    if not notebooks:
-        print("error: no notebooks in notebooks/: run this from a clone of the course", file=sys.stderr)
-        return 1
+    notebooks = _course_notebooks_or_explain("run this from a clone of the course")
     written = build_workbook(notebooks, Path(args.out))
     pieces = sum(count_pieces(read_notebook(path)) for path in notebooks)
     print(f"built the workbook: {len(written)} notebooks with {pieces} pieces to write, in {Path(args.out).resolve()}")
     print("open it with ./course.sh lab --workbook; each blank says what to write, and the cell below it checks it")
-    return 0
 
 
-def command_train_classifier(args: argparse.Namespace) -> int:
+def command_train_classifier(args: argparse.Namespace) -> None:
     """Train the classifier course.quality measures samples with, and save its weights atomically."""
     import time
 
     from course.data import image_tensors, load_fashion_mnist
     from course.device import describe_device, pick_device
-    from course.quality import CLASSIFIER_PATH, CLASSIFIER_SHA256, dressness, file_sha256
+    from course.quality import CLASSIFIER_PATH, CLASSIFIER_SHA256, dressness, file_sha256, train_quality_classifier
     from course.runs import require_output_file, save_weights
-    from course.training import evaluate, train_quality_classifier
+    from course.training import evaluate
 
-    out = require_output_file(Path(args.out) if args.out else CLASSIFIER_PATH, needed_bytes=2**20, overwrite=args.force)  # about 0.4 MiB
+    with _paths_typed():
+        out = require_output_file(Path(args.out) if args.out else CLASSIFIER_PATH, needed_bytes=2**20, overwrite=args.force)  # 0.4 MiB
     fashion = load_fashion_mnist()
     device = pick_device()
     print(f"training the quality classifier for {args.epochs} epochs on {describe_device(device)} ...", flush=True)
@@ -147,26 +181,58 @@ def command_train_classifier(args: argparse.Namespace) -> int:
     print(f"SHA-256 {digest}")
     if digest != CLASSIFIER_SHA256:
         where = "" if out.resolve() == CLASSIFIER_PATH else "copy the file to course/weights/fashion_classifier.pt and "
-        print(f"This is not CLASSIFIER_SHA256: to measure with these weights, {where}set CLASSIFIER_SHA256 in course/quality.py to the SHA-256 above.")
-    return 0
+        print(f"This is not CLASSIFIER_SHA256: to measure with these weights, {where}set CLASSIFIER_SHA256 in course/quality.py "
+              "to the SHA-256 above.")  # fmt: skip
 
 
-def command_train_gan(args: argparse.Namespace) -> int:
+def command_train_gan(args: argparse.Namespace) -> None:
     """Train a GAN (on the training dresses, all ten classes, or a folder of pictures), writing to --out."""
     from course import distributed
     from course.device import pick_device
 
-    if args.distributed:
-        try:
-            device = distributed.start(args.device)
-        except (RuntimeError, ValueError) as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
-        try:
-            return _train_gan(args, device)
-        finally:
-            distributed.finish()
-    return _train_gan(args, pick_device(args.device))
+    if not args.distributed:
+        _train_gan(args, pick_device(args.device))
+        return
+    try:
+        device = distributed.start(args.device)
+    except (RuntimeError, ValueError) as error:
+        raise UsageError(str(error)) from None
+    try:
+        if distributed.rank_and_world()[0] > 0:  # process 0 speaks for all, errors included
+            sys.stdout = sys.stderr = io.StringIO()
+        _train_gan(args, device)
+    finally:
+        distributed.finish()
+
+
+def _train_gan(args: argparse.Namespace, device) -> None:
+    from course import gan_training
+    from course.distributed import rank_and_world
+
+    _require_options_that_go_together(args)
+    folder = Path(args.out)
+    if (folder / gan_training.CHECKPOINT).is_file() and not args.resume:
+        raise UsageError(f"{folder} already holds a checkpoint; add --resume to continue it, or choose another --out.")
+    images, labels, described = _training_images(args, device)
+    config = _run_config(args, images, _saved_config(folder))
+    world = rank_and_world()[1]
+    processes = f" on {world} processes" if world > 1 else ""
+    networks = f"{config.model} networks" + (f", conditional on {config.classes} classes" if config.classes else "")
+    print(f"training {config.loss} ({networks}) for {config.steps} steps on {described}, device {device.type}{processes}, into {folder}")
+    with _paths_typed():  # --out: checked before any training
+        run = gan_training.train_gan(config, images, folder, resume=args.resume, labels=labels, source=described)
+    state = "stopped early at" if run.interrupted else "reached"
+    print(
+        f"{state} step {run.step} of {config.steps}, {run.images_per_second:,.0f} images per second; "
+        f"checkpoint {folder / gan_training.CHECKPOINT}, samples in {folder / gan_training.SAMPLES}"
+    )
+
+
+def _require_options_that_go_together(args: argparse.Namespace) -> None:
+    if args.images is not None and args.conditional:
+        raise UsageError("--conditional needs a class for every image, and a folder of pictures has none: drop one of the two.")
+    if args.images is None and (args.size, args.channels) != (None, None):
+        raise UsageError("--size and --channels are for --images; Fashion-MNIST is 28-pixel grey.")
 
 
 def _training_images(args: argparse.Namespace, device):
@@ -183,113 +249,69 @@ def _training_images(args: argparse.Namespace, device):
     fashion = load_fashion_mnist()
     if args.conditional:
         labels = torch.as_tensor(fashion.train_labels).long().to(device)
-        return gan_sampling.to_training_range(fashion.train_images, device), labels, f"{len(labels):,} images of {len(CLASS_NAMES)} classes"
+        images = gan_sampling.to_training_range(fashion.train_images, device)
+        return images, labels, f"{len(labels):,} images of {len(CLASS_NAMES)} classes"
     dresses = fashion.dresses("train")
     return gan_sampling.to_training_range(dresses, device), None, f"{len(dresses):,} dresses"
 
 
-def _train_gan(args: argparse.Namespace, device) -> int:
-    from course import gan, gan_training
-    from course.data import CLASS_NAMES
-    from course.distributed import rank_and_world
+def _saved_config(folder: Path):
+    """The settings of the run folder's checkpoint, or None when it has none yet."""
+    from course import gan_training
 
-    rank, world = rank_and_world()
-    say = print if rank == 0 else (lambda *args, **kwargs: None)  # one process speaks for all
-    if args.images is not None and args.conditional:
-        say("error: --conditional needs a class for every image, and a folder of pictures has none: drop one of the two.",
-            file=sys.stderr)  # fmt: skip
-        return 2
-    if args.images is None and (args.size, args.channels) != (None, None):
-        say("error: --size and --channels are for --images; Fashion-MNIST is 28-pixel grey.", file=sys.stderr)
-        return 2
-    try:
-        images, labels, described = _training_images(args, device)
-    except (FileNotFoundError, ValueError) as error:
-        say(f"error: {error}", file=sys.stderr)
-        return 1
-    critic_steps = 1 if args.loss == "dcgan" else 5
-    steps = args.steps if args.steps is not None else max(1, args.epochs * (len(images) // args.batch_size) // critic_steps)
-    folder = Path(args.out)
     checkpoint = folder / gan_training.CHECKPOINT
-    if checkpoint.is_file() and not args.resume:
-        say(f"error: {folder} already holds a checkpoint; add --resume to continue it, or choose another --out.", file=sys.stderr)
-        return 2
-    saved = None  # a resumed run keeps its checkpoint's settings where no option asks otherwise (runs from before an option included)
-    if checkpoint.is_file():
-        try:
-            saved = gan_training.checkpoint_config(gan_training.read_checkpoint(checkpoint), checkpoint)
-        except ValueError as error:
-            say(f"error: {error}", file=sys.stderr)
-            return 1
-    ema_decay = args.ema_decay if args.ema_decay is not None else (saved.ema_decay if saved else EMA_DECAY)
-    learning_rate = args.learning_rate if args.learning_rate is not None else (saved.learning_rate if saved else TUNED_LEARNING_RATE.get(args.loss))
+    if not checkpoint.is_file():
+        return None
+    return gan_training.checkpoint_config(gan_training.read_checkpoint(checkpoint), checkpoint)
+
+
+def _run_config(args: argparse.Namespace, images, saved):
+    """The run's settings: the options typed; for the others, a resumed run keeps its checkpoint's (runs from before an
+    option included) and a new run takes the course's (course.gan_settings.new_run_settings)."""
+    from course import gan
+    from course.data import CLASS_NAMES
+    from course.gan_settings import critic_steps_for
+
+    defaults = new_run_settings(args.loss)
+    if saved is not None:
+        defaults = {"learning_rate": saved.learning_rate, "ema_decay": saved.ema_decay}
+    steps = args.steps
+    if steps is None:  # --epochs: passes of the discriminator over the images
+        steps = max(1, args.epochs * (len(images) // args.batch_size) // critic_steps_for(args.loss))
     try:
-        config = gan.GANConfig(
+        return gan.GANConfig(
             loss=args.loss, steps=steps, batch_size=args.batch_size, seed=args.seed, batch_norm=not args.no_batch_norm,
             sample_every=args.sample_every, checkpoint_every=args.checkpoint_every, model=args.model,
-            channels=images.shape[1], size=images.shape[2], classes=len(CLASS_NAMES) if args.conditional else 0, ema_decay=ema_decay,
-            learning_rate=learning_rate,
+            channels=images.shape[1], size=images.shape[2], classes=len(CLASS_NAMES) if args.conditional else 0,
+            ema_decay=defaults["ema_decay"] if args.ema_decay is None else args.ema_decay,
+            learning_rate=defaults["learning_rate"] if args.learning_rate is None else args.learning_rate,
         )  # fmt: skip
     except ValueError as error:
-        say(f"error: {error}", file=sys.stderr)
-        return 2
-    processes = f" on {world} processes" if world > 1 else ""
-    networks = f"{config.model} networks" + (f", conditional on {config.classes} classes" if config.classes else "")
-    say(f"training {config.loss} ({networks}) for {config.steps} steps on {described}, device {device.type}{processes}, into {folder}")
-    try:
-        run = gan_training.train_gan(config, images, folder, resume=args.resume, labels=labels, source=described)
-    except (gan_training.TrainingDiverged, ValueError, FileNotFoundError) as error:
-        say(f"error: {error}", file=sys.stderr)
-        return 1
-    except OSError as error:  # the run folder cannot be written, or the disk is full: found before training
-        say(f"error: {error}", file=sys.stderr)
-        return 2
-    state = "stopped early at" if run.interrupted else "reached"
-    say(
-        f"{state} step {run.step} of {config.steps}, {run.images_per_second:,.0f} images per second; "
-        f"checkpoint {folder / gan_training.CHECKPOINT}, samples in {folder / gan_training.SAMPLES}"
-    )
-    return 0
+        raise UsageError(str(error)) from None
 
 
-def command_sample(args: argparse.Namespace) -> int:
+def command_sample(args: argparse.Namespace) -> None:
     """Draw new images from a checkpoint's generator into a .npy file (written batch by batch) or a .png grid."""
     import numpy as np
-    from tqdm import tqdm
 
     from course import gan_sampling, gan_training
-    from course.data import CLASS_NAMES
-    from course.photos import to_display
+    from course.picture_output import to_display
     from course.plots import save_image_grid
+    from course.progress import tqdm
     from course.runs import require_output_file, save_npy_in_chunks, write_atomically
 
     out = Path(args.out)
     if out.suffix not in (".npy", ".png"):
-        print(f"error: --out must end in .npy (uint8 images) or .png (a grid), got {out.name}.", file=sys.stderr)
-        return 2
+        raise UsageError(f"--out must end in .npy (uint8 images) or .png (a grid), got {out.name}.")
     if out.suffix == ".png" and args.n > GRID_LIMIT:
-        print(f"error: a .png grid shows at most {GRID_LIMIT:,} images, and --n is {args.n:,}: ask for fewer, or write them to a .npy file.",
-              file=sys.stderr)  # fmt: skip
-        return 2
-    try:
-        generator = gan_training.load_generator(Path(args.checkpoint))
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    try:
-        label = None if args.class_ is None else class_number(args.class_)
-        gan_sampling.class_labels(label, args.n, generator.classes)
-    except ValueError as error:
-        classes = f" Classes: {', '.join(f'{i} {name}' for i, name in enumerate(CLASS_NAMES))}." if generator.classes else ""
-        print(f"error: {error}{classes}", file=sys.stderr)
-        return 2
+        raise UsageError(f"a .png grid shows at most {GRID_LIMIT:,} images, and --n is {args.n:,}: ask for fewer, "
+                         "or write them to a .npy file.")  # fmt: skip
+    generator = gan_training.load_generator(Path(args.checkpoint))
+    label = _sampling_class(args.class_, args.n, generator.classes)
     grey = generator.channels == 1
     shape = (args.n, generator.size, generator.size) if grey else (args.n, generator.channels, generator.size, generator.size)
-    try:
+    with _paths_typed():
         require_output_file(out, needed_bytes=int(np.prod(shape, dtype=np.int64)), overwrite=args.force)  # before any image is drawn
-    except (ValueError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
     if out.suffix == ".npy":
         chunks = gan_sampling.generate_in_chunks(generator, args.n, seed=args.seed, labels=label)  # 1,000 images at a time
         save_npy_in_chunks(out, shape, tqdm(chunks, total=-(-args.n // 1000), unit="batch", desc="sampling", disable=args.n < 20_000))
@@ -297,7 +319,20 @@ def command_sample(args: argparse.Namespace) -> int:
         images = gan_sampling.generate(generator, args.n, seed=args.seed, labels=label)
         write_atomically(out, lambda file: save_image_grid(images if grey else to_display(images), file))
     print(f"wrote {args.n:,} images to {out}")
-    return 0
+
+
+def _sampling_class(class_: str | None, count: int, classes: int) -> int | None:
+    """The class --class asks for, as a number, or None; a usage error (listing the classes) when it cannot be drawn."""
+    from course import gan_sampling
+    from course.data import CLASS_NAMES
+
+    try:
+        label = None if class_ is None else class_number(class_)
+        gan_sampling.class_labels(label, count, classes)
+    except ValueError as error:
+        listed = f" Classes: {', '.join(f'{i} {name}' for i, name in enumerate(CLASS_NAMES))}." if classes else ""
+        raise UsageError(f"{error}{listed}") from None
+    return label
 
 
 def class_number(name_or_number: str) -> int:
@@ -312,24 +347,18 @@ def class_number(name_or_number: str) -> int:
     raise ValueError(f"no class {name_or_number!r}: give a number from 0 to {len(CLASS_NAMES) - 1} or a name.")
 
 
-def command_evaluate(args: argparse.Namespace) -> int:
+def command_evaluate(args: argparse.Namespace) -> None:
     """Print the quality numbers of a .npy file of generated images."""
-    from course.quality import require_samples, evaluate_samples, read_samples
+    from course.quality import evaluate_samples, read_samples, require_samples
 
     path = Path(args.samples)
     if not path.is_file():
-        print(f"error: no such file: {path}; make one with `python -m course sample --out FILE.npy`.", file=sys.stderr)
-        return 1
-    try:
-        samples = require_samples(read_samples(path), path.name)
-    except (ValueError, TypeError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        raise FileNotFoundError(f"no such file: {path}; make one with `python -m course sample --out FILE.npy`.")
+    samples = require_samples(read_samples(path), path.name)
     print(evaluate_samples(samples))  # a damaged dataset or classifier is named by its own error
-    return 0
 
 
-def command_bench(args: argparse.Namespace) -> int:
+def command_bench(args: argparse.Namespace) -> None:
     """Time the course's GAN trainer against the textbook DataLoader loop; print and save the figures."""
     from course.bench import benchmark, summary, table
     from course.data import load_fashion_mnist
@@ -338,15 +367,15 @@ def command_bench(args: argparse.Namespace) -> int:
 
     device = pick_device(args.device)
     dresses = load_fashion_mnist().dresses("train")
+    too_large = [size for size in args.batch_size if size > len(dresses)]
+    if too_large:
+        raise UsageError(f"--batch-size {too_large[0]} is more than the {len(dresses):,} training dresses: choose at most {len(dresses):,}.")
     default = args.out is None  # the course's own file in its runs folder; a file of yours is replaced only with --force
-    out = require_output_file(run_folder("bench") / f"{device.type}.json" if default else Path(args.out), overwrite=default or args.force)
+    with _paths_typed():
+        out = require_output_file(run_folder("bench") / f"{device.type}.json" if default else Path(args.out), overwrite=default or args.force)
     results = []
     for batch_size in args.batch_size:
-        try:
-            result = benchmark(dresses, device, batch_size=batch_size, steps=args.steps, rounds=args.rounds)
-        except ValueError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
+        result = benchmark(dresses, device, batch_size=batch_size, steps=args.steps, rounds=args.rounds)
         if args.peak_tflops:
             result["peak_tflops"] = args.peak_tflops
             result["fraction_of_peak"] = result["course_tflops"] / args.peak_tflops
@@ -356,46 +385,31 @@ def command_bench(args: argparse.Namespace) -> int:
         print(table(results))
     save_json(results, out)
     print(f"saved {out}")
-    return 0
 
 
-def command_prepare(args: argparse.Namespace) -> int:
+def command_prepare(args: argparse.Namespace) -> None:
     """Get this machine ready for a workshop: data, the measuring classifier and the notebooks' long runs."""
     import shutil
     import tempfile
     import time
 
-    from nbclient.exceptions import CellExecutionError
-
-    from course.notebooks import NOTEBOOK_DIR, course_notebooks, run_notebook
+    from course.notebooks import GAN_RUNS, LONG_RUNS, run_notebook
     from course.quality import load_quality_classifier
 
     scale = resolve_scale(args.scale)
-    if not course_notebooks():  # an installed course has no notebooks folder of its own
-        print(f"error: no notebooks in {NOTEBOOK_DIR}: prepare runs the course's notebooks, so run it in the course's repository "
-              "(`./course.sh classroom`).", file=sys.stderr)  # fmt: skip
-        return 1
-    if not _report_data(download=True):
-        return 1
-    try:
-        load_quality_classifier("cpu")
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    notebooks = _course_notebooks_or_explain(
+        "prepare runs the course's notebooks, so run it in the course's repository (`./course.sh classroom`)."
+    )
+    _report_data(download=True)
+    load_quality_classifier("cpu")
     print("the quality classifier's weights match their checksum")
-    gan_notebooks = ["06_dcgan_dresses", "07_wasserstein", "08_discriminator_payoff", "09_beyond"]
-    long_runs = ["04_transfer_learning"] + (gan_notebooks if args.with_gans else [])
-    notebooks = [path for path in course_notebooks() if path.stem in long_runs]
+    long_runs = LONG_RUNS + (GAN_RUNS if args.with_gans else ())
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
-        for path in notebooks:  # a copy runs, so the learners' notebooks stay as committed
+        for path in [path for path in notebooks if path.stem in long_runs]:  # a copy runs: the learners' notebooks stay as committed
             print(f"running {path.name} at scale {scale} to save its results under runs/ ...", flush=True)
             copy = Path(shutil.copy(path, folder))
-            try:
-                seconds = run_notebook(copy, scale).seconds
-            except CellExecutionError as error:
-                print(f"error: {path.name} failed at scale {scale}:\n{error}", file=sys.stderr)
-                return 1
+            seconds = _run_notebook_or_explain(run_notebook, copy, scale, "nothing was saved for it").seconds
             print(f"  done in {seconds:.0f} s", flush=True)
     print(
         f"Ready for class at scale {scale} ({time.perf_counter() - started:.0f} s): the notebooks load these results "
@@ -403,7 +417,6 @@ def command_prepare(args: argparse.Namespace) -> int:
     )
     if not args.with_gans:
         print("The GAN notebooks (06 to 09) will train in class; add --with-gans to train them now.")
-    return 0
 
 
 def positive_int(text: str) -> int:
@@ -475,35 +488,35 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(run=command_train_classifier)
 
     train_gan = commands.add_parser("train-gan", help="train a GAN on the training dresses, with samples and checkpoints")
-    train_gan.add_argument("--loss", choices=("dcgan", "wgan", "wgan-gp"), default="dcgan")
+    train_gan.add_argument("--loss", choices=LOSSES, default="dcgan")
     length = train_gan.add_mutually_exclusive_group()
     length.add_argument("--epochs", type=positive_int, default=10, help="passes of the discriminator over the 6,000 dresses (default: 10)")
     length.add_argument("--steps", type=positive_int, default=None, help="generator steps, instead of --epochs")
     train_gan.add_argument("--out", required=True, help="the run folder, e.g. runs/dcgan")
     train_gan.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
-    train_gan.add_argument("--batch-size", type=positive_int, default=64)
+    train_gan.add_argument("--batch-size", type=positive_int, default=BATCH_SIZE, help=f"images per step (default: {BATCH_SIZE})")
     train_gan.add_argument("--seed", type=seed_number, default=0)
-    train_gan.add_argument("--sample-every", type=positive_int, default=250, help="render the fixed noise batch every N steps")
-    train_gan.add_argument("--checkpoint-every", type=positive_int, default=500, help="write a checkpoint every N steps")
+    train_gan.add_argument("--sample-every", type=positive_int, default=SAMPLE_EVERY, help=f"render the fixed noise batch every N steps (default: {SAMPLE_EVERY})")
+    train_gan.add_argument("--checkpoint-every", type=positive_int, default=CHECKPOINT_EVERY, help=f"write a checkpoint every N steps (default: {CHECKPOINT_EVERY})")
     train_gan.add_argument("--device", default=None, help="cuda, mps or cpu (default: the fastest here)")
     train_gan.add_argument("--no-batch-norm", action="store_true", help="leave batch normalisation out of both networks")
     train_gan.add_argument(
         "--ema-decay", type=decay_number, default=None, metavar="DECAY",
         help=f"keep a moving average of the generator's weights, which samples are drawn from; 0: none "
-        f"(default: {EMA_DECAY} for a new run; with --resume, the checkpoint's)",
+        f"(default for a new run: {new_run_settings('dcgan')['ema_decay']}; with --resume, the checkpoint's)",
     )  # fmt: skip
     train_gan.add_argument(
         "--learning-rate", type=positive_number, default=None, metavar="RATE",
-        help=f"both players' Adam (or RMSprop) rate (default for a new run: {TUNED_LEARNING_RATE['dcgan']:g} for dcgan, "
+        help=f"both players' Adam (or RMSprop) rate (default for a new run: {new_run_settings('dcgan')['learning_rate']:g} for dcgan, "
         "the loss's published rate otherwise; with --resume, the checkpoint's)",
     )  # fmt: skip
-    train_gan.add_argument("--model", choices=("dcgan", "resnet"), default="dcgan", help="the networks (default: dcgan)")
+    train_gan.add_argument("--model", choices=MODELS, default="dcgan", help="the networks (default: dcgan)")
     train_gan.add_argument("--conditional", action="store_true", help="train on all ten Fashion-MNIST classes, each image with its class (sample with --class)")
     train_gan.add_argument(
         "--images", default=None, metavar="FOLDER", help="train on your own PNG/JPEG pictures in FOLDER instead (resized, centre-cropped, cached)"
     )
-    train_gan.add_argument("--size", type=int, choices=(28, 32, 64), default=None, help="with --images: side in pixels (default: 32)")
-    train_gan.add_argument("--channels", type=int, choices=(1, 3), default=None, help="with --images: 3 colour (default) or 1 grey")
+    train_gan.add_argument("--size", type=int, choices=SIZES, default=None, help="with --images: side in pixels (default: 32)")
+    train_gan.add_argument("--channels", type=int, choices=CHANNELS, default=None, help="with --images: 3 colour (default) or 1 grey")
     train_gan.add_argument("--distributed", action="store_true", help="train on several processes started by torchrun (--batch-size is their total)")
     train_gan.set_defaults(run=command_train_gan)
 
@@ -611,42 +624,35 @@ def _robust_output_and_stops():
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command. A mistake or a fault is told in one line on stderr; COURSE_DEBUG=1 shows the traceback instead.
+    """Run one command, and own its outcome: the one-line message and the exit code (see the module's docstring).
 
-    SIGTERM and SIGHUP stop a command as Ctrl-C does: a training run saves its checkpoint first.
+    COURSE_DEBUG=1 shows a fault's traceback instead. SIGTERM and SIGHUP stop a command as Ctrl-C does: a training
+    run saves its checkpoint first.
     """
     args = build_parser().parse_args(argv)
     with _robust_output_and_stops():
         try:
-            return args.run(args)
+            args.run(args)
+            return 0
         except KeyboardInterrupt as stop:
             said = f"by {stop.args[0]}" if isinstance(stop, Stopped) else "interrupted"
             print(f"stopped {said}; every file written so far is whole.", file=sys.stderr)
             return 128 + getattr(signal, stop.args[0]) if isinstance(stop, Stopped) else 130
+        except CommandFailed:  # the command has said what failed
+            return 1
         except Exception as error:
             if os.environ.get("COURSE_DEBUG") == "1":
                 raise
-            print(f"error: {one_line(error)}", file=sys.stderr)
-            return 1
+            print(f"error: {message_for(error)}", file=sys.stderr)
+            return 2 if isinstance(error, UsageError) else 1
 
 
-def out_of_memory(error: Exception) -> bool:
-    """Whether `error` says the machine (or the GPU) ran out of memory: MemoryError, or PyTorch's words for it."""
-    text = str(error).lower()
-    return (
-        isinstance(error, MemoryError)
-        or type(error).__name__ == "OutOfMemoryError"
-        or (isinstance(error, RuntimeError) and ("out of memory" in text or ("allocate" in text and "memory" in text)))
-    )
-
-
-def one_line(error: Exception) -> str:
-    """What went wrong, for the command line: the course's own messages as they are, anything else flagged as a fault."""
-    if out_of_memory(error):
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return (f"out of memory ({first_line[:200]}): use a smaller --batch-size or --n (or a smaller scale), "
+def message_for(error: Exception) -> str:
+    """What went wrong, in one line: the course's own messages and the system's (files, disks) as they are; running out
+    of memory with what to do; anything else flagged as a fault in the course."""
+    if out_of_memory(error) and type(error).__module__.split(".")[0] != "course":  # the course's own errors say it themselves
+        return (f"out of memory ({one_line(error, limit=200)}): use a smaller --batch-size or --n (or a smaller scale), "
                 "or close other programs and run again.")  # fmt: skip
-    if type(error).__module__.startswith("course") or type(error) in (ValueError, TypeError) or isinstance(error, OSError):
+    if raised_by_course(error) or isinstance(error, OSError):
         return str(error)
-    first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return f"{type(error).__name__}: {first_line} (a fault in the course, not in what you typed: run again with COURSE_DEBUG=1 to see where)"
+    return f"{one_line(error)} (a fault in the course, not in what you typed: run again with COURSE_DEBUG=1 to see where)"

@@ -30,11 +30,17 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from course.gan_networks import make_networks, require_image_settings
+from course.gan_settings import (
+    BATCH_SIZE,
+    CHECKPOINT_EVERY,
+    LOSSES,
+    MODELS,
+    PUBLISHED_LEARNING_RATES,
+    SAMPLE_EVERY,
+    critic_steps_for,
+)
 from course.validation import require_positive_int, require_seed
-from course.gan_networks import MODELS, require_image_settings, make_networks
-
-LOSSES = ("dcgan", "wgan", "wgan-gp")
-
 
 # ---------------------------------------------------------------------------------------------
 # Settings, networks, optimisers, losses
@@ -47,14 +53,14 @@ class GANConfig:
 
     loss: str = "dcgan"
     steps: int = 3000
-    batch_size: int = 64
+    batch_size: int = BATCH_SIZE
     latent_size: int = 64
     width: int = 32
     seed: int = 0
-    sample_every: int = 250
-    checkpoint_every: int = 500
-    critic_steps: int = field(default=None)  # default: 1 for dcgan, 5 for the Wasserstein losses
-    learning_rate: float = field(default=None)  # default: the loss's own, see the module's docstring
+    sample_every: int = SAMPLE_EVERY
+    checkpoint_every: int = CHECKPOINT_EVERY
+    critic_steps: int = field(default=None)  # default: critic_steps_for(loss), 1 for dcgan and 5 for the Wasserstein losses
+    learning_rate: float = field(default=None)  # default: the loss's published rate, see the module's docstring
     label_smoothing: float = field(default=None)  # dcgan: real images' target is 1 - this (default 0.1)
     batch_norm: bool = True  # in the generator and (never for wgan-gp) the discriminator
     model: str = "dcgan"  # the networks: "dcgan" or "resnet" (course.gan_networks)
@@ -70,9 +76,9 @@ class GANConfig:
             require_positive_int(name, getattr(self, name))
         require_seed("seed", self.seed)
         if self.critic_steps is None:
-            object.__setattr__(self, "critic_steps", 1 if self.loss == "dcgan" else 5)
+            object.__setattr__(self, "critic_steps", critic_steps_for(self.loss))
         if self.learning_rate is None:
-            object.__setattr__(self, "learning_rate", {"dcgan": 2e-4, "wgan": 5e-5, "wgan-gp": 1e-4}[self.loss])
+            object.__setattr__(self, "learning_rate", PUBLISHED_LEARNING_RATES[self.loss])
         if not isinstance(self.batch_norm, bool):
             raise ValueError(f"batch_norm must be True or False, got {self.batch_norm!r}.")
         if self.batch_norm and self.batch_size < 2:
@@ -163,6 +169,11 @@ def update_average(average: nn.Module, model: nn.Module, decay: float) -> None:
     """Move `average` towards `model`, in place: each weight a becomes decay * a + (1 - decay) * p.
 
     Batch norm's running statistics are averaged the same way, to suit the averaged weights; its count of batches is copied.
+
+    Written out rather than PyTorch's `torch.optim.swa_utils.AveragedModel` because notebook 06's learner writes this
+    very function, and the average stays a plain generator whose weights a checkpoint stores and `load_generator`
+    reads like any other. AveragedModel wraps the network (its saved weights gain a `module.` prefix and a counter),
+    and by default leaves batch norm's statistics as they were at the start (they then need a pass over data).
     """
     for mean, weight in zip(average.parameters(), model.parameters(), strict=True):
         mean.lerp_(weight, 1 - decay)

@@ -21,9 +21,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-MODELS = ("dcgan", "resnet")
-SIZES = (28, 32, 64)
-CHANNELS = (1, 3)
+from course.gan_settings import CHANNELS, MODELS, SIZES
 
 
 def resamplings(size: int) -> int:

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from course.validation import require_positive_int, require_seed
-from course.gan_networks import CHANNELS
+from course.gan_settings import CHANNELS
 
 
 def to_training_range(images: np.ndarray, device: str | torch.device = "cpu") -> torch.Tensor:

@@ -18,7 +18,7 @@ import math
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,15 +27,17 @@ import torch.distributed as dist
 from torch import nn
 
 from course.distributed import AveragedGradients, rank_and_world
-from course.gan import Batches, GANConfig, build, networks, train_step, update_average
+from course.errors import one_line
+from course.gan import Batches, GANConfig, StepResult, build, networks, train_step, update_average
 from course.gan_sampling import to_uint8
 from course.progress import tqdm
-from course.runs import atomic_torch_save, require_room, load_state, run_folder_lock, state_mismatch, write_atomically
+from course.runs import atomic_torch_save, load_state, require_room, run_folder_lock, state_mismatch, write_atomically
 
 CHECKPOINT = "checkpoint.pt"
 SAMPLES = "samples"  # sub-folder with the fixed noise batch rendered every `sample_every` steps
 RESUMABLE = ("steps", "sample_every", "checkpoint_every")  # settings a resumed run may change
 AVERAGE = "generator_average"  # the checkpoint's key for the moving average of the generator, when the run keeps one
+HISTORY = ("d_loss", "g_loss", "d_real", "d_fake")  # the numbers recorded at every step
 
 
 class TrainingDiverged(RuntimeError):
@@ -89,10 +91,89 @@ def _stop_between_steps():
             signal.signal(number, handler)
 
 
-def _check_room_to_write(folder: Path, *nets: nn.Module | None) -> None:
-    """Before any training: the run folder can be created and written, with room for a few checkpoints of `nets` (None: no network)."""
-    weights = sum(p.numel() * p.element_size() for net in nets if net is not None for p in net.parameters())
-    require_room(folder / SAMPLES, 3 * (3 * weights) + 2**20, "the run's checkpoints and samples")  # three checkpoints of weights and two Adam moments
+# ---------------------------------------------------------------------------------------------
+# The state a checkpoint holds
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TrainingState:
+    """Everything a checkpoint holds and a resume restores: the run's networks, optimisers, noise, history and step."""
+
+    config: GANConfig
+    data: dict  # what the run trains on: see data_record
+    generator: nn.Module
+    discriminator: nn.Module
+    g_optimizer: torch.optim.Optimizer
+    d_optimizer: torch.optim.Optimizer
+    noise_source: torch.Generator  # the batches' random source (course.gan.Batches)
+    average: nn.Module | None = None  # the moving average of the generator's weights, when config.ema_decay > 0
+    history: dict[str, list[float]] = field(default_factory=lambda: {name: [] for name in HISTORY})
+    step: int = 0  # generator steps done
+
+    def save(self, path: Path) -> None:
+        """Write the checkpoint atomically: a stop or a full disk mid-write leaves the previous one whole."""
+        checkpoint = {
+            "config": asdict(self.config),
+            "data": self.data,
+            "step": self.step,
+            "generator": self.generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "g_optimizer": self.g_optimizer.state_dict(),
+            "d_optimizer": self.d_optimizer.state_dict(),
+            "noise_source": self.noise_source.get_state(),
+            "history": self.history,
+        }
+        if self.average is not None:
+            checkpoint[AVERAGE] = self.average.state_dict()
+        atomic_torch_save(checkpoint, path)
+
+    def load(self, path: Path) -> None:
+        """Continue from the checkpoint at `path`, refusing one written with other settings, on other data, or damaged."""
+        checkpoint = read_checkpoint(path)
+        missing = [key for key in RESUME_KEYS if key not in checkpoint]
+        if missing:
+            raise _damaged(path, f"it lacks {', '.join(missing)}, which a resume needs (sampling from it still works)")
+        _refuse_other_settings(path, checkpoint_config(checkpoint, path), self.config)
+        _refuse_other_data(path, checkpoint.get("data"), self.data)
+        if self.average is not None and AVERAGE not in checkpoint:
+            raise _damaged(path, "it keeps no average of the generator, though its settings ask for one")
+        load_state(self.generator, checkpoint["generator"], f"{path.name} (generator)")
+        load_state(self.discriminator, checkpoint["discriminator"], f"{path.name} (discriminator)")
+        if self.average is not None:
+            load_state(self.average, checkpoint[AVERAGE], f"{path.name} (generator average)")
+        _load_optimizer(self.g_optimizer, checkpoint["g_optimizer"], "generator's optimiser", path)
+        _load_optimizer(self.d_optimizer, checkpoint["d_optimizer"], "discriminator's optimiser", path)
+        try:
+            self.noise_source.set_state(checkpoint["noise_source"])
+        except (TypeError, RuntimeError, ValueError) as error:
+            raise _damaged(path, f"its noise state cannot be restored ({str(error).strip()[:160]})") from None
+        self.step = checkpoint["step"]
+        self.history = _read_history(path, checkpoint["history"], self.step)
+
+    def record(self, numbers: dict[str, float]) -> None:
+        """Count one generator step done: its numbers join the history, and the average follows the generator."""
+        self.step += 1
+        for name in HISTORY:
+            self.history[name].append(numbers[name])
+        if self.average is not None:  # a decay that grows from 0.1: the random first weights fade from the average early on
+            update_average(self.average, self.generator, min(self.config.ema_decay, (1 + self.step) / (10 + self.step)))
+
+    def networks(self) -> list[nn.Module]:
+        """The networks the run trains or keeps: generator, discriminator and, when kept, the average."""
+        return [self.generator, self.discriminator] + ([self.average] if self.average is not None else [])
+
+
+def _new_state(config: GANConfig, device: torch.device, data: dict, noise_source: torch.Generator) -> TrainingState:
+    """A run at step 0: the networks initialised from the config's seed, their optimisers, and the average when asked for."""
+    generator, discriminator, g_optimizer, d_optimizer = build(config, device)
+    average = copy.deepcopy(generator).requires_grad_(False).eval() if config.ema_decay > 0 else None
+    return TrainingState(config, data, generator, discriminator, g_optimizer, d_optimizer, noise_source, average)
+
+
+# ---------------------------------------------------------------------------------------------
+# The long run
+# ---------------------------------------------------------------------------------------------
 
 
 def train_gan(
@@ -125,6 +206,63 @@ def train_gan(
     The checkpoint records the data it was trained on (`source`, a description such as "6,000 dresses", the
     number of images and a fingerprint of their pixels), and a resume on other data is refused.
     """
+    _require_training_data(config, images, labels)
+    rank, world = rank_and_world()
+    _require_batch_split(config, world)
+    writes = rank == 0  # one process writes samples and checkpoints, and holds the run folder
+    folder, device = Path(folder), images.device
+    share = slice(rank * config.batch_size // world, (rank + 1) * config.batch_size // world)  # this process's part of a batch
+    batches = Batches(images, config, labels, share)
+    state = _new_state(config, device, data_record(images, source), batches.noise_source)
+    if writes:
+        _require_room_to_write(folder, state)
+    with run_folder_lock(folder) if writes else contextlib.nullcontext():
+        if resume:
+            _resume(state, folder / CHECKPOINT, batches, announce=writes)
+        # Several processes: each computes on its share; the gradients are averaged before every update.
+        g_stepper, d_stepper = (
+            (state.g_optimizer, state.d_optimizer)
+            if world == 1
+            else (AveragedGradients(state.g_optimizer), AveragedGradients(state.d_optimizer))
+        )
+        snapshots = Snapshots(folder / SAMPLES, config, device)
+        save = (lambda: state.save(folder / CHECKPOINT)) if writes else (lambda: None)
+        bar = tqdm(total=config.steps, initial=state.step, desc=f"{config.loss} training", unit="step", mininterval=1.0,
+                   disable=not (progress and writes))  # fmt: skip
+        started, first_step, stopping = time.perf_counter(), state.step, False
+        try:
+            with _stop_between_steps() as stop_requested:
+                while state.step < config.steps and not stopping:
+                    state.generator.train()
+                    state.discriminator.train()
+                    result = step(config, state.generator, state.discriminator, g_stepper, d_stepper, batches)
+                    numbers, stopping = _step_numbers(result, config, bool(stop_requested), world, device)
+                    _refuse_divergence(numbers, config, state.step + 1, folder / CHECKPOINT, max_loss)
+                    state.record(numbers)
+                    bar.update()
+                    if writes and (state.step % config.sample_every == 0 or state.step == config.steps):
+                        snapshots.write(state)
+                        bar.set_postfix(d_loss=f"{numbers['d_loss']:.3f}", g_loss=f"{numbers['g_loss']:.3f}")
+                    if state.step % config.checkpoint_every == 0 or state.step == config.steps:
+                        save()
+                if stopping:
+                    save()
+                    if writes:
+                        asked_by = f" ({stop_requested[0]})" if stop_requested and stop_requested[0] != "SIGINT" else ""
+                        print(f"Stopped at step {state.step} as asked{asked_by}: checkpoint saved; continue with resume=True (or --resume).")
+        finally:
+            bar.close()
+        if world > 1:
+            _agree_with_process_0(state)
+        seconds = time.perf_counter() - started
+        images_seen = (state.step - first_step) * config.batch_size * (config.critic_steps + 1)
+        state.generator.eval()
+        return GANRun(state.generator, state.discriminator, state.history, folder, state.step,
+                      images_seen / seconds if seconds > 0 else 0.0, stopping, state.average)  # fmt: skip
+
+
+def _require_training_data(config: GANConfig, images: torch.Tensor, labels: torch.Tensor | None) -> None:
+    """Refuse images (and labels) this config cannot train on, saying how to fix them."""
     if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1:] != config.image_shape:
         shape = ", ".join(map(str, config.image_shape))
         got = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
@@ -140,126 +278,90 @@ def train_gan(
         raise ValueError(f"{len(images)} images is fewer than one batch of {config.batch_size}; lower batch_size.")
     if images.min() < -1.001 or images.max() > 1.001:
         raise ValueError(f"images must lie in [-1, 1], got values from {images.min():.2f} to {images.max():.2f}.")
-    rank, world = rank_and_world()
+
+
+def _require_batch_split(config: GANConfig, world: int) -> None:
+    """Refuse a batch that does not split over `world` processes, or leaves batch norm too few images in each."""
     if config.batch_size % world:
         raise ValueError(f"batch_size {config.batch_size} does not split evenly over {world} processes; choose a multiple of {world}.")
     if config.batch_norm and config.batch_size // world < 2:
         raise ValueError(f"batch norm needs at least 2 images per process, and batch_size {config.batch_size} over {world} processes "
                          f"gives {config.batch_size // world}: use a batch size of at least {2 * world}, or batch_norm=False.")  # fmt: skip
-    share = slice(rank * config.batch_size // world, (rank + 1) * config.batch_size // world)  # this process's part of a batch
-    writes = rank == 0  # one process writes samples and checkpoints, and holds the run folder
-    folder = Path(folder)
-    device = images.device
-    generator, discriminator, g_optimizer, d_optimizer = build(config, device)
-    average = copy.deepcopy(generator).requires_grad_(False).eval() if config.ema_decay > 0 else None
-    if writes:
-        _check_room_to_write(folder, generator, discriminator, average)
-    with run_folder_lock(folder) if writes else contextlib.nullcontext():
-        data = data_record(images, source)
-        batches = Batches(images, config, labels, share)
-        fixed_noise = torch.randn(64, config.latent_size, generator=torch.Generator().manual_seed(config.seed + 1)).to(device)
-        fixed_labels = torch.arange(64, device=device) % config.classes if config.classes else None  # every class in turn
-        history: dict[str, list[float]] = {"d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
-        done = 0
-        if resume and not (folder / CHECKPOINT).is_file():
-            if writes:
-                print(f"No checkpoint in {folder.name} yet: starting from step 0.")
-        elif resume:
-            done = _load_checkpoint(folder / CHECKPOINT, config, data, generator, discriminator, g_optimizer, d_optimizer, batches.noise_source, history,
-                                    average)  # fmt: skip
-            if done > config.steps:
-                raise ValueError(f"{folder / CHECKPOINT} is at step {done}, past the {config.steps} steps asked for: resume with more steps "
-                                 f"than {done} (--steps), or sample from it as it is.")  # fmt: skip
-            batches.number = done * config.critic_steps
-        # Several processes: each computes on its share; the gradients are averaged before every update.
-        g_stepper, d_stepper = (g_optimizer, d_optimizer) if world == 1 else (AveragedGradients(g_optimizer), AveragedGradients(d_optimizer))
 
-        def save() -> None:
-            if writes:
-                _save_checkpoint(folder / CHECKPOINT, config, data, done, generator, discriminator, g_optimizer, d_optimizer, batches.noise_source,
-                                 history, average)  # fmt: skip
 
-        squash = torch.sigmoid if config.loss == "dcgan" else (lambda scores: scores)
-        bar = tqdm(total=config.steps, initial=done, desc=f"{config.loss} training", unit="step", mininterval=1.0,
-                   disable=not (progress and writes))  # fmt: skip
-        started, first_step, stopping = time.perf_counter(), done, False
-        try:
-            with _stop_between_steps() as stop_requested:
-                while done < config.steps and not stopping:
-                    generator.train()
-                    discriminator.train()
-                    result = step(config, generator, discriminator, g_stepper, d_stepper, batches)
+def _require_room_to_write(folder: Path, state: TrainingState) -> None:
+    """Before any training: the run folder can be created and written, with room for a few checkpoints."""
+    weights = sum(p.numel() * p.element_size() for net in state.networks() for p in net.parameters())
+    require_room(folder / SAMPLES, 3 * (3 * weights) + 2**20, "the run's checkpoints and samples")  # three checkpoints of weights and two Adam moments
 
-                    # One transfer per step: the numbers to record, and whether to stop, agreed by every process.
-                    numbers = torch.stack([result.d_loss.float(), result.g_loss.float(), squash(result.real_scores.float()).mean(),
-                                           squash(result.fake_scores.float()).mean(), torch.tensor(float(bool(stop_requested)), device=device)])  # fmt: skip
-                    if world > 1:
-                        dist.all_reduce(numbers)
-                        numbers[:4] /= world
-                    d_value, g_value, d_real, d_fake, stops = numbers.tolist()
-                    if not all(math.isfinite(value) and abs(value) < max_loss for value in (d_value, g_value)):
-                        if (folder / CHECKPOINT).is_file():
-                            kept = f"the last good checkpoint (step {read_checkpoint(folder / CHECKPOINT)['step']}) is kept"
-                        else:
-                            kept = "no checkpoint had been written yet"
-                        raise TrainingDiverged(
-                            f"{config.loss} training diverged at step {done + 1}: discriminator loss {d_value:.3g}, generator "
-                            f"loss {g_value:.3g}; {kept}. Lower the learning rate (now {config.learning_rate:g}) and try again."
-                        )
-                    done += 1
-                    if average is not None:  # every process moves its own copy: their generators are the same
-                        update_average(average, generator, min(config.ema_decay, (1 + done) / (10 + done)))
-                    stopping = stops > 0
-                    history["d_loss"].append(d_value)
-                    history["g_loss"].append(g_value)
-                    history["d_real"].append(d_real)
-                    history["d_fake"].append(d_fake)
-                    bar.update()
-                    if (done % config.sample_every == 0 or done == config.steps) and writes:
-                        drawing = generator.eval() if average is None else average
-                        with torch.no_grad():
-                            snapshot = to_uint8(drawing(fixed_noise, fixed_labels))
-                        write_atomically(folder / SAMPLES / f"step_{done:06d}.npy", lambda file, images=snapshot: np.save(file, images))
-                        bar.set_postfix(d_loss=f"{d_value:.3f}", g_loss=f"{g_value:.3f}")
-                    if done % config.checkpoint_every == 0 or done == config.steps:
-                        save()
-                if stopping:
-                    save()
-                    if writes:
-                        asked_by = f" ({stop_requested[0]})" if stop_requested and stop_requested[0] != "SIGINT" else ""
-                        print(f"Stopped at step {done} as asked{asked_by}: checkpoint saved; continue with resume=True (or --resume).")
-        finally:
-            bar.close()
-        if world > 1:
-            for buffer in [*generator.buffers(), *discriminator.buffers(), *(average.buffers() if average is not None else [])]:
-                dist.broadcast(buffer, src=0)  # batch norm's running statistics: process 0's, the ones its checkpoint holds
-            dist.barrier()  # the last checkpoint is complete before any process reads it again
-        seconds = time.perf_counter() - started
-        images_seen = (done - first_step) * config.batch_size * (config.critic_steps + 1)
-        generator.eval()
-        return GANRun(generator, discriminator, history, folder, done, images_seen / seconds if seconds > 0 else 0.0, stopping, average)
+
+def _resume(state: TrainingState, checkpoint: Path, batches: Batches, announce: bool) -> None:
+    """Continue from `checkpoint` when there is one (the batches too, where they were); start at step 0 when not."""
+    if not checkpoint.is_file():
+        if announce:
+            print(f"No checkpoint in {checkpoint.parent.name} yet: starting from step 0.")
+        return
+    state.load(checkpoint)
+    if state.step > state.config.steps:
+        raise ValueError(f"{checkpoint} is at step {state.step}, past the {state.config.steps} steps asked for: resume with more steps "
+                         f"than {state.step} (--steps), or sample from it as it is.")  # fmt: skip
+    batches.number = state.step * state.config.critic_steps
+
+
+def _step_numbers(result: StepResult, config: GANConfig, stop_requested: bool, world: int, device) -> tuple[dict[str, float], bool]:
+    """The step's numbers for the history, and whether to stop, agreed by every process: one transfer per step.
+
+    D(real) and D(fake) are the mean scores, as probabilities for the dcgan loss (its scores are logits).
+    """
+    squash = torch.sigmoid if config.loss == "dcgan" else (lambda scores: scores)
+    numbers = torch.stack([result.d_loss.float(), result.g_loss.float(), squash(result.real_scores.float()).mean(),
+                           squash(result.fake_scores.float()).mean(), torch.tensor(float(stop_requested), device=device)])  # fmt: skip
+    if world > 1:
+        dist.all_reduce(numbers)
+        numbers[:4] /= world
+    *values, stops = numbers.tolist()
+    return dict(zip(HISTORY, values, strict=True)), stops > 0
+
+
+def _refuse_divergence(numbers: dict[str, float], config: GANConfig, step: int, checkpoint: Path, max_loss: float) -> None:
+    """Stop the run when a loss turned NaN or exploded, saying which checkpoint stays and what to change."""
+    if all(math.isfinite(numbers[name]) and abs(numbers[name]) < max_loss for name in ("d_loss", "g_loss")):
+        return
+    kept = f"the last good checkpoint (step {read_checkpoint(checkpoint)['step']}) is kept" if checkpoint.is_file() else "no checkpoint had been written yet"
+    raise TrainingDiverged(
+        f"{config.loss} training diverged at step {step}: discriminator loss {numbers['d_loss']:.3g}, generator "
+        f"loss {numbers['g_loss']:.3g}; {kept}. Lower the learning rate (now {config.learning_rate:g}) and try again."
+    )
+
+
+class Snapshots:
+    """The fixed noise batch (and, for a conditional run, every class in turn), rendered into the samples folder."""
+
+    def __init__(self, folder: Path, config: GANConfig, device: torch.device):
+        self.folder = folder
+        self.noise = torch.randn(64, config.latent_size, generator=torch.Generator().manual_seed(config.seed + 1)).to(device)
+        self.labels = torch.arange(64, device=device) % config.classes if config.classes else None
+
+    def write(self, state: TrainingState) -> None:
+        """Draw the batch with the run's sampling generator (the average, when kept) into step_XXXXXX.npy."""
+        drawing = state.generator.eval() if state.average is None else state.average
+        with torch.no_grad():
+            images = to_uint8(drawing(self.noise, self.labels))
+        write_atomically(self.folder / f"step_{state.step:06d}.npy", lambda file: np.save(file, images))
+
+
+def _agree_with_process_0(state: TrainingState) -> None:
+    """After a run on several processes: every process takes process 0's batch norm statistics (the ones its checkpoint
+    holds), and waits until that checkpoint is complete."""
+    for network in state.networks():
+        for buffer in network.buffers():
+            dist.broadcast(buffer, src=0)
+    dist.barrier()
 
 
 # ---------------------------------------------------------------------------------------------
 # Checkpoints
 # ---------------------------------------------------------------------------------------------
-
-
-def _save_checkpoint(path, config, data, step, generator, discriminator, g_optimizer, d_optimizer, noise_source, history, average=None) -> None:
-    checkpoint = {
-        "config": asdict(config),
-        "data": data,
-        "step": step,
-        "generator": generator.state_dict(),
-        "discriminator": discriminator.state_dict(),
-        "g_optimizer": g_optimizer.state_dict(),
-        "d_optimizer": d_optimizer.state_dict(),
-        "noise_source": noise_source.get_state(),
-        "history": history,
-    }
-    if average is not None:
-        checkpoint[AVERAGE] = average.state_dict()
-    atomic_torch_save(checkpoint, path)
 
 
 def data_record(images: torch.Tensor, source: str | None = None) -> dict:
@@ -291,8 +393,7 @@ def read_checkpoint(path: Path) -> dict:
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # a truncated or tampered file: torch raises several kinds
-        said = str(error).strip().splitlines()[0][:160] if str(error).strip() else "no detail"
-        raise DamagedCheckpoint(f"{path} is not a readable checkpoint ({type(error).__name__}: {said}): it is damaged or not one of the "
+        raise DamagedCheckpoint(f"{path} is not a readable checkpoint ({_why_unreadable(error)}): it is damaged or not one of the "
                                 "course's. Use an earlier checkpoint (or a copy), or start a new run folder.") from None  # fmt: skip
     missing = {"config", "step", "generator", "discriminator"} - set(checkpoint if isinstance(checkpoint, dict) else {})
     if missing:
@@ -303,7 +404,39 @@ def read_checkpoint(path: Path) -> dict:
     return checkpoint
 
 
+def _why_unreadable(error: Exception) -> str:
+    """The part of torch.load's error that says what is wrong: for a refused pickle, the unpickler's reason (a later
+    line), rather than its first line's advice to load the file unchecked."""
+    reasons = [line.strip() for line in str(error).splitlines() if line.strip().startswith("WeightsUnpickler error:")]
+    return f"{type(error).__name__}: {reasons[0].split('. ')[0]}" if reasons else one_line(error, limit=160)
+
+
 RESUME_KEYS = ("g_optimizer", "d_optimizer", "noise_source", "history")  # what a resume needs beyond the networks
+
+
+def _refuse_other_settings(path: Path, saved: GANConfig, asked: GANConfig) -> None:
+    """Refuse to resume with settings other than the checkpoint's, except those a resumed run may change."""
+    saved_settings, asked_settings = asdict(saved), asdict(asked)
+    differences = [
+        f"{name} {saved_settings.get(name)!r} there, {value!r} now"
+        for name, value in asked_settings.items()
+        if name not in RESUMABLE and saved_settings.get(name) != value
+    ]
+    if differences:
+        raise ValueError(
+            f"{path} was written with other settings ({'; '.join(differences)}). Resume with the same settings "
+            "(only steps, sample_every and checkpoint_every may change), or start a new run folder."
+        )
+
+
+def _refuse_other_data(path: Path, trained_on: object, data: dict) -> None:
+    """Refuse to resume on data other than the checkpoint's (an older checkpoint that records none is resumed, with a word)."""
+    if trained_on is None:  # written before checkpoints recorded their data
+        print(f"{path.name} does not record the data it was trained on (an older checkpoint): resuming on {_described(data)}.")
+    elif not isinstance(trained_on, dict) or trained_on.get("fingerprint") != data["fingerprint"]:
+        trained_said = _described(trained_on) if isinstance(trained_on, dict) else repr(trained_on)
+        raise ValueError(f"{path} was trained on {trained_said}, and this run was given {_described(data)}: resume with the data it was "
+                         "trained on, or start a new run folder for this data.")  # fmt: skip
 
 
 def _load_optimizer(optimizer: torch.optim.Optimizer, state: object, name: str, path: Path) -> None:
@@ -319,48 +452,15 @@ def _load_optimizer(optimizer: torch.optim.Optimizer, state: object, name: str, 
                                      "(the two optimisers swapped, or an edited file)")  # fmt: skip
 
 
-def _load_checkpoint(path, config, data, generator, discriminator, g_optimizer, d_optimizer, noise_source, history, average=None) -> int:
-    checkpoint = read_checkpoint(path)
-    missing = [key for key in RESUME_KEYS if key not in checkpoint]
-    if missing:
-        raise _damaged(path, f"it lacks {', '.join(missing)}, which a resume needs (sampling from it still works)")
-    saved, asked = asdict(checkpoint_config(checkpoint, path)), asdict(config)
-    differences = [f"{name} {saved.get(name)!r} there, {asked[name]!r} now" for name in asked if name not in RESUMABLE and saved.get(name) != asked[name]]
-    if differences:
-        raise ValueError(
-            f"{path} was written with other settings ({'; '.join(differences)}). Resume with the same settings "
-            "(only steps, sample_every and checkpoint_every may change), or start a new run folder."
-        )
-    trained_on = checkpoint.get("data")
-    if trained_on is None:  # written before checkpoints recorded their data
-        print(f"{path.name} does not record the data it was trained on (an older checkpoint): resuming on {_described(data)}.")
-    elif not isinstance(trained_on, dict) or trained_on.get("fingerprint") != data["fingerprint"]:
-        trained_said = _described(trained_on) if isinstance(trained_on, dict) else repr(trained_on)
-        raise ValueError(f"{path} was trained on {trained_said}, and this run was given {_described(data)}: resume with the data it was "
-                         "trained on, or start a new run folder for this data.")  # fmt: skip
-    if average is not None and AVERAGE not in checkpoint:
-        raise _damaged(path, "it keeps no average of the generator, though its settings ask for one")
-    load_state(generator, checkpoint["generator"], f"{path.name} (generator)")
-    load_state(discriminator, checkpoint["discriminator"], f"{path.name} (discriminator)")
-    if average is not None:
-        load_state(average, checkpoint[AVERAGE], f"{path.name} (generator average)")
-    _load_optimizer(g_optimizer, checkpoint["g_optimizer"], "generator's optimiser", path)
-    _load_optimizer(d_optimizer, checkpoint["d_optimizer"], "discriminator's optimiser", path)
-    try:
-        noise_source.set_state(checkpoint["noise_source"])
-    except (TypeError, RuntimeError, ValueError) as error:
-        raise _damaged(path, f"its noise state cannot be restored ({str(error).strip()[:160]})") from None
-    recorded = checkpoint["history"]
-    step = checkpoint["step"]
+def _read_history(path: Path, recorded: object, step: int) -> dict[str, list[float]]:
+    """The checkpoint's history, refused unless it holds every number of every step."""
     if (
         not isinstance(recorded, dict)
-        or set(recorded) != set(history)
+        or set(recorded) != set(HISTORY)
         or any(not isinstance(values, list) or len(values) != step for values in recorded.values())
     ):
-        raise _damaged(path, f"its history does not hold the {', '.join(history)} of its {step} steps")
-    for name, values in recorded.items():
-        history[name] = list(values)
-    return step
+        raise _damaged(path, f"its history does not hold the {', '.join(HISTORY)} of its {step} steps")
+    return {name: list(recorded[name]) for name in HISTORY}
 
 
 def checkpoint_config(checkpoint: dict, path: Path) -> GANConfig:

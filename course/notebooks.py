@@ -27,6 +27,10 @@ from course.scale import SCALES
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 KERNEL_SPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+# The notebooks whose long runs `python -m course prepare` saves ahead of a workshop: the transfer-learning
+# experiment always, the GAN notebooks' runs with --with-gans.
+LONG_RUNS = ("04_transfer_learning",)
+GAN_RUNS = ("06_dcgan_dresses", "07_wasserstein", "08_discriminator_payoff", "09_beyond")
 CELL_TIMEOUT = 1800  # seconds one cell may run before a headless run stops
 RESULT_MARK = ".run-"  # in the name of a run's result saved beside a notebook edited during the run
 

@@ -1,10 +1,14 @@
+import argparse
 import json
 
 import nbformat
 import pytest
+from paths import ROOT
 
-from course.cli import main
+from course.cli import build_parser, main, message_for
+from course.gan_settings import TUNED_DCGAN
 from course.notebooks import course_notebooks
+from course.validation import require_positive_int
 
 
 def test_data_command_verifies_what_is_there(capsys):
@@ -208,8 +212,8 @@ def test_train_gan_keeps_a_moving_average_by_default_and_resumes_with_the_checkp
     common = ["train-gan", "--batch-size", "16", "--out", str(run)]
     assert main([*common, "--steps", "2"]) == 0
     checkpoint = gan_training.read_checkpoint(run / "checkpoint.pt")
-    assert checkpoint["config"]["ema_decay"] == 0.999 and gan_training.AVERAGE in checkpoint
-    assert checkpoint["config"]["learning_rate"] == 8e-4  # the tuned rate of notebook 06, not the paper's 2e-4
+    assert checkpoint["config"]["ema_decay"] == TUNED_DCGAN["ema_decay"] and gan_training.AVERAGE in checkpoint
+    assert checkpoint["config"]["learning_rate"] == TUNED_DCGAN["learning_rate"]  # the tuned rate of notebook 06, not the paper's
     capsys.readouterr()
     assert main([*common, "--steps", "3", "--resume", "--ema-decay", "0.5"]) == 1
     assert "ema_decay 0.999 there, 0.5 now" in capsys.readouterr().err
@@ -242,3 +246,78 @@ def test_without_a_notebooks_folder_run_notebooks_and_prepare_say_what_to_do(mon
     assert f"no notebooks in {tmp_path}: name the ones to run" in capsys.readouterr().err
     assert main(["prepare"]) == 1
     assert f"no notebooks in {tmp_path}: prepare runs the course's notebooks, so run it in the course's repository" in capsys.readouterr().err
+
+
+def train_gan_options() -> dict:
+    commands = next(action for action in build_parser()._actions if isinstance(action, argparse._SubParsersAction))
+    return {action.dest: action for action in commands.choices["train-gan"]._actions}
+
+
+def test_the_command_line_offers_the_settings_choices_and_defaults_of_gan_settings():
+    from course import gan, gan_settings
+
+    options, config = train_gan_options(), gan.GANConfig()
+    assert tuple(options["loss"].choices) == gan_settings.LOSSES and tuple(options["model"].choices) == gan_settings.MODELS
+    assert tuple(options["size"].choices) == gan_settings.SIZES and tuple(options["channels"].choices) == gan_settings.CHANNELS
+    for name in ("batch_size", "sample_every", "checkpoint_every", "seed", "loss", "model"):
+        assert options[name].default == getattr(config, name), name
+    assert [gan.GANConfig(loss).critic_steps for loss in gan_settings.LOSSES] == [gan_settings.critic_steps_for(loss) for loss in gan_settings.LOSSES]
+    assert [gan.GANConfig(loss).learning_rate for loss in gan_settings.LOSSES] == list(gan_settings.PUBLISHED_LEARNING_RATES.values())
+
+
+@pytest.mark.parametrize("loss", ["wgan", "wgan-gp"])
+def test_a_new_wasserstein_run_keeps_its_papers_rate_with_the_course_average(loss, tmp_path):
+    from course import gan_settings, gan_training
+
+    run = tmp_path / "run"
+    assert main(["train-gan", "--loss", loss, "--steps", "1", "--batch-size", "8", "--out", str(run)]) == 0
+    saved = gan_training.read_checkpoint(run / "checkpoint.pt")["config"]
+    assert saved["learning_rate"] == gan_settings.PUBLISHED_LEARNING_RATES[loss] == gan_settings.new_run_settings(loss)["learning_rate"]
+    assert saved["ema_decay"] == TUNED_DCGAN["ema_decay"] and saved["critic_steps"] == gan_settings.critic_steps_for(loss) == 5
+
+
+def test_notebook_06_trains_the_course_tuned_dcgan():
+    from course.notebooks import read_notebook
+
+    source = "".join(cell.source for cell in read_notebook(ROOT / "notebooks" / "06_dcgan_dresses.ipynb").cells if cell.cell_type == "code")
+    parameters = source[source.index("CONFIG = gan.GANConfig(") :].split("\n)\n")[0]
+    assert "**TUNED_DCGAN" in parameters and "learning_rate=" not in parameters and "ema_decay=" not in parameters
+
+
+def test_the_exit_code_follows_one_rule(tmp_path, capsys):
+    existing = tmp_path / "mine.npy"
+    existing.write_bytes(b"mine")
+    assert main(["sample", "--checkpoint", str(tmp_path / "none.pt"), "--out", str(tmp_path / "a.jpg")]) == 2  # what was typed
+    assert main(["sample", "--checkpoint", str(tmp_path / "none.pt"), "--out", str(tmp_path / "a.npy")]) == 1  # a file missing
+    assert main(["evaluate", "--samples", str(existing)]) == 1  # a file damaged
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 3 and all(line.startswith("error: ") and "fault" not in line for line in err), err
+
+
+def test_a_value_error_from_inside_pytorch_is_a_fault_not_a_message_for_the_learner():
+    import torch
+
+    try:
+        torch.nn.functional.binary_cross_entropy(torch.zeros(2), torch.zeros(3))
+    except ValueError as error:
+        from_torch = error
+    try:
+        require_positive_int("steps", 0)
+    except ValueError as error:
+        from_course = error
+    assert "a fault in the course" in message_for(from_torch) and message_for(from_torch).startswith("ValueError: ")
+    assert message_for(from_course) == str(from_course)
+
+
+def test_an_unreadable_checkpoint_says_what_is_wrong_in_one_line(tmp_path):
+    import pickle
+
+    from course import gan_training
+
+    path = tmp_path / "checkpoint.pt"
+    path.write_bytes(pickle.dumps(argparse.Namespace(step=1), protocol=2))  # a pickle of something no checkpoint holds
+    with pytest.raises(gan_training.DamagedCheckpoint) as caught:
+        gan_training.read_checkpoint(path)
+    said = str(caught.value)
+    assert "(UnpicklingError: WeightsUnpickler error: Unsupported global: GLOBAL argparse.Namespace" in said, said
+    assert "weights_only" not in said and "\n" not in said

@@ -87,14 +87,15 @@ def test_train_classifier_checks_where_it_writes_before_it_trains(tmp_path, caps
     from course.models import SmallCNN
 
     trained = []
-    monkeypatch.setattr(course.training, "train_quality_classifier", lambda *args, **kwargs: trained.append(True))
+    monkeypatch.setattr(course.quality, "train_quality_classifier", lambda *args, **kwargs: trained.append(True))
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    for out, says in [(blocker / "weights.pt", "which is a file, not a folder"), (tmp_path, "is a folder"), (Path("/proc/weights.pt"), "Cannot write")]:
-        assert main(["train-classifier", "--epochs", "1", "--out", str(out)]) == 1
+    refusals = [(blocker / "weights.pt", "which is a file, not a folder", 2), (tmp_path, "is a folder", 2), (Path("/proc/weights.pt"), "Cannot write", 1)]
+    for out, says, code in refusals:  # 2: what was typed must change; 1: the place cannot be written
+        assert main(["train-classifier", "--epochs", "1", "--out", str(out)]) == code
         assert says in one_error_line(capsys)
     monkeypatch.setattr(course.quality, "CLASSIFIER_PATH", tmp_path / "missing" / "fashion_classifier.pt")
-    monkeypatch.setattr(course.training, "train_quality_classifier", lambda *args, **kwargs: SmallCNN(num_classes=10))
+    monkeypatch.setattr(course.quality, "train_quality_classifier", lambda *args, **kwargs: SmallCNN(num_classes=10))
     monkeypatch.setattr(course.training, "evaluate", lambda *args, **kwargs: (0.0, 0.9))
     assert main(["train-classifier", "--epochs", "1"]) == 0  # the weights missing is what retraining mends
     assert (tmp_path / "missing" / "fashion_classifier.pt").is_file()
@@ -223,7 +224,7 @@ def test_bench_checks_its_data_and_output_before_timing(tmp_path, capsys, monkey
     monkeypatch.setattr(course.bench, "benchmark", lambda *args, **kwargs: timed.append(True))
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    assert main(["bench", "--out", str(blocker / "cpu.json")]) == 1
+    assert main(["bench", "--out", str(blocker / "cpu.json")]) == 2
     assert "which is a file, not a folder" in one_error_line(capsys)
 
     def no_data(*args, **kwargs):

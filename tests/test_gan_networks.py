@@ -3,9 +3,8 @@ import pytest
 import torch
 
 from course import gan, gan_sampling, gan_training
+from course.gan_settings import MODELS, SIZES
 from course.gan_networks import (
-    MODELS,
-    SIZES,
     Discriminator,
     DownBlock,
     Generator,
