@@ -26,10 +26,10 @@ import numpy as np
 import pandas as pd
 import torch
 
+from course.checksums import file_sha256
 from course.places import PACKAGE_DIR, repository_dir, user_data_dir
 
 HOUSING_SHA256 = "8b2ae10b051d64d8f6bfc8aad588abdd9bcf18458e430ae0e515010215f65400"
-HOUSING_ROWS = 546
 
 CLASS_NAMES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -114,7 +114,7 @@ def load_housing(path: Path | None = None) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise DataNotFoundError(f"The house-price file {path.name} is missing from {path.parent}. {_restore_housing(path)}")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = file_sha256(path)
     if digest != HOUSING_SHA256:
         raise DataError(f"{path.name} has been changed (SHA-256 {digest[:12]}..., expected {HOUSING_SHA256[:12]}...). {_restore_housing(path)}")
     return pd.read_csv(path).rename(columns={"rownames": "sale"}).set_index("sale")

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from course.checksums import file_sha256
 from course.data import DRESS, FashionMNIST, image_tensors, load_fashion_mnist
 from course.device import pick_device
 from course.models import SmallCNN, freeze
@@ -38,11 +39,6 @@ IMAGE_SHAPE = (28, 28)
 # ---------------------------------------------------------------------------------------------
 # The measuring classifier
 # ---------------------------------------------------------------------------------------------
-
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file's bytes, as hex."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def load_quality_classifier(device: str | torch.device | None = None) -> SmallCNN:

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from course import quality
+from course.checksums import file_sha256
 from course.cli import main
 from course.models import SmallCNN
 from course.quality import (
@@ -32,7 +33,7 @@ def classifier():
 
 
 def test_the_committed_weights_match_their_checksum_and_hold_plain_tensors():
-    assert quality.file_sha256(quality.CLASSIFIER_PATH) == quality.CLASSIFIER_SHA256
+    assert file_sha256(quality.CLASSIFIER_PATH) == quality.CLASSIFIER_SHA256
     state = torch.load(quality.CLASSIFIER_PATH, map_location="cpu", weights_only=True)
     assert set(state) == set(SmallCNN().state_dict())
 
@@ -213,7 +214,7 @@ def test_train_classifier_command_saves_weights_and_names_their_checksum(tmp_pat
     out = tmp_path / "classifier.pt"
     assert main(["train-classifier", "--epochs", "1", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert f"SHA-256 {quality.file_sha256(out)}" in printed and "test accuracy" in printed and "dress recall" in printed
+    assert f"SHA-256 {file_sha256(out)}" in printed and "test accuracy" in printed and "dress recall" in printed
     assert "set CLASSIFIER_SHA256" in printed  # new weights: the reminder to update the checksum
     state = torch.load(out, weights_only=True)
     assert all(torch.equal(state[name], tensor.cpu()) for name, tensor in untrained.state_dict().items())
