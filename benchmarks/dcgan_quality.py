@@ -1,12 +1,13 @@
 """Quality against training time of the DCGAN, read two ways from the same runs.
 
-Trains notebook 06's DCGAN (with the moving average of the generator, `ema_decay`) in stages, and
-after every stage scores 1,000 samples of the generator's last weights and 1,000 of the moving
-average, with the course's Fréchet distance over its real-vs-real floor. The average does not change
-the training, so the two columns compare the old way to draw (the last weights) with the new one
-(the average) at equal training time. With --seconds, a run stops after the first stage that ends
-past that much training time (a budget of time rather than steps, for a sweep of settings).
-Prints one line per stage and appends every number to a JSON-lines file.
+Trains notebook 06's DCGAN (with the moving average of the generator, `ema_decay`) in stages with
+`course.quality_over_training.train_and_measure`, which scores 1,000 samples of the moving average after
+every stage with the course's Fréchet distance over its real-vs-real floor; beside it, 1,000 samples of
+the generator's last weights are scored too. The average does not change the training, so the two
+columns compare the old way to draw (the last weights) with the new one (the average) at equal training
+time. With --seconds, a run stops after the first stage that ends past that much training time (a budget
+of time rather than steps, for a sweep of settings). Prints one line per stage and appends every number
+to a JSON-lines file.
 
     python benchmarks/dcgan_quality.py --seeds 0 1 --steps 10000 --every 1000 --out runs/bench/dcgan_quality.jsonl
     python benchmarks/dcgan_quality.py --seeds 0 --seconds 240 --every 500 --learning-rate 4e-4 --label "lr 4e-4"
@@ -18,32 +19,43 @@ import argparse
 import dataclasses
 import json
 import tempfile
-import time
 from pathlib import Path
 
 from course.data import load_fashion_mnist
 from course.device import pick_device
 from course.gan import GANConfig
 from course.gan_sampling import generate, to_training_range
-from course.gan_training import train_gan
 from course.quality import evaluate_samples
+from course.quality_over_training import stage_ends, train_and_measure
 
 
 def measure(config: GANConfig, every: int, seconds_budget: float, folder: Path, fashion, images, label: str) -> list[dict]:
-    """Train `config` in stages of `every` steps (up to config.steps, or past `seconds_budget` of training); score both generators."""
-    rows, seconds = [], 0.0
-    for end in range(every, config.steps + 1, every):
-        started = time.perf_counter()
-        run = train_gan(dataclasses.replace(config, steps=end), images, folder, resume=True, progress=False)
-        seconds += time.perf_counter() - started
+    """Train `config` in stages of `every` steps (up to config.steps, or past `seconds_budget` of training time) with
+    `train_and_measure`, whose scores are the moving average's; score the last weights beside them."""
+    rows = []
+    for end in stage_ends(config.steps, every):
+        run, measured = train_and_measure(dataclasses.replace(config, steps=end), images, folder, every, fashion, progress=False)
+        if run.interrupted:
+            break
+        average, seconds = measured[-1], measured[-1]["seconds"]  # this stage's scores of the moving average
         raw = evaluate_samples(generate(run.generator, 1000, seed=0), fashion)
-        average = evaluate_samples(generate(run.average, 1000, seed=0), fashion)
-        rows.append({"label": label, "seed": config.seed, "step": end, "seconds": seconds, "raw_over_floor": raw.distance_over_floor,
-                     "raw_dressness": raw.dressness, "average_over_floor": average.distance_over_floor,
-                     "average_dressness": average.dressness, "config": dataclasses.asdict(config)})  # fmt: skip
+        rows.append(
+            {
+                "label": label,
+                "seed": config.seed,
+                "step": end,
+                "seconds": seconds,
+                "raw_over_floor": raw.distance_over_floor,
+                "raw_dressness": raw.dressness,
+                "average_over_floor": average["distance_over_floor"],
+                "average_dressness": average["dressness"],
+                "config": dataclasses.asdict(config),
+            }
+        )
         print(
             f"{label}  seed {config.seed}  step {end:>6,}  {seconds:6.0f} s   last weights {raw.distance_over_floor:5.2f}x floor "
-            f"(dressness {raw.dressness:.2f})   average {average.distance_over_floor:5.2f}x (dressness {average.dressness:.2f})",
+            f"(dressness {raw.dressness:.2f})   average {average['distance_over_floor']:5.2f}x "
+            f"(dressness {average['dressness']:.2f})",
             flush=True,
         )
         if seconds >= seconds_budget:
