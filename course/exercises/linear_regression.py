@@ -69,8 +69,11 @@ def check_diverging_learning_rate(learning_rate: object, threshold: object, sale
     elif factor <= 1:
         _verdict(False, f"at learning rate {rate:g} each step shrinks the error (x{factor:.4f}); it does not blow up.")
         if 1 <= rate <= exact:
-            _hint(f"on data standardised with ddof=1 the mean of x² is {sales - 1}/{sales}, so blowing up starts only above "
-                  f"{sales}/{sales - 1} ≈ {exact:.4f}; a rate a little further above 1 shows it.")  # fmt: skip
+            _hint(
+                f"on data standardised with ddof=1 the mean of x² is {sales - 1}/{sales}, not 1, which moves where "
+                f"blowing up starts: find the rate at which each step's factor, 1 - 2 · rate · {sales - 1}/{sales}, "
+                "reaches -1, and go beyond it."
+            )
     elif not _matches(limit, _half_unit(threshold), exact, rel_tol=0.0, abs_tol=2 * (exact - 1), others=[0.5, 2.0]):
         _verdict(False, f"{rate:g} does blow up, but the threshold {limit:g} is off: try rates between 0.5 and 2.")
         if _matches(limit, _half_unit(threshold), 0.5, rel_tol=0.01, abs_tol=0.0, others=[exact]):
