@@ -61,8 +61,20 @@ def finish() -> None:
 class AveragedGradients:
     """An optimiser's stand-in that averages the gradients over all processes before each update.
 
-    Every process then makes the same update, as one process would with the whole batch. The game's
-    step calls `zero_grad` and `step` as on any optimiser; a checkpoint saves the wrapped `optimizer`.
+    Each process holds an equal share of every batch and the losses are means over a batch, so the averaged gradient
+    is the whole batch's and every process makes the same update (batch norm aside: each process normalises with its
+    own share's statistics). The game's step calls `zero_grad` and `step` as on any optimiser; a checkpoint saves the
+    wrapped `optimizer`.
+
+    Why not DistributedDataParallel, which wraps a network and averages its gradients during every backward pass:
+    the step, the course's or the one a learner wrote and passed to `train_gan`, takes plain networks and their
+    optimisers and must run unchanged on one process or many. Averaging in the optimiser's `step` leaves the networks
+    as they are (their state dicts, checkpoints and the piece checks see the same names), and one process simply uses
+    the optimisers themselves. It also sends only what an update uses: the generator's backward pass fills the
+    discriminator's gradients too, which its next `zero_grad` throws away, and DDP would average those all the same.
+    And the gradient penalty (wgan-gp) differentiates inside the loss with torch.autograd.grad, which DDP's
+    documentation says it does not work with. The price is one transfer per update after the backward pass, where DDP
+    overlaps its transfers with the backward pass: little, for networks this small.
     """
 
     def __init__(self, optimizer: torch.optim.Optimizer):
