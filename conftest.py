@@ -54,6 +54,13 @@ def pytest_runtest_setup(item: pytest.Item):
             os.environ["COURSE_RUNS_DIR"] = before
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """nbval's cells carry the `notebooks` mark, as the tests that run whole notebooks do."""
+    for item in items:
+        if _is_notebook_cell(item):
+            item.add_marker(pytest.mark.notebooks)
+
+
 def pytest_sessionfinish() -> None:
     for folder in _run_folders.values():
         shutil.rmtree(folder, ignore_errors=True)

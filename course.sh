@@ -3,8 +3,9 @@
 #   ./course.sh lab               open the course in JupyterLab
 #   ./course.sh lab --headless    run every notebook top to bottom instead, at COURSE_SCALE
 #   ./course.sh lab --workbook    open the workbook instead, where you write the pieces (built first if missing)
-#   ./course.sh test [OPTIONS]    unit tests, browser tests (headless Chromium) and pytest --nbval over every
-#                                 notebook at the smoke scale, on every core (pytest OPTIONS pass through, e.g. -k gan)
+#   ./course.sh test [OPTIONS]    every test: unit tests, browser tests (headless Chromium) and pytest --nbval over
+#                                 every notebook at the smoke scale, on every core (pytest OPTIONS pass through, e.g. -k gan)
+#   ./course.sh test --quick [OPTIONS]   the unit tests alone, without the slow ones (under a minute): while editing
 #   ./course.sh classroom [--with-gans]   before a workshop: set up, then save the notebooks' long runs
 #   ./course.sh book [--out DIR]  render the notebooks as committed into an HTML book that reads offline (default build/book)
 #   ./course.sh workbook [--out DIR]  build the learner's edition, with the pieces to write left blank (default workbook/)
@@ -100,12 +101,17 @@ case "${1:-}" in
     ;;
   test)
     setup
+    workers=${TEST_WORKERS:-auto}
+    if [ "${2:-}" = "--quick" ]; then
+      say "Running the unit tests on ${workers/auto/every core}: not the slow ones, the browser, the install or the notebooks"
+      exec "$VENV/bin/python" -m pytest -n "$workers" --dist loadfile --durations=10 \
+        -m "not slow and not browser and not install and not notebooks" "${@:3}" tests
+    fi
     if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
       say "The browser tests' Chromium: installing Debian's packages chromium and chromium-driver"
       apt_install chromium chromium-driver && echo "installed" ||
         echo "not possible here (not Debian, or no root): the browser tests skip"
     fi
-    workers=${TEST_WORKERS:-auto}
     say "Running the tests on ${workers/auto/every core}: every notebook at the smoke scale, and the unit tests"
     # --dist loadfile keeps each notebook's cells on one worker, in one kernel; the ten slowest tests close the report.
     COURSE_SCALE=smoke exec "$VENV/bin/python" -m pytest -n "$workers" --dist loadfile --durations=10 \

@@ -8,12 +8,15 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbgrader.api import Gradebook
 
 from course.notebooks import read_notebook
 from course.workbook import build_workbook, workbook_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.notebooks  # nbgrader executes a notebook three times
 NOTEBOOK = ROOT / "notebooks" / "07_wasserstein.ipynb"
 ASSIGNMENT = "wasserstein"
 MISTAKE = ("d_loss = fake_scores.mean() - real_scores.mean()", "d_loss = real_scores.mean() - fake_scores.mean()")  # the critic's loss upside down

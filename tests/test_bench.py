@@ -15,6 +15,7 @@ def images():
     return np.random.default_rng(0).integers(0, 256, (40, 28, 28), dtype=np.uint8)
 
 
+@pytest.mark.slow
 def test_the_benchmark_times_both_loops_each_round_and_gives_their_ratio(images):
     result = bench.benchmark(images, CPU, batch_size=8, steps=3, rounds=2, progress=False)
     assert result["device"] == "cpu" and result["batch_size"] == 8 and result["rounds"] == 2

@@ -41,6 +41,7 @@ except ImportError:
     webdriver = None
 
 pytestmark = [
+    pytest.mark.browser,
     pytest.mark.skipif(webdriver is None, reason="selenium is not installed (it is in the course's test extra)"),
     pytest.mark.skipif(
         not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)),

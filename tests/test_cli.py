@@ -67,6 +67,7 @@ def test_run_notebooks_reports_a_failing_notebook_and_leaves_it_unchanged(tmp_pa
     assert "no such notebook" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_train_gan_sample_and_evaluate_work_together(tmp_path, capsys):
     import numpy as np
 
@@ -203,6 +204,7 @@ def test_train_gan_refuses_pictures_it_cannot_use_and_flags_that_do_not_fit(tmp_
     assert "without classes" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_train_gan_keeps_a_moving_average_by_default_and_resumes_with_the_checkpoints_own(tmp_path, capsys):
     import torch
 

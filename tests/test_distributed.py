@@ -9,6 +9,8 @@ import torch
 from course import distributed, gan, gan_sampling, gan_training
 from course.cli import main
 
+pytestmark = pytest.mark.slow  # each test starts torchrun and its processes
+
 WORKER = Path(__file__).with_name("distributed_worker.py")
 
 

@@ -81,6 +81,7 @@ def test_transposed_conv_size_answers_garbage_in_one_line(capsys):
     assert out.startswith("Correct!") and out.splitlines()[-1].startswith("Not yet: the number of layers from 4 to 64 wide should be a number")
 
 
+@pytest.mark.slow
 def test_dress_share_takes_the_share_as_printed_and_names_the_wrong_flip(capsys, fashion):
     from course.quality import dressness
 

@@ -33,6 +33,7 @@ gan_training.train_gan(config, gan_sampling.to_training_range(pixels), folder, p
 """
 
 
+@pytest.mark.slow
 def test_a_run_killed_while_writing_a_checkpoint_keeps_the_previous_one_and_resumes(tmp_path, images, tiny_config, same_weights):
     folder, marker = tmp_path / "run", tmp_path / "writing"
     child = subprocess.Popen([sys.executable, "-c", KILLED_MID_WRITE, str(folder), str(marker)])
@@ -69,6 +70,7 @@ def test_a_run_folder_that_cannot_be_written_is_reported_before_training_starts(
         gan_training.train_gan(tiny_config(), images, blocker / "run", progress=False)
 
 
+@pytest.mark.slow
 def test_an_absurd_learning_rate_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, images, tiny_config):
     config = tiny_config(loss="wgan-gp", steps=200, learning_rate=0.3, checkpoint_every=1)  # blows up within a few steps
     expected = r"diverged at step (\d+).*last good checkpoint \(step \d+\) is kept.*Lower the learning rate"

@@ -107,6 +107,7 @@ def colour_images():
     return gan_sampling.to_training_range(np.random.default_rng(0).integers(0, 256, (24, 3, 32, 32), dtype=np.uint8))
 
 
+@pytest.mark.slow
 def test_a_resnet_gan_trains_on_colour_images_and_its_checkpoint_gives_back_the_generator(tmp_path, colour_images, tiny_config):
     config = tiny_config(model="resnet", channels=3, size=32, loss="wgan-gp", steps=4)
     run = gan_training.train_gan(config, colour_images, tmp_path, progress=False)
@@ -189,6 +190,7 @@ def test_images_convert_to_and_from_the_training_range_in_grey_and_colour():
         gan_sampling.to_training_range(np.zeros((2, 2, 8, 8), dtype=np.uint8))
 
 
+@pytest.mark.slow
 def test_a_briefly_trained_conditional_gan_draws_the_class_asked_for_more_often_than_chance(tmp_path, fashion):
     from course.quality import classify
 

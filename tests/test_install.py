@@ -37,6 +37,7 @@ def installed(name: str) -> bool:
 
 
 pytestmark = [
+    pytest.mark.install,
     pytest.mark.skipif(importlib.util.find_spec("venv") is None, reason="Python's venv module is missing (on Debian: apt-get install python3-venv)"),
     pytest.mark.skipif(
         not (installed("setuptools") and installed("pip")),

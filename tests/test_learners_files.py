@@ -147,6 +147,7 @@ def grey_pictures(folder: Path, seed: int) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_a_resume_on_other_data_is_refused_naming_both_and_the_checkpoint_is_kept(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path / "runs"))
     first, second = grey_pictures(tmp_path / "first", 0), grey_pictures(tmp_path / "second", 1)
@@ -166,6 +167,7 @@ def test_a_resume_on_other_data_is_refused_naming_both_and_the_checkpoint_is_kep
     assert gan_training.read_checkpoint(run / gan_training.CHECKPOINT)["step"] == 4
 
 
+@pytest.mark.slow
 def test_a_checkpoint_from_before_data_was_recorded_still_resumes(tmp_path, images, tiny_config):
     config = tiny_config(steps=2)
     gan_training.train_gan(config, images, tmp_path, progress=False)
@@ -242,6 +244,7 @@ def test_running_out_of_memory_is_named_with_what_to_do(error, tmp_path, capsys,
 # --- every stop keeps the work ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP"])
 def test_sigterm_and_sighup_stop_a_run_as_ctrl_c_does_with_its_checkpoint(stop, tmp_path):
     run = tmp_path / "run"
@@ -257,6 +260,7 @@ def test_sigterm_and_sighup_stop_a_run_as_ctrl_c_does_with_its_checkpoint(stop, 
     assert reached > 0 and f"step {reached} of 100000" in out
 
 
+@pytest.mark.slow
 def test_sigterm_stops_any_command_with_one_line_and_no_half_file(checkpoint, tmp_path):
     out = tmp_path / "many.npy"
     command = course_command(["sample", "--checkpoint", str(checkpoint), "--n", "3000000", "--out", str(out)], tmp_path,
@@ -271,6 +275,7 @@ def test_sigterm_stops_any_command_with_one_line_and_no_half_file(checkpoint, tm
     assert not out.exists() and not list(tmp_path.glob(".many.npy.*"))
 
 
+@pytest.mark.slow
 def test_a_reader_that_goes_away_does_not_turn_a_finished_run_into_a_failure(tmp_path):
     run = tmp_path / "run"
     command = course_command(["train-gan", "--steps", "2", "--batch-size", "8", "--out", str(run)], tmp_path,
@@ -281,6 +286,7 @@ def test_a_reader_that_goes_away_does_not_turn_a_finished_run_into_a_failure(tmp
     assert gan_training.read_checkpoint(run / gan_training.CHECKPOINT)["step"] == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
 def test_a_terminal_that_cannot_show_a_name_still_gets_the_result(encoding, checkpoint, tmp_path):
     out = tmp_path / "服装 é.npy"
@@ -304,6 +310,7 @@ def in_mount_namespace(setup: str, arguments: list[str], tmp_path: Path) -> subp
     return subprocess.run(["unshare", "--mount", "sh", "-c", script], cwd=REPOSITORY, env=env, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_a_read_only_run_folder_is_refused_before_training(tmp_path):
     folder = tmp_path / "read-only"
     folder.mkdir()
@@ -312,6 +319,7 @@ def test_a_read_only_run_folder_is_refused_before_training(tmp_path):
     assert not list(folder.iterdir())
 
 
+@pytest.mark.slow
 def test_a_disk_too_small_for_the_samples_is_refused_before_drawing(checkpoint, tmp_path):
     small = tmp_path / "small"
     small.mkdir()

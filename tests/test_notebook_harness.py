@@ -11,8 +11,11 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.notebooks  # runs notebooks under pytest --nbval
 
 # The runs folder as course.runs.runs_dir() finds it, without importing the course (and torch) in each kernel.
 SAVES = """import os, pathlib

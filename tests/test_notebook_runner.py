@@ -24,6 +24,8 @@ from course.notebooks import _last_states, _local_transport, _result_path, cours
 
 ROOT = Path(__file__).resolve().parent.parent
 
+pytestmark = pytest.mark.notebooks  # most tests start a kernel and run a notebook
+
 LONG_OUTPUT_CELLS = [
     "for i in range(20_000):\n    print('x' * 50)",  # a megabyte, line by line
     "import sys\nfor i in range(100):\n    sys.stdout.write('y' * 10_000)\n    sys.stdout.flush()",  # a megabyte on one line

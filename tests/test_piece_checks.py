@@ -59,6 +59,7 @@ def test_a_network_whose_forward_raises_is_reported(capsys, noise):
     assert "raised RuntimeError: mat1 and mat2 shapes cannot be multiplied" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_the_course_step_passes_and_typical_slips_are_named(capsys):
     assert check_gan_step(gan.train_step)
     assert "Correct!" in capsys.readouterr().out

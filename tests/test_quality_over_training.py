@@ -19,6 +19,7 @@ def test_stages_end_every_so_many_steps_and_at_the_last_one():
             quality_over_training.stage_ends(10, bad)
 
 
+@pytest.mark.slow
 def test_training_in_stages_gives_the_uninterrupted_run_and_one_score_per_stage(tmp_path, images, fashion, tiny_config, same_weights):
     whole = gan_training.train_gan(tiny_config(), images, tmp_path / "whole", progress=False)
     staged, scores = quality_over_training.train_and_measure(tiny_config(), images, tmp_path / "staged", 4, fashion, samples=50, progress=False)
@@ -32,6 +33,7 @@ def test_training_in_stages_gives_the_uninterrupted_run_and_one_score_per_stage(
     assert json.loads((tmp_path / "staged" / quality_over_training.MEASUREMENTS).read_text())["rows"] == scores
 
 
+@pytest.mark.slow
 def test_a_rerun_keeps_the_scores_and_trains_only_what_is_missing(tmp_path, images, fashion, monkeypatch, tiny_config):
     folder = tmp_path / "run"
     _, first = quality_over_training.train_and_measure(tiny_config(steps=4), images, folder, 2, fashion, samples=20, progress=False)
@@ -48,6 +50,7 @@ def test_a_rerun_keeps_the_scores_and_trains_only_what_is_missing(tmp_path, imag
     assert trained_from == [(4, 6)]  # stages 2 and 4 were not trained or scored again
 
 
+@pytest.mark.slow
 def test_scores_without_their_checkpoint_are_dropped(tmp_path, images, fashion, tiny_config):
     folder = tmp_path / "run"
     quality_over_training.train_and_measure(tiny_config(steps=2), images, folder, 2, fashion, samples=20, progress=False)
@@ -56,6 +59,7 @@ def test_scores_without_their_checkpoint_are_dropped(tmp_path, images, fashion, 
     assert [entry["step"] for entry in scores] == [1, 2]
 
 
+@pytest.mark.slow
 def test_a_stop_request_ends_the_stages_and_the_next_call_continues(tmp_path, images, fashion, monkeypatch, tiny_config, same_weights):
     folder = tmp_path / "run"
     real_train = gan_training.train_gan

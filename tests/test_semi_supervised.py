@@ -46,6 +46,7 @@ def test_classes_are_predicted_without_the_fake_score():
     assert ssgan.hidden_features(model, torch.zeros(4, 1, 28, 28)).shape == (4, 64)
 
 
+@pytest.mark.slow
 def test_a_short_run_gives_k_plus_one_outputs_and_repeats_for_a_seed(task, same_weights):
     settings = ssgan.SemiSupervisedSettings(steps=3, labelled_batch=4, unlabelled_batch=8)
     pool = task.test_images  # any unlabelled images will do for the mechanics
@@ -119,6 +120,7 @@ def test_settings_for_each_scale():
     assert smoke.tuning_draw not in range(SMOKE.seeds) and laptop.tuning_draw not in range(TransferSettings.for_scale("full").seeds)
 
 
+@pytest.mark.slow
 def test_the_comparison_chooses_each_rate_on_validation_then_scores_the_test_images_once(fashion, tmp_path, recorded_training):
     tuning, results = ssgan.run_comparison(fashion, SMOKE, SETTINGS, CPU, pretrained=None)
     budgets, rates, draw = SMOKE.labels_per_class, SETTINGS.learning_rates, SETTINGS.tuning_draw
@@ -137,6 +139,7 @@ def test_the_comparison_chooses_each_rate_on_validation_then_scores_the_test_ima
     assert recorded_training == [] and again.equals(results) and again_tuning.equals(tuning)  # resumed: nothing trained twice
 
 
+@pytest.mark.slow
 def test_a_single_run_is_recorded_so_the_comparison_does_not_repeat_it(fashion, recorded_training):
     smallest, draw, rate = SMOKE.labels_per_class[0], SETTINGS.tuning_draw, SETTINGS.learning_rates[0]
     task, _, _, scores = ssgan.run_one("semi-supervised GAN", fashion, SMOKE, SETTINGS, CPU, smallest, draw, rate)

@@ -262,6 +262,7 @@ def test_a_generator_move_whose_fakes_have_no_graph_is_told_why_it_raised(capsys
     assert "raised RuntimeError: element 0 of tensors does not require grad" in out and "the fakes lost their graph" in out
 
 
+@pytest.mark.notebooks
 def test_notebook_05_as_released_stops_at_each_blank_and_runs_on_the_stuck_lines(tmp_path, monkeypatch):
     # The learner's edition stops at its first blank with the blank's message; with every blank replaced by the line its
     # message gives ("Stuck? Replace this line by `...`"), it runs to the end at the smoke scale, every check passing.

@@ -31,6 +31,7 @@ def train(model, problem, **kwargs):
     return train_classifier(model, *problem, **settings)
 
 
+@pytest.mark.slow
 def test_a_linearly_separable_problem_is_learned(problem):
     model = linear_model()
     history = train(model, problem, epochs=8)
@@ -51,6 +52,7 @@ def test_history_as_frame_has_one_row_per_scored_epoch(problem):
     assert frame["eval_loss"].tolist() == history.eval_loss
 
 
+@pytest.mark.slow
 def test_the_same_seed_gives_the_same_history(problem):
     first = train(linear_model(), problem, seed=7)
     second = train(linear_model(), problem, seed=7)
@@ -59,6 +61,7 @@ def test_the_same_seed_gives_the_same_history(problem):
     assert first.train_loss != other.train_loss  # the seed decides the order of the batches
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("epochs, expected", [(7, [3, 6, 7]), (6, [3, 6]), (2, [2])])
 def test_eval_every_scores_every_kth_epoch_and_the_last(problem, epochs, expected):
     history = train(linear_model(), problem, epochs=epochs, eval_every=3)

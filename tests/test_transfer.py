@@ -203,6 +203,7 @@ def test_train_on_few_labels_leaves_the_pretrained_network_alone(fake_fashion, t
         assert torch.equal(tensor, before[name])
 
 
+@pytest.mark.slow
 def test_train_on_few_labels_validates_on_the_validation_images_and_can_leave_the_test_images_alone(fake_fashion, tiny_settings, monkeypatch):
     task = make_task(fake_fashion, TARGET_CLASSES, CPU, per_class=2, test_per_class=5, validation_per_class=3)
     held_out = []
@@ -219,6 +220,7 @@ def test_train_on_few_labels_validates_on_the_validation_images_and_can_leave_th
     assert set(scores) == {"train_accuracy", "validation_accuracy", "test_accuracy"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", METHODS)
 def test_train_on_few_labels_takes_adam_s_betas(fake_fashion, tiny_settings, monkeypatch, method):
     task = make_task(fake_fashion, TARGET_CLASSES, CPU, per_class=2, test_per_class=5)
@@ -236,6 +238,7 @@ def test_train_on_few_labels_takes_adam_s_betas(fake_fashion, tiny_settings, mon
     assert used == [{(0.9, 0.999)}, {(0.5, 0.999)}]  # Adam's own defaults unless told
 
 
+@pytest.mark.slow
 def test_transfer_runs_on_the_functions_it_is_given_and_gives_the_same_network_with_copies_of_the_course_s(fake_fashion, tiny_settings):
     task = make_task(fake_fashion, TARGET_CLASSES, CPU, per_class=2, test_per_class=5)
     pretrained, calls = SmallCNN(num_classes=5), []
@@ -259,6 +262,7 @@ def test_transfer_runs_on_the_functions_it_is_given_and_gives_the_same_network_w
     assert calls == []  # scratch builds its own network
 
 
+@pytest.mark.slow
 def test_run_experiment_hands_the_functions_to_every_transfer_run(fake_fashion, tiny_settings, runs_dir, monkeypatch):
     given, real = [], transfer.train_on_few_labels
 

@@ -182,6 +182,7 @@ def printed(cell: nbformat.NotebookNode) -> str:
     return "".join(output.get("text", "") for output in cell.outputs if output.output_type == "stream")
 
 
+@pytest.mark.notebooks
 @pytest.mark.parametrize("path", COURSE, ids=[path.stem for path in COURSE])
 def test_the_workbook_stops_at_each_blank_with_its_message_and_says_correct_once_written(path, tmp_path, monkeypatch):
     # Each blank alone, every other piece written back: the run stops at the blank's cell, its test cell or a cell between
