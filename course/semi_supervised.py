@@ -192,8 +192,8 @@ def train_semi_supervised(
 def _results(transfer_settings: TransferSettings, settings: SemiSupervisedSettings) -> ResultsStore:
     """Where the comparison's finished runs are kept: notebook 04's settings and these, with one row per run."""
     recorded = {"transfer": transfer_settings.as_json(), "semi_supervised": settings.as_json()}
-    shown = f"runs/semi_supervised/{transfer_settings.scale}/results.json"
-    return ResultsStore(run_folder(f"semi_supervised/{transfer_settings.scale}") / "results.json", recorded, shown=shown)
+    name = f"semi_supervised/{transfer_settings.scale}"
+    return ResultsStore(run_folder(name) / "results.json", recorded, shown=f"runs/{name}/results.json")
 
 
 def run_one(
@@ -209,40 +209,15 @@ def run_one(
     score_test: bool = False,
     step: Callable = train_step,
     progress: bool = True,
+    record: bool = True,
 ) -> tuple[Task, SmallCNN, Generator | None, dict[str, float]]:
     """One run of the comparison: `method` on draw `seed` of `per_class` labels per class, at `learning_rate`, for `settings.steps` steps.
 
     The task sets `settings.validation_images_per_class` validation images of each class aside; the
-    semi-supervised GAN's unlabelled pool is every other training image of the five classes. The run's
-    scores are added to the results file, so `run_comparison` does not train it again.
+    semi-supervised GAN's unlabelled pool is every other training image of the five classes. With `record`,
+    the run's scores are added to the results file, so `run_comparison` does not train it again.
     Returns the task, the trained classifier, the generator (None for scratch and transfer) and the scores.
     """
-    task, model, generator, row = _train_one(
-        method, fashion, transfer_settings, settings, device, per_class, seed, learning_rate, pretrained, score_test, step, progress
-    )
-    store = _results(transfer_settings, settings)
-    rows = store.rows()
-    if _planned_run(row) not in {_planned_run(saved) for saved in rows}:
-        store.save([*rows, row])
-    scores = {name: value for name, value in row.items() if name.endswith("_accuracy")}
-    return task, model, generator, scores
-
-
-def _train_one(
-    method: str,
-    fashion: FashionMNIST,
-    transfer_settings: TransferSettings,
-    settings: SemiSupervisedSettings,
-    device: torch.device,
-    per_class: int,
-    seed: int,
-    learning_rate: float,
-    pretrained: SmallCNN | None = None,
-    score_test: bool = False,
-    step: Callable = train_step,
-    progress: bool = True,
-) -> tuple[Task, SmallCNN, Generator | None, dict]:
-    """`run_one` without recording the run: the task, the classifier, the generator (or None) and the row."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
     if per_class not in transfer_settings.labels_per_class:
@@ -253,17 +228,43 @@ def _train_one(
         pool = make_task(fashion, TARGET_CLASSES, device, None, 0, transfer_settings.test_images_per_class, settings.validation_images_per_class).train_images
         one_rate = replace(settings, learning_rate=learning_rate)
         model, generator, scores = train_semi_supervised(task, pool, one_rate, seed, progress=progress, step=step, score_test=score_test)
-        steps = settings.steps
     else:
-        same_budget = replace(transfer_settings, steps=settings.steps, learning_rate=learning_rate, batch_size=settings.labelled_batch)
+        same_budget = _same_budget(transfer_settings, settings, learning_rate)
         model, scores = train_on_few_labels(method, task, same_budget, seed, pretrained, score_test=score_test, betas=BETAS)
-        steps = steps_per_run(same_budget, len(task.train_images))[2]
-    row = {"method": method, "labels_per_class": per_class, "seed": seed, "learning_rate": learning_rate, "steps": steps, **scores}
-    return task, model, generator, row
+    if record:
+        store = _results(transfer_settings, settings)
+        rows, row = store.rows(), _row(method, per_class, seed, learning_rate, transfer_settings, settings, scores)
+        if _planned_run(row) not in {_planned_run(saved) for saved in rows}:
+            store.save([*rows, row])
+    return task, model, generator, scores
+
+
+def _same_budget(transfer: TransferSettings, settings: SemiSupervisedSettings, learning_rate: float) -> TransferSettings:
+    """Notebook 04's settings for scratch and transfer, at the semi-supervised GAN's steps and labelled batch."""
+    return replace(transfer, steps=settings.steps, learning_rate=learning_rate, batch_size=settings.labelled_batch)
+
+
+def _row(
+    method: str,
+    per_class: int,
+    seed: int,
+    learning_rate: float,
+    transfer_settings: TransferSettings,
+    settings: SemiSupervisedSettings,
+    scores: dict[str, float],
+) -> dict:
+    """The results file's row for one run: which run it was, the gradient steps it took, and its scores."""
+    if method == "semi-supervised GAN":
+        steps = settings.steps
+    else:  # whole epochs over the task's labelled images, as close to the GAN's steps as they come
+        labelled_images = len(TARGET_CLASSES) * per_class
+        steps = steps_per_run(_same_budget(transfer_settings, settings, learning_rate), labelled_images)[2]
+    planned = {"method": method, "labels_per_class": per_class, "seed": seed, "learning_rate": learning_rate}
+    return {**planned, "steps": steps, **scores}
 
 
 def _planned_run(row: dict) -> tuple[str, int, int, float, bool]:
-    """The run a saved row stands for: its method, label budget, draw and rate, and whether it scored the test images."""
+    """The run a saved row stands for: method, label budget, draw, rate, and whether it scored the test images."""
     return row["method"], row["labels_per_class"], row["seed"], row["learning_rate"], "test_accuracy" in row
 
 
@@ -292,10 +293,9 @@ def run_comparison(
     store = _results(transfer_settings, settings)
 
     def run(method: str, per_class: int, seed: int, rate: float, score_test: bool) -> dict:
-        trained = _train_one(
-            method, fashion, transfer_settings, settings, device, per_class, seed, rate, pretrained, score_test, step, progress=False
-        )
-        return trained[3]  # the row
+        arguments = (method, fashion, transfer_settings, settings, device, per_class, seed, rate, pretrained, score_test, step)
+        _, _, _, scores = run_one(*arguments, progress=False, record=False)
+        return _row(method, per_class, seed, rate, transfer_settings, settings, scores)  # run_missing records it
 
     def rows(tested: bool) -> pd.DataFrame:
         return pd.DataFrame([row for row in store.rows() if ("test_accuracy" in row) == tested], columns=COLUMNS)

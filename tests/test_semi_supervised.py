@@ -6,7 +6,7 @@ import torch
 
 from course import semi_supervised as ssgan
 from course.models import SmallCNN
-from course.transfer import TARGET_CLASSES, TransferSettings, make_task
+from course.transfer import TARGET_CLASSES, TransferSettings, make_task, steps_per_run
 
 CPU = torch.device("cpu")
 
@@ -133,6 +133,9 @@ def test_the_comparison_chooses_each_rate_on_validation_then_scores_the_test_ima
     assert len(results) == len(reported) and results["gap"].tolist() == [0.25] * len(results)
     assert {(row.method, row.learning_rate) for row in results.itertuples()} == set(chosen.items())
     assert set(results.loc[results["method"] == "semi-supervised GAN", "steps"]) == {SETTINGS.steps}
+    same_budget = dataclasses.replace(SMOKE, steps=SETTINGS.steps, batch_size=SETTINGS.labelled_batch)
+    for row in results[results["method"] != "semi-supervised GAN"].itertuples():  # whole epochs over 5 classes' labels
+        assert row.steps == steps_per_run(same_budget, 5 * row.labels_per_class)[2]
     assert (tmp_path / "semi_supervised" / "smoke" / "results.json").is_file()
     recorded_training.clear()
     again_tuning, again = ssgan.run_comparison(fashion, SMOKE, SETTINGS, CPU, pretrained=None)
