@@ -34,6 +34,37 @@ def _failure(what: str, error: BaseException) -> str:
     return f"running {what} raised {type(error).__name__}: {str(error).splitlines()[0] if str(error) else 'no message'}"
 
 
+def _same_weight_shapes(
+    mine: nn.Module, theirs: nn.Module, what: str, names_differ: tuple[str, str], shape_differs: tuple[str, str]
+) -> bool:
+    """Do `mine`'s weight tensors (its state_dict) have the names and shapes of `theirs`'s? If not, says what differs.
+
+    `names_differ` is the verdict and the hint when the names differ, the verdict filled in with `what`, `count`,
+    `expected` (the numbers of tensors) and `named` (up to three names missing and three extra); `shape_differs` is
+    the verdict and hint for the first tensor whose shape differs, filled in with `what`, `name`, `got` and `expected`.
+    """
+    try:
+        mine_shapes = {name: tuple(value.shape) for name, value in mine.state_dict().items()}
+    except Exception as error:  # a learner's module can fail in any way
+        return _verdict(False, _failure(f"state_dict() of {what}", error))
+    their_shapes = {name: tuple(value.shape) for name, value in theirs.state_dict().items()}
+    missing = [name for name in their_shapes if name not in mine_shapes]
+    extra = [name for name in mine_shapes if name not in their_shapes]
+    if missing or extra:
+        named = f"; missing: {', '.join(missing[:3])}" if missing else ""
+        named += f"; not in the course's: {', '.join(extra[:3])}" if extra else ""
+        counts = {"count": len(mine_shapes), "expected": len(their_shapes)}
+        _verdict(False, names_differ[0].format(what=what, named=named, **counts))
+        _hint(names_differ[1])
+        return False
+    for name, shape in their_shapes.items():
+        if mine_shapes[name] != shape:
+            _verdict(False, shape_differs[0].format(what=what, name=name, got=mine_shapes[name], expected=shape))
+            _hint(shape_differs[1])
+            return False
+    return True
+
+
 def check_network(mine: object, theirs: nn.Module, inputs: torch.Tensor, what: str, labels: torch.Tensor | None = None, hint: str | None = None) -> bool:
     """Does `mine` have the course's layers (names and shapes) and, given the course's weights, its output on `inputs`?
 
@@ -42,22 +73,17 @@ def check_network(mine: object, theirs: nn.Module, inputs: torch.Tensor, what: s
     """
     if not isinstance(mine, nn.Module):
         return _verdict(False, f"{what} should be a torch.nn.Module (an instance of your class), got {type(mine).__name__}.")
-    try:
-        mine_shapes = {name: tuple(value.shape) for name, value in mine.state_dict().items()}
-    except Exception as error:  # a learner's module can fail in any way
-        return _verdict(False, _failure(f"state_dict() of {what}", error))
-    their_shapes = {name: tuple(value.shape) for name, value in theirs.state_dict().items()}
-    missing, extra = [name for name in their_shapes if name not in mine_shapes], [name for name in mine_shapes if name not in their_shapes]
-    if missing or extra:
-        named = (f"; missing: {', '.join(missing[:3])}" if missing else "") + (f"; not in the course's: {', '.join(extra[:3])}" if extra else "")
-        _verdict(False, f"{what} has {len(mine_shapes)} weight tensors where the course's has {len(their_shapes)}{named}.")
-        _hint("build the layers in the order the text describes, under the names it uses; every BatchNorm adds weight, bias and running statistics.")
+    names_differ = (
+        "{what} has {count} weight tensors where the course's has {expected}{named}.",
+        "build the layers in the order the text describes, under the names it uses; every BatchNorm adds weight, "
+        "bias and running statistics.",
+    )
+    shape_differs = (
+        "{what}'s {name} has shape {got}, the course's {expected}.",
+        "check that layer's numbers of inputs and outputs (channels, features) and its kernel size.",
+    )
+    if not _same_weight_shapes(mine, theirs, what, names_differ, shape_differs):
         return False
-    for name, shape in their_shapes.items():
-        if mine_shapes[name] != shape:
-            _verdict(False, f"{what}'s {name} has shape {mine_shapes[name]}, the course's {shape}.")
-            _hint("check that layer's numbers of inputs and outputs (channels, features) and its kernel size.")
-            return False
     mine, theirs = copy.deepcopy(mine), copy.deepcopy(theirs)
     mine.load_state_dict(theirs.state_dict())
     mine.eval()
@@ -275,22 +301,16 @@ def check_transfer_model(make_model: object) -> bool:
         _verdict(False, f"your network shares {shared[0]} with the pretrained network: training it would change the pretrained weights too.")
         _hint("copy the whole network with copy.deepcopy(pretrained) before changing anything.")
         return False
-    try:
-        mine_shapes = {name: tuple(value.shape) for name, value in mine.state_dict().items()}
-    except Exception as error:
-        return _verdict(False, _failure("state_dict() of your network", error))
-    their_shapes = {name: tuple(value.shape) for name, value in theirs.state_dict().items()}
-    if mine_shapes.keys() != their_shapes.keys():
-        missing, extra = sorted(their_shapes.keys() - mine_shapes.keys()), sorted(mine_shapes.keys() - their_shapes.keys())
-        named = (f"; missing: {', '.join(missing[:3])}" if missing else "") + (f"; not in the course's: {', '.join(extra[:3])}" if extra else "")
-        _verdict(False, f"your network's weights are not the pretrained network's layers{named}.")
-        _hint("keep the copy's layers as they are and replace only the last one, model.classifier[-1].")
+    names_differ = (
+        "your network's weights are not the pretrained network's layers{named}.",
+        "keep the copy's layers as they are and replace only the last one, model.classifier[-1].",
+    )
+    shape_differs = (
+        "your network's {name} has shape {got}; for 3 classes the course's is {expected}.",
+        "the new output layer is nn.Linear(64, num_classes): 64 hidden features in, one score per target class out.",
+    )
+    if not _same_weight_shapes(mine, theirs, "your network", names_differ, shape_differs):
         return False
-    for name, shape in their_shapes.items():
-        if mine_shapes[name] != shape:
-            _verdict(False, f"your network's {name} has shape {mine_shapes[name]}; for 3 classes the course's is {shape}.")
-            _hint("the new output layer is nn.Linear(64, num_classes): 64 hidden features in, one score per target class out.")
-            return False
     mine_trained = {name for name, value in mine.named_parameters() if value.requires_grad}
     their_trained = {name for name, value in theirs.named_parameters() if value.requires_grad}
     if mine_trained != their_trained:

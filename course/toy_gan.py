@@ -264,6 +264,14 @@ def _discriminator_loss(network: nn.Module, real: torch.Tensor, fake: torch.Tens
     )
 
 
+SIGMOID_APPLIED_TWICE = "binary_cross_entropy_with_logits takes the logits and applies the sigmoid itself: do not apply it first."
+
+
+def _named_slip(value: float, mistakes: list[tuple[torch.Tensor, str]], otherwise: str) -> str:
+    """The hint of the first typical mistake whose loss is `value`, or `otherwise` when none is."""
+    return next((hint for wrong, hint in mistakes if _close(value, wrong.item())), otherwise)
+
+
 def _discriminator_loss_slip(value: float, start: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> str:
     """What a discriminator's loss of `value` most likely got wrong, on the scores of the network `start`."""
     bce = F.binary_cross_entropy_with_logits
@@ -278,13 +286,13 @@ def _discriminator_loss_slip(value: float, start: nn.Module, real: torch.Tensor,
             (bce(real_logits, zeros) + bce(fake_logits, torch.ones_like(fake_logits)), "the targets are swapped: real samples aim at 1, fakes at 0."),
             (bce(torch.cat([real_logits, fake_logits]), torch.cat([ones, zeros])), "one mean over both batches halves the loss: average each, then add."),
             (bce(real_logits, ones, reduction="sum") + bce(fake_logits, zeros, reduction="sum"), "that sums over the samples: average over each batch."),
-            (bce(torch.sigmoid(real_logits), ones) + bce(torch.sigmoid(fake_logits), zeros),
-             "binary_cross_entropy_with_logits takes the logits and applies the sigmoid itself: do not apply it first."),
+            (bce(torch.sigmoid(real_logits), ones) + bce(torch.sigmoid(fake_logits), zeros), SIGMOID_APPLIED_TWICE),
         ]  # fmt: skip
-    for wrong, hint in mistakes:
-        if _close(value, wrong.item()):
-            return hint
-    return "L_D is binary_cross_entropy_with_logits of the real logits against ones plus that of the fakes' (detached) against zeros."
+    otherwise = (
+        "L_D is binary_cross_entropy_with_logits of the real logits against ones plus that of the fakes' (detached) "
+        "against zeros."
+    )
+    return _named_slip(value, mistakes, otherwise)
 
 
 def _step_slip(mine: nn.Module, start: nn.Module, my_steps: list, slips: list[tuple[Callable[[nn.Module], torch.Tensor], bool, str]], unmoved: str) -> str:
@@ -379,10 +387,10 @@ def _generator_loss_slip(value: float, start: nn.Module, discriminator: nn.Modul
              "with target 0 the generator would learn to make its fakes look fake: its fakes aim at 1."),
             (-expected, "a loss to minimise: -log D(G(z)) is positive; check the sign."),
             (F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits), reduction="sum"), "that sums over the fakes: take the mean."),
-            (F.binary_cross_entropy_with_logits(verdicts, torch.ones_like(verdicts)),
-             "binary_cross_entropy_with_logits takes the logits and applies the sigmoid itself: do not apply it first."),
+            (F.binary_cross_entropy_with_logits(verdicts, torch.ones_like(verdicts)), SIGMOID_APPLIED_TWICE),
         ]  # fmt: skip
-    for wrong, hint in mistakes:
-        if _close(value, wrong.item()):
-            return hint
-    return "score generate(generator, BATCH_SIZE) with the discriminator, and take binary_cross_entropy_with_logits against ones."
+    otherwise = (
+        "score generate(generator, BATCH_SIZE) with the discriminator, and take binary_cross_entropy_with_logits "
+        "against ones."
+    )
+    return _named_slip(value, mistakes, otherwise)
