@@ -1,7 +1,9 @@
-"""What many unit tests share: tiny GAN settings, a weights comparison, the data, and no network."""
+"""What many unit tests share: a runs folder of their own, tiny GAN settings and a tiny trained GAN, a weights comparison,
+the data, and no network. The repository's folder is `from paths import ROOT`."""
 
 import ipaddress
 import socket
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -34,6 +36,15 @@ def _no_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", local_only)
 
 
+@pytest.fixture
+def runs_dir(tmp_path, monkeypatch) -> Path:
+    """This test's own runs folder, tmp_path/runs (not made yet): COURSE_RUNS_DIR points at it, for the course and for
+    every process the test starts, so nothing is read from or left in the repository's runs/."""
+    folder = tmp_path / "runs"
+    monkeypatch.setenv("COURSE_RUNS_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def fashion():
     """Fashion-MNIST, verified, from this machine only (the set-up puts it there; tests never download)."""
@@ -49,6 +60,17 @@ def images():
 
     pixels = np.random.default_rng(0).integers(0, 256, (48, 28, 28), dtype=np.uint8)
     return gan_sampling.to_training_range(pixels)
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory, images):
+    """A tiny trained GAN's checkpoint file (2 steps on `images`), for the tests that sample, evaluate or damage one."""
+    from course import gan, gan_training
+
+    folder = tmp_path_factory.mktemp("run")
+    config = gan.GANConfig(steps=2, batch_size=8, latent_size=8, width=4, sample_every=2, checkpoint_every=2)
+    gan_training.train_gan(config, images, folder, progress=False)
+    return folder / gan_training.CHECKPOINT
 
 
 @pytest.fixture

@@ -10,11 +10,10 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
+from paths import ROOT
 
 from course.notebooks import read_notebook
 from course.workbook import build_workbook, workbook_notebook
-
-ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.notebooks  # nbgrader executes a notebook three times
 NOTEBOOK = ROOT / "notebooks" / "07_wasserstein.ipynb"

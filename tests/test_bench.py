@@ -11,13 +11,14 @@ CPU = torch.device("cpu")
 
 
 @pytest.fixture(scope="module")
-def images():
+def pixels():
+    """40 random grey 28x28 images as uint8 pixels, as the benchmark takes its data."""
     return np.random.default_rng(0).integers(0, 256, (40, 28, 28), dtype=np.uint8)
 
 
 @pytest.mark.slow
-def test_the_benchmark_times_both_loops_each_round_and_gives_their_ratio(images):
-    result = bench.benchmark(images, CPU, batch_size=8, steps=3, rounds=2, progress=False)
+def test_the_benchmark_times_both_loops_each_round_and_gives_their_ratio(pixels):
+    result = bench.benchmark(pixels, CPU, batch_size=8, steps=3, rounds=2, progress=False)
     assert result["device"] == "cpu" and result["batch_size"] == 8 and result["rounds"] == 2
     for name in ("reference", "course"):
         each = result["images_per_second_each_round"][name]
@@ -31,7 +32,7 @@ def test_the_benchmark_times_both_loops_each_round_and_gives_their_ratio(images)
     assert "reference" in text and "course" in text and f"{result['ratio']:.2f}x" in text
 
 
-def test_the_reference_loop_trains_the_networks(images, monkeypatch):
+def test_the_reference_loop_trains_the_networks(pixels, monkeypatch):
     config = bench.GANConfig(batch_size=8)
     built = {}
     real_build = bench.build
@@ -41,7 +42,7 @@ def test_the_reference_loop_trains_the_networks(images, monkeypatch):
         return built["networks"]
 
     monkeypatch.setattr(bench, "build", keep)
-    bench.reference_loop(images, config, CPU, steps=7)  # more steps than one pass over 40 images holds
+    bench.reference_loop(pixels, config, CPU, steps=7)  # more steps than one pass over 40 images holds
     generator, discriminator, g_optimizer, d_optimizer = built["networks"]
     assert d_optimizer.state_dict()["state"][0]["step"] == 7 and g_optimizer.state_dict()["state"][0]["step"] == 7
 
@@ -51,9 +52,9 @@ def test_the_reference_loop_trains_the_networks(images, monkeypatch):
     [({"batch_size": 0}, "batch_size must be a positive int"), ({"rounds": 0}, "rounds must be a positive int"),
      ({"batch_size": 64}, "fewer than one batch")],
 )  # fmt: skip
-def test_bad_settings_are_refused(images, changes, message):
+def test_bad_settings_are_refused(pixels, changes, message):
     with pytest.raises(ValueError, match=message):
-        bench.benchmark(images, CPU, **{"batch_size": 8, "steps": 2, "rounds": 1, "progress": False, **changes})
+        bench.benchmark(pixels, CPU, **{"batch_size": 8, "steps": 2, "rounds": 1, "progress": False, **changes})
 
 
 def test_the_bench_command_prints_and_saves_the_figures(tmp_path, capsys, monkeypatch):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from paths import ROOT
 
 from course.book import MARKER, MATHJAX, BookExporter, build_book
 from course.cli import main
@@ -135,7 +136,7 @@ def test_bad_input_is_refused_before_anything_is_written(tmp_path):
 
 
 def test_the_book_command_builds_and_says_where_to_open_it(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr("course.notebooks.course_notebooks", lambda: [Path(__file__).parent.parent / "notebooks" / "00_welcome.ipynb"])
+    monkeypatch.setattr("course.notebooks.course_notebooks", lambda: [ROOT / "notebooks" / "00_welcome.ipynb"])
     assert main(["book", "--out", str(tmp_path / "book")]) == 0
     assert str(tmp_path / "book" / "index.html") in capsys.readouterr().out
     assert sorted(path.name for path in (tmp_path / "book").glob("*.html")) == ["00_welcome.html", "index.html"]

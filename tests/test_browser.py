@@ -23,10 +23,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from paths import ROOT
 
 from course.runs import run_folder
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 WAIT = 120  # seconds for anything to appear: generous for a busy machine, short for a hung one

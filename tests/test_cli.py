@@ -145,13 +145,12 @@ def test_prepare_stops_on_missing_data(monkeypatch, capsys):
     assert "PROBLEM" in capsys.readouterr().err
 
 
-def test_train_gan_on_a_folder_of_colour_pictures_then_sample_them(tmp_path, monkeypatch, capsys, fashion):
+def test_train_gan_on_a_folder_of_colour_pictures_then_sample_them(tmp_path, runs_dir, capsys, fashion):
     import numpy as np
 
     from course.colour_pictures import recolour_dresses
     from course.picture_output import write_image_folder
 
-    monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path / "runs"))
     folder = tmp_path / "pictures"
     write_image_folder(recolour_dresses(fashion.dresses("train")[:20]), folder, prefix="dress")
     (folder / "broken.jpg").write_bytes(b"not a picture")
@@ -185,8 +184,7 @@ def test_a_conditional_gan_samples_the_class_asked_for_by_number_or_name(tmp_pat
     assert "no class 'Hat'" in err and "3 Dress" in err
 
 
-def test_train_gan_refuses_pictures_it_cannot_use_and_flags_that_do_not_fit(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path / "runs"))
+def test_train_gan_refuses_pictures_it_cannot_use_and_flags_that_do_not_fit(tmp_path, runs_dir, capsys):
     out = ["--steps", "1", "--out", str(tmp_path / "run")]
     assert main(["train-gan", "--images", str(tmp_path / "nowhere"), *out]) == 1
     assert "There is no folder" in capsys.readouterr().err

@@ -16,20 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from paths import ROOT
 
-from course import gan, gan_sampling, gan_training, runs
+from course import gan_sampling, gan_training, runs
 from course.cli import main
-
-REPOSITORY = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory, images):
-    """A tiny trained GAN's checkpoint (2 steps), shared by the sampling tests."""
-    folder = tmp_path_factory.mktemp("run")
-    config = gan.GANConfig(steps=2, batch_size=8, latent_size=8, width=4, sample_every=2, checkpoint_every=2)
-    gan_training.train_gan(config, images, folder, progress=False)
-    return folder / gan_training.CHECKPOINT
 
 
 def one_error_line(capsys) -> str:
@@ -122,7 +112,7 @@ def test_a_lock_left_by_a_killed_run_is_taken_over(tmp_path, capsys):
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time\nfrom course.runs import run_folder_lock\n"
          f"with run_folder_lock({str(folder)!r}):\n    print('held', flush=True)\n    time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True, cwd=REPOSITORY,
+        stdout=subprocess.PIPE, text=True, cwd=ROOT,
     )  # fmt: skip
     assert holder.stdout.readline().strip() == "held"
     holder.send_signal(signal.SIGKILL)
@@ -204,7 +194,7 @@ def test_ctrl_c_while_starting_is_one_line():
     if not Path("/proc/self/maps").exists():
         pytest.skip("needs /proc to see when PyTorch is loading")
     command = subprocess.Popen(
-        [sys.executable, "-m", "course", "data"], stderr=subprocess.PIPE, text=True, cwd=REPOSITORY,
+        [sys.executable, "-m", "course", "data"], stderr=subprocess.PIPE, text=True, cwd=ROOT,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as in a terminal, even under a test runner that ignores Ctrl-C
     )  # fmt: skip
     maps = Path(f"/proc/{command.pid}/maps")

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from paths import ROOT
 
 from course import data
 
-ROOT = Path(__file__).resolve().parent.parent
 SOURCE_FILES = ["pyproject.toml", "README.md", "course", "data/housing.csv", "data/README.md"]
 
 

@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from paths import ROOT
 
-from course import gan, gan_training
+from course import gan_training
 from course.cli import main
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.usefixtures("runs_dir")  # each test, and each command it starts, has a runs folder of its own
 
 
 def one_error_line(capsys) -> str:
@@ -28,19 +29,10 @@ def one_error_line(capsys) -> str:
     return lines[0]
 
 
-def course_command(arguments: list[str], tmp_path: Path, **options) -> subprocess.Popen:
-    """`python -m course ARGUMENTS` as its own process, with its runs kept under tmp_path."""
-    env = {**os.environ, "COURSE_RUNS_DIR": str(tmp_path / "runs"), "COURSE_PROGRESS": "text", **options.pop("env", {})}
-    return subprocess.Popen([sys.executable, "-m", "course", *arguments], cwd=REPOSITORY, env=env, text=True, **options)
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory, images):
-    """A tiny trained GAN's checkpoint (2 steps)."""
-    folder = tmp_path_factory.mktemp("run")
-    config = gan.GANConfig(steps=2, batch_size=8, latent_size=8, width=4, sample_every=2, checkpoint_every=2)
-    gan_training.train_gan(config, images, folder, progress=False)
-    return folder / gan_training.CHECKPOINT
+def course_command(arguments: list[str], **options) -> subprocess.Popen:
+    """`python -m course ARGUMENTS` as its own process, with its runs in the test's runs folder."""
+    env = {**os.environ, "COURSE_PROGRESS": "text", **options.pop("env", {})}
+    return subprocess.Popen([sys.executable, "-m", "course", *arguments], cwd=ROOT, env=env, text=True, **options)
 
 
 # --- course.sh removes only what it made --------------------------------------------------------
@@ -60,7 +52,7 @@ def failing_venv(tmp_path):
 
 
 def course_sh(env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", str(REPOSITORY / "course.sh"), "test"], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(["bash", str(ROOT / "course.sh"), "test"], env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_course_sh_refuses_a_venv_folder_of_yours_and_leaves_it_as_it_was(tmp_path, failing_venv):
@@ -149,7 +141,6 @@ def grey_pictures(folder: Path, seed: int) -> Path:
 
 @pytest.mark.slow
 def test_a_resume_on_other_data_is_refused_naming_both_and_the_checkpoint_is_kept(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path / "runs"))
     first, second = grey_pictures(tmp_path / "first", 0), grey_pictures(tmp_path / "second", 1)
     run = tmp_path / "run"
     common = ["train-gan", "--size", "28", "--channels", "1", "--batch-size", "8", "--out", str(run)]
@@ -249,7 +240,7 @@ def test_running_out_of_memory_is_named_with_what_to_do(error, tmp_path, capsys,
 def test_sigterm_and_sighup_stop_a_run_as_ctrl_c_does_with_its_checkpoint(stop, tmp_path):
     run = tmp_path / "run"
     command = course_command(["train-gan", "--steps", "100000", "--batch-size", "8", "--checkpoint-every", "100000", "--out", str(run)],
-                             tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
     assert command.stdout.readline().startswith("training dcgan")
     time.sleep(3)  # some steps
     command.send_signal(getattr(signal, stop))
@@ -263,7 +254,7 @@ def test_sigterm_and_sighup_stop_a_run_as_ctrl_c_does_with_its_checkpoint(stop, 
 @pytest.mark.slow
 def test_sigterm_stops_any_command_with_one_line_and_no_half_file(checkpoint, tmp_path):
     out = tmp_path / "many.npy"
-    command = course_command(["sample", "--checkpoint", str(checkpoint), "--n", "3000000", "--out", str(out)], tmp_path,
+    command = course_command(["sample", "--checkpoint", str(checkpoint), "--n", "3000000", "--out", str(out)],
                              stderr=subprocess.PIPE, env={"COURSE_PROGRESS": "text"})  # fmt: skip
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob(".many.npy.*.part")) and time.monotonic() < deadline:
@@ -278,7 +269,7 @@ def test_sigterm_stops_any_command_with_one_line_and_no_half_file(checkpoint, tm
 @pytest.mark.slow
 def test_a_reader_that_goes_away_does_not_turn_a_finished_run_into_a_failure(tmp_path):
     run = tmp_path / "run"
-    command = course_command(["train-gan", "--steps", "2", "--batch-size", "8", "--out", str(run)], tmp_path,
+    command = course_command(["train-gan", "--steps", "2", "--batch-size", "8", "--out", str(run)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
     command.stdout.close()  # as `| head -0` does
     err = command.communicate(timeout=120)[1]
@@ -290,7 +281,7 @@ def test_a_reader_that_goes_away_does_not_turn_a_finished_run_into_a_failure(tmp
 @pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
 def test_a_terminal_that_cannot_show_a_name_still_gets_the_result(encoding, checkpoint, tmp_path):
     out = tmp_path / "服装 é.npy"
-    command = course_command(["sample", "--checkpoint", str(checkpoint), "--n", "4", "--out", str(out)], tmp_path,
+    command = course_command(["sample", "--checkpoint", str(checkpoint), "--n", "4", "--out", str(out)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={"PYTHONIOENCODING": encoding}, encoding=encoding)  # fmt: skip
     printed, err = command.communicate(timeout=120)
     assert command.returncode == 0, err
@@ -300,21 +291,20 @@ def test_a_terminal_that_cannot_show_a_name_still_gets_the_result(encoding, chec
 # --- real read-only places and full disks, in a private mount namespace ----------------------------------
 
 
-def in_mount_namespace(setup: str, arguments: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
+def in_mount_namespace(setup: str, arguments: list[str]) -> subprocess.CompletedProcess:
     """Run `setup` (mounts) and then `python -m course ARGUMENTS` in a mount namespace of their own."""
     if shutil.which("unshare") is None or subprocess.run(["unshare", "--mount", "true"], capture_output=True).returncode:
         pytest.skip("needs a private mount namespace (unshare --mount, as root)")
     quoted = " ".join(f"'{argument}'" for argument in arguments)
     script = f"{setup} && exec '{sys.executable}' -m course {quoted}"
-    env = {**os.environ, "COURSE_RUNS_DIR": str(tmp_path / "runs")}
-    return subprocess.run(["unshare", "--mount", "sh", "-c", script], cwd=REPOSITORY, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(["unshare", "--mount", "sh", "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
 @pytest.mark.slow
 def test_a_read_only_run_folder_is_refused_before_training(tmp_path):
     folder = tmp_path / "read-only"
     folder.mkdir()
-    done = in_mount_namespace(f"mount --bind -o ro '{folder}' '{folder}'", ["train-gan", "--steps", "1", "--out", str(folder / "run")], tmp_path)
+    done = in_mount_namespace(f"mount --bind -o ro '{folder}' '{folder}'", ["train-gan", "--steps", "1", "--out", str(folder / "run")])
     assert done.returncode == 1 and done.stderr.startswith("error: Cannot write the run's checkpoints") and "Read-only" in done.stderr, done.stderr
     assert not list(folder.iterdir())
 
@@ -324,5 +314,5 @@ def test_a_disk_too_small_for_the_samples_is_refused_before_drawing(checkpoint, 
     small = tmp_path / "small"
     small.mkdir()
     done = in_mount_namespace(f"mount -t tmpfs -o size=1m tmpfs '{small}'",
-                              ["sample", "--checkpoint", str(checkpoint), "--n", "5000", "--out", str(small / "s.npy")], tmp_path)  # fmt: skip
+                              ["sample", "--checkpoint", str(checkpoint), "--n", "5000", "--out", str(small / "s.npy")])  # fmt: skip
     assert done.returncode == 1 and "MiB free" in done.stderr and "free some space" in done.stderr, done.stderr

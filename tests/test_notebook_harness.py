@@ -12,8 +12,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
+from paths import ROOT
 
 pytestmark = pytest.mark.notebooks  # runs notebooks under pytest --nbval
 

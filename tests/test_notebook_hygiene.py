@@ -2,11 +2,11 @@
 
 import json
 import re
-from pathlib import Path
 
 import pytest
+from paths import ROOT
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 MAX_BYTES = 2_000_000
 LOCAL_PATH = re.compile(r"(/root/|/home/\w|/Users/\w|/work/|/tmp/|[A-Za-z]:\\\\Users|site-packages)")
 

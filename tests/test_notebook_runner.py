@@ -16,13 +16,12 @@ from shlex import quote
 import nbformat
 import pytest
 import zmq
+from paths import ROOT
 
 import course.notebooks
 from course import runs
 from course.cli import main
 from course.notebooks import _last_states, _local_transport, _result_path, course_notebooks, read_notebook, run_notebook, without_colour
-
-ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.notebooks  # most tests start a kernel and run a notebook
 

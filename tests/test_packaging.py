@@ -6,11 +6,10 @@ import importlib.metadata
 import json
 import re
 import sys
-from pathlib import Path
 
 import tomllib
+from paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 CONDA_NAMES = {"pytorch": "torch"}  # conda-forge's name for a package -> its name on PyPI
 
 

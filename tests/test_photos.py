@@ -12,10 +12,7 @@ from course import photos
 RED, GREEN, BLUE = (200, 30, 30), (30, 200, 30), (30, 30, 200)
 
 
-@pytest.fixture(autouse=True)
-def runs_in_tmp(monkeypatch, tmp_path):
-    monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path / "runs"))
-    return tmp_path / "runs"
+pytestmark = pytest.mark.usefixtures("runs_dir")  # each test has a runs folder of its own
 
 
 def three_bands(scale=1):
@@ -218,14 +215,14 @@ def test_a_missing_folder_or_a_file_is_not_found(tmp_path):
         photos.load_image_folder(save_picture(tmp_path / "one.png"))
 
 
-def test_a_folder_of_only_unusable_files_is_an_error_with_the_counts(tmp_path, runs_in_tmp):
+def test_a_folder_of_only_unusable_files_is_an_error_with_the_counts(tmp_path, runs_dir):
     folder = tmp_path / "bad"
     folder.mkdir()
     (folder / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
     save_picture(folder / "small.png", 10, 10)
     with pytest.raises(ValueError, match=r"None of the 2 .* 1 unreadable, 1 smaller than 32 pixels"):
         photos.load_image_folder(folder)
-    assert list((runs_in_tmp / "image_cache").glob("*.pt")) == []  # a failure is not cached
+    assert list((runs_dir / "image_cache").glob("*.pt")) == []  # a failure is not cached
 
 
 @pytest.mark.parametrize("size, channels", [(48, 3), (16, 1), (32, 2), (32, 4), (32, True)])
@@ -244,10 +241,10 @@ def refuse_to_read(path, size, channels):
     raise AssertionError(f"{path.name} was read again instead of coming from the cache")
 
 
-def test_a_second_call_comes_from_the_cache_and_still_reports(tmp_path, monkeypatch, capsys, runs_in_tmp):
+def test_a_second_call_comes_from_the_cache_and_still_reports(tmp_path, monkeypatch, capsys, runs_dir):
     folder = mixed_folder(tmp_path)
     first, first_report = photos.load_image_folder(folder)
-    cached = list((runs_in_tmp / "image_cache").glob("pictures-32px-3ch-*.pt"))
+    cached = list((runs_dir / "image_cache").glob("pictures-32px-3ch-*.pt"))
     assert len(cached) == 1 and len(cached[0].stem.rsplit("-", 1)[1]) == 16
     first_line = capsys.readouterr().out
     monkeypatch.setattr(photos, "read_image", refuse_to_read)
@@ -257,12 +254,12 @@ def test_a_second_call_comes_from_the_cache_and_still_reports(tmp_path, monkeypa
     assert capsys.readouterr().out == first_line  # the learner sees the skipped files every time
 
 
-def test_the_cache_is_kept_apart_per_size_and_channels(tmp_path, runs_in_tmp):
+def test_the_cache_is_kept_apart_per_size_and_channels(tmp_path, runs_dir):
     folder = mixed_folder(tmp_path)
     grey, _ = photos.load_image_folder(folder, size=28, channels=1)
     colour, _ = photos.load_image_folder(folder, size=28, channels=3)
     assert grey.shape == (3, 1, 28, 28) and colour.shape == (3, 3, 28, 28)
-    assert len(list((runs_in_tmp / "image_cache").glob("*.pt"))) == 2
+    assert len(list((runs_dir / "image_cache").glob("*.pt"))) == 2
 
 
 def test_a_changed_folder_is_read_again(tmp_path, monkeypatch):
@@ -275,7 +272,7 @@ def test_a_changed_folder_is_read_again(tmp_path, monkeypatch):
     np.testing.assert_array_equal(photos.load_image_folder(folder)[0], after)  # the new cache is used
 
 
-def test_cache_false_always_reads_and_writes_nothing(tmp_path, monkeypatch, runs_in_tmp):
+def test_cache_false_always_reads_and_writes_nothing(tmp_path, monkeypatch, runs_dir):
     folder = mixed_folder(tmp_path)
     photos.load_image_folder(folder)
     monkeypatch.setattr(photos, "read_image", refuse_to_read)
@@ -283,10 +280,10 @@ def test_cache_false_always_reads_and_writes_nothing(tmp_path, monkeypatch, runs
         photos.load_image_folder(folder, cache=False)
 
 
-def test_a_corrupt_cache_file_is_ignored_and_rewritten(tmp_path, runs_in_tmp):
+def test_a_corrupt_cache_file_is_ignored_and_rewritten(tmp_path, runs_dir):
     folder = mixed_folder(tmp_path)
     first, _ = photos.load_image_folder(folder)
-    (cache_file,) = (runs_in_tmp / "image_cache").glob("*.pt")
+    (cache_file,) = (runs_dir / "image_cache").glob("*.pt")
     cache_file.write_bytes(cache_file.read_bytes()[:100])  # cut short, as by a crash or a full disk
     again, report = photos.load_image_folder(folder)
     np.testing.assert_array_equal(again, first)
@@ -370,14 +367,14 @@ def test_raising_the_pixel_limit_reads_the_folder_again(tmp_path, monkeypatch, c
     assert len(images) == 2 and report["too_large"] == []
 
 
-def test_a_folder_of_only_too_large_pictures_is_an_error_that_says_so(tmp_path, monkeypatch, runs_in_tmp):
+def test_a_folder_of_only_too_large_pictures_is_an_error_that_says_so(tmp_path, monkeypatch, runs_dir):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
     folder = tmp_path / "large"
     folder.mkdir()
     save_picture(folder / "huge.png", 48, 48)
     with pytest.raises(ValueError, match=r"None of the 1 .* 0 unreadable, .* 1 too large to open safely"):
         photos.load_image_folder(folder)
-    assert list((runs_in_tmp / "image_cache").glob("*.pt")) == []
+    assert list((runs_dir / "image_cache").glob("*.pt")) == []
 
 
 def test_printable_replaces_undecodable_bytes_and_line_breaks_only():

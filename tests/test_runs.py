@@ -6,19 +6,15 @@ from torch import nn
 
 from course import runs
 
-
-@pytest.fixture(autouse=True)
-def runs_in_tmp(monkeypatch, tmp_path):
-    monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path / "runs"))
-    return tmp_path / "runs"
+pytestmark = pytest.mark.usefixtures("runs_dir")  # each test has a runs folder of its own
 
 
 def leftovers(folder):
     return [path.name for path in folder.iterdir() if path.name.endswith(".part")]
 
 
-def test_runs_dir_follows_the_environment(runs_in_tmp, monkeypatch):
-    assert runs.runs_dir() == runs_in_tmp
+def test_runs_dir_follows_the_environment(runs_dir, monkeypatch):
+    assert runs.runs_dir() == runs_dir
     monkeypatch.delenv("COURSE_RUNS_DIR")
     assert runs.runs_dir().name == "runs" and (runs.runs_dir().parent / "course" / "runs.py").is_file()
 
@@ -30,17 +26,17 @@ def test_runs_outside_a_repository_go_to_the_per_user_folder(monkeypatch, tmp_pa
     assert runs.runs_dir() == tmp_path / "share" / "dreaming-up-dresses" / "runs"
 
 
-def test_run_folder_creates_nested_folders(runs_in_tmp):
+def test_run_folder_creates_nested_folders(runs_dir):
     folder = runs.run_folder("transfer/laptop")
-    assert folder == runs_in_tmp / "transfer" / "laptop" and folder.is_dir()
+    assert folder == runs_dir / "transfer" / "laptop" and folder.is_dir()
     assert runs.run_folder("transfer/laptop") == folder  # a second call finds it
 
 
 @pytest.mark.parametrize("name", ["", "/tmp/elsewhere", "../outside", "transfer/../../outside"])
-def test_run_folder_stays_inside_the_runs_dir(name, runs_in_tmp):
+def test_run_folder_stays_inside_the_runs_dir(name, runs_dir):
     with pytest.raises(ValueError, match="relative folder name"):
         runs.run_folder(name)
-    assert not (runs_in_tmp.parent / "outside").exists()
+    assert not (runs_dir.parent / "outside").exists()
 
 
 def test_an_unwritable_runs_dir_names_the_setting_to_change(tmp_path, monkeypatch):
@@ -51,7 +47,7 @@ def test_an_unwritable_runs_dir_names_the_setting_to_change(tmp_path, monkeypatc
         runs.run_folder("transfer/smoke")
 
 
-def test_json_round_trips_and_a_missing_file_is_none(runs_in_tmp):
+def test_json_round_trips_and_a_missing_file_is_none(runs_dir):
     folder = runs.run_folder("json")
     value = {"rows": [{"method": "scratch", "accuracy": 0.5}], "settings": {"seeds": 3}, "note": "R²"}
     runs.save_json(value, folder / "results.json")
@@ -60,7 +56,7 @@ def test_json_round_trips_and_a_missing_file_is_none(runs_in_tmp):
     assert leftovers(folder) == []
 
 
-def test_a_failed_json_write_keeps_the_old_file(runs_in_tmp):
+def test_a_failed_json_write_keeps_the_old_file(runs_dir):
     folder = runs.run_folder("json")
     runs.save_json({"version": 1}, folder / "results.json")
     with pytest.raises(TypeError):
@@ -69,7 +65,7 @@ def test_a_failed_json_write_keeps_the_old_file(runs_in_tmp):
     assert leftovers(folder) == []
 
 
-def test_a_write_interrupted_halfway_keeps_the_old_file_and_no_temporary(runs_in_tmp, monkeypatch):
+def test_a_write_interrupted_halfway_keeps_the_old_file_and_no_temporary(runs_dir, monkeypatch):
     folder = runs.run_folder("weights")
     path = folder / "model.pt"
     runs.save_weights(nn.Linear(3, 2), path)
@@ -86,7 +82,7 @@ def test_a_write_interrupted_halfway_keeps_the_old_file_and_no_temporary(runs_in
     assert leftovers(folder) == []
 
 
-def test_weights_round_trip(runs_in_tmp):
+def test_weights_round_trip(runs_dir):
     torch.manual_seed(0)
     saved, loaded = nn.Linear(4, 3), nn.Linear(4, 3)
     path = runs.run_folder("weights") / "linear.pt"
@@ -98,14 +94,14 @@ def test_weights_round_trip(runs_in_tmp):
 
 
 @pytest.mark.parametrize("other", [nn.Linear(4, 5), nn.Sequential(nn.Linear(4, 3))])
-def test_weights_of_another_model_are_refused(runs_in_tmp, other):
+def test_weights_of_another_model_are_refused(runs_dir, other):
     path = runs.run_folder("weights") / "linear.pt"
     runs.save_weights(nn.Linear(4, 3), path)
     with pytest.raises(ValueError, match="linear.pt does not hold weights for this model"):
         runs.load_weights(other, path)
 
 
-def test_a_truncated_weights_file_is_not_loaded(runs_in_tmp):
+def test_a_truncated_weights_file_is_not_loaded(runs_dir):
     path = runs.run_folder("weights") / "linear.pt"
     runs.save_weights(nn.Linear(40, 30), path)
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
@@ -117,14 +113,14 @@ def test_a_truncated_weights_file_is_not_loaded(runs_in_tmp):
         assert torch.equal(tensor, before[name])
 
 
-def test_saved_json_is_readable_text(runs_in_tmp):
+def test_saved_json_is_readable_text(runs_dir):
     path = runs.run_folder("json") / "settings.json"
     runs.save_json({"b": 1, "a": [1, 2]}, path)
     assert json.loads(path.read_text()) == {"a": [1, 2], "b": 1}
     assert path.read_text().index('"a"') < path.read_text().index('"b"')  # sorted keys, stable diffs
 
 
-def test_refused_weights_leave_the_model_as_it_was(runs_in_tmp):
+def test_refused_weights_leave_the_model_as_it_was(runs_dir):
     path = runs.run_folder("weights") / "two-layers.pt"
     runs.save_weights(nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 2)), path)
     other = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 5))  # the first layer fits, the second does not

@@ -81,12 +81,11 @@ def test_too_few_unlabelled_images_are_refused(task):
 
 
 @pytest.fixture
-def recorded_training(tmp_path, monkeypatch):
+def recorded_training(runs_dir, monkeypatch):
     """Runs go to a temporary folder; training is replaced by stand-ins that record every run and score it by its rate.
 
     On the validation images, scratch and transfer do best at the larger rate and the GAN at the smaller.
     """
-    monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path))
     calls = []
 
     def scores(method, task, rate, score_test):
@@ -121,7 +120,7 @@ def test_settings_for_each_scale():
 
 
 @pytest.mark.slow
-def test_the_comparison_chooses_each_rate_on_validation_then_scores_the_test_images_once(fashion, tmp_path, recorded_training):
+def test_the_comparison_chooses_each_rate_on_validation_then_scores_the_test_images_once(fashion, runs_dir, recorded_training):
     tuning, results = ssgan.run_comparison(fashion, SMOKE, SETTINGS, CPU, pretrained=None)
     budgets, rates, draw = SMOKE.labels_per_class, SETTINGS.learning_rates, SETTINGS.tuning_draw
     choosing = [call for call in recorded_training if call[2] == draw]
@@ -136,7 +135,7 @@ def test_the_comparison_chooses_each_rate_on_validation_then_scores_the_test_ima
     same_budget = dataclasses.replace(SMOKE, steps=SETTINGS.steps, batch_size=SETTINGS.labelled_batch)
     for row in results[results["method"] != "semi-supervised GAN"].itertuples():  # whole epochs over 5 classes' labels
         assert row.steps == steps_per_run(same_budget, 5 * row.labels_per_class)[2]
-    assert (tmp_path / "semi_supervised" / "smoke" / "results.json").is_file()
+    assert (runs_dir / "semi_supervised" / "smoke" / "results.json").is_file()
     recorded_training.clear()
     again_tuning, again = ssgan.run_comparison(fashion, SMOKE, SETTINGS, CPU, pretrained=None)
     assert recorded_training == [] and again.equals(results) and again_tuning.equals(tuning)  # resumed: nothing trained twice

@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+from paths import ROOT
 from torch import nn
 from torch.nn import functional as F
 
@@ -267,7 +268,6 @@ def test_notebook_05_as_released_stops_at_each_blank_and_runs_on_the_stuck_lines
     # The learner's edition stops at its first blank with the blank's message; with every blank replaced by the line its
     # message gives ("Stuck? Replace this line by `...`"), it runs to the end at the smoke scale, every check passing.
     import re
-    from pathlib import Path
 
     import nbformat
     from nbclient import NotebookClient
@@ -277,7 +277,7 @@ def test_notebook_05_as_released_stops_at_each_blank_and_runs_on_the_stuck_lines
     from course.workbook import build_workbook
 
     out = tmp_path / "wb"
-    build_workbook([Path(__file__).resolve().parent.parent / "notebooks" / "05_gan_game.ipynb"], out)
+    build_workbook([ROOT / "notebooks" / "05_gan_game.ipynb"], out)
     released = read_notebook(out / "05_gan_game.ipynb")
     monkeypatch.setenv("COURSE_SCALE", "smoke")
     with pytest.raises(CellExecutionError) as stopped:

@@ -52,12 +52,6 @@ def tiny_settings():
     )  # fmt: skip
 
 
-@pytest.fixture
-def runs_dir(monkeypatch, tmp_path):
-    monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path))
-    return tmp_path
-
-
 # --- Choosing classes and labelled images ---------------------------------------------------
 
 

@@ -7,13 +7,14 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from paths import ROOT
 
 from course.cli import main
 from course.notebooks import course_notebooks, read_notebook
 from course.runs import runs_dir
 from course.workbook import BEGIN, END, MARKER, SOLUTION_TAG, BlankWithMessage, build_workbook, count_pieces, count_regions, workbook_notebook
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = ROOT / "notebooks"
 
 
 def solution(source: str, grade_id: str) -> nbformat.NotebookNode:
@@ -169,12 +170,11 @@ def one_blank(source: str, which: int) -> tuple[str, str]:
 
 def released_and_complete(path: Path, tmp_path: Path, monkeypatch) -> tuple[nbformat.NotebookNode, dict[str, str], Path]:
     """The notebook's workbook (built into a workbook folder under tmp_path), the complete edition's solution cells by
-    grade_id, and the folder; its kernels will run at the smoke scale, their runs under tmp_path."""
+    grade_id, and the folder; its kernels will run at the smoke scale (their runs in the test's runs folder)."""
     out = tmp_path / "wb"
     (written,) = build_workbook([path], out)
     complete = {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in read_notebook(path).cells if cell.metadata.get("nbgrader", {}).get("solution")}
     monkeypatch.setenv("COURSE_SCALE", "smoke")
-    monkeypatch.setenv("COURSE_RUNS_DIR", str(tmp_path / "runs"))
     return read_notebook(written), complete, out
 
 
@@ -183,6 +183,7 @@ def printed(cell: nbformat.NotebookNode) -> str:
 
 
 @pytest.mark.notebooks
+@pytest.mark.usefixtures("runs_dir")
 @pytest.mark.parametrize("path", COURSE, ids=[path.stem for path in COURSE])
 def test_the_workbook_stops_at_each_blank_with_its_message_and_says_correct_once_written(path, tmp_path, monkeypatch):
     # Each blank alone, every other piece written back: the run stops at the blank's cell, its test cell or a cell between
