@@ -162,6 +162,15 @@ def _distinct(mistakes: Iterable[tuple[float, str]], expected: float) -> list[tu
     return [(wrong, hint) for wrong, hint in mistakes if math.isfinite(wrong) and not math.isclose(wrong, expected, rel_tol=1e-6, abs_tol=1e-9)]
 
 
+def _hint_matching(value: float, mistakes: Iterable[tuple[object, str]], rel_tol: float, abs_tol: float) -> None:
+    """Print the hint of the first typical mistake (its value a number or a one-element tensor) that `value` is, if any."""
+    for wrong, hint in mistakes:
+        wrong = _number(wrong)
+        if wrong is not None and math.isfinite(value) and math.isclose(value, wrong, rel_tol=rel_tol, abs_tol=abs_tol):
+            _hint(hint)
+            return
+
+
 def _shown(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 

@@ -7,12 +7,11 @@ import math
 import numpy as np
 
 from course.exercises.answers import (
-    _as_plain_number,
     _call_learner,
     _close,
     _half_unit,
     _hint,
-    _is_number,
+    _hint_matching,
     _kind,
     _matches,
     _never_a_traceback,
@@ -151,11 +150,10 @@ def check_discriminator_move(answer: object) -> None:
     answered, returned = _call_learner(answer, (theirs, their_optimizer, real, fake), "move(discriminator, d_optimizer, real, fake)", "the loss")
     if not answered:
         return
-    value = _as_plain_number(returned.detach() if isinstance(returned, torch.Tensor) and returned.numel() == 1 else returned)
-    if not _is_number(value):
+    value, wanted = _number(returned), expected.item()
+    if value is None:
         _verdict(False, f"move should return the loss, one number (a tensor with one element), got {_kind(returned)}.")
         return
-    value, wanted = float(value), expected.item()
     if not math.isclose(value, wanted, rel_tol=1e-4, abs_tol=1e-6):
         _verdict(False, f"your loss is {value:.4f} for these scores; the discriminator's loss is {wanted:.4f}.")
         ones, zeros = torch.ones_like(real_scores), torch.zeros_like(fake_scores)
@@ -174,10 +172,7 @@ def check_discriminator_move(answer: object) -> None:
         one_pass = gan.discriminator_loss("dcgan", joint[: len(real)], joint[len(real) :], label_smoothing=0.1)
         mistakes.append((one_pass, "scoring both batches in one call mixes them in batch norm's statistics, which changes every score: "
                                    "score the real images and the fakes in two calls."))  # fmt: skip
-        for wrong, hint in mistakes:
-            if math.isclose(value, wrong.item(), rel_tol=1e-4, abs_tol=1e-6):
-                print(f"  Hint: {hint}")
-                break
+        _hint_matching(value, mistakes, rel_tol=1e-4, abs_tol=1e-6)
         return
     if any(parameter.grad is not None and parameter.grad.abs().sum() > 0 for parameter in generator.parameters()):
         _verdict(False, "the loss is right, but the generator got gradients: score `fake.detach()`, so this move leaves the generator alone.")
@@ -205,11 +200,11 @@ def check_discriminator_move(answer: object) -> None:
             gan.discriminator_loss("dcgan", scores_real, scores_fake, label_smoothing=0.1).backward()
             optimizer.step()
         if all(torch.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(theirs.parameters(), real_only.parameters(), strict=True)):
-            print("  Hint: the fakes' term sent no gradient: detach the fakes before scoring them (discriminator(fake.detach())), "
+            _hint("the fakes' term sent no gradient: detach the fakes before scoring them (discriminator(fake.detach())), "
                   "not the scores after, and do not score them under torch.no_grad().")  # fmt: skip
         elif all(torch.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(theirs.parameters(), kept.parameters(), strict=True)):
-            print("  Hint: the gradients left over from an earlier move were added in: call d_optimizer.zero_grad() before loss.backward().")
+            _hint("the gradients left over from an earlier move were added in: call d_optimizer.zero_grad() before loss.backward().")
         else:
-            print("  Hint: zero_grad, backward, then step, all on this move's d_optimizer and its loss.")
+            _hint("zero_grad, backward, then step, all on this move's d_optimizer and its loss.")
         return
     _verdict(True, f"your move gives the course's loss ({value:.4f}) and the same new weights, and leaves the generator alone.")

@@ -11,9 +11,10 @@ from course.exercises.answers import (
     _close,
     _distinct,
     _hint,
-    _is_number,
+    _hint_matching,
     _kind,
     _never_a_traceback,
+    _number,
     _one_line,
     _unanswered,
     _verdict,
@@ -97,8 +98,9 @@ def _loss_value(function, real_logits, fake_logits) -> tuple[float | None, str]:
             per_image = " (one per image? take the mean over each batch)" if value.ndim == 1 else ""
             return None, f"it should return one number (a tensor with one element), got a tensor of shape {tuple(value.shape)}{per_image}."
         return float(value.detach().cpu().double().reshape(())), ""
-    if _is_number(value):
-        return float(_as_plain_number(value)), ""
+    number = _number(value)
+    if number is not None:
+        return number, ""
     if value is None:
         return None, ""
     return None, f"it should return one number (a tensor with one element), got {_kind(value)}."
@@ -154,10 +156,7 @@ def check_unlabelled_loss(answer: object) -> None:
             (real_as_fake, "a real image should come out *not* fake: its term is -log(1 - p(fake)), not -log p(fake)."),
             (swapped, "the roles are swapped: real images pay -log(1 - p(fake)), fakes pay -log p(fake)."),
         ]
-        for wrong, hint in mistakes:
-            if math.isfinite(value) and math.isclose(value, wrong, rel_tol=1e-4, abs_tol=1e-5):
-                print(f"  Hint: {hint}")
-                break
+        _hint_matching(value, mistakes, rel_tol=1e-4, abs_tol=1e-5)
         return
     extreme_real = torch.tensor([[0.0, 0.0, 0.0, 0.0, 0.0, 30.0]])  # p(fake) rounds to 1 in float32
     extreme_fake = torch.tensor([[0.0, 0.0, 0.0, 0.0, 0.0, -120.0]])  # p(fake) rounds to 0
@@ -166,6 +165,6 @@ def check_unlabelled_loss(answer: object) -> None:
     if extreme is None or not (math.isfinite(extreme) and math.isclose(extreme, expected_extreme, rel_tol=1e-4)):
         shown = f"it gives {extreme:.4g} instead of {expected_extreme:.4g}." if extreme is not None else problem or "it returns None."
         _verdict(False, f"right on ordinary scores, but not on the extreme scores (0, 0, 0, 0, 0, 30) and (0, 0, 0, 0, 0, -120): {shown}")
-        print("  Hint: a probability that rounds to 0 or 1 has no useful log; compute the logs with logsumexp (or log_softmax), never log(softmax).")
+        _hint("a probability that rounds to 0 or 1 has no useful log; compute the logs with logsumexp (or log_softmax), never log(softmax).")
         return
     _verdict(True, f"your loss matches the course's on random scores ({value:.4f}) and on extreme ones ({extreme:.2f}).")

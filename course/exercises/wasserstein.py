@@ -9,12 +9,11 @@ import numpy as np
 import pandas as pd
 
 from course.exercises.answers import (
-    _as_plain_number,
     _call_learner,
     _close,
     _distinct,
     _hint,
-    _is_number,
+    _hint_matching,
     _kind,
     _never_a_traceback,
     _number,
@@ -161,11 +160,10 @@ def check_penalty_function(answer: object) -> None:
         per_image = " (one per image? take the mean over the batch)" if returned.shape == (8,) else ""
         _verdict(False, f"it should return one number (a tensor with one element), got a tensor of shape {tuple(returned.shape)}{per_image}.")
         return
-    value = _as_plain_number(returned.detach().cpu().double().reshape(()) if isinstance(returned, torch.Tensor) else returned)
-    if not _is_number(value):
+    value = _number(returned)
+    if value is None:
         _verdict(False, f"it should return one number (a tensor with one element), got {_kind(returned)}.")
         return
-    value = float(value)
     if not (math.isfinite(value) and math.isclose(value, expected, rel_tol=1e-4, abs_tol=1e-6)):
         shown = f"{value:.4g}" if math.isfinite(value) else str(value)
         _verdict(False, f"on a random critic your penalty is {shown}, the course's {expected:.4g}.")
@@ -197,16 +195,13 @@ def check_penalty_function(answer: object) -> None:
                 return
             squares = (mix_sizes * real_sizes + (1 - mix_sizes) * fake_sizes).flatten(1).norm(dim=1)  # the square critic's lengths
             one_sided = (10 * (squares.clamp(min=1) - 1) ** 2).mean().item()
-            got = _as_plain_number(probe.detach().double().reshape(()) if isinstance(probe, torch.Tensor) and probe.numel() == 1 else probe)
-            if _is_number(got) and math.isclose(float(got), one_sided, rel_tol=1e-4, abs_tol=1e-6):
-                print("  Hint: that is the one-sided penalty, zero under 1; WGAN-GP's penalises both sides.")
+            got = _number(probe)
+            if got is not None and math.isclose(got, one_sided, rel_tol=1e-4, abs_tol=1e-6):
+                _hint("that is the one-sided penalty, zero under 1; WGAN-GP's penalises both sides.")
             else:
-                print("  Hint: a penalty of exactly 0 means every gradient has length exactly 1; compute the lengths at the points between.")
+                _hint("a penalty of exactly 0 means every gradient has length exactly 1; compute the lengths at the points between.")
             return
-        for wrong, hint in mistakes:
-            if math.isfinite(value) and math.isclose(value, wrong.item(), rel_tol=1e-4, abs_tol=1e-6):
-                print(f"  Hint: {hint}")
-                break
+        _hint_matching(value, mistakes, rel_tol=1e-4, abs_tol=1e-6)
         return
     real, fake, mix = _probe_points()
     squares = _SquareCritic()  # its gradient at x is x, so the lengths are the points' own sizes
@@ -215,13 +210,14 @@ def check_penalty_function(answer: object) -> None:
         answered, probe = _call_learner(answer, (probe_critic, real.clone(), fake.clone(), mix.clone(), weight_given), call, "the penalty")
         if not answered:
             return
-        got = _as_plain_number(probe.detach().cpu().double().reshape(()) if isinstance(probe, torch.Tensor) and probe.numel() == 1 else probe)
-        if not (_is_number(got) and math.isfinite(float(got)) and math.isclose(float(got), expected_here, rel_tol=1e-4, abs_tol=1e-6)):
-            _verdict(False, f"{what}, your penalty is {got if not _is_number(got) else f'{float(got):.4g}'}, the course's {expected_here:.4g}.")
+        got = _number(probe)
+        if not (got is not None and math.isfinite(got) and math.isclose(got, expected_here, rel_tol=1e-4, abs_tol=1e-6)):
+            shown = f"{got:.4g}" if got is not None else _kind(probe)
+            _verdict(False, f"{what}, your penalty is {shown}, the course's {expected_here:.4g}.")
             if weight_given != 10.0:
-                print("  Hint: multiply by the weight argument, not by a fixed 10.")
+                _hint("multiply by the weight argument, not by a fixed 10.")
             else:
-                print("  Hint: take the mean of (length - 1)² over the images, not (mean length - 1)²: square each image's own difference first.")
+                _hint("take the mean of (length - 1)² over the images, not (mean length - 1)²: square each image's own difference first.")
             return
     weight = next(critic.parameters())
     reaches = isinstance(returned, torch.Tensor) and returned.requires_grad
@@ -233,6 +229,6 @@ def check_penalty_function(answer: object) -> None:
         reaches = weight_gradient is not None and bool(weight_gradient.abs().sum() > 0)
     if not reaches:
         _verdict(False, f"the number is right ({value:.4f}), but no gradient reaches the critic's weights, so the critic cannot learn from it.")
-        print("  Hint: take the gradient with torch.autograd.grad(..., create_graph=True), and return the tensor (no .item(), no .detach()).")
+        _hint("take the gradient with torch.autograd.grad(..., create_graph=True), and return the tensor (no .item(), no .detach()).")
         return
     _verdict(True, f"your penalty matches the course's on a random critic ({value:.4f}), and the critic can learn from it.")
