@@ -237,6 +237,13 @@ def test_every_check_takes_its_right_answer(capsys, name, arguments, right):
     assert out.startswith("Correct!") and "Not yet" not in out and "Traceback" not in out, out
 
 
+@pytest.mark.parametrize("name, arguments, right", ANSWERS, ids=ANSWER_IDS)
+def test_every_check_says_none_is_not_answered_yet(capsys, name, arguments, right):
+    run(name, arguments, None)
+    out = verdict(capsys)
+    assert out.startswith("Not answered yet") and "Correct!" not in out and "Not yet" not in out, out
+
+
 GARBAGE = ["abc", object(), [1.0, 2.0, 3.0, 4.0, 5.0], np.array([1.0, 2.0]), pd.Series([1.0, 2.0]), torch.nn.Linear(2, 1)]
 
 
