@@ -1,6 +1,8 @@
-"""Helpers for the course "Dreaming up dresses": data, scales, devices, plots and checks.
+"""Helpers for the course "Dreaming up dresses": data, networks, training, GANs, measures, plots and checks.
 
-Each module has one job; notebooks import what a lesson needs and keep the lesson itself in view.
+Each module is named for one subject and says in its first line what it holds (`course.data` the datasets,
+`course.photos` reading your own pictures, `course.transfer` notebook 04's experiment, ...); notebooks import what a
+lesson needs and keep the lesson itself in view.
 """
 
 import importlib
