@@ -1,7 +1,10 @@
 """What many unit tests share: a runs folder of their own, tiny GAN settings and a tiny trained GAN, a weights comparison,
-the data, and no network. The repository's folder is `from paths import ROOT`."""
+the data, the book, and no network. The repository's folder is `from paths import ROOT`."""
 
+import fcntl
 import ipaddress
+import json
+import os
 import socket
 from pathlib import Path
 
@@ -51,6 +54,28 @@ def fashion():
     from course.data import load_fashion_mnist
 
     return load_fashion_mnist(download=False)
+
+
+@pytest.fixture(scope="session")
+def book(tmp_path_factory) -> list[Path]:
+    """The book of the course's notebooks, as `python -m course book` builds it (contents page first, then one page per
+    notebook), built once per test run. Tests read it and leave it as it is.
+
+    Under pytest-xdist each worker is a session of its own: the first worker to ask builds the book, under a lock, in
+    the folder the workers share (the parent of each one's temporary folder); the others wait and take its pages.
+    """
+    from course.book import build_book
+    from course.notebooks import course_notebooks
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    shared = tmp_path_factory.getbasetemp().parent if worker else tmp_path_factory.getbasetemp()
+    pages = shared / "course-book-pages.json"
+    with open(shared / "course-book-building.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not pages.exists():
+            built = build_book(course_notebooks(), shared / "course-book")
+            pages.write_text(json.dumps([str(page) for page in built]))
+    return [Path(page) for page in json.loads(pages.read_text())]
 
 
 @pytest.fixture(scope="module")

@@ -34,11 +34,6 @@ class Tags(HTMLParser):
         return [attrs for tag, attrs in self.found if tag == name]
 
 
-@pytest.fixture(scope="module")
-def book(tmp_path_factory) -> list[Path]:
-    return build_book(course_notebooks(), tmp_path_factory.mktemp("book"))
-
-
 def local_target(page: Path, reference: str) -> Path | None:
     """The file a page's reference points to, or None for one that is not a file of the book (an anchor, data, the web)."""
     if reference.startswith(("#", "data:", "http://", "https://", "mailto:")):

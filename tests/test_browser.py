@@ -19,7 +19,6 @@ import sys
 import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -191,15 +190,6 @@ def test_jupyterlab_runs_notebook_00_in_a_browser_with_a_live_progress_bar(brows
     assert not errors, f"error outputs: {[(e.ename, e.evalue) for e in errors]}"
     widgets = [output for output in code[-1].outputs if "application/vnd.jupyter.widget-view+json" in output.get("data", {})]
     assert widgets, f"the progress bar was saved as {code[-1].outputs}, not as a widget"
-
-
-@pytest.fixture(scope="module")
-def book(tmp_path_factory) -> list[Path]:
-    """The HTML edition, as `python -m course book` builds it: the contents page first, then one page per notebook."""
-    from course.book import build_book
-    from course.notebooks import course_notebooks
-
-    return build_book(course_notebooks(), tmp_path_factory.mktemp("book"))
 
 
 # After MathJax has typeset a page (or at once, where a page has no MathJax): what the browser shows of it.
