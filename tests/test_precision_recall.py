@@ -164,6 +164,7 @@ def test_two_halves_of_the_real_test_dresses_score_high_on_both(test_dress_featu
         assert 0.75 < precision < 0.95 and 0.75 < recall < 0.95, split
 
 
+@pytest.mark.slow
 def test_the_numbers_the_module_quotes_are_what_it_measures(fashion, test_dress_features):
     first, last = test_dress_features[:500], test_dress_features[500:]
     quoted = {1: (0.59, 0.59), 3: (0.88, 0.84), 10: (0.97, 0.96), 30: (1.00, 0.99)}
