@@ -9,8 +9,6 @@ import torch
 from course import distributed, gan, gan_sampling, gan_training
 from course.cli import main
 
-pytestmark = pytest.mark.slow  # each test starts torchrun and its processes
-
 WORKER = Path(__file__).with_name("distributed_worker.py")
 
 
@@ -24,6 +22,7 @@ def two_processes(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_the_processes_stay_in_step_even_with_batch_norm(two_processes):
     first, second = (torch.load(two_processes / f"dcgan_rank{rank}.pt", weights_only=True) for rank in (0, 1))
     for network in ("generator", "discriminator", "average"):
@@ -35,12 +34,14 @@ def test_the_processes_stay_in_step_even_with_batch_norm(two_processes):
     assert gan_training.read_checkpoint(two_processes / "dcgan" / gan_training.CHECKPOINT)["step"] == 4
 
 
+@pytest.mark.slow
 def test_each_process_trains_on_its_own_half_of_every_batch(two_processes):
     first, second = (torch.load(two_processes / f"seen_rank{rank}.pt", weights_only=True) for rank in (0, 1))
     assert set(first[:, 0].tolist()) == {8} and set(second[:, 0].tolist()) == {8}  # half of the batch of 16
     assert len(first) == len(second) and not torch.equal(first[:, 1], second[:, 1])  # different images
 
 
+@pytest.mark.slow
 def test_two_processes_match_one_with_the_same_global_batch(two_processes, tmp_path):
     pixels = np.random.default_rng(0).integers(0, 256, (96, 28, 28), dtype=np.uint8)
     settings = dict(loss="wgan-gp", steps=4, batch_norm=False, batch_size=16, latent_size=8, width=4, sample_every=2, checkpoint_every=2, seed=0)
