@@ -18,6 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from course import gan, training
+from course.errors import one_line
 from course.models import softmax_classifier
 
 
@@ -31,7 +32,7 @@ def _hint(text: str) -> None:
 
 
 def _failure(what: str, error: BaseException) -> str:
-    return f"running {what} raised {type(error).__name__}: {str(error).splitlines()[0] if str(error) else 'no message'}"
+    return f"running {what} raised {one_line(error)}"
 
 
 def _same_weight_shapes(

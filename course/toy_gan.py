@@ -20,6 +20,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from course.errors import one_line
 from course.models import mlp
 from course.piece_checks import _failure, _hint, _verdict, check_network
 
@@ -81,8 +82,7 @@ def _one_check(check: Callable[..., bool]) -> Callable[..., bool]:
             try:
                 return check(*arguments, **keywords)
             except Exception as error:  # the learner's code may have returned or changed anything
-                message = str(error).splitlines()[0] if str(error) else "no message"
-                return _verdict(False, f"the check could not read what your code left ({type(error).__name__}: {message}); "
+                return _verdict(False, f"the check could not read what your code left ({one_line(error)}); "
                                        "keep the networks and tensors as they are given, and return plain numbers.")  # fmt: skip
 
     return guarded

@@ -27,6 +27,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from course.errors import one_line
+
 NOT_ANSWERED = "Not answered yet: replace the None values above with your answers and run the cell again."
 COARSEST_PRECISION = 0.05  # a precision given counts only down to 5% of the right value
 
@@ -224,10 +226,8 @@ def _coarsely_rounded(values: np.ndarray, half_unit: float, target: np.ndarray, 
 
 def _one_line(error: Exception) -> str:
     """An exception as a short, single line: its type and the first line of its message (a workbook blank's line whole)."""
-    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    if len(message) > 120 and not isinstance(error, NotImplementedError):  # a blank's message says what to write: keep all of it
-        message = message[:117] + "..."
-    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+    blank = isinstance(error, NotImplementedError)  # a blank's message says what to write: keep all of it
+    return one_line(error, limit=None if blank else 120)
 
 
 def _never_a_traceback(check):
