@@ -29,12 +29,16 @@ from course.quality import evaluate_samples
 from course.quality_over_training import stage_ends, train_and_measure
 
 
-def measure(config: GANConfig, every: int, seconds_budget: float, folder: Path, fashion, images, label: str) -> list[dict]:
+def measure(
+    config: GANConfig, every: int, seconds_budget: float, folder: Path, fashion, images, label: str
+) -> list[dict]:
     """Train `config` in stages of `every` steps (up to config.steps, or past `seconds_budget` of training time) with
     `train_and_measure`, whose scores are the moving average's; score the last weights beside them."""
     rows = []
     for end in stage_ends(config.steps, every):
-        run, measured = train_and_measure(dataclasses.replace(config, steps=end), images, folder, every, fashion, progress=False)
+        run, measured = train_and_measure(
+            dataclasses.replace(config, steps=end), images, folder, every, fashion, progress=False
+        )
         if run.interrupted:
             break
         average, seconds = measured[-1], measured[-1]["seconds"]  # this stage's scores of the moving average
@@ -68,7 +72,12 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--steps", type=int, default=10_000)
     parser.add_argument("--every", type=int, default=1000)
-    parser.add_argument("--seconds", type=float, default=float("inf"), help="stop a run after the stage that passes this much training time")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=float("inf"),
+        help="stop a run after the stage that passes this much training time",
+    )
     parser.add_argument("--ema-decay", type=float, default=0.999)
     parser.add_argument("--learning-rate", type=float, default=None)
     parser.add_argument("--batch-size", type=int, default=64)
@@ -80,9 +89,17 @@ def main() -> None:
     images = to_training_range(fashion.dresses("train"), pick_device())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     for seed in args.seeds:
-        config = GANConfig(loss="dcgan", steps=args.steps, batch_size=args.batch_size, seed=seed, ema_decay=args.ema_decay,
-                           learning_rate=args.learning_rate, critic_steps=args.critic_steps, sample_every=args.every,
-                           checkpoint_every=args.every)  # fmt: skip
+        config = GANConfig(
+            loss="dcgan",
+            steps=args.steps,
+            batch_size=args.batch_size,
+            seed=seed,
+            ema_decay=args.ema_decay,
+            learning_rate=args.learning_rate,
+            critic_steps=args.critic_steps,
+            sample_every=args.every,
+            checkpoint_every=args.every,
+        )
         with tempfile.TemporaryDirectory() as folder:
             rows = measure(config, args.every, args.seconds, Path(folder), fashion, images, args.label)
         with args.out.open("a") as out:

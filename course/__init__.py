@@ -11,8 +11,13 @@ __version__ = "0.1.0"
 
 __all__ = ["announce", "by_scale", "pick_device", "resolve_scale", "seed_everything", "__version__"]
 
-_HOMES = {"announce": "course.scale", "by_scale": "course.scale", "resolve_scale": "course.scale",
-          "pick_device": "course.device", "seed_everything": "course.device"}  # fmt: skip
+_HOMES = {
+    "announce": "course.scale",
+    "by_scale": "course.scale",
+    "resolve_scale": "course.scale",
+    "pick_device": "course.device",
+    "seed_everything": "course.device",
+}
 
 
 def __getattr__(name: str):

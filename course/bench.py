@@ -22,11 +22,11 @@ import torch
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from course.validation import require_positive_int
 from course.gan import GANConfig, build
 from course.gan_sampling import to_training_range
 from course.gan_training import train_gan
 from course.progress import tqdm
+from course.validation import require_positive_int
 
 
 def _synchronise(device: torch.device) -> None:
@@ -39,8 +39,14 @@ def reference_loop(images: np.ndarray, config: GANConfig, device: torch.device, 
     generator, discriminator, g_optimizer, d_optimizer = build(config, device)
     dataset = TensorDataset(torch.from_numpy(images).float().div(127.5).sub(1).unsqueeze(1))  # on the host
     workers = 2 if device.type == "cuda" else 0  # as the example; on a CPU, workers would compete for the same cores
-    loader = DataLoader(dataset, batch_size=config.batch_size, shuffle=True, drop_last=True, num_workers=workers,
-                        pin_memory=device.type == "cuda")  # fmt: skip
+    loader = DataLoader(
+        dataset,
+        batch_size=config.batch_size,
+        shuffle=True,
+        drop_last=True,
+        num_workers=workers,
+        pin_memory=device.type == "cuda",
+    )
     done = 0
     while done < steps:
         for (batch,) in loader:
@@ -96,8 +102,14 @@ def _timed(run, steps: int, device: torch.device) -> tuple[float, float | None]:
     return seconds, peak
 
 
-def benchmark(images: np.ndarray, device: torch.device, batch_size: int = 64, steps: int = 200, rounds: int = 3,
-              progress: bool = True) -> dict:  # fmt: skip
+def benchmark(
+    images: np.ndarray,
+    device: torch.device,
+    batch_size: int = 64,
+    steps: int = 200,
+    rounds: int = 3,
+    progress: bool = True,
+) -> dict:
     """Time both loops, `rounds` times each in turn, after one short warm-up round of each.
 
     Returns a JSON-ready dict: the settings, each loop's median images per second (real images
@@ -129,7 +141,9 @@ def benchmark(images: np.ndarray, device: torch.device, batch_size: int = 64, st
     flops = flops_per_image(images, config)
     return {
         "device": device.type,
-        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
+        "device_name": torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else platform.processor() or platform.machine(),
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "batch_size": batch_size,
@@ -158,7 +172,9 @@ def summary(result: dict) -> str:
         peak = f"; peak CUDA memory {memory[name]:,.0f} MiB" if memory else ""
         lines.append(f"  {name:>9}: {rates[name]:8,.0f} images/s (median of {each}){peak}")
     lines.append(f"  ratio course / reference: {result['ratio']:.2f}x")
-    lines.append(f"  {result['flops_per_image'] / 1e6:,.1f} MFLOP per image and step: the course's loop computes {result['course_tflops']:.3f} TFLOP/s")
+    lines.append(
+        f"  {result['flops_per_image'] / 1e6:,.1f} MFLOP per image and step: the course's loop computes {result['course_tflops']:.3f} TFLOP/s"
+    )
     if result.get("peak_tflops"):
         lines.append(f"  that is {result['fraction_of_peak']:.2%} of the {result['peak_tflops']:g} TFLOP/s peak given")
     if not result["peak_cuda_memory_mib"]:
@@ -168,8 +184,13 @@ def summary(result: dict) -> str:
 
 def table(results: list[dict]) -> str:
     """Several benchmarks (one per batch size) as one compact table: how each loop's speed grows with the batch."""
-    lines = [f"{'batch':>6} {'reference':>12} {'course':>12} {'ratio':>7}", f"{'':>6} {'images/s':>12} {'images/s':>12}"]
+    lines = [
+        f"{'batch':>6} {'reference':>12} {'course':>12} {'ratio':>7}",
+        f"{'':>6} {'images/s':>12} {'images/s':>12}",
+    ]
     for result in results:
         rates = result["images_per_second"]
-        lines.append(f"{result['batch_size']:>6} {rates['reference']:>12,.0f} {rates['course']:>12,.0f} {result['ratio']:>6.2f}x")
+        lines.append(
+            f"{result['batch_size']:>6} {rates['reference']:>12,.0f} {rates['course']:>12,.0f} {result['ratio']:>6.2f}x"
+        )
     return "\n".join(lines)

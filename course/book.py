@@ -44,7 +44,16 @@ MATHJAX_PARTS = (
 MATHJAX_LEFT_OUT = ("a11y",)
 # The outputs a page shows, best first. Scripts and widgets are left out (they would need code from a network): such an
 # output shows as its text.
-OUTPUT_PRIORITY = ["text/html", "text/markdown", "image/svg+xml", "text/latex", "image/png", "image/jpeg", "image/gif", "text/plain"]
+OUTPUT_PRIORITY = [
+    "text/html",
+    "text/markdown",
+    "image/svg+xml",
+    "text/latex",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "text/plain",
+]
 
 
 class BookExporter(HTMLExporter):
@@ -71,7 +80,9 @@ def require_inputs(notebooks: list[Path], out: Path) -> None:
     """Fail before writing anything when the notebooks or the output folder will not do."""
     require_notebooks(notebooks, "book", lambda path: f"the page {path.stem}.html")
     if Path(INDEX_PAGE).stem in [path.stem for path in notebooks]:
-        raise ValueError(f"a notebook named {INDEX_PAGE.replace('.html', '.ipynb')} would overwrite the table of contents: rename it")
+        raise ValueError(
+            f"a notebook named {INDEX_PAGE.replace('.html', '.ipynb')} would overwrite the table of contents: rename it"
+        )
     require_output_folder(out, MARKER, "book")
 
 
@@ -80,7 +91,9 @@ def copy_static_files(exporter: BookExporter, folder: Path) -> None:
     static = folder / STATIC
     static.mkdir()
     environment = exporter.environment
-    lab_css = [environment.loader.get_source(environment, name)[0] for name in ("static/index.css", "static/theme-light.css")]
+    lab_css = [
+        environment.loader.get_source(environment, name)[0] for name in ("static/index.css", "static/theme-light.css")
+    ]
     book_css = (TEMPLATES / "book" / "book.css").read_text(encoding="utf-8")
     (folder / STYLESHEET).write_text("\n".join([*lab_css, book_css]), encoding="utf-8")
 
@@ -96,17 +109,28 @@ def copy_static_files(exporter: BookExporter, folder: Path) -> None:
 
 def contents_notebook(chapters: list[tuple[str, str]]) -> nbformat.NotebookNode:
     """The table of contents as a one-cell notebook, so that it renders like every other page."""
-    lines = [f"# {BOOK_TITLE}", "", "A hands-on deep learning course, as run: each chapter is one notebook with its outputs.", ""]
+    lines = [
+        f"# {BOOK_TITLE}",
+        "",
+        "A hands-on deep learning course, as run: each chapter is one notebook with its outputs.",
+        "",
+    ]
     lines += [f"- [{title}]({href})" for title, href in chapters]
     return nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("\n".join(lines))])
 
 
 def render_book(read: list[nbformat.NotebookNode], notebooks: list[Path], folder: Path) -> list[str]:
     """Write the static files and every page into the new folder; return the pages' names, contents first."""
-    exporter = BookExporter(template_name="book", extra_template_basedirs=[str(TEMPLATES)], mathjax_url=f"{MATHJAX}/MathJax.js?config={MATHJAX_CONFIG}")
+    exporter = BookExporter(
+        template_name="book",
+        extra_template_basedirs=[str(TEMPLATES)],
+        mathjax_url=f"{MATHJAX}/MathJax.js?config={MATHJAX_CONFIG}",
+    )
     copy_static_files(exporter, folder)
 
-    titles = [BOOK_TITLE] + [notebook_title(notebook, path.stem) for notebook, path in zip(read, notebooks, strict=True)]
+    titles = [BOOK_TITLE] + [
+        notebook_title(notebook, path.stem) for notebook, path in zip(read, notebooks, strict=True)
+    ]
     pages = [INDEX_PAGE] + [f"{path.stem}.html" for path in notebooks]
     chapters = list(zip(titles[1:], pages[1:], strict=True))
     for number, (notebook, page) in enumerate(zip([contents_notebook(chapters), *read], pages, strict=True)):

@@ -20,7 +20,10 @@ try:
 except ImportError:
     fcntl = None
 
-TEMPORARY_KINDS = ("building", "old")  # the hidden folders beside a built folder: .NAME.building-XXXXXXXX, .NAME.old-XXXXXXXX
+TEMPORARY_KINDS = (
+    "building",
+    "old",
+)  # the hidden folders beside a built folder: .NAME.building-XXXXXXXX, .NAME.old-XXXXXXXX
 
 
 class BuildRunning(RuntimeError):
@@ -48,11 +51,15 @@ def require_output_folder(out: Path, marker: str, what: str) -> None:
     if not out.is_dir():
         return
     if not (out / marker).is_file() and any(out.iterdir()):
-        raise FileExistsError(f"{out} holds files and is not a {what} the course built (it has no {marker}), and a build would replace it: "
-                              "choose another --out, or empty or remove that folder yourself")  # fmt: skip
+        raise FileExistsError(
+            f"{out} holds files and is not a {what} the course built (it has no {marker}), and a build would replace it: "
+            "choose another --out, or empty or remove that folder yourself"
+        )
     folder, here = out.resolve(), Path.cwd()
     if folder == here or folder in here.parents:
-        raise ValueError(f"{out} holds the folder this command runs in, and a build replaces it whole: run the command from another folder")
+        raise ValueError(
+            f"{out} holds the folder this command runs in, and a build replaces it whole: run the command from another folder"
+        )
 
 
 def temporary_folder(folder: Path, kind: str) -> Path:
@@ -64,7 +71,11 @@ def remove_leftovers(folder: Path, marker: str) -> None:
     """Remove the hidden folders a killed build into `folder` left beside it: only ours (marked, or empty), only under the lock."""
     for kind in TEMPORARY_KINDS:
         for leftover in folder.parent.glob(f".{glob.escape(folder.name)}.{kind}-{'?' * 8}"):
-            if leftover.is_dir() and not leftover.is_symlink() and ((leftover / marker).is_file() or not any(leftover.iterdir())):
+            if (
+                leftover.is_dir()
+                and not leftover.is_symlink()
+                and ((leftover / marker).is_file() or not any(leftover.iterdir()))
+            ):
                 shutil.rmtree(leftover, ignore_errors=True)
 
 

@@ -22,7 +22,16 @@ import threading
 from pathlib import Path
 
 from course.errors import one_line, out_of_memory, raised_by_course
-from course.gan_settings import BATCH_SIZE, CHANNELS, CHECKPOINT_EVERY, LOSSES, MODELS, SAMPLE_EVERY, SIZES, new_run_settings
+from course.gan_settings import (
+    BATCH_SIZE,
+    CHANNELS,
+    CHECKPOINT_EVERY,
+    LOSSES,
+    MODELS,
+    SAMPLE_EVERY,
+    SIZES,
+    new_run_settings,
+)
 from course.scale import SCALES, resolve_scale
 from course.validation import SEED_LIMIT, require_positive_int, require_seed
 
@@ -90,7 +99,9 @@ def command_run_notebooks(args: argparse.Namespace) -> None:
     if args.notebooks:
         paths = [Path(p) for p in args.notebooks]
     else:
-        paths = _course_notebooks_or_explain("name the ones to run, as in `python -m course run-notebooks 01_linear_regression.ipynb`.")
+        paths = _course_notebooks_or_explain(
+            "name the ones to run, as in `python -m course run-notebooks 01_linear_regression.ipynb`."
+        )
     missing = [str(path) for path in paths if not path.is_file()]
     if missing:
         raise FileNotFoundError(f"no such notebook: {', '.join(missing)}")
@@ -106,8 +117,11 @@ def command_run_notebooks(args: argparse.Namespace) -> None:
         total += run.seconds
         print(f"  done in {run.seconds:.1f} s", flush=True)
         if run.saved_to != path:
-            print(f"  {path.name} changed on disk during the run, so it was left as you saved it; "
-                  f"the run's result is in {run.saved_to.name}", flush=True)  # fmt: skip
+            print(
+                f"  {path.name} changed on disk during the run, so it was left as you saved it; "
+                f"the run's result is in {run.saved_to.name}",
+                flush=True,
+            )
     noun = "notebook" if len(paths) == 1 else "notebooks"
     print(f"{len(paths)} {noun} in {total:.1f} s at scale {scale}.")
 
@@ -159,14 +173,17 @@ def command_train_classifier(args: argparse.Namespace) -> None:
     """Train the classifier course.quality measures samples with, and save its weights atomically."""
     import time
 
+    from course.checksums import file_sha256
     from course.data import image_tensors, load_fashion_mnist
     from course.device import describe_device, pick_device
-    from course.quality import CLASSIFIER_PATH, CLASSIFIER_SHA256, dressness, file_sha256, train_quality_classifier
+    from course.quality import CLASSIFIER_PATH, CLASSIFIER_SHA256, dressness, train_quality_classifier
     from course.runs import require_output_file, save_weights
     from course.training import evaluate
 
     with _paths_typed():
-        out = require_output_file(Path(args.out) if args.out else CLASSIFIER_PATH, needed_bytes=2**20, overwrite=args.force)  # 0.4 MiB
+        out = require_output_file(
+            Path(args.out) if args.out else CLASSIFIER_PATH, needed_bytes=2**20, overwrite=args.force
+        )  # 0.4 MiB
     fashion = load_fashion_mnist()
     device = pick_device()
     print(f"training the quality classifier for {args.epochs} epochs on {describe_device(device)} ...", flush=True)
@@ -181,8 +198,10 @@ def command_train_classifier(args: argparse.Namespace) -> None:
     print(f"SHA-256 {digest}")
     if digest != CLASSIFIER_SHA256:
         where = "" if out.resolve() == CLASSIFIER_PATH else "copy the file to course/weights/fashion_classifier.pt and "
-        print(f"This is not CLASSIFIER_SHA256: to measure with these weights, {where}set CLASSIFIER_SHA256 in course/quality.py "
-              "to the SHA-256 above.")  # fmt: skip
+        print(
+            f"This is not CLASSIFIER_SHA256: to measure with these weights, {where}set CLASSIFIER_SHA256 in course/quality.py "
+            "to the SHA-256 above."
+        )
 
 
 def command_train_gan(args: argparse.Namespace) -> None:
@@ -218,7 +237,9 @@ def _train_gan(args: argparse.Namespace, device) -> None:
     world = rank_and_world()[1]
     processes = f" on {world} processes" if world > 1 else ""
     networks = f"{config.model} networks" + (f", conditional on {config.classes} classes" if config.classes else "")
-    print(f"training {config.loss} ({networks}) for {config.steps} steps on {described}, device {device.type}{processes}, into {folder}")
+    print(
+        f"training {config.loss} ({networks}) for {config.steps} steps on {described}, device {device.type}{processes}, into {folder}"
+    )
     with _paths_typed():  # --out: checked before any training
         run = gan_training.train_gan(config, images, folder, resume=args.resume, labels=labels, source=described)
     state = "stopped early at" if run.interrupted else "reached"
@@ -230,7 +251,9 @@ def _train_gan(args: argparse.Namespace, device) -> None:
 
 def _require_options_that_go_together(args: argparse.Namespace) -> None:
     if args.images is not None and args.conditional:
-        raise UsageError("--conditional needs a class for every image, and a folder of pictures has none: drop one of the two.")
+        raise UsageError(
+            "--conditional needs a class for every image, and a folder of pictures has none: drop one of the two."
+        )
     if args.images is None and (args.size, args.channels) != (None, None):
         raise UsageError("--size and --channels are for --images; Fashion-MNIST is 28-pixel grey.")
 
@@ -245,7 +268,11 @@ def _training_images(args: argparse.Namespace, device):
 
     if args.images is not None:
         pictures, report = load_image_folder(args.images, size=args.size or 32, channels=args.channels or 3)
-        return gan_sampling.to_training_range(pictures, device), None, f"{report['used']:,} pictures from {printable(args.images)}"
+        return (
+            gan_sampling.to_training_range(pictures, device),
+            None,
+            f"{report['used']:,} pictures from {printable(args.images)}",
+        )
     fashion = load_fashion_mnist()
     if args.conditional:
         labels = torch.as_tensor(fashion.train_labels).long().to(device)
@@ -280,12 +307,20 @@ def _run_config(args: argparse.Namespace, images, saved):
         steps = max(1, args.epochs * (len(images) // args.batch_size) // critic_steps_for(args.loss))
     try:
         return gan.GANConfig(
-            loss=args.loss, steps=steps, batch_size=args.batch_size, seed=args.seed, batch_norm=not args.no_batch_norm,
-            sample_every=args.sample_every, checkpoint_every=args.checkpoint_every, model=args.model,
-            channels=images.shape[1], size=images.shape[2], classes=len(CLASS_NAMES) if args.conditional else 0,
+            loss=args.loss,
+            steps=steps,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            batch_norm=not args.no_batch_norm,
+            sample_every=args.sample_every,
+            checkpoint_every=args.checkpoint_every,
+            model=args.model,
+            channels=images.shape[1],
+            size=images.shape[2],
+            classes=len(CLASS_NAMES) if args.conditional else 0,
             ema_decay=defaults["ema_decay"] if args.ema_decay is None else args.ema_decay,
             learning_rate=defaults["learning_rate"] if args.learning_rate is None else args.learning_rate,
-        )  # fmt: skip
+        )
     except ValueError as error:
         raise UsageError(str(error)) from None
 
@@ -304,17 +339,29 @@ def command_sample(args: argparse.Namespace) -> None:
     if out.suffix not in (".npy", ".png"):
         raise UsageError(f"--out must end in .npy (uint8 images) or .png (a grid), got {out.name}.")
     if out.suffix == ".png" and args.n > GRID_LIMIT:
-        raise UsageError(f"a .png grid shows at most {GRID_LIMIT:,} images, and --n is {args.n:,}: ask for fewer, "
-                         "or write them to a .npy file.")  # fmt: skip
+        raise UsageError(
+            f"a .png grid shows at most {GRID_LIMIT:,} images, and --n is {args.n:,}: ask for fewer, "
+            "or write them to a .npy file."
+        )
     generator = gan_training.load_generator(Path(args.checkpoint))
     label = _sampling_class(args.class_, args.n, generator.classes)
     grey = generator.channels == 1
-    shape = (args.n, generator.size, generator.size) if grey else (args.n, generator.channels, generator.size, generator.size)
+    shape = (
+        (args.n, generator.size, generator.size)
+        if grey
+        else (args.n, generator.channels, generator.size, generator.size)
+    )
     with _paths_typed():
-        require_output_file(out, needed_bytes=int(np.prod(shape, dtype=np.int64)), overwrite=args.force)  # before any image is drawn
+        require_output_file(
+            out, needed_bytes=int(np.prod(shape, dtype=np.int64)), overwrite=args.force
+        )  # before any image is drawn
     if out.suffix == ".npy":
-        chunks = gan_sampling.generate_in_chunks(generator, args.n, seed=args.seed, labels=label)  # 1,000 images at a time
-        save_npy_in_chunks(out, shape, tqdm(chunks, total=-(-args.n // 1000), unit="batch", desc="sampling", disable=args.n < 20_000))
+        chunks = gan_sampling.generate_in_chunks(
+            generator, args.n, seed=args.seed, labels=label
+        )  # 1,000 images at a time
+        save_npy_in_chunks(
+            out, shape, tqdm(chunks, total=-(-args.n // 1000), unit="batch", desc="sampling", disable=args.n < 20_000)
+        )
     else:
         images = gan_sampling.generate(generator, args.n, seed=args.seed, labels=label)
         write_atomically(out, lambda file: save_image_grid(images if grey else to_display(images), file))
@@ -369,10 +416,16 @@ def command_bench(args: argparse.Namespace) -> None:
     dresses = load_fashion_mnist().dresses("train")
     too_large = [size for size in args.batch_size if size > len(dresses)]
     if too_large:
-        raise UsageError(f"--batch-size {too_large[0]} is more than the {len(dresses):,} training dresses: choose at most {len(dresses):,}.")
-    default = args.out is None  # the course's own file in its runs folder; a file of yours is replaced only with --force
+        raise UsageError(
+            f"--batch-size {too_large[0]} is more than the {len(dresses):,} training dresses: choose at most {len(dresses):,}."
+        )
+    default = (
+        args.out is None
+    )  # the course's own file in its runs folder; a file of yours is replaced only with --force
     with _paths_typed():
-        out = require_output_file(run_folder("bench") / f"{device.type}.json" if default else Path(args.out), overwrite=default or args.force)
+        out = require_output_file(
+            run_folder("bench") / f"{device.type}.json" if default else Path(args.out), overwrite=default or args.force
+        )
     results = []
     for batch_size in args.batch_size:
         result = benchmark(dresses, device, batch_size=batch_size, steps=args.steps, rounds=args.rounds)
@@ -406,7 +459,9 @@ def command_prepare(args: argparse.Namespace) -> None:
     long_runs = LONG_RUNS + (GAN_RUNS if args.with_gans else ())
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
-        for path in [path for path in notebooks if path.stem in long_runs]:  # a copy runs: the learners' notebooks stay as committed
+        for path in [
+            path for path in notebooks if path.stem in long_runs
+        ]:  # a copy runs: the learners' notebooks stay as committed
             print(f"running {path.name} at scale {scale} to save its results under runs/ ...", flush=True)
             copy = Path(shutil.copy(path, folder))
             seconds = _run_notebook_or_explain(run_notebook, copy, scale, "nothing was saved for it").seconds
@@ -453,7 +508,9 @@ def decay_number(text: str) -> float:
     except ValueError:
         value = float("nan")
     if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be a number from 0 up to but not including 1 (0: no average), got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"must be a number from 0 up to but not including 1 (0: no average), got {text!r}"
+        )
     return value
 
 
@@ -473,82 +530,160 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--scale", choices=SCALES, default=None, help="default: COURSE_SCALE, else by device")
     run.set_defaults(run=command_run_notebooks)
 
-    book = commands.add_parser("book", help="render the notebooks, with their outputs, as a static HTML book that reads offline")
+    book = commands.add_parser(
+        "book", help="render the notebooks, with their outputs, as a static HTML book that reads offline"
+    )
     book.add_argument("--out", default=str(BOOK_DIR), help=f"the folder to write the book into (default: {BOOK_DIR})")
     book.set_defaults(run=command_book)
 
-    workbook = commands.add_parser("workbook", help="build the learner's edition: the notebooks with the networks, losses and loops left to write")
-    workbook.add_argument("--out", default=str(WORKBOOK_DIR), help=f"the folder to write the workbook into (default: {WORKBOOK_DIR})")
+    workbook = commands.add_parser(
+        "workbook", help="build the learner's edition: the notebooks with the networks, losses and loops left to write"
+    )
+    workbook.add_argument(
+        "--out", default=str(WORKBOOK_DIR), help=f"the folder to write the workbook into (default: {WORKBOOK_DIR})"
+    )
     workbook.set_defaults(run=command_workbook)
 
-    train = commands.add_parser("train-classifier", help="train the classifier that course.quality measures samples with")
-    train.add_argument("--epochs", type=positive_int, default=8, help="passes over the 60,000 training images (default: 8)")
-    train.add_argument("--out", default=None, help="where to save the weights (default: course/weights/fashion_classifier.pt)")
+    train = commands.add_parser(
+        "train-classifier", help="train the classifier that course.quality measures samples with"
+    )
+    train.add_argument(
+        "--epochs", type=positive_int, default=8, help="passes over the 60,000 training images (default: 8)"
+    )
+    train.add_argument(
+        "--out", default=None, help="where to save the weights (default: course/weights/fashion_classifier.pt)"
+    )
     train.add_argument("--force", action="store_true", help="replace the weights file if it exists")
     train.set_defaults(run=command_train_classifier)
 
-    train_gan = commands.add_parser("train-gan", help="train a GAN on the training dresses, with samples and checkpoints")
+    train_gan = commands.add_parser(
+        "train-gan", help="train a GAN on the training dresses, with samples and checkpoints"
+    )
     train_gan.add_argument("--loss", choices=LOSSES, default="dcgan")
     length = train_gan.add_mutually_exclusive_group()
-    length.add_argument("--epochs", type=positive_int, default=10, help="passes of the discriminator over the 6,000 dresses (default: 10)")
+    length.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=10,
+        help="passes of the discriminator over the 6,000 dresses (default: 10)",
+    )
     length.add_argument("--steps", type=positive_int, default=None, help="generator steps, instead of --epochs")
     train_gan.add_argument("--out", required=True, help="the run folder, e.g. runs/dcgan")
     train_gan.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
-    train_gan.add_argument("--batch-size", type=positive_int, default=BATCH_SIZE, help=f"images per step (default: {BATCH_SIZE})")
-    train_gan.add_argument("--seed", type=seed_number, default=0)
-    train_gan.add_argument("--sample-every", type=positive_int, default=SAMPLE_EVERY, help=f"render the fixed noise batch every N steps (default: {SAMPLE_EVERY})")
-    train_gan.add_argument("--checkpoint-every", type=positive_int, default=CHECKPOINT_EVERY, help=f"write a checkpoint every N steps (default: {CHECKPOINT_EVERY})")
-    train_gan.add_argument("--device", default=None, help="cuda, mps or cpu (default: the fastest here)")
-    train_gan.add_argument("--no-batch-norm", action="store_true", help="leave batch normalisation out of both networks")
     train_gan.add_argument(
-        "--ema-decay", type=decay_number, default=None, metavar="DECAY",
+        "--batch-size", type=positive_int, default=BATCH_SIZE, help=f"images per step (default: {BATCH_SIZE})"
+    )
+    train_gan.add_argument("--seed", type=seed_number, default=0)
+    train_gan.add_argument(
+        "--sample-every",
+        type=positive_int,
+        default=SAMPLE_EVERY,
+        help=f"render the fixed noise batch every N steps (default: {SAMPLE_EVERY})",
+    )
+    train_gan.add_argument(
+        "--checkpoint-every",
+        type=positive_int,
+        default=CHECKPOINT_EVERY,
+        help=f"write a checkpoint every N steps (default: {CHECKPOINT_EVERY})",
+    )
+    train_gan.add_argument("--device", default=None, help="cuda, mps or cpu (default: the fastest here)")
+    train_gan.add_argument(
+        "--no-batch-norm", action="store_true", help="leave batch normalisation out of both networks"
+    )
+    train_gan.add_argument(
+        "--ema-decay",
+        type=decay_number,
+        default=None,
+        metavar="DECAY",
         help=f"keep a moving average of the generator's weights, which samples are drawn from; 0: none "
         f"(default for a new run: {new_run_settings('dcgan')['ema_decay']}; with --resume, the checkpoint's)",
-    )  # fmt: skip
+    )
     train_gan.add_argument(
-        "--learning-rate", type=positive_number, default=None, metavar="RATE",
+        "--learning-rate",
+        type=positive_number,
+        default=None,
+        metavar="RATE",
         help=f"both players' Adam (or RMSprop) rate (default for a new run: {new_run_settings('dcgan')['learning_rate']:g} for dcgan, "
         "the loss's published rate otherwise; with --resume, the checkpoint's)",
-    )  # fmt: skip
-    train_gan.add_argument("--model", choices=MODELS, default="dcgan", help="the networks (default: dcgan)")
-    train_gan.add_argument("--conditional", action="store_true", help="train on all ten Fashion-MNIST classes, each image with its class (sample with --class)")
-    train_gan.add_argument(
-        "--images", default=None, metavar="FOLDER", help="train on your own PNG/JPEG pictures in FOLDER instead (resized, centre-cropped, cached)"
     )
-    train_gan.add_argument("--size", type=int, choices=SIZES, default=None, help="with --images: side in pixels (default: 32)")
-    train_gan.add_argument("--channels", type=int, choices=CHANNELS, default=None, help="with --images: 3 colour (default) or 1 grey")
-    train_gan.add_argument("--distributed", action="store_true", help="train on several processes started by torchrun (--batch-size is their total)")
+    train_gan.add_argument("--model", choices=MODELS, default="dcgan", help="the networks (default: dcgan)")
+    train_gan.add_argument(
+        "--conditional",
+        action="store_true",
+        help="train on all ten Fashion-MNIST classes, each image with its class (sample with --class)",
+    )
+    train_gan.add_argument(
+        "--images",
+        default=None,
+        metavar="FOLDER",
+        help="train on your own PNG/JPEG pictures in FOLDER instead (resized, centre-cropped, cached)",
+    )
+    train_gan.add_argument(
+        "--size", type=int, choices=SIZES, default=None, help="with --images: side in pixels (default: 32)"
+    )
+    train_gan.add_argument(
+        "--channels", type=int, choices=CHANNELS, default=None, help="with --images: 3 colour (default) or 1 grey"
+    )
+    train_gan.add_argument(
+        "--distributed",
+        action="store_true",
+        help="train on several processes started by torchrun (--batch-size is their total)",
+    )
     train_gan.set_defaults(run=command_train_gan)
 
     sample = commands.add_parser("sample", help="draw new images from a GAN checkpoint")
     sample.add_argument("--checkpoint", required=True, help="a run folder's checkpoint.pt")
     sample.add_argument("--n", type=positive_int, default=1000, help="how many images (default: 1000)")
-    sample.add_argument("--out", required=True, help="FILE.npy (uint8, N x 28 x 28, or N x 3 x H x W in colour) or FILE.png (a grid)")
+    sample.add_argument(
+        "--out", required=True, help="FILE.npy (uint8, N x 28 x 28, or N x 3 x H x W in colour) or FILE.png (a grid)"
+    )
     sample.add_argument("--seed", type=seed_number, default=0)
     sample.add_argument("--force", action="store_true", help="replace --out if it exists")
     sample.add_argument(
-        "--class", dest="class_", default=None, metavar="CLASS", help="for a conditional checkpoint: the class to draw, a number 0-9 or a name such as Dress"
+        "--class",
+        dest="class_",
+        default=None,
+        metavar="CLASS",
+        help="for a conditional checkpoint: the class to draw, a number 0-9 or a name such as Dress",
     )
     sample.set_defaults(run=command_sample)
 
-    evaluate = commands.add_parser("evaluate", help="quality numbers of generated images: dressness and squared Fréchet distance")
-    evaluate.add_argument("--samples", required=True, help="a .npy file of uint8 images (N x 28 x 28), ideally N = 1000")
+    evaluate = commands.add_parser(
+        "evaluate", help="quality numbers of generated images: dressness and squared Fréchet distance"
+    )
+    evaluate.add_argument(
+        "--samples", required=True, help="a .npy file of uint8 images (N x 28 x 28), ideally N = 1000"
+    )
     evaluate.set_defaults(run=command_evaluate)
 
     prepare = commands.add_parser("prepare", help="get this machine ready for a workshop ahead of time")
-    prepare.add_argument("--scale", choices=SCALES, default=None, help="the scale the class will run at (default: COURSE_SCALE, else by device)")
+    prepare.add_argument(
+        "--scale",
+        choices=SCALES,
+        default=None,
+        help="the scale the class will run at (default: COURSE_SCALE, else by device)",
+    )
     prepare.add_argument("--with-gans", action="store_true", help="also train the GANs of notebooks 06 to 09 now")
     prepare.set_defaults(run=command_prepare)
 
     bench = commands.add_parser("bench", help="time the GAN trainer against the textbook DataLoader loop")
-    bench.add_argument("--batch-size", type=positive_int, nargs="+", default=[64], help="one or more batch sizes (default: 64)")
+    bench.add_argument(
+        "--batch-size", type=positive_int, nargs="+", default=[64], help="one or more batch sizes (default: 64)"
+    )
     bench.add_argument("--steps", type=positive_int, default=200, help="training steps per timed round (default: 200)")
-    bench.add_argument("--rounds", type=positive_int, default=3, help="timed rounds of each loop, taken in turn (default: 3)")
+    bench.add_argument(
+        "--rounds", type=positive_int, default=3, help="timed rounds of each loop, taken in turn (default: 3)"
+    )
     bench.add_argument("--device", default=None, help="cuda, mps or cpu (default: the fastest here)")
-    bench.add_argument("--out", default=None, help="JSON file for the figures (default: runs/bench/DEVICE.json, replaced on each run)")
+    bench.add_argument(
+        "--out", default=None, help="JSON file for the figures (default: runs/bench/DEVICE.json, replaced on each run)"
+    )
     bench.add_argument("--force", action="store_true", help="replace --out if it exists")
     bench.add_argument(
-        "--peak-tflops", type=positive_number, default=None, help="the chip's peak (e.g. its dense bf16 TFLOP/s), to report the share of it the trainer reaches"
+        "--peak-tflops",
+        type=positive_number,
+        default=None,
+        help="the chip's peak (e.g. its dense bf16 TFLOP/s), to report the share of it the trainer reaches",
     )
     bench.set_defaults(run=command_bench)
     return parser
@@ -558,7 +693,9 @@ class Stopped(KeyboardInterrupt):
     """A stop asked for by a signal other than Ctrl-C (SIGTERM, or SIGHUP when a terminal closes): handled as Ctrl-C is."""
 
 
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))  # SIGHUP: not on Windows
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)  # SIGHUP: not on Windows
 
 
 def _stop(number: int, frame) -> None:
@@ -596,7 +733,12 @@ class ReaderSafeStream:
             null = os.open(os.devnull, os.O_WRONLY)
             os.dup2(null, self.stream.fileno())
             os.close(null)
-        except (OSError, ValueError, AttributeError, io.UnsupportedOperation):  # a stream with no descriptor (a test's capture)
+        except (
+            OSError,
+            ValueError,
+            AttributeError,
+            io.UnsupportedOperation,
+        ):  # a stream with no descriptor (a test's capture)
             pass
 
     def __getattr__(self, name: str):
@@ -650,9 +792,15 @@ def main(argv: list[str] | None = None) -> int:
 def message_for(error: Exception) -> str:
     """What went wrong, in one line: the course's own messages and the system's (files, disks) as they are; running out
     of memory with what to do; anything else flagged as a fault in the course."""
-    if out_of_memory(error) and type(error).__module__.split(".")[0] != "course":  # the course's own errors say it themselves
-        return (f"out of memory ({one_line(error, limit=200)}): use a smaller --batch-size or --n (or a smaller scale), "
-                "or close other programs and run again.")  # fmt: skip
+    if (
+        out_of_memory(error) and type(error).__module__.split(".")[0] != "course"
+    ):  # the course's own errors say it themselves
+        return (
+            f"out of memory ({one_line(error, limit=200)}): use a smaller --batch-size or --n (or a smaller scale), "
+            "or close other programs and run again."
+        )
     if raised_by_course(error) or isinstance(error, OSError):
         return str(error)
-    return f"{one_line(error)} (a fault in the course, not in what you typed: run again with COURSE_DEBUG=1 to see where)"
+    return (
+        f"{one_line(error)} (a fault in the course, not in what you typed: run again with COURSE_DEBUG=1 to see where)"
+    )

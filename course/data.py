@@ -32,9 +32,17 @@ from course.places import PACKAGE_DIR, repository_dir, user_data_dir
 HOUSING_SHA256 = "8b2ae10b051d64d8f6bfc8aad588abdd9bcf18458e430ae0e515010215f65400"
 
 CLASS_NAMES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-)  # fmt: skip
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 DRESS = CLASS_NAMES.index("Dress")  # label 3
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -61,26 +69,30 @@ class IdxFile:
 
 FASHION_FILES = {
     "train_images": IdxFile(
-        "train-images-idx3-ubyte", 47_040_016,
+        "train-images-idx3-ubyte",
+        47_040_016,
         "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
         "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
     ),
     "train_labels": IdxFile(
-        "train-labels-idx1-ubyte", 60_008,
+        "train-labels-idx1-ubyte",
+        60_008,
         "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
         "25c81989df183df01b3e8a0aad5dffbe",
     ),
     "test_images": IdxFile(
-        "t10k-images-idx3-ubyte", 7_840_016,
+        "t10k-images-idx3-ubyte",
+        7_840_016,
         "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
         "bef4ecab320f06d8554ea6380940ec79",
     ),
     "test_labels": IdxFile(
-        "t10k-labels-idx1-ubyte", 10_008,
+        "t10k-labels-idx1-ubyte",
+        10_008,
         "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
         "bb300cfdad3c16e7a12a480ee83cd310",
     ),
-}  # fmt: skip
+}
 
 
 def data_dir() -> Path:
@@ -113,10 +125,14 @@ def load_housing(path: Path | None = None) -> pd.DataFrame:
         path = data_dir() / "housing.csv" if os.environ.get("COURSE_DATA_DIR") else shipped_housing()
     path = Path(path)
     if not path.is_file():
-        raise DataNotFoundError(f"The house-price file {path.name} is missing from {path.parent}. {_restore_housing(path)}")
+        raise DataNotFoundError(
+            f"The house-price file {path.name} is missing from {path.parent}. {_restore_housing(path)}"
+        )
     digest = file_sha256(path)
     if digest != HOUSING_SHA256:
-        raise DataError(f"{path.name} has been changed (SHA-256 {digest[:12]}..., expected {HOUSING_SHA256[:12]}...). {_restore_housing(path)}")
+        raise DataError(
+            f"{path.name} has been changed (SHA-256 {digest[:12]}..., expected {HOUSING_SHA256[:12]}...). {_restore_housing(path)}"
+        )
     return pd.read_csv(path).rename(columns={"rownames": "sale"}).set_index("sale")
 
 
@@ -127,8 +143,10 @@ def _restore_housing(path: Path) -> str:
     if path.resolve() == shipped_housing().resolve():
         return "It is part of the installed course: reinstall it with `pip install --force-reinstall --no-deps .` in the course's repository."
     if os.environ.get("COURSE_DATA_DIR") and path.parent == data_dir():
-        return (f"COURSE_DATA_DIR points at {data_dir()}: copy data/housing.csv from the course's repository there, "
-                "or unset COURSE_DATA_DIR to use the repository's data folder.")  # fmt: skip
+        return (
+            f"COURSE_DATA_DIR points at {data_dir()}: copy data/housing.csv from the course's repository there, "
+            "or unset COURSE_DATA_DIR to use the repository's data folder."
+        )
     return f"Copy data/housing.csv from the course's repository to {path}."
 
 
@@ -165,11 +183,17 @@ def read_idx(path: Path, expected: IdxFile) -> np.ndarray:
         try:
             raw = gzip.decompress(raw)
         except (EOFError, OSError, zlib.error) as error:
-            raise DataError(f"{path} is not a complete gzip file ({error}); it was probably cut short while downloading or copying. {_fix_for(path)}") from None
+            raise DataError(
+                f"{path} is not a complete gzip file ({error}); it was probably cut short while downloading or copying. {_fix_for(path)}"
+            ) from None
     if len(raw) < expected.size:
-        raise DataError(f"{path} is truncated: it holds {len(raw):,} bytes of IDX data, {expected.size:,} expected. {_fix_for(path)}")
+        raise DataError(
+            f"{path} is truncated: it holds {len(raw):,} bytes of IDX data, {expected.size:,} expected. {_fix_for(path)}"
+        )
     if len(raw) > expected.size:
-        raise DataError(f"{path} is too long: {len(raw):,} bytes of IDX data, {expected.size:,} expected. {_fix_for(path)}")
+        raise DataError(
+            f"{path} is too long: {len(raw):,} bytes of IDX data, {expected.size:,} expected. {_fix_for(path)}"
+        )
     shape = _idx_shape(raw, path)
     digest = hashlib.sha256(raw).hexdigest()
     if digest != expected.sha256:
@@ -259,14 +283,19 @@ def download_fashion_mnist(folder: Path, base_url: str = DOWNLOAD_URL) -> Path:
             continue
         url = base_url.rstrip("/") + "/" + target.name
         try:
-            with urllib.request.urlopen(url, timeout=60) as response, tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".part") as part:
+            with (
+                urllib.request.urlopen(url, timeout=60) as response,
+                tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".part") as part,
+            ):
                 total = int(response.headers.get("Content-Length") or 0) or None
                 with tqdm(total=total, unit="B", unit_scale=True, desc=target.name) as bar:
                     while chunk := response.read(1 << 16):
                         part.write(chunk)
                         bar.update(len(chunk))
         except OSError as error:
-            raise DataNotFoundError(f"Could not download {url} ({error}).\n" + _not_found_message(fashion_mnist_folders())) from None
+            raise DataNotFoundError(
+                f"Could not download {url} ({error}).\n" + _not_found_message(fashion_mnist_folders())
+            ) from None
         md5 = hashlib.md5(Path(part.name).read_bytes()).hexdigest()
         if md5 != spec.published_md5:
             os.unlink(part.name)
@@ -316,7 +345,9 @@ def image_tensors(images: np.ndarray, labels: np.ndarray | None = None, device: 
     """
     images = np.asarray(images)
     if images.dtype != np.uint8 or images.ndim != 3:
-        raise ValueError(f"images must be a uint8 array (N, H, W) of grey levels 0-255, got {images.dtype} with shape {images.shape}.")
+        raise ValueError(
+            f"images must be a uint8 array (N, H, W) of grey levels 0-255, got {images.dtype} with shape {images.shape}."
+        )
     as_tensor = torch.from_numpy(images).to(device).float().div_(255).unsqueeze(1)
     if labels is None:
         return as_tensor

@@ -59,7 +59,9 @@ class GANConfig:
     seed: int = 0
     sample_every: int = SAMPLE_EVERY
     checkpoint_every: int = CHECKPOINT_EVERY
-    critic_steps: int = field(default=None)  # default: critic_steps_for(loss), 1 for dcgan and 5 for the Wasserstein losses
+    critic_steps: int = field(
+        default=None
+    )  # default: critic_steps_for(loss), 1 for dcgan and 5 for the Wasserstein losses
     learning_rate: float = field(default=None)  # default: the loss's published rate, see the module's docstring
     label_smoothing: float = field(default=None)  # dcgan: real images' target is 1 - this (default 0.1)
     batch_norm: bool = True  # in the generator and (never for wgan-gp) the discriminator
@@ -67,7 +69,9 @@ class GANConfig:
     channels: int = 1  # 1 for grey images, 3 for colour
     size: int = 28  # image side in pixels: 28, 32 or 64
     classes: int = 0  # 0: unconditional; K: both networks take a class from 0 to K - 1 with every image
-    ema_decay: float = 0.0  # 0: none; d in (0, 1): also keep a moving average of the generator's weights (update_average)
+    ema_decay: float = (
+        0.0  # 0: none; d in (0, 1): also keep a moving average of the generator's weights (update_average)
+    )
 
     def __post_init__(self):
         if self.loss not in LOSSES:
@@ -82,23 +86,33 @@ class GANConfig:
         if not isinstance(self.batch_norm, bool):
             raise ValueError(f"batch_norm must be True or False, got {self.batch_norm!r}.")
         if self.batch_norm and self.batch_size < 2:
-            raise ValueError(f"batch norm needs at least 2 images in a batch to measure their spread, and batch_size is {self.batch_size}: "
-                             "use a batch size of 2 or more, or leave batch norm out (batch_norm=False, --no-batch-norm).")  # fmt: skip
+            raise ValueError(
+                f"batch norm needs at least 2 images in a batch to measure their spread, and batch_size is {self.batch_size}: "
+                "use a batch size of 2 or more, or leave batch norm out (batch_norm=False, --no-batch-norm)."
+            )
         if self.label_smoothing is None:
             object.__setattr__(self, "label_smoothing", 0.1 if self.loss == "dcgan" else 0.0)
         if not isinstance(self.label_smoothing, (int, float)) or not 0 <= self.label_smoothing < 0.5:
             raise ValueError(f"label_smoothing must be a number from 0 up to 0.5, got {self.label_smoothing!r}.")
         if self.loss != "dcgan" and self.label_smoothing != 0:
-            raise ValueError(f"label_smoothing applies to the dcgan loss only; {self.loss} critics score, they do not classify.")
+            raise ValueError(
+                f"label_smoothing applies to the dcgan loss only; {self.loss} critics score, they do not classify."
+            )
         require_positive_int("critic_steps", self.critic_steps)
         if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < 1):
             raise ValueError(f"learning_rate must be a number between 0 and 1, got {self.learning_rate!r}.")
         if self.model not in MODELS:
             raise ValueError(f"Unknown model {self.model!r}: expected one of {', '.join(MODELS)}.")
         require_image_settings(self.channels, self.size, self.classes)
-        if isinstance(self.ema_decay, bool) or not isinstance(self.ema_decay, (int, float)) or not 0 <= self.ema_decay < 1:
-            raise ValueError(f"ema_decay must be a number from 0 up to but not including 1, got {self.ema_decay!r}: use 0 for no average "
-                             "of the generator, or a decay such as 0.999 (an average over about the last 1 / (1 - decay) steps).")  # fmt: skip
+        if (
+            isinstance(self.ema_decay, bool)
+            or not isinstance(self.ema_decay, (int, float))
+            or not 0 <= self.ema_decay < 1
+        ):
+            raise ValueError(
+                f"ema_decay must be a number from 0 up to but not including 1, got {self.ema_decay!r}: use 0 for no average "
+                "of the generator, or a decay such as 0.999 (an average over about the last 1 / (1 - decay) steps)."
+            )
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -110,11 +124,21 @@ def networks(config: GANConfig) -> tuple[nn.Module, nn.Module]:
     """The config's generator and discriminator, initialised from its seed, on the CPU."""
     torch.manual_seed(config.seed)
     discriminator_batch_norm = config.batch_norm and config.loss != "wgan-gp"
-    return make_networks(config.model, config.latent_size, config.width, config.batch_norm, discriminator_batch_norm,
-                         config.channels, config.size, config.classes)  # fmt: skip
+    return make_networks(
+        config.model,
+        config.latent_size,
+        config.width,
+        config.batch_norm,
+        discriminator_batch_norm,
+        config.channels,
+        config.size,
+        config.classes,
+    )
 
 
-def build(config: GANConfig, device: torch.device) -> tuple[nn.Module, nn.Module, torch.optim.Optimizer, torch.optim.Optimizer]:
+def build(
+    config: GANConfig, device: torch.device
+) -> tuple[nn.Module, nn.Module, torch.optim.Optimizer, torch.optim.Optimizer]:
     """The two networks (initialised from the config's seed) and their optimisers."""
     generator, discriminator = (network.to(device) for network in networks(config))
     if config.loss == "wgan":
@@ -125,14 +149,18 @@ def build(config: GANConfig, device: torch.device) -> tuple[nn.Module, nn.Module
     return generator, discriminator, make(generator.parameters()), make(discriminator.parameters())
 
 
-def discriminator_loss(loss: str, real_scores: torch.Tensor, fake_scores: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
+def discriminator_loss(
+    loss: str, real_scores: torch.Tensor, fake_scores: torch.Tensor, label_smoothing: float = 0.0
+) -> torch.Tensor:
     """The discriminator's (or critic's) loss, without the gradient penalty.
 
     For dcgan the real images' target is 1 - label_smoothing; fakes always aim at 0.
     """
     if loss == "dcgan":
         real_target = torch.full_like(real_scores, 1.0 - label_smoothing)
-        return F.binary_cross_entropy_with_logits(real_scores, real_target) + F.binary_cross_entropy_with_logits(fake_scores, torch.zeros_like(fake_scores))
+        return F.binary_cross_entropy_with_logits(real_scores, real_target) + F.binary_cross_entropy_with_logits(
+            fake_scores, torch.zeros_like(fake_scores)
+        )
     return fake_scores.mean() - real_scores.mean()  # the critic widens the gap between real and fake scores
 
 
@@ -159,7 +187,9 @@ def gradient_penalty(
     if mix is None:
         mix = torch.rand(len(real), 1, 1, 1, device=real.device)
     between = (mix * real + (1 - mix) * fake).requires_grad_(True)
-    scores = critic(between) if labels is None else critic(between, labels)  # a conditional critic: the real images' classes
+    scores = (
+        critic(between) if labels is None else critic(between, labels)
+    )  # a conditional critic: the real images' classes
     (gradient,) = torch.autograd.grad(scores.sum(), between, create_graph=True)
     return weight * ((gradient.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
@@ -225,7 +255,9 @@ class Batches:
     processes each draws the whole batch and keeps its `share`, so together they see one batch.
     """
 
-    def __init__(self, images: torch.Tensor, config: GANConfig, labels: torch.Tensor | None = None, share: slice = slice(None)):
+    def __init__(
+        self, images: torch.Tensor, config: GANConfig, labels: torch.Tensor | None = None, share: slice = slice(None)
+    ):
         self.images, self.labels, self.config, self.share = images, labels, config, share
         self.number = 0  # batches drawn so far
         self.noise_source = torch.Generator(device=images.device).manual_seed(config.seed)
@@ -276,7 +308,9 @@ def train_step(
         fake_scores = discriminator(fake.detach(), batch.fake_labels)
         d_loss = discriminator_loss(config.loss, real_scores, fake_scores, config.label_smoothing)
         if config.loss == "wgan-gp":
-            d_loss = d_loss + gradient_penalty(discriminator, batch.real, fake.detach(), batch.mix, labels=batch.real_labels)
+            d_loss = d_loss + gradient_penalty(
+                discriminator, batch.real, fake.detach(), batch.mix, labels=batch.real_labels
+            )
         d_optimizer.zero_grad(set_to_none=True)
         d_loss.backward()
         d_optimizer.step()

@@ -46,7 +46,9 @@ def _check_labels(labels: torch.Tensor | None, count: int, classes: int) -> None
             raise ValueError("this network was built without classes: pass no labels (or build it with classes=K).")
         return
     if labels is None:
-        raise ValueError(f"this network is conditional on {classes} classes: pass labels, a tensor of {count} class numbers.")
+        raise ValueError(
+            f"this network is conditional on {classes} classes: pass labels, a tensor of {count} class numbers."
+        )
     if labels.shape != (count,) or labels.dtype != torch.long:
         raise ValueError(f"labels must be a long tensor of shape ({count},), got {labels.dtype} {tuple(labels.shape)}.")
     if count and (labels.min() < 0 or labels.max() >= classes):
@@ -94,7 +96,9 @@ class _Discriminator(_ImageNetwork):
         self.score = nn.Linear(features, 1)
         self.class_vectors = nn.Embedding(self.classes, features) if self.classes else None
         if self.class_vectors is not None:
-            nn.init.zeros_(self.class_vectors.weight)  # start as an unconditional critic; random vectors would swamp the score
+            nn.init.zeros_(
+                self.class_vectors.weight
+            )  # start as an unconditional critic; random vectors would swamp the score
 
     def _score(self, features: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         score = self.score(features).squeeze(1)
@@ -114,19 +118,33 @@ class Generator(_Generator):
     At 28 pixels: 7x7 -> 14x14 -> 28x28, with 2 * width then width feature maps.
     """
 
-    def __init__(self, latent_size: int = 64, width: int = 32, batch_norm: bool = True, channels: int = 1,
-                 size: int = 28, classes: int = 0):  # fmt: skip
+    def __init__(
+        self,
+        latent_size: int = 64,
+        width: int = 32,
+        batch_norm: bool = True,
+        channels: int = 1,
+        size: int = 28,
+        classes: int = 0,
+    ):
         super().__init__(latent_size, channels, size, classes)
         self.width = width
         steps = resamplings(size)
         self.start, self.start_width = size // 2**steps, width * 2 ** (steps - 1)
         features = self.start_width * self.start**2
-        self.project = nn.Sequential(nn.Linear(latent_size + classes, features), nn.BatchNorm1d(features) if batch_norm else nn.Identity(), nn.ReLU())
+        self.project = nn.Sequential(
+            nn.Linear(latent_size + classes, features),
+            nn.BatchNorm1d(features) if batch_norm else nn.Identity(),
+            nn.ReLU(),
+        )
         layers: list[nn.Module] = []
         maps = self.start_width
         for _ in range(steps - 1):  # each doubles the side and halves the maps
-            layers += [nn.ConvTranspose2d(maps, maps // 2, kernel_size=4, stride=2, padding=1),
-                       nn.BatchNorm2d(maps // 2) if batch_norm else nn.Identity(), nn.ReLU()]  # fmt: skip
+            layers += [
+                nn.ConvTranspose2d(maps, maps // 2, kernel_size=4, stride=2, padding=1),
+                nn.BatchNorm2d(maps // 2) if batch_norm else nn.Identity(),
+                nn.ReLU(),
+            ]
             maps //= 2
         layers += [nn.ConvTranspose2d(maps, channels, kernel_size=4, stride=2, padding=1), nn.Tanh()]
         self.upsample = nn.Sequential(*layers)
@@ -148,8 +166,11 @@ class Discriminator(_Discriminator):
         layers: list[nn.Module] = [nn.Conv2d(channels, width, kernel_size=4, stride=2, padding=1), nn.LeakyReLU(0.2)]
         maps = width
         for _ in range(steps - 1):  # each halves the side and doubles the maps
-            layers += [nn.Conv2d(maps, 2 * maps, kernel_size=4, stride=2, padding=1),
-                       nn.BatchNorm2d(2 * maps) if batch_norm else nn.Identity(), nn.LeakyReLU(0.2)]  # fmt: skip
+            layers += [
+                nn.Conv2d(maps, 2 * maps, kernel_size=4, stride=2, padding=1),
+                nn.BatchNorm2d(2 * maps) if batch_norm else nn.Identity(),
+                nn.LeakyReLU(0.2),
+            ]
             maps *= 2
         self.body = nn.Sequential(*layers, nn.Flatten())
         self._add_score(maps * (size // 2**steps) ** 2)
@@ -171,9 +192,14 @@ class UpBlock(nn.Module):
         super().__init__()
         norm = nn.BatchNorm2d if batch_norm else (lambda maps: nn.Identity())
         self.residual = nn.Sequential(
-            norm(maps_in), nn.ReLU(), nn.Upsample(scale_factor=2), nn.Conv2d(maps_in, maps_out, 3, padding=1),
-            norm(maps_out), nn.ReLU(), nn.Conv2d(maps_out, maps_out, 3, padding=1),
-        )  # fmt: skip
+            norm(maps_in),
+            nn.ReLU(),
+            nn.Upsample(scale_factor=2),
+            nn.Conv2d(maps_in, maps_out, 3, padding=1),
+            norm(maps_out),
+            nn.ReLU(),
+            nn.Conv2d(maps_out, maps_out, 3, padding=1),
+        )
         self.shortcut = nn.Sequential(nn.Upsample(scale_factor=2), nn.Conv2d(maps_in, maps_out, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -189,9 +215,12 @@ class DownBlock(nn.Module):
     def __init__(self, maps_in: int, maps_out: int, first: bool = False):
         super().__init__()
         self.residual = nn.Sequential(
-            nn.Identity() if first else nn.ReLU(), nn.Conv2d(maps_in, maps_out, 3, padding=1),
-            nn.ReLU(), nn.Conv2d(maps_out, maps_out, 3, padding=1), nn.AvgPool2d(2),
-        )  # fmt: skip
+            nn.Identity() if first else nn.ReLU(),
+            nn.Conv2d(maps_in, maps_out, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(maps_out, maps_out, 3, padding=1),
+            nn.AvgPool2d(2),
+        )
         self.shortcut = nn.Sequential(nn.Conv2d(maps_in, maps_out, 1), nn.AvgPool2d(2))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -201,8 +230,15 @@ class DownBlock(nn.Module):
 class ResNetGenerator(_Generator):
     """Noise (N, latent_size) -> images: a projection to 7x7 (8x8) maps, residual up-blocks, a 3x3 conv to pixels."""
 
-    def __init__(self, latent_size: int = 64, width: int = 32, batch_norm: bool = True, channels: int = 1,
-                 size: int = 28, classes: int = 0):  # fmt: skip
+    def __init__(
+        self,
+        latent_size: int = 64,
+        width: int = 32,
+        batch_norm: bool = True,
+        channels: int = 1,
+        size: int = 28,
+        classes: int = 0,
+    ):
         super().__init__(latent_size, channels, size, classes)
         self.width = width
         steps = resamplings(size)
@@ -235,15 +271,27 @@ class ResNetDiscriminator(_Discriminator):
         return self._score(self.body(images).mean(dim=(2, 3)), labels)
 
 
-def make_networks(model: str, latent_size: int, width: int, batch_norm: bool, discriminator_batch_norm: bool,
-                  channels: int = 1, size: int = 28, classes: int = 0) -> tuple[_Generator, _Discriminator]:  # fmt: skip
+def make_networks(
+    model: str,
+    latent_size: int,
+    width: int,
+    batch_norm: bool,
+    discriminator_batch_norm: bool,
+    channels: int = 1,
+    size: int = 28,
+    classes: int = 0,
+) -> tuple[_Generator, _Discriminator]:
     """A generator and a discriminator of the named model ("dcgan" or "resnet")."""
     if model == "dcgan":
-        return (Generator(latent_size, width, batch_norm, channels, size, classes),
-                Discriminator(width, discriminator_batch_norm, channels, size, classes))  # fmt: skip
+        return (
+            Generator(latent_size, width, batch_norm, channels, size, classes),
+            Discriminator(width, discriminator_batch_norm, channels, size, classes),
+        )
     if model == "resnet":
-        return (ResNetGenerator(latent_size, width, batch_norm, channels, size, classes),
-                ResNetDiscriminator(width, channels, size, classes))  # fmt: skip
+        return (
+            ResNetGenerator(latent_size, width, batch_norm, channels, size, classes),
+            ResNetDiscriminator(width, channels, size, classes),
+        )
     raise ValueError(f"Unknown model {model!r}: expected one of {', '.join(MODELS)}.")
 
 
@@ -260,7 +308,9 @@ class WithWeightsOf(nn.Module):
         super().__init__()
         shapes = {name: tuple(value.shape) for name, value in network.state_dict().items()}
         if shapes != {name: tuple(value.shape) for name, value in owner.state_dict().items()}:
-            raise ValueError(f"{type(network).__name__} has other layers than {type(owner).__name__} (names or shapes): it cannot run on its weights.")
+            raise ValueError(
+                f"{type(network).__name__} has other layers than {type(owner).__name__} (names or shapes): it cannot run on its weights."
+            )
         self.owner = owner  # a submodule: parameters() are the owner's, and train() or eval() reach it
         self.__dict__["network"] = network  # not a submodule: only its forward pass is used
 

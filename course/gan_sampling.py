@@ -8,16 +8,18 @@ import numpy as np
 import torch
 from torch import nn
 
-from course.validation import require_positive_int, require_seed
 from course.gan_settings import CHANNELS
+from course.validation import require_positive_int, require_seed
 
 
 def to_training_range(images: np.ndarray, device: str | torch.device = "cpu") -> torch.Tensor:
     """uint8 images, grey (N, H, W) or (N, C, H, W), as float32 (N, C, H, W) in [-1, 1], the generator's range."""
     images = np.asarray(images)
     if images.dtype != np.uint8 or images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[1] not in CHANNELS):
-        raise ValueError(f"images must be uint8, grey (N, H, W) or (N, C, H, W) with C = 1 or 3, levels 0-255; "
-                         f"got {images.dtype} {images.shape}.")  # fmt: skip
+        raise ValueError(
+            f"images must be uint8, grey (N, H, W) or (N, C, H, W) with C = 1 or 3, levels 0-255; "
+            f"got {images.dtype} {images.shape}."
+        )
     if images.ndim == 3:
         images = images[:, None]
     return torch.from_numpy(np.ascontiguousarray(images)).to(device).float().div_(127.5).sub_(1)
@@ -38,7 +40,9 @@ def class_labels(labels, count: int, classes: int) -> torch.Tensor | None:
             raise ValueError("this generator was trained without classes: ask for no class.")
         return None
     if labels is None:
-        raise ValueError(f"this generator draws one of {classes} classes: say which (a class number from 0 to {classes - 1}).")
+        raise ValueError(
+            f"this generator draws one of {classes} classes: say which (a class number from 0 to {classes - 1})."
+        )
     labels = torch.as_tensor(labels).long().reshape(-1)
     if len(labels) == 1:
         labels = labels.expand(count)
@@ -65,7 +69,9 @@ def generate(generator: nn.Module, count: int, seed: int = 0, labels=None, batch
     return np.concatenate(list(generate_in_chunks(generator, count, seed, labels, batch_size)))
 
 
-def generate_in_chunks(generator: nn.Module, count: int, seed: int = 0, labels=None, batch_size: int = 1000) -> Iterator[np.ndarray]:
+def generate_in_chunks(
+    generator: nn.Module, count: int, seed: int = 0, labels=None, batch_size: int = 1000
+) -> Iterator[np.ndarray]:
     """The images of `generate`, `batch_size` at a time: the same images, never more than one batch of them in memory.
 
     The noise is drawn batch by batch from one seeded source, which gives the same numbers as one draw of all of it.
@@ -80,8 +86,14 @@ def generate_in_chunks(generator: nn.Module, count: int, seed: int = 0, labels=N
         yield images_from_noise(generator, noise, None if labels is None else labels[start : start + size], batch_size)
 
 
-def style_variations(generator: nn.Module, noise: torch.Tensor, label=None, directions: int = 3,
-                     amounts=(-2.0, -1.0, 0.0, 1.0, 2.0), seed: int = 0) -> np.ndarray:  # fmt: skip
+def style_variations(
+    generator: nn.Module,
+    noise: torch.Tensor,
+    label=None,
+    directions: int = 3,
+    amounts=(-2.0, -1.0, 0.0, 1.0, 2.0),
+    seed: int = 0,
+) -> np.ndarray:
     """One image's neighbours: its noise vector moved along `directions` random unit directions by each amount.
 
     Returns uint8 images (directions, len(amounts), ...): row d walks along direction d, and the
@@ -89,7 +101,9 @@ def style_variations(generator: nn.Module, noise: torch.Tensor, label=None, dire
     """
     noise = torch.as_tensor(noise, dtype=torch.float32).reshape(-1)
     if noise.shape != (generator.latent_size,):
-        raise ValueError(f"noise must be one vector of {generator.latent_size} numbers, got shape {tuple(noise.shape)}.")
+        raise ValueError(
+            f"noise must be one vector of {generator.latent_size} numbers, got shape {tuple(noise.shape)}."
+        )
     require_positive_int("directions", directions)
     amounts = torch.as_tensor(amounts, dtype=torch.float32).reshape(-1)
     walks = torch.randn(directions, generator.latent_size, generator=torch.Generator().manual_seed(seed))

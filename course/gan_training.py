@@ -63,7 +63,9 @@ class GANRun:
         return self.generator if self.average is None else self.average
 
 
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))  # SIGHUP: not on Windows
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)  # SIGHUP: not on Windows
 
 
 @contextlib.contextmanager
@@ -156,7 +158,9 @@ class TrainingState:
         self.step += 1
         for name in HISTORY:
             self.history[name].append(numbers[name])
-        if self.average is not None:  # a decay that grows from 0.1: the random first weights fade from the average early on
+        if (
+            self.average is not None
+        ):  # a decay that grows from 0.1: the random first weights fade from the average early on
             update_average(self.average, self.generator, min(self.config.ema_decay, (1 + self.step) / (10 + self.step)))
 
     def networks(self) -> list[nn.Module]:
@@ -211,7 +215,9 @@ def train_gan(
     _require_batch_split(config, world)
     writes = rank == 0  # one process writes samples and checkpoints, and holds the run folder
     folder, device = Path(folder), images.device
-    share = slice(rank * config.batch_size // world, (rank + 1) * config.batch_size // world)  # this process's part of a batch
+    share = slice(
+        rank * config.batch_size // world, (rank + 1) * config.batch_size // world
+    )  # this process's part of a batch
     batches = Batches(images, config, labels, share)
     state = _new_state(config, device, data_record(images, source), batches.noise_source)
     if writes:
@@ -227,8 +233,14 @@ def train_gan(
         )
         snapshots = Snapshots(folder / SAMPLES, config, device)
         save = (lambda: state.save(folder / CHECKPOINT)) if writes else (lambda: None)
-        bar = tqdm(total=config.steps, initial=state.step, desc=f"{config.loss} training", unit="step", mininterval=1.0,
-                   disable=not (progress and writes))  # fmt: skip
+        bar = tqdm(
+            total=config.steps,
+            initial=state.step,
+            desc=f"{config.loss} training",
+            unit="step",
+            mininterval=1.0,
+            disable=not (progress and writes),
+        )
         started, first_step, stopping = time.perf_counter(), state.step, False
         try:
             with _stop_between_steps() as stop_requested:
@@ -249,7 +261,9 @@ def train_gan(
                     save()
                     if writes:
                         asked_by = f" ({stop_requested[0]})" if stop_requested and stop_requested[0] != "SIGINT" else ""
-                        print(f"Stopped at step {state.step} as asked{asked_by}: checkpoint saved; continue with resume=True (or --resume).")
+                        print(
+                            f"Stopped at step {state.step} as asked{asked_by}: checkpoint saved; continue with resume=True (or --resume)."
+                        )
         finally:
             bar.close()
         if world > 1:
@@ -257,8 +271,16 @@ def train_gan(
         seconds = time.perf_counter() - started
         images_seen = (state.step - first_step) * config.batch_size * (config.critic_steps + 1)
         state.generator.eval()
-        return GANRun(state.generator, state.discriminator, state.history, folder, state.step,
-                      images_seen / seconds if seconds > 0 else 0.0, stopping, state.average)  # fmt: skip
+        return GANRun(
+            state.generator,
+            state.discriminator,
+            state.history,
+            folder,
+            state.step,
+            images_seen / seconds if seconds > 0 else 0.0,
+            stopping,
+            state.average,
+        )
 
 
 def _require_training_data(config: GANConfig, images: torch.Tensor, labels: torch.Tensor | None) -> None:
@@ -266,12 +288,18 @@ def _require_training_data(config: GANConfig, images: torch.Tensor, labels: torc
     if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1:] != config.image_shape:
         shape = ", ".join(map(str, config.image_shape))
         got = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-        raise ValueError(f"images must be a tensor (N, {shape}) in [-1, 1] for this config, got {got}; make one with "
-                         "course.gan_sampling.to_training_range, or set the config's channels and size to match the images.")  # fmt: skip
+        raise ValueError(
+            f"images must be a tensor (N, {shape}) in [-1, 1] for this config, got {got}; make one with "
+            "course.gan_sampling.to_training_range, or set the config's channels and size to match the images."
+        )
     if config.classes and (labels is None or labels.shape != (len(images),) or labels.dtype != torch.long):
-        raise ValueError(f"a conditional GAN ({config.classes} classes) needs labels: a long tensor with one class per image ({len(images)}).")
+        raise ValueError(
+            f"a conditional GAN ({config.classes} classes) needs labels: a long tensor with one class per image ({len(images)})."
+        )
     if config.classes and (labels.min() < 0 or labels.max() >= config.classes):
-        raise ValueError(f"labels must be class numbers from 0 to {config.classes - 1}, got {labels.min()} to {labels.max()}.")
+        raise ValueError(
+            f"labels must be class numbers from 0 to {config.classes - 1}, got {labels.min()} to {labels.max()}."
+        )
     if not config.classes and labels is not None:
         raise ValueError("labels were given to an unconditional GAN: set classes in the config, or pass no labels.")
     if len(images) < config.batch_size:
@@ -283,16 +311,22 @@ def _require_training_data(config: GANConfig, images: torch.Tensor, labels: torc
 def _require_batch_split(config: GANConfig, world: int) -> None:
     """Refuse a batch that does not split over `world` processes, or leaves batch norm too few images in each."""
     if config.batch_size % world:
-        raise ValueError(f"batch_size {config.batch_size} does not split evenly over {world} processes; choose a multiple of {world}.")
+        raise ValueError(
+            f"batch_size {config.batch_size} does not split evenly over {world} processes; choose a multiple of {world}."
+        )
     if config.batch_norm and config.batch_size // world < 2:
-        raise ValueError(f"batch norm needs at least 2 images per process, and batch_size {config.batch_size} over {world} processes "
-                         f"gives {config.batch_size // world}: use a batch size of at least {2 * world}, or batch_norm=False.")  # fmt: skip
+        raise ValueError(
+            f"batch norm needs at least 2 images per process, and batch_size {config.batch_size} over {world} processes "
+            f"gives {config.batch_size // world}: use a batch size of at least {2 * world}, or batch_norm=False."
+        )
 
 
 def _require_room_to_write(folder: Path, state: TrainingState) -> None:
     """Before any training: the run folder can be created and written, with room for a few checkpoints."""
     weights = sum(p.numel() * p.element_size() for net in state.networks() for p in net.parameters())
-    require_room(folder / SAMPLES, 3 * (3 * weights) + 2**20, "the run's checkpoints and samples")  # three checkpoints of weights and two Adam moments
+    require_room(
+        folder / SAMPLES, 3 * (3 * weights) + 2**20, "the run's checkpoints and samples"
+    )  # three checkpoints of weights and two Adam moments
 
 
 def _resume(state: TrainingState, checkpoint: Path, batches: Batches, announce: bool) -> None:
@@ -303,19 +337,30 @@ def _resume(state: TrainingState, checkpoint: Path, batches: Batches, announce: 
         return
     state.load(checkpoint)
     if state.step > state.config.steps:
-        raise ValueError(f"{checkpoint} is at step {state.step}, past the {state.config.steps} steps asked for: resume with more steps "
-                         f"than {state.step} (--steps), or sample from it as it is.")  # fmt: skip
+        raise ValueError(
+            f"{checkpoint} is at step {state.step}, past the {state.config.steps} steps asked for: resume with more steps "
+            f"than {state.step} (--steps), or sample from it as it is."
+        )
     batches.number = state.step * state.config.critic_steps
 
 
-def _step_numbers(result: StepResult, config: GANConfig, stop_requested: bool, world: int, device) -> tuple[dict[str, float], bool]:
+def _step_numbers(
+    result: StepResult, config: GANConfig, stop_requested: bool, world: int, device
+) -> tuple[dict[str, float], bool]:
     """The step's numbers for the history, and whether to stop, agreed by every process: one transfer per step.
 
     D(real) and D(fake) are the mean scores, as probabilities for the dcgan loss (its scores are logits).
     """
     squash = torch.sigmoid if config.loss == "dcgan" else (lambda scores: scores)
-    numbers = torch.stack([result.d_loss.float(), result.g_loss.float(), squash(result.real_scores.float()).mean(),
-                           squash(result.fake_scores.float()).mean(), torch.tensor(float(stop_requested), device=device)])  # fmt: skip
+    numbers = torch.stack(
+        [
+            result.d_loss.float(),
+            result.g_loss.float(),
+            squash(result.real_scores.float()).mean(),
+            squash(result.fake_scores.float()).mean(),
+            torch.tensor(float(stop_requested), device=device),
+        ]
+    )
     if world > 1:
         dist.all_reduce(numbers)
         numbers[:4] /= world
@@ -323,11 +368,17 @@ def _step_numbers(result: StepResult, config: GANConfig, stop_requested: bool, w
     return dict(zip(HISTORY, values, strict=True)), stops > 0
 
 
-def _refuse_divergence(numbers: dict[str, float], config: GANConfig, step: int, checkpoint: Path, max_loss: float) -> None:
+def _refuse_divergence(
+    numbers: dict[str, float], config: GANConfig, step: int, checkpoint: Path, max_loss: float
+) -> None:
     """Stop the run when a loss turned NaN or exploded, saying which checkpoint stays and what to change."""
     if all(math.isfinite(numbers[name]) and abs(numbers[name]) < max_loss for name in ("d_loss", "g_loss")):
         return
-    kept = f"the last good checkpoint (step {read_checkpoint(checkpoint)['step']}) is kept" if checkpoint.is_file() else "no checkpoint had been written yet"
+    kept = (
+        f"the last good checkpoint (step {read_checkpoint(checkpoint)['step']}) is kept"
+        if checkpoint.is_file()
+        else "no checkpoint had been written yet"
+    )
     raise TrainingDiverged(
         f"{config.loss} training diverged at step {step}: discriminator loss {numbers['d_loss']:.3g}, generator "
         f"loss {numbers['g_loss']:.3g}; {kept}. Lower the learning rate (now {config.learning_rate:g}) and try again."
@@ -339,7 +390,9 @@ class Snapshots:
 
     def __init__(self, folder: Path, config: GANConfig, device: torch.device):
         self.folder = folder
-        self.noise = torch.randn(64, config.latent_size, generator=torch.Generator().manual_seed(config.seed + 1)).to(device)
+        self.noise = torch.randn(64, config.latent_size, generator=torch.Generator().manual_seed(config.seed + 1)).to(
+            device
+        )
         self.labels = torch.arange(64, device=device) % config.classes if config.classes else None
 
     def write(self, state: TrainingState) -> None:
@@ -370,7 +423,11 @@ def data_record(images: torch.Tensor, source: str | None = None) -> dict:
     pixels = ((images.detach() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
     digest = hashlib.sha256(str(pixels.shape).encode())
     digest.update(pixels.tobytes())
-    return {"source": source or f"{len(images):,} images", "images": len(images), "fingerprint": digest.hexdigest()[:16]}
+    return {
+        "source": source or f"{len(images):,} images",
+        "images": len(images),
+        "fingerprint": digest.hexdigest()[:16],
+    }
 
 
 def _described(data: dict) -> str:
@@ -382,7 +439,9 @@ class DamagedCheckpoint(ValueError):
 
 
 def _damaged(path: Path, what: str) -> DamagedCheckpoint:
-    return DamagedCheckpoint(f"{path} is damaged: {what}. Use an earlier checkpoint (or a copy), or start a new run folder.")
+    return DamagedCheckpoint(
+        f"{path} is damaged: {what}. Use an earlier checkpoint (or a copy), or start a new run folder."
+    )
 
 
 def read_checkpoint(path: Path) -> dict:
@@ -393,11 +452,15 @@ def read_checkpoint(path: Path) -> dict:
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # a truncated or tampered file: torch raises several kinds
-        raise DamagedCheckpoint(f"{path} is not a readable checkpoint ({_why_unreadable(error)}): it is damaged or not one of the "
-                                "course's. Use an earlier checkpoint (or a copy), or start a new run folder.") from None  # fmt: skip
+        raise DamagedCheckpoint(
+            f"{path} is not a readable checkpoint ({_why_unreadable(error)}): it is damaged or not one of the "
+            "course's. Use an earlier checkpoint (or a copy), or start a new run folder."
+        ) from None
     missing = {"config", "step", "generator", "discriminator"} - set(checkpoint if isinstance(checkpoint, dict) else {})
     if missing:
-        raise DamagedCheckpoint(f"{path} is not a GAN checkpoint of this course, or is damaged: it lacks {', '.join(sorted(missing))}.")
+        raise DamagedCheckpoint(
+            f"{path} is not a GAN checkpoint of this course, or is damaged: it lacks {', '.join(sorted(missing))}."
+        )
     step = checkpoint["step"]
     if isinstance(step, bool) or not isinstance(step, int) or step < 0:
         raise _damaged(path, f"its step is {step!r}, where a whole number of at least 0 belongs")
@@ -432,11 +495,15 @@ def _refuse_other_settings(path: Path, saved: GANConfig, asked: GANConfig) -> No
 def _refuse_other_data(path: Path, trained_on: object, data: dict) -> None:
     """Refuse to resume on data other than the checkpoint's (an older checkpoint that records none is resumed, with a word)."""
     if trained_on is None:  # written before checkpoints recorded their data
-        print(f"{path.name} does not record the data it was trained on (an older checkpoint): resuming on {_described(data)}.")
+        print(
+            f"{path.name} does not record the data it was trained on (an older checkpoint): resuming on {_described(data)}."
+        )
     elif not isinstance(trained_on, dict) or trained_on.get("fingerprint") != data["fingerprint"]:
         trained_said = _described(trained_on) if isinstance(trained_on, dict) else repr(trained_on)
-        raise ValueError(f"{path} was trained on {trained_said}, and this run was given {_described(data)}: resume with the data it was "
-                         "trained on, or start a new run folder for this data.")  # fmt: skip
+        raise ValueError(
+            f"{path} was trained on {trained_said}, and this run was given {_described(data)}: resume with the data it was "
+            "trained on, or start a new run folder for this data."
+        )
 
 
 def _load_optimizer(optimizer: torch.optim.Optimizer, state: object, name: str, path: Path) -> None:
@@ -448,8 +515,11 @@ def _load_optimizer(optimizer: torch.optim.Optimizer, state: object, name: str, 
     for parameter, moments in optimizer.state.items():
         for key, value in moments.items():
             if isinstance(value, torch.Tensor) and value.ndim and value.shape != parameter.shape:
-                raise _damaged(path, f"its {name} holds a {key} of shape {tuple(value.shape)} for weights of shape {tuple(parameter.shape)} "
-                                     "(the two optimisers swapped, or an edited file)")  # fmt: skip
+                raise _damaged(
+                    path,
+                    f"its {name} holds a {key} of shape {tuple(value.shape)} for weights of shape {tuple(parameter.shape)} "
+                    "(the two optimisers swapped, or an edited file)",
+                )
 
 
 def _read_history(path: Path, recorded: object, step: int) -> dict[str, list[float]]:
@@ -472,14 +542,18 @@ def checkpoint_config(checkpoint: dict, path: Path) -> GANConfig:
     try:
         config = GANConfig(**checkpoint["config"])
     except (TypeError, ValueError) as error:
-        raise ValueError(f"{Path(path).name} holds settings this course cannot read ({error}): it is not one of its checkpoints.") from None
+        raise ValueError(
+            f"{Path(path).name} holds settings this course cannot read ({error}): it is not one of its checkpoints."
+        ) from None
     with torch.device("meta"):
         shapes_only = networks(config)
     for name, network in zip(("generator", "discriminator"), shapes_only, strict=True):
         mismatch = state_mismatch(network, checkpoint[name])
         if mismatch:
-            raise ValueError(f"{Path(path).name}'s settings do not match its {name}'s weights ({mismatch}): the file was damaged or "
-                             "edited. Use another checkpoint, or train again.")  # fmt: skip
+            raise ValueError(
+                f"{Path(path).name}'s settings do not match its {name}'s weights ({mismatch}): the file was damaged or "
+                "edited. Use another checkpoint, or train again."
+            )
     return config
 
 
@@ -494,7 +568,11 @@ def load_generator(path: Path, device: str | torch.device = "cpu", average: bool
     key, name = (AVERAGE, "generator average") if average and AVERAGE in checkpoint else ("generator", "generator")
     generator, _ = networks(config)
     load_state(generator, checkpoint[key], f"{Path(path).name} ({name})")
-    if not all(torch.isfinite(weights).all() for weights in generator.state_dict().values() if weights.is_floating_point()):
-        raise ValueError(f"{Path(path).name}'s {name} holds NaN or infinite weights, so it would draw blank images: the run diverged "
-                         "before this checkpoint was written. Use an earlier checkpoint, or train again with a lower learning rate.")  # fmt: skip
+    if not all(
+        torch.isfinite(weights).all() for weights in generator.state_dict().values() if weights.is_floating_point()
+    ):
+        raise ValueError(
+            f"{Path(path).name}'s {name} holds NaN or infinite weights, so it would draw blank images: the run diverged "
+            "before this checkpoint was written. Use an earlier checkpoint, or train again with a lower learning rate."
+        )
     return generator.to(device).eval()

@@ -8,7 +8,9 @@ import torch
 from torch import nn
 
 
-def mlp(in_features: int, hidden: tuple[int, ...], out_features: int, activation: Callable[[], nn.Module] = nn.Tanh) -> nn.Sequential:
+def mlp(
+    in_features: int, hidden: tuple[int, ...], out_features: int, activation: Callable[[], nn.Module] = nn.Tanh
+) -> nn.Sequential:
     """A stack of Linear + activation layers (the learned transforms, Tanh by default) with a plain Linear layer on top."""
     if not isinstance(hidden, tuple):
         raise ValueError(f"hidden must be a tuple of layer sizes such as (8, 8), got {hidden!r}.")
@@ -91,7 +93,9 @@ class SideBySide(nn.Module):
     def forward(self, rows: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         # labels: ignored (the ring has no classes); taken so that gan.train_step, which passes them, can play the ring
         if rows.ndim != 2 or len(rows) % self.copies:
-            raise ValueError(f"expected a (rows, features) tensor with rows a multiple of {self.copies}, got {tuple(rows.shape)}.")
+            raise ValueError(
+                f"expected a (rows, features) tensor with rows a multiple of {self.copies}, got {tuple(rows.shape)}."
+            )
         blocks = rows.reshape(self.copies, -1, rows.shape[1])  # (copies, rows per copy, features)
         for layer, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
             blocks = torch.baddbmm(bias, blocks, weight)  # each copy's own weights: bias + blocks @ weight

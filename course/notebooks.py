@@ -77,7 +77,9 @@ def _parse_notebook(path: Path, data: bytes) -> nbformat.NotebookNode:
         problem = "is JSON but not a notebook"
     else:
         return notebook
-    raise ValueError(f"{path} {problem}: restore it with `git checkout -- {path}`, or open it in JupyterLab to see what is wrong.")
+    raise ValueError(
+        f"{path} {problem}: restore it with `git checkout -- {path}`, or open it in JupyterLab to see what is wrong."
+    )
 
 
 def require_can_save(path: Path) -> None:
@@ -93,10 +95,14 @@ def require_can_save(path: Path) -> None:
         problem = f"is in a read-only folder ({path.parent})"
     else:
         return
-    raise ValueError(f"{path} {problem}, so its run could not be saved: make it writable, or copy the notebook to a folder you can write to and run the copy.")
+    raise ValueError(
+        f"{path} {problem}, so its run could not be saved: make it writable, or copy the notebook to a folder you can write to and run the copy."
+    )
 
 
-ANSI_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")  # colours and other terminal controls
+ANSI_ESCAPE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+)  # colours and other terminal controls
 
 
 def without_colour(text: str) -> str:
@@ -114,7 +120,9 @@ def clean(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     could only show an error until the cell runs again.
     """
     language = notebook.metadata.get("language_info", {})
-    notebook.metadata = nbformat.from_dict({"kernelspec": KERNEL_SPEC, "language_info": {"name": language.get("name", "python")}})
+    notebook.metadata = nbformat.from_dict(
+        {"kernelspec": KERNEL_SPEC, "language_info": {"name": language.get("name", "python")}}
+    )
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":
@@ -187,7 +195,9 @@ def _stop_on_signals(received: list[int], **_) -> None:
         pass
 
 
-SOCKET_PATH_LIMIT = 100  # bytes in a socket file's path: 108 on Linux and 104 on macOS, less room for the kernel's "-NN"
+SOCKET_PATH_LIMIT = (
+    100  # bytes in a socket file's path: 108 on Linux and 104 on macOS, less room for the kernel's "-NN"
+)
 
 
 def _local_transport(folder: Path) -> Config:
@@ -244,15 +254,21 @@ def _result_path(path: Path, stamp: str) -> Path:
 
 def _kernel_died(error: Exception) -> bool:
     """Whether nbclient raised `error` because the kernel exited (the message is older nbclients' only sign)."""
-    return isinstance(error, DeadKernelError) or (isinstance(error, RuntimeError) and str(error).startswith("Kernel died"))
+    return isinstance(error, DeadKernelError) or (
+        isinstance(error, RuntimeError) and str(error).startswith("Kernel died")
+    )
 
 
 def _kernel_died_message(path: Path, scale: str) -> str:
     """One sentence for a kernel that died running `path` at `scale`: what most often causes it and what to do."""
     smaller = [f"--scale {name}" for name in reversed(SCALES[: SCALES.index(scale)])] if scale in SCALES else []
-    advice = f"try a smaller scale ({' or '.join(smaller)}) or close other programs" if smaller else "close other programs"
-    return (f"{path.name}'s kernel died at scale {scale}, most often because the machine ran out of memory, and the notebook "
-            f"was left unchanged: {advice}, then run it again.")  # fmt: skip
+    advice = (
+        f"try a smaller scale ({' or '.join(smaller)}) or close other programs" if smaller else "close other programs"
+    )
+    return (
+        f"{path.name}'s kernel died at scale {scale}, most often because the machine ran out of memory, and the notebook "
+        f"was left unchanged: {advice}, then run it again."
+    )
 
 
 def run_notebook(path: Path, scale: str, timeout: int = CELL_TIMEOUT) -> NotebookRun:
@@ -280,7 +296,9 @@ def run_notebook(path: Path, scale: str, timeout: int = CELL_TIMEOUT) -> Noteboo
     )
     start = time.perf_counter()
     try:
-        client.execute(env={**os.environ, "COURSE_SCALE": scale, "COURSE_PROGRESS": "text"})  # the kernel's environment; saved bars are text
+        client.execute(
+            env={**os.environ, "COURSE_SCALE": scale, "COURSE_PROGRESS": "text"}
+        )  # the kernel's environment; saved bars are text
     except asyncio.CancelledError:  # a signal while the kernel was starting, when nbclient's handlers still act
         raise KeyboardInterrupt from None
     except Exception as error:

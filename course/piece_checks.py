@@ -66,14 +66,23 @@ def _same_weight_shapes(
     return True
 
 
-def check_network(mine: object, theirs: nn.Module, inputs: torch.Tensor, what: str, labels: torch.Tensor | None = None, hint: str | None = None) -> bool:
+def check_network(
+    mine: object,
+    theirs: nn.Module,
+    inputs: torch.Tensor,
+    what: str,
+    labels: torch.Tensor | None = None,
+    hint: str | None = None,
+) -> bool:
     """Does `mine` have the course's layers (names and shapes) and, given the course's weights, its output on `inputs`?
 
     A conditional network is given `labels` with its inputs. `hint`, what to check in this network, replaces the general
     hints when its output differs, or when running it raises one of PyTorch's errors (a shape that does not fit).
     """
     if not isinstance(mine, nn.Module):
-        return _verdict(False, f"{what} should be a torch.nn.Module (an instance of your class), got {type(mine).__name__}.")
+        return _verdict(
+            False, f"{what} should be a torch.nn.Module (an instance of your class), got {type(mine).__name__}."
+        )
     names_differ = (
         "{what} has {count} weight tensors where the course's has {expected}{named}.",
         "build the layers in the order the text describes, under the names it uses; every BatchNorm adds weight, "
@@ -94,21 +103,35 @@ def check_network(mine: object, theirs: nn.Module, inputs: torch.Tensor, what: s
         with torch.no_grad():
             got, expected = mine(*given), theirs(*given)
     except Exception as error:
-        _verdict(False, _failure(f"{what} on a batch of shape {tuple(inputs.shape)}" + (" and its labels" if labels is not None else ""), error))
+        _verdict(
+            False,
+            _failure(
+                f"{what} on a batch of shape {tuple(inputs.shape)}" + (" and its labels" if labels is not None else ""),
+                error,
+            ),
+        )
         if hint and isinstance(error, RuntimeError) and not isinstance(error, NotImplementedError):
             _hint(hint)
         return False
     if not isinstance(got, torch.Tensor) or got.shape != expected.shape:
         shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
-        _verdict(False, f"{what} returns {shape} for a batch of shape {tuple(inputs.shape)}; the course's returns {tuple(expected.shape)}.")
+        _verdict(
+            False,
+            f"{what} returns {shape} for a batch of shape {tuple(inputs.shape)}; the course's returns {tuple(expected.shape)}.",
+        )
         _hint(hint or "check the reshapes in forward, and what the last layer returns.")
         return False
     if not torch.allclose(got, expected, atol=1e-5):
         _verdict(False, f"{what} has the course's layers and weights but computes something else.")
-        _hint(hint or "check the order of the layers, the activation functions (ReLU, LeakyReLU 0.2, Tanh) and the forward pass.")
+        _hint(
+            hint
+            or "check the order of the layers, the activation functions (ReLU, LeakyReLU 0.2, Tanh) and the forward pass."
+        )
         return False
     count = sum(value.numel() for value in theirs.parameters())
-    return _verdict(True, f"{what} has the course's {count:,} parameters in the same layers, and computes the same output.")
+    return _verdict(
+        True, f"{what} has the course's {count:,} parameters in the same layers, and computes the same output."
+    )
 
 
 HINTS = {  # what to check when a network's weights differ after a step: (the generator's move, the discriminator's)
@@ -155,7 +178,10 @@ def check_gan_step(step: object, loss: str = "dcgan", steps: int = 3) -> bool:
     config = practice_config(loss)
     torch.manual_seed(1)
     practice_images = torch.rand(256, 1, 28, 28) * 2 - 1
-    mine, theirs = gan.build(config, "cpu"), gan.build(config, "cpu")  # (generator, discriminator, g_optimizer, d_optimizer)
+    mine, theirs = (
+        gan.build(config, "cpu"),
+        gan.build(config, "cpu"),
+    )  # (generator, discriminator, g_optimizer, d_optimizer)
     my_batches, their_batches = gan.Batches(practice_images, config), gan.Batches(practice_images, config)
     names = ("generator", "discriminator")
     for number in range(1, steps + 1):  # compared after every step, so the first slip is the one named
@@ -166,20 +192,37 @@ def check_gan_step(step: object, loss: str = "dcgan", steps: int = 3) -> bool:
             return _verdict(False, _failure("your step", error))
         gan.train_step(config, *theirs, their_batches)
         if not isinstance(result, gan.StepResult):
-            return _verdict(False, f"the step returns {type(result).__name__}; it should return gan.StepResult(d_loss, g_loss, real_scores, fake_scores).")
+            return _verdict(
+                False,
+                f"the step returns {type(result).__name__}; it should return gan.StepResult(d_loss, g_loss, real_scores, fake_scores).",
+            )
         for index in (1, 0):  # the discriminator moves first
-            if all(torch.equal(a, b) for a, b in zip(mine[index].parameters(), theirs[index].parameters(), strict=True)):
+            if all(
+                torch.equal(a, b) for a, b in zip(mine[index].parameters(), theirs[index].parameters(), strict=True)
+            ):
                 continue
             unmoved = all(torch.equal(a, b) for a, b in zip(mine[index].parameters(), start[index], strict=True))
-            _verdict(False, f"after step {number} the {names[index]}'s weights differ from the course's" + (": they did not move." if unmoved else "."))
-            _hint(HINTS[loss][index] if not (index == 0 and unmoved) else
-                  "the generator's move needs the fakes with their graph (not detached) and g_optimizer.step() after backward.")  # fmt: skip
+            _verdict(
+                False,
+                f"after step {number} the {names[index]}'s weights differ from the course's"
+                + (": they did not move." if unmoved else "."),
+            )
+            _hint(
+                HINTS[loss][index]
+                if not (index == 0 and unmoved)
+                else "the generator's move needs the fakes with their graph (not detached) and g_optimizer.step() after backward."
+            )
             return False
         for index in (1, 0):  # the weights agree; batch norm's running statistics count every call of a network
             if not all(torch.equal(a, b) for a, b in zip(mine[index].buffers(), theirs[index].buffers(), strict=True)):
-                _verdict(False, f"after step {number} the weights agree, but the {names[index]}'s batch norm statistics differ from the course's.")
-                _hint("call each network exactly as often as the text does: the discriminator on the real batch, on the detached fakes, "
-                      "then once more on the fakes for the generator's move.")  # fmt: skip
+                _verdict(
+                    False,
+                    f"after step {number} the weights agree, but the {names[index]}'s batch norm statistics differ from the course's.",
+                )
+                _hint(
+                    "call each network exactly as often as the text does: the discriminator on the real batch, on the detached fakes, "
+                    "then once more on the fakes for the generator's move."
+                )
                 return False
     return _verdict(True, f"after {steps} steps every weight of both networks is the course's, to the last bit.")
 
@@ -209,7 +252,9 @@ def check_update_average(update: object) -> bool:
             if got.dtype == torch.long:
                 _hint("the count of batches is a whole number: copy it from the model, do not average it.")
             else:
-                _hint("each value should move a share 1 - decay of the way towards the model's: average.lerp_(model_value, 1 - decay).")
+                _hint(
+                    "each value should move a share 1 - decay of the way towards the model's: average.lerp_(model_value, 1 - decay)."
+                )
             return False
     return _verdict(True, "your update moves every weight and batch norm statistic as the course's does.")
 
@@ -234,7 +279,11 @@ def check_same_values(pairs: dict[str, tuple[object, torch.Tensor]]) -> bool:
             _hint("a loss is one number: average over the batch (.mean()); features keep one row per image.")
             return False
         if not torch.allclose(mine.detach().double(), theirs.detach().double(), rtol=1e-5, atol=1e-6):
-            shown = f"{mine.item():.4f} where the course's gives {theirs.item():.4f}" if mine.numel() == 1 else "different values from the course's"
+            shown = (
+                f"{mine.item():.4f} where the course's gives {theirs.item():.4f}"
+                if mine.numel() == 1
+                else "different values from the course's"
+            )
             return _verdict(False, f"{name} gives {shown}, on the same random inputs.")
     return _verdict(True, f"{', '.join(pairs)}: the same values as the course's, on the same random inputs.")
 
@@ -245,7 +294,9 @@ def check_same_weights(pairs: dict[str, tuple[nn.Module, nn.Module]], after: str
         for (key, got), expected in zip(mine.state_dict().items(), theirs.state_dict().values(), strict=True):
             if not torch.allclose(got.double(), expected.double(), rtol=1e-5, atol=1e-6):
                 _verdict(False, f"after {after}, the {name}'s {key} differs from the course's.")
-                _hint(f"check the {name}'s loss and its update: zero_grad, backward, step, on the losses the text gives.")
+                _hint(
+                    f"check the {name}'s loss and its update: zero_grad, backward, step, on the losses the text gives."
+                )
                 return False
     return _verdict(True, f"after {after}, every weight of the {' and the '.join(pairs)} is the course's.")
 
@@ -260,7 +311,9 @@ def _changes_to(pretrained: nn.Module, before: dict[str, torch.Tensor], trained_
     if {name: value.requires_grad for name, value in pretrained.named_parameters()} != trained_before:
         return "it froze some of its layers"
     after = pretrained.state_dict()
-    if {name: tuple(value.shape) for name, value in after.items()} != {name: tuple(value.shape) for name, value in before.items()}:
+    if {name: tuple(value.shape) for name, value in after.items()} != {
+        name: tuple(value.shape) for name, value in before.items()
+    }:
         return "it replaced its output layer"
     if any(not torch.equal(after[name], value) for name, value in before.items()):
         return "it changed its weights"
@@ -293,13 +346,21 @@ def check_transfer_model(make_model: object) -> bool:
         return False
     changed = _changes_to(pretrained, before, trained_before)
     if changed or mine is pretrained:
-        _verdict(False, f"your function changed the pretrained network: {changed or 'it returned the pretrained network itself'}.")
-        _hint("work on a copy, model = copy.deepcopy(pretrained), and freeze and replace the copy's layers only: every run starts from the pretrained network.")
+        _verdict(
+            False,
+            f"your function changed the pretrained network: {changed or 'it returned the pretrained network itself'}.",
+        )
+        _hint(
+            "work on a copy, model = copy.deepcopy(pretrained), and freeze and replace the copy's layers only: every run starts from the pretrained network."
+        )
         return False
     pretrained_storage = {value.data_ptr() for value in pretrained.parameters()}
     shared = [name for name, value in mine.named_parameters() if value.data_ptr() in pretrained_storage]
     if shared:
-        _verdict(False, f"your network shares {shared[0]} with the pretrained network: training it would change the pretrained weights too.")
+        _verdict(
+            False,
+            f"your network shares {shared[0]} with the pretrained network: training it would change the pretrained weights too.",
+        )
         _hint("copy the whole network with copy.deepcopy(pretrained) before changing anything.")
         return False
     names_differ = (
@@ -315,18 +376,25 @@ def check_transfer_model(make_model: object) -> bool:
     mine_trained = {name for name, value in mine.named_parameters() if value.requires_grad}
     their_trained = {name for name, value in theirs.named_parameters() if value.requires_grad}
     if mine_trained != their_trained:
-        layers = [sorted({name.rsplit(".", 1)[0] for name in names}) for names in (their_trained - mine_trained, mine_trained - their_trained)]
+        layers = [
+            sorted({name.rsplit(".", 1)[0] for name in names})
+            for names in (their_trained - mine_trained, mine_trained - their_trained)
+        ]
         frozen, training = layers
         if frozen:
             _verdict(False, f"your network freezes {' and '.join(frozen)}, which the course's trains.")
             if "classifier.3" in frozen:
-                _hint("you froze the new output layer too: freeze only model.features (or freeze before you replace the output layer: a new layer trains).")
+                _hint(
+                    "you froze the new output layer too: freeze only model.features (or freeze before you replace the output layer: a new layer trains)."
+                )
             else:
                 _hint("the hidden layer classifier.1 keeps training, more slowly: freeze only model.features.")
         else:
             _verdict(False, f"your network trains {' and '.join(training)}, which the course's freezes.")
             if any(getattr(module, "requires_grad", None) is False for module in mine.modules()):
-                _hint("module.requires_grad = False only sets a new attribute of the module; the method requires_grad_(False) freezes its weights.")
+                _hint(
+                    "module.requires_grad = False only sets a new attribute of the module; the method requires_grad_(False) freezes its weights."
+                )
             else:
                 _hint("freeze the convolutions: model.features.requires_grad_(False).")
         return False
@@ -336,9 +404,13 @@ def check_transfer_model(make_model: object) -> bool:
             _verdict(False, f"your network's {name} is not the pretrained network's.")
             _hint("start from a copy of the pretrained network, copy.deepcopy(pretrained), rather than a new one.")
             return False
-    if not all(torch.equal(mine_state[name].cpu(), their_state[name]) for name in ("classifier.3.weight", "classifier.3.bias")):
+    if not all(
+        torch.equal(mine_state[name].cpu(), their_state[name]) for name in ("classifier.3.weight", "classifier.3.bias")
+    ):
         _verdict(False, "your new output layer starts from other weights than the course's, from the same random seed.")
-        _hint("make it with nn.Linear(64, num_classes) as PyTorch starts it, and draw nothing else at random in the function.")
+        _hint(
+            "make it with nn.Linear(64, num_classes) as PyTorch starts it, and draw nothing else at random in the function."
+        )
         return False
     mine.eval()
     theirs.eval()
@@ -358,12 +430,19 @@ def check_transfer_model(make_model: object) -> bool:
     except Exception:
         devices = {"meta"}  # the function cannot run without real weights; the device is left unchecked
     if devices != {"meta"}:
-        _verdict(False, "given a pretrained network on another device (a GPU, say), your new output layer stays on the CPU.")
-        _hint("move the new layer to the pretrained network's device: nn.Linear(...).to(next(model.parameters()).device).")
+        _verdict(
+            False, "given a pretrained network on another device (a GPU, say), your new output layer stays on the CPU."
+        )
+        _hint(
+            "move the new layer to the pretrained network's device: nn.Linear(...).to(next(model.parameters()).device)."
+        )
         return False
     frozen = sum(value.numel() for name, value in mine.named_parameters() if name not in their_trained)
-    return _verdict(True, f"a copy of the pretrained network, its convolutions' {frozen:,} weights frozen, a new output layer for 3 classes; "
-                          "the pretrained network is left as it was.")  # fmt: skip
+    return _verdict(
+        True,
+        f"a copy of the pretrained network, its convolutions' {frozen:,} weights frozen, a new output layer for 3 classes; "
+        "the pretrained network is left as it was.",
+    )
 
 
 def check_fine_tune_optimizer(make_optimizer: object) -> bool:
@@ -381,9 +460,14 @@ def check_fine_tune_optimizer(make_optimizer: object) -> bool:
     except Exception as error:
         if isinstance(error, ValueError) and "more than one parameter group" in str(error):
             _verdict(False, "a parameter appears in both of your groups.")
-            _hint("the first group holds the hidden layer model.classifier[1] only, the second the output layer model.classifier[-1] only.")
+            _hint(
+                "the first group holds the hidden layer model.classifier[1] only, the second the output layer model.classifier[-1] only."
+            )
             return False
-        return _verdict(False, _failure(f"your function on a transfer model, learning_rate={learning_rate} and factor={factor}", error))
+        return _verdict(
+            False,
+            _failure(f"your function on a transfer model, learning_rate={learning_rate} and factor={factor}", error),
+        )
     theirs = transfer.fine_tune_optimizer(model, learning_rate, factor)
     if not isinstance(mine, torch.optim.Optimizer):
         _verdict(False, f"your function should return the optimizer, got {type(mine).__name__}.")
@@ -398,47 +482,79 @@ def check_fine_tune_optimizer(make_optimizer: object) -> bool:
         for name, value in zip(_parameter_names(model, group["params"]), group["params"], strict=True):
             if not value.requires_grad:
                 _verdict(False, f"your optimizer is given {name}, which is frozen.")
-                _hint("give the optimizer only the layers that train, the hidden layer and the output layer, not model.parameters().")
+                _hint(
+                    "give the optimizer only the layers that train, the hidden layer and the output layer, not model.parameters()."
+                )
                 return False
     if len(mine.param_groups) != 2:
-        _verdict(False, f"your optimizer has {len(mine.param_groups)} parameter group(s); the course's has 2, one learning rate each.")
+        _verdict(
+            False,
+            f"your optimizer has {len(mine.param_groups)} parameter group(s); the course's has 2, one learning rate each.",
+        )
         if len(mine.param_groups) == 1:
-            _hint("one learning rate for every layer: make two groups, [{'params': ..., 'lr': ...}, {'params': ..., 'lr': ...}].")
+            _hint(
+                "one learning rate for every layer: make two groups, [{'params': ..., 'lr': ...}, {'params': ..., 'lr': ...}]."
+            )
         return False
     held = [set(_parameter_names(model, group["params"])) for group in mine.param_groups]
     expected = [set(_parameter_names(model, group["params"])) for group in theirs.param_groups]
     if held == expected[::-1]:
         _verdict(False, "your groups are the other way round.")
-        _hint("first the pretrained hidden layer's group (model.classifier[1]), then the new output layer's (model.classifier[-1]).")
+        _hint(
+            "first the pretrained hidden layer's group (model.classifier[1]), then the new output layer's (model.classifier[-1])."
+        )
         return False
     for number, (got, wanted) in enumerate(zip(held, expected, strict=True), start=1):
         if got != wanted:
-            _verdict(False, f"your group {number} holds {', '.join(sorted(got)) or 'nothing'}; the course's holds {', '.join(sorted(wanted))}.")
-            _hint("the first group is the hidden layer, model.classifier[1].parameters(); the second the output layer, model.classifier[-1].parameters().")
+            _verdict(
+                False,
+                f"your group {number} holds {', '.join(sorted(got)) or 'nothing'}; the course's holds {', '.join(sorted(wanted))}.",
+            )
+            _hint(
+                "the first group is the hidden layer, model.classifier[1].parameters(); the second the output layer, model.classifier[-1].parameters()."
+            )
             return False
     rates, wanted_rates = [group["lr"] for group in mine.param_groups], [group["lr"] for group in theirs.param_groups]
-    if not all(isinstance(rate, (int, float)) and abs(rate - wanted) < 1e-9 for rate, wanted in zip(rates, wanted_rates, strict=True)):
-        _verdict(False, f"for learning_rate={learning_rate} and factor={factor} your groups learn at {rates[0]:g} and {rates[1]:g}; "
-                        f"the course's at {wanted_rates[0]:g} and {wanted_rates[1]:g}.")  # fmt: skip
+    if not all(
+        isinstance(rate, (int, float)) and abs(rate - wanted) < 1e-9
+        for rate, wanted in zip(rates, wanted_rates, strict=True)
+    ):
+        _verdict(
+            False,
+            f"for learning_rate={learning_rate} and factor={factor} your groups learn at {rates[0]:g} and {rates[1]:g}; "
+            f"the course's at {wanted_rates[0]:g} and {wanted_rates[1]:g}.",
+        )
         if rates[0] == rates[1]:
-            _hint("one learning rate for both groups: the pretrained hidden layer learns at learning_rate * factor, the new output layer at learning_rate.")
+            _hint(
+                "one learning rate for both groups: the pretrained hidden layer learns at learning_rate * factor, the new output layer at learning_rate."
+            )
         elif rates == wanted_rates[::-1]:
             _hint("the rates are swapped: the pretrained layer is the slow one, learning_rate * factor.")
         else:
-            _hint("use the function's arguments: learning_rate * factor for the hidden layer, learning_rate for the output layer.")
+            _hint(
+                "use the function's arguments: learning_rate * factor for the hidden layer, learning_rate for the output layer."
+            )
         return False
     for number, (got, wanted) in enumerate(zip(mine.param_groups, theirs.param_groups, strict=True), start=1):
         for key, value in wanted.items():
             if key not in ("params", "lr", "betas") and got.get(key) != value:
-                _verdict(False, f"your group {number} sets {key}={got.get(key)!r}; the course's keeps Adam's default, {value!r}.")
+                _verdict(
+                    False,
+                    f"your group {number} sets {key}={got.get(key)!r}; the course's keeps Adam's default, {value!r}.",
+                )
                 _hint("give each group its params and its lr only.")
                 return False
     sizes = [sum(value.numel() for value in group["params"]) for group in theirs.param_groups]
-    return _verdict(True, f"Adam with the course's two groups: the hidden layer's {sizes[0]:,} weights at learning_rate * factor, "
-                          f"the output layer's {sizes[1]:,} at learning_rate.")  # fmt: skip
+    return _verdict(
+        True,
+        f"Adam with the course's two groups: the hidden layer's {sizes[0]:,} weights at learning_rate * factor, "
+        f"the output layer's {sizes[1]:,} at learning_rate.",
+    )
 
 
-def _line_by_formulas(inputs: torch.Tensor, targets: torch.Tensor, learning_rate: float, steps: int, slip: str = "") -> tuple[float, float, list[float]]:
+def _line_by_formulas(
+    inputs: torch.Tensor, targets: torch.Tensor, learning_rate: float, steps: int, slip: str = ""
+) -> tuple[float, float, list[float]]:
     """Gradient descent on the line by the gradient formulas of notebook 01 (no autograd), with one of LINE_SLIPS if asked."""
     x, y = inputs.double(), targets.double()
     weight = bias = summed_weight_gradient = summed_bias_gradient = torch.zeros((), dtype=torch.float64)
@@ -446,10 +562,15 @@ def _line_by_formulas(inputs: torch.Tensor, targets: torch.Tensor, learning_rate
     for _ in range(steps):
         error = weight * x + bias - y
         losses.append((error**2).mean().item())
-        scale = len(x) if slip == "sum" else 1  # the gradients of the summed squared errors are n times those of the mean
+        scale = (
+            len(x) if slip == "sum" else 1
+        )  # the gradients of the summed squared errors are n times those of the mean
         weight_gradient, bias_gradient = scale * 2 * (error * x).mean(), scale * 2 * error.mean()
         if slip == "no reset":  # .grad keeps adding up: each step carries every earlier gradient
-            summed_weight_gradient, summed_bias_gradient = summed_weight_gradient + weight_gradient, summed_bias_gradient + bias_gradient
+            summed_weight_gradient, summed_bias_gradient = (
+                summed_weight_gradient + weight_gradient,
+                summed_bias_gradient + bias_gradient,
+            )
             weight_gradient, bias_gradient = summed_weight_gradient, summed_bias_gradient
         rate = 1.0 if slip == "no rate" else learning_rate
         direction = 1 if slip == "plus" else -1
@@ -495,12 +616,18 @@ def check_line_descent(fit: object, inputs: torch.Tensor, targets: torch.Tensor)
         return _verdict(False, f"fit_line_by_gradient_descent should be a function, got {type(fit).__name__}.")
     runs = [(0.1, 20, 0.0), (0.3, 10, 0.0), (0.1, 20, 1.0)]  # (learning rate, steps, shift of the targets)
 
-    def same(got: tuple[float, float, list[float]], expected: tuple[float, float, list[float]], losses: bool = True) -> bool:
+    def same(
+        got: tuple[float, float, list[float]], expected: tuple[float, float, list[float]], losses: bool = True
+    ) -> bool:
         # Rounding grows with the values (a diverging slip multiplies it at every step), so the tolerance does too.
         scale = max(1.0, *(abs(value) for value in expected[:2]))
-        if not all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9 * scale) for a, b in zip(got[:2], expected[:2], strict=True)):
+        if not all(
+            math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9 * scale) for a, b in zip(got[:2], expected[:2], strict=True)
+        ):
             return False
-        return not losses or all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) for a, b in zip(got[2], expected[2], strict=True))
+        return not losses or all(
+            math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) for a, b in zip(got[2], expected[2], strict=True)
+        )
 
     for learning_rate, steps, shift in runs:
         saved = targets.detach().clone()
@@ -516,7 +643,9 @@ def check_line_descent(fit: object, inputs: torch.Tensor, targets: torch.Tensor)
             if "leaf Variable" in str(error):
                 _hint("update the weights inside `with torch.no_grad():`: the update is not part of the model.")
             elif "NoneType" in str(error):
-                _hint("update each weight in place (weight -= ...): weight = weight - ... makes a new tensor, whose .grad backward() leaves empty.")
+                _hint(
+                    "update each weight in place (weight -= ...): weight = weight - ... makes a new tensor, whose .grad backward() leaves empty."
+                )
             return False
         finally:
             with torch.no_grad():
@@ -526,29 +655,46 @@ def check_line_descent(fit: object, inputs: torch.Tensor, targets: torch.Tensor)
             return _verdict(False, f"your function {got}")
         if same(got, expected):
             continue
-        where = f"after {steps} steps at the learning rate {learning_rate}" + (f", with every target shifted by {shift:g}" if shift else "")
+        where = f"after {steps} steps at the learning rate {learning_rate}" + (
+            f", with every target shifted by {shift:g}" if shift else ""
+        )
         if same(got, expected, losses=False):
             _verdict(False, f"{where} the weight and the bias are right, but the losses differ from the formulas'.")
             _hint("append loss.item(), the loss computed before the update, once per step.")
             return False
-        shown = [f"{round(value, 6) + 0.0:.6f}" if abs(value) < 1e6 else f"{value:.3g}" for value in (*got[:2], *expected[:2])]  # no -0.000000
-        _verdict(False, f"{where} your weight and bias are {shown[0]} and {shown[1]}; the gradient formulas give {shown[2]} and {shown[3]}.")
+        shown = [
+            f"{round(value, 6) + 0.0:.6f}" if abs(value) < 1e6 else f"{value:.3g}"
+            for value in (*got[:2], *expected[:2])
+        ]  # no -0.000000
+        _verdict(
+            False,
+            f"{where} your weight and bias are {shown[0]} and {shown[1]}; the gradient formulas give {shown[2]} and {shown[3]}.",
+        )
         if got[0] == 0 and got[1] == 0:
-            _hint("the weights did not move: subtract learning_rate times each gradient from its weight, in place (weight -= ...).")
+            _hint(
+                "the weights did not move: subtract learning_rate times each gradient from its weight, in place (weight -= ...)."
+            )
             return False
         slip = next((slip for slip in LINE_SLIPS if same(got, slipped[slip], losses=False)), None)
         if slip:
             _hint(LINE_SLIPS[slip])
         elif math.isclose(got[0], expected[0], rel_tol=1e-9, abs_tol=1e-9) and shift:
-            _hint("the weight is right, the bias is not: move the bias too, bias -= learning_rate * bias.grad, and set bias.grad back to zero.")
+            _hint(
+                "the weight is right, the bias is not: move the bias too, bias -= learning_rate * bias.grad, and set bias.grad back to zero."
+            )
         elif learning_rate != runs[0][0] and same(got, unslipped_rate, losses=False):
             _hint(f"use the argument learning_rate, not the number {runs[0][0]} written in.")
         else:
-            _hint("each step: the loss (weight * x_scaled + bias - y_scaled) squared and averaged, backward(), then under torch.no_grad() "
-                  "weight -= learning_rate * weight.grad and the same for bias, then both .grad back to zero.")  # fmt: skip
+            _hint(
+                "each step: the loss (weight * x_scaled + bias - y_scaled) squared and averaged, backward(), then under torch.no_grad() "
+                "weight -= learning_rate * weight.grad and the same for bias, then both .grad back to zero."
+            )
         return False
-    return _verdict(True, "after 20 steps at the learning rate 0.1 and 10 at 0.3, and 20 at 0.1 on targets shifted by one, your weight, bias "
-                          "and every loss are what the gradient formulas give.")  # fmt: skip
+    return _verdict(
+        True,
+        "after 20 steps at the learning rate 0.1 and 10 at 0.3, and 20 at 0.1 on targets shifted by one, your weight, bias "
+        "and every loss are what the gradient formulas give.",
+    )
 
 
 def practice_classification(count: int = 300, classes: int = 4, seed: int = 5) -> tuple[torch.Tensor, torch.Tensor]:
@@ -568,7 +714,11 @@ def _slipped_epoch(slip: str) -> Callable:
             batch = order[start : start + batch_size].to(images.device)
             batch_labels = labels[start : start + batch_size] if slip == "labels unshuffled" else labels[batch]
             scores = model(images[batch])
-            loss = F.nll_loss(scores, batch_labels) if slip == "loss without softmax" else F.cross_entropy(scores, batch_labels)
+            loss = (
+                F.nll_loss(scores, batch_labels)
+                if slip == "loss without softmax"
+                else F.cross_entropy(scores, batch_labels)
+            )
             if slip == "step before backward":
                 optimizer.step()
                 optimizer.zero_grad()
@@ -622,7 +772,10 @@ def check_epoch(epoch: object, epochs: int = 2, batch_size: int = 64) -> bool:
         return model, shuffler
 
     def same_weights(one: nn.Module, two: nn.Module) -> bool:
-        return all(torch.allclose(a.double(), b.double(), rtol=1e-5, atol=1e-6) for a, b in zip(one.parameters(), two.parameters(), strict=True))
+        return all(
+            torch.allclose(a.double(), b.double(), rtol=1e-5, atol=1e-6)
+            for a, b in zip(one.parameters(), two.parameters(), strict=True)
+        )
 
     mine, theirs = player(), player()
     for number in range(1, epochs + 1):
@@ -640,32 +793,53 @@ def check_epoch(epoch: object, epochs: int = 2, batch_size: int = 64) -> bool:
         if not same_weights(mine[0], theirs[0]):
             if all(torch.equal(a, b) for a, b in zip(mine[0].state_dict().values(), state[0].values(), strict=True)):
                 _verdict(False, f"{where} the weights did not move.")
-                _hint("each batch needs optimizer.zero_grad(), loss.backward() and then optimizer.step(), in that order.")
+                _hint(
+                    "each batch needs optimizer.zero_grad(), loss.backward() and then optimizer.step(), in that order."
+                )
                 return False
             _verdict(False, f"{where} the weights differ from the course's.")
-            slip = next((slip for slip in EPOCH_SLIPS if same_weights(mine[0], moved_from(state, _slipped_epoch(slip))[0])), None)
+            slip = next(
+                (slip for slip in EPOCH_SLIPS if same_weights(mine[0], moved_from(state, _slipped_epoch(slip))[0])),
+                None,
+            )
             if slip:
                 _hint(EPOCH_SLIPS[slip])
             elif torch.equal(mine[2].get_state(), state[2]):
                 _hint(EPOCH_SLIPS["no shuffle"] + " The shuffler was not used.")
             else:
-                _hint("each batch: the indices order[start : start + batch_size], scores = model(images[batch]), "
-                      "loss = F.cross_entropy(scores, labels[batch]), zero_grad, backward, step.")  # fmt: skip
+                _hint(
+                    "each batch: the indices order[start : start + batch_size], scores = model(images[batch]), "
+                    "loss = F.cross_entropy(scores, labels[batch]), zero_grad, backward, step."
+                )
             return False
         if not torch.equal(mine[2].get_state(), theirs[2].get_state()):
             if torch.equal(mine[2].get_state(), state[2]):
-                _verdict(False, f"{where} the weights are the course's, but the shuffler given to the epoch was not used.")
-                _hint("draw the order from the shuffler given, torch.randperm(len(images), generator=shuffler): a generator of "
-                      "your own repeats the same order every epoch.")  # fmt: skip
+                _verdict(
+                    False, f"{where} the weights are the course's, but the shuffler given to the epoch was not used."
+                )
+                _hint(
+                    "draw the order from the shuffler given, torch.randperm(len(images), generator=shuffler): a generator of "
+                    "your own repeats the same order every epoch."
+                )
             else:
-                _verdict(False, f"{where} the weights are the course's, but the shuffler has drawn more than one order.")
+                _verdict(
+                    False, f"{where} the weights are the course's, but the shuffler has drawn more than one order."
+                )
                 _hint("draw the order once per epoch, and only there: torch.randperm(len(images), generator=shuffler).")
             return False
         if not all(math.isclose(a, b, rel_tol=1e-5, abs_tol=1e-7) for a, b in zip(returned, expected, strict=True)):
-            _verdict(False, f"{where} the weights are the course's, but your epoch returns loss {returned[0]:.4f} and accuracy {returned[1]:.4f} "
-                            f"where the course's returns {expected[0]:.4f} and {expected[1]:.4f}.")  # fmt: skip
-            _hint("add up each batch's loss.item() times its number of images, and the images whose highest score is their label; "
-                  "return both divided by the number of images.")  # fmt: skip
+            _verdict(
+                False,
+                f"{where} the weights are the course's, but your epoch returns loss {returned[0]:.4f} and accuracy {returned[1]:.4f} "
+                f"where the course's returns {expected[0]:.4f} and {expected[1]:.4f}.",
+            )
+            _hint(
+                "add up each batch's loss.item() times its number of images, and the images whose highest score is their label; "
+                "return both divided by the number of images."
+            )
             return False
-    return _verdict(True, f"after {epochs} epochs from the same start and shuffling seed, every weight is the course's "
-                          "(training.run_epoch, train_classifier's epoch), and so are the loss and accuracy it returns.")  # fmt: skip
+    return _verdict(
+        True,
+        f"after {epochs} epochs from the same start and shuffling seed, every weight is the course's "
+        "(training.run_epoch, train_classifier's epoch), and so are the loss and accuracy it returns.",
+    )

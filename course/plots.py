@@ -46,7 +46,9 @@ def image_grid(
     top = 255 if images.dtype == np.uint8 else 1.0  # grey images on the full scale, not stretched one by one
     ncols = min(ncols, len(images))
     nrows = -(-len(images) // ncols)
-    figure, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * (titles is not None)), squeeze=False)
+    figure, axes = plt.subplots(
+        nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * (titles is not None)), squeeze=False
+    )
     for index, axis in enumerate(axes.flat):
         axis.axis("off")
         if index < len(images):
@@ -63,7 +65,9 @@ def learning_curves(history, title: str = "Learning curves") -> plt.Figure:
         raise ValueError("the history is empty: train for at least one epoch first.")
     figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 3.6))
     for axis, metric, label in ((loss_axis, "loss", "cross-entropy loss"), (accuracy_axis, "accuracy", "accuracy")):
-        axis.plot(history.epoch, getattr(history, f"train_{metric}"), "o-", label="training (mean while the epoch learnt)")
+        axis.plot(
+            history.epoch, getattr(history, f"train_{metric}"), "o-", label="training (mean while the epoch learnt)"
+        )
         axis.plot(history.epoch, getattr(history, f"eval_{metric}"), "o-", label="held out (after the epoch)")
         axis.set(xlabel="epoch", ylabel=label)
         axis.legend()
@@ -77,7 +81,9 @@ def confusion_plot(matrix: np.ndarray, class_names: Sequence[str], title: str = 
     """The confusion matrix as a heat map with counts: row = true class, column = predicted class."""
     matrix = np.asarray(matrix)
     if matrix.shape != (len(class_names), len(class_names)):
-        raise ValueError(f"matrix must be {len(class_names)}x{len(class_names)}, one row per class name; got {matrix.shape}.")
+        raise ValueError(
+            f"matrix must be {len(class_names)}x{len(class_names)}, one row per class name; got {matrix.shape}."
+        )
     figure, axis = plt.subplots(figsize=(6.5, 5.5))
     shown = axis.imshow(matrix, cmap="Blues")
     figure.colorbar(shown, ax=axis, label="images")
@@ -97,7 +103,9 @@ def filter_grid(weights, ncols: int = 8, size: float = 1.0) -> plt.Figure:
     """A first convolution layer's filters (out_channels, 1, k, k), blue for negative, red for positive."""
     weights = np.asarray(weights.detach().cpu() if hasattr(weights, "detach") else weights)
     if weights.ndim != 4 or weights.shape[1] != 1:
-        raise ValueError(f"weights must have shape (out_channels, 1, k, k), a first layer's on grey images; got {weights.shape}.")
+        raise ValueError(
+            f"weights must have shape (out_channels, 1, k, k), a first layer's on grey images; got {weights.shape}."
+        )
     if len(weights) == 0 or ncols < 1:
         raise ValueError(f"need at least one filter and ncols >= 1; got {len(weights)} filters and ncols={ncols}.")
     limit = np.abs(weights).max() or 1.0
@@ -120,7 +128,9 @@ def feature_maps(maps, title: str = "", ncols: int = 8, size: float = 1.0, colou
     """
     maps = np.asarray(maps.detach().cpu() if hasattr(maps, "detach") else maps)
     if maps.ndim != 3:
-        raise ValueError(f"maps must have shape (channels, H, W), one image's; got {maps.shape}. Pick one image with maps[0].")
+        raise ValueError(
+            f"maps must have shape (channels, H, W), one image's; got {maps.shape}. Pick one image with maps[0]."
+        )
     if len(maps) == 0 or ncols < 1:
         raise ValueError(f"need at least one channel and ncols >= 1; got {len(maps)} channels and ncols={ncols}.")
     scale = {}
@@ -156,10 +166,17 @@ def tile(images: np.ndarray, ncols: int | None = None, gap: int = 1) -> np.ndarr
         raise ValueError(f"ncols must be at least 1, got {ncols}.")
     nrows = -(-count // ncols)
     canvas_shape = (nrows * (height + gap) - gap, ncols * (width + gap) - gap) + images.shape[3:]
-    canvas = np.zeros(canvas_shape, dtype=images.dtype) if images.ndim == 3 else np.full(canvas_shape, 255, dtype=images.dtype)
+    canvas = (
+        np.zeros(canvas_shape, dtype=images.dtype)
+        if images.ndim == 3
+        else np.full(canvas_shape, 255, dtype=images.dtype)
+    )
     for index, image in enumerate(images):
         row, column = divmod(index, ncols)
-        canvas[row * (height + gap) : row * (height + gap) + height, column * (width + gap) : column * (width + gap) + width] = image
+        canvas[
+            row * (height + gap) : row * (height + gap) + height,
+            column * (width + gap) : column * (width + gap) + width,
+        ] = image
     return canvas
 
 
@@ -188,7 +205,9 @@ def show_table(frame, formats: str | dict) -> None:
     for column, pattern in per_column.items():
         text[column] = frame[column].map(pattern.format)
     plain = text.to_string()
-    uuid = hashlib.sha256(plain.encode()).hexdigest()[:6]  # the HTML's ids follow from the table, so a rerun stores the same HTML
+    uuid = hashlib.sha256(plain.encode()).hexdigest()[
+        :6
+    ]  # the HTML's ids follow from the table, so a rerun stores the same HTML
     display({"text/html": frame.style.set_uuid(uuid).format(formats).to_html(), "text/plain": plain}, raw=True)
 
 

@@ -127,8 +127,10 @@ def read_samples(path: Path) -> np.ndarray:
         raise ValueError(f"{path.name} holds an array of shape {shape}, not images (N, 28, 28): {fix}.")
     claimed, held = int(np.prod(shape, dtype=object)), path.stat().st_size - header_bytes
     if claimed != held:
-        raise ValueError(f"{path.name}'s header says {shape[0]:,} images ({claimed:,} bytes) but the file holds {held:,} bytes after it: "
-                         f"it was cut short or damaged; {fix}.")  # fmt: skip
+        raise ValueError(
+            f"{path.name}'s header says {shape[0]:,} images ({claimed:,} bytes) but the file holds {held:,} bytes after it: "
+            f"it was cut short or damaged; {fix}."
+        )
     return np.load(path, allow_pickle=False)
 
 
@@ -152,7 +154,9 @@ def _or_committed(classifier: SmallCNN | None) -> SmallCNN:
     if classifier is None:
         return load_quality_classifier()
     if not isinstance(classifier, SmallCNN):
-        raise TypeError(f"classifier must be a SmallCNN such as load_quality_classifier() gives, got {type(classifier).__name__}.")
+        raise TypeError(
+            f"classifier must be a SmallCNN such as load_quality_classifier() gives, got {type(classifier).__name__}."
+        )
     return classifier
 
 
@@ -199,7 +203,9 @@ def _gaussian(features: object, name: str) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(features, np.ndarray):
         raise TypeError(f"{name} must be a NumPy array (samples, features), got {type(features).__name__}.")
     if features.ndim != 2 or len(features) < 2:
-        raise ValueError(f"{name} must be a 2-D array (samples, features) with at least 2 rows, got shape {features.shape}.")
+        raise ValueError(
+            f"{name} must be a 2-D array (samples, features) with at least 2 rows, got shape {features.shape}."
+        )
     if not np.issubdtype(features.dtype, np.number) or not np.isfinite(features).all():
         raise ValueError(f"{name} must hold finite numbers, got dtype {features.dtype} with NaN, inf or non-numbers.")
     features = features.astype(np.float64)
@@ -232,7 +238,9 @@ def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
     mean_a, cov_a = _gaussian(features_a, "features_a")
     mean_b, cov_b = _gaussian(features_b, "features_b")
     if len(mean_a) != len(mean_b):
-        raise ValueError(f"features_a and features_b must have the same number of columns, got {len(mean_a)} and {len(mean_b)}.")
+        raise ValueError(
+            f"features_a and features_b must have the same number of columns, got {len(mean_a)} and {len(mean_b)}."
+        )
     return _frechet(mean_a, cov_a, mean_b, cov_b)
 
 
@@ -270,7 +278,9 @@ def _real_dresses(fashion: FashionMNIST | None, classifier: SmallCNN) -> _RealDr
     if key not in _real_dresses_cache:
         fashion = fashion if fashion is not None else load_fashion_mnist()
         train_features, _ = _look_at(require_samples(fashion.dresses("train"), "training dresses"), classifier, 1000)
-        test_features, test_predictions = _look_at(require_samples(fashion.dresses("test"), "test dresses"), classifier, 1000)
+        test_features, test_predictions = _look_at(
+            require_samples(fashion.dresses("test"), "test dresses"), classifier, 1000
+        )
         train_mean, train_cov = _gaussian(train_features, "training dress features")
         _real_dresses_cache[key] = _RealDresses(
             train_mean=train_mean,
@@ -312,7 +322,9 @@ class QualityReport:
         return line
 
 
-def evaluate_samples(samples: np.ndarray, fashion: FashionMNIST | None = None, classifier: SmallCNN | None = None) -> QualityReport:
+def evaluate_samples(
+    samples: np.ndarray, fashion: FashionMNIST | None = None, classifier: SmallCNN | None = None
+) -> QualityReport:
     """Score samples against the 6,000 training dresses; use 1,000 samples to compare them with the floor.
 
     `fashion` defaults to the verified Fashion-MNIST and `classifier` to the committed one; what real

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import torch
 
-from course.validation import require_positive_int
 from course.data import FashionMNIST
 from course.gan import GANConfig, train_step
 from course.gan_sampling import generate
@@ -23,6 +22,7 @@ from course.gan_training import CHECKPOINT, GANRun, read_checkpoint, train_gan
 from course.progress import tqdm
 from course.quality import evaluate_samples
 from course.runs import ResultsStore, load_json
+from course.validation import require_positive_int
 
 MEASUREMENTS = "quality.json"  # in the run folder: one entry per measured stage
 
@@ -39,7 +39,9 @@ def _measured_so_far(store: ResultsStore, folder: Path) -> list[dict]:
         return []  # scores without their run would mix two runs
     reached = read_checkpoint(folder / CHECKPOINT)["step"]
     saved = load_json(store.path)
-    rows = saved if isinstance(saved, list) else store.rows()  # a bare list: scores saved before their settings were kept
+    rows = (
+        saved if isinstance(saved, list) else store.rows()
+    )  # a bare list: scores saved before their settings were kept
     return [entry for entry in rows if entry["step"] <= reached]
 
 
@@ -71,14 +73,18 @@ def train_and_measure(
     reached = read_checkpoint(folder / CHECKPOINT)["step"] if (folder / CHECKPOINT).is_file() else 0
     seconds = measurements[-1]["seconds"] if measurements else 0.0
     name = config.loss if config.model == "dcgan" else f"{config.model} networks, {config.loss} loss"
-    bar = tqdm(total=config.steps, desc=f"{name}, scored every {measure_every:,} steps", unit="step", disable=not progress)
+    bar = tqdm(
+        total=config.steps, desc=f"{name}, scored every {measure_every:,} steps", unit="step", disable=not progress
+    )
     run = None
     try:
         for end in stage_ends(config.steps, measure_every):
             if end < config.steps and (end in done or end < reached):
                 continue  # the checkpoint is past this stage: measured in an earlier session, or (other samples) not measurable now
             started = time.perf_counter()
-            run = train_gan(dataclasses.replace(config, steps=end), images, folder, resume=True, progress=False, step=step)
+            run = train_gan(
+                dataclasses.replace(config, steps=end), images, folder, resume=True, progress=False, step=step
+            )
             seconds += time.perf_counter() - started
             bar.update(run.step - bar.n)
             if run.interrupted:
@@ -86,7 +92,9 @@ def train_and_measure(
                 break
             if end in done:
                 break  # the last stage, measured before: nothing left to do
-            report = evaluate_samples(generate(run.sampling_generator, samples, seed=0), fashion)  # the average, when the run keeps one
+            report = evaluate_samples(
+                generate(run.sampling_generator, samples, seed=0), fashion
+            )  # the average, when the run keeps one
             measurements.append(
                 {
                     "step": end,

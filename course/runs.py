@@ -43,7 +43,9 @@ def runs_dir() -> Path:
         runs = repository / "runs" if repository else user_data_dir() / "runs"
         return runs / "workbook" if (Path.cwd() / WORKBOOK_MARKER).is_file() else runs
     if Path(from_env).exists() and not Path(from_env).is_dir():
-        raise ValueError(f"COURSE_RUNS_DIR is {from_env}, which is a file, not a folder: point it at a folder (it is created if missing), or unset it.")
+        raise ValueError(
+            f"COURSE_RUNS_DIR is {from_env}, which is a file, not a folder: point it at a folder (it is created if missing), or unset it."
+        )
     return Path(from_env)
 
 
@@ -55,7 +57,9 @@ def run_folder(name: str) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise OSError(f"Cannot create the run folder {folder} ({error.strerror}). Set COURSE_RUNS_DIR to a writable folder.") from None
+        raise OSError(
+            f"Cannot create the run folder {folder} ({error.strerror}). Set COURSE_RUNS_DIR to a writable folder."
+        ) from None
     if not os.access(folder, os.W_OK):
         raise OSError(f"The run folder {folder} is not writable. Set COURSE_RUNS_DIR to a writable folder.")
     return folder
@@ -74,10 +78,14 @@ def require_room(folder: Path, needed_bytes: int, what: str) -> None:
         os.unlink(probe)
         free = shutil.disk_usage(folder).free
     except OSError as error:
-        raise OSError(f"Cannot write {what} in {folder} ({error.strerror or error}): choose a writable place (or set COURSE_RUNS_DIR).") from None
+        raise OSError(
+            f"Cannot write {what} in {folder} ({error.strerror or error}): choose a writable place (or set COURSE_RUNS_DIR)."
+        ) from None
     if free < needed_bytes:
-        raise OSError(f"The disk holding {folder} has {free / 2**20:,.1f} MiB free, and {what} need about {needed_bytes / 2**20:,.0f} MiB: "
-                      "free some space or choose another place.")  # fmt: skip
+        raise OSError(
+            f"The disk holding {folder} has {free / 2**20:,.1f} MiB free, and {what} need about {needed_bytes / 2**20:,.0f} MiB: "
+            "free some space or choose another place."
+        )
 
 
 def require_output_file(path: Path, needed_bytes: int = 0, overwrite: bool = False) -> Path:
@@ -88,9 +96,13 @@ def require_output_file(path: Path, needed_bytes: int = 0, overwrite: bool = Fal
     """
     path = Path(path)
     if path.is_dir():
-        raise IsADirectoryError(f"{path} is a folder: give the name of a file to write, for example {path / 'out'}{path.suffix or ''}.")
+        raise IsADirectoryError(
+            f"{path} is a folder: give the name of a file to write, for example {path / 'out'}{path.suffix or ''}."
+        )
     if path.exists() and not path.is_file():
-        raise FileExistsError(f"{path} is not a regular file (a device, a pipe or a socket), and writing would replace it: choose a file name.")
+        raise FileExistsError(
+            f"{path} is not a regular file (a device, a pipe or a socket), and writing would replace it: choose a file name."
+        )
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} already exists: add --force to replace it, or choose another --out.")
     require_room(path.parent, needed_bytes + 2**20, f"{path.name} and its temporary copy")
@@ -205,7 +217,9 @@ def load_weights(module: torch.nn.Module, path: Path) -> None:
 def state_mismatch(module: torch.nn.Module, state: object) -> str | None:
     """What keeps `state` from loading into `module` (names missing or unexpected, other shapes), or None if it fits."""
     expected = {name: tuple(tensor.shape) for name, tensor in module.state_dict().items()}
-    found = {name: tuple(getattr(tensor, "shape", ())) for name, tensor in state.items()} if isinstance(state, dict) else {}
+    found = (
+        {name: tuple(getattr(tensor, "shape", ())) for name, tensor in state.items()} if isinstance(state, dict) else {}
+    )
     if found == expected:
         return None
     missing = sorted(set(expected) - set(found))
@@ -218,7 +232,9 @@ def load_state(module: torch.nn.Module, state: object, source: str) -> None:
     """Load a state dict into `module` only if every name and shape matches; otherwise change nothing and say why."""
     mismatch = state_mismatch(module, state)
     if mismatch:  # checked before loading, so a refused file changes nothing
-        raise ValueError(f"{source} does not hold weights for this model ({mismatch}). Retrain, or load it into the model it was saved from.")
+        raise ValueError(
+            f"{source} does not hold weights for this model ({mismatch}). Retrain, or load it into the model it was saved from."
+        )
     module.load_state_dict(state, strict=True)
 
 
@@ -245,8 +261,10 @@ def run_folder_lock(folder: Path):
         file.seek(0)
         holder = file.read().strip() or "a process that is still starting"
         file.close()
-        raise RunFolderInUse(f"{folder} is in use by another training run ({holder}): wait for it to finish or stop it, "
-                             "or choose another run folder.") from None  # fmt: skip
+        raise RunFolderInUse(
+            f"{folder} is in use by another training run ({holder}): wait for it to finish or stop it, "
+            "or choose another run folder."
+        ) from None
     file.seek(0)
     left_by = file.read().strip()
     if left_by:

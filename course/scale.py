@@ -48,24 +48,36 @@ def by_scale(scale: str, *, smoke: T, laptop: T, full: T) -> T:
     return {"smoke": smoke, "laptop": laptop, "full": full}[require_scale(scale)]
 
 
-def announce(scale: str, device: torch.device, laptop: str, full: str = "not timed yet", cpu_only: bool = False) -> None:
+def announce(
+    scale: str, device: torch.device, laptop: str, full: str = "not timed yet", cpu_only: bool = False
+) -> None:
     """Print where a notebook will run, about how long that takes there, and how to change it.
 
     `laptop` is the time measured for the whole notebook at the laptop scale on two CPU cores. `cpu_only`: the
     notebook runs on the CPU whatever the machine has (networks too small for a GPU to help), so no device advice.
     """
     scale = require_scale(scale)
-    expected = by_scale(scale, smoke="seconds (a quick check of every cell)", laptop=f"{laptop} (measured on two CPU cores)",
-                        full=f"{full} (sized for a GPU)" if not cpu_only else f"{full} (on the CPU)")  # fmt: skip
+    expected = by_scale(
+        scale,
+        smoke="seconds (a quick check of every cell)",
+        laptop=f"{laptop} (measured on two CPU cores)",
+        full=f"{full} (sized for a GPU)" if not cpu_only else f"{full} (on the CPU)",
+    )
     print(f"Running at the {scale!r} scale on {device.type}: expect {expected}.")
     if cpu_only:
-        print(f"To change it, put 'smoke', 'laptop' or 'full' in resolve_scale(None) above, or start Jupyter with {ENV_VAR}=...; "
-              "this notebook runs on the CPU whatever the machine has.")  # fmt: skip
+        print(
+            f"To change it, put 'smoke', 'laptop' or 'full' in resolve_scale(None) above, or start Jupyter with {ENV_VAR}=...; "
+            "this notebook runs on the CPU whatever the machine has."
+        )
         return
     if scale == "full" and device.type == "cpu":
-        print(f"Warning: 'full' is sized for a GPU and this machine has none; on the CPU it takes many times the laptop "
-              f"scale's {laptop}. Choose 'laptop' unless you mean to wait.")  # fmt: skip
+        print(
+            f"Warning: 'full' is sized for a GPU and this machine has none; on the CPU it takes many times the laptop "
+            f"scale's {laptop}. Choose 'laptop' unless you mean to wait."
+        )
     elif scale == "laptop" and device.type == "cpu" and torch.cuda.is_available():
         print("A CUDA GPU is here but not in use: COURSE_DEVICE is set to cpu.")
-    print(f"To change it, put 'smoke', 'laptop' or 'full' in resolve_scale(None) above, or start Jupyter with "
-          f"{ENV_VAR}=...; COURSE_DEVICE=cpu, cuda or mps chooses the device.")  # fmt: skip
+    print(
+        f"To change it, put 'smoke', 'laptop' or 'full' in resolve_scale(None) above, or start Jupyter with "
+        f"{ENV_VAR}=...; COURSE_DEVICE=cpu, cuda or mps chooses the device."
+    )

@@ -63,10 +63,16 @@ class SemiSupervisedSettings:
     def __post_init__(self):
         for name in ("steps", "labelled_batch", "unlabelled_batch", "latent_size", "validation_images_per_class"):
             require_positive_int(name, getattr(self, name))
-        rates = (self.learning_rate, *self.learning_rates) if isinstance(self.learning_rates, tuple) and self.learning_rates else ((),)
+        rates = (
+            (self.learning_rate, *self.learning_rates)
+            if isinstance(self.learning_rates, tuple) and self.learning_rates
+            else ((),)
+        )
         for rate in rates:
             if isinstance(rate, bool) or not (isinstance(rate, (int, float)) and 0 < rate < 1):
-                raise ValueError(f"learning_rate and learning_rates must be numbers between 0 and 1 (learning_rates a non-empty tuple), got {rate!r}.")
+                raise ValueError(
+                    f"learning_rate and learning_rates must be numbers between 0 and 1 (learning_rates a non-empty tuple), got {rate!r}."
+                )
         if isinstance(self.tuning_draw, bool) or not isinstance(self.tuning_draw, int) or self.tuning_draw < 0:
             raise ValueError(f"tuning_draw must be an int from 0 up, got {self.tuning_draw!r}.")
 
@@ -84,7 +90,9 @@ def hidden_features(discriminator: SmallCNN, images: torch.Tensor) -> torch.Tens
 def predicted_classes(discriminator: SmallCNN, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
     """The discriminator's class for each image, 0..K-1: the largest of the K class scores, "fake" left out."""
     discriminator.eval()
-    return torch.cat([discriminator(images[i : i + batch_size])[:, :-1].argmax(dim=1) for i in range(0, len(images), batch_size)])
+    return torch.cat(
+        [discriminator(images[i : i + batch_size])[:, :-1].argmax(dim=1) for i in range(0, len(images), batch_size)]
+    )
 
 
 def labelled_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -133,7 +141,9 @@ def train_step(
     generator.train()
     fake = (generator(noise) + 1) / 2  # tanh's -1..1 to the classifier's 0..1
 
-    d_loss = labelled_loss(discriminator(labelled_images), labels) + unlabelled_loss(discriminator(real), discriminator(fake.detach()))
+    d_loss = labelled_loss(discriminator(labelled_images), labels) + unlabelled_loss(
+        discriminator(real), discriminator(fake.detach())
+    )
     d_optimizer.zero_grad(set_to_none=True)
     d_loss.backward()
     d_optimizer.step()
@@ -163,7 +173,9 @@ def train_semi_supervised(
     has them) and on the test images (unless `score_test` is False).
     """
     if unlabelled.ndim != 4 or unlabelled.shape[1:] != (1, 28, 28) or len(unlabelled) < settings.unlabelled_batch:
-        raise ValueError(f"unlabelled must hold at least {settings.unlabelled_batch} images of shape (1, 28, 28), got {tuple(unlabelled.shape)}.")
+        raise ValueError(
+            f"unlabelled must hold at least {settings.unlabelled_batch} images of shape (1, 28, 28), got {tuple(unlabelled.shape)}."
+        )
     device = task.train_images.device
     num_classes = len(task.class_names)
     torch.manual_seed(seed)
@@ -171,18 +183,34 @@ def train_semi_supervised(
     generator = Generator(settings.latent_size).to(device)
     d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=settings.learning_rate, betas=BETAS)
     g_optimizer = torch.optim.Adam(generator.parameters(), lr=settings.learning_rate, betas=BETAS)
-    schedules = [torch.optim.lr_scheduler.LambdaLR(optimizer, lambda done: 1 - done / settings.steps) for optimizer in (d_optimizer, g_optimizer)]
+    schedules = [
+        torch.optim.lr_scheduler.LambdaLR(optimizer, lambda done: 1 - done / settings.steps)
+        for optimizer in (d_optimizer, g_optimizer)
+    ]
     draws = torch.Generator(device=device).manual_seed(seed)
-    for _ in tqdm(range(settings.steps), desc="semi-supervised GAN", unit="step", mininterval=1.0, disable=not progress):
+    for _ in tqdm(
+        range(settings.steps), desc="semi-supervised GAN", unit="step", mininterval=1.0, disable=not progress
+    ):
         labelled = torch.randint(len(task.train_images), (settings.labelled_batch,), generator=draws, device=device)
         real = unlabelled[torch.randint(len(unlabelled), (settings.unlabelled_batch,), generator=draws, device=device)]
         noise = torch.randn(settings.unlabelled_batch, settings.latent_size, generator=draws, device=device)
-        step(discriminator, generator, d_optimizer, g_optimizer, task.train_images[labelled], task.train_labels[labelled], real, noise)
+        step(
+            discriminator,
+            generator,
+            d_optimizer,
+            g_optimizer,
+            task.train_images[labelled],
+            task.train_labels[labelled],
+            real,
+            noise,
+        )
         for schedule in schedules:
             schedule.step()
     scores = {"train_accuracy": accuracy(predicted_classes(discriminator, task.train_images), task.train_labels)}
     if task.validation_images is not None:
-        scores["validation_accuracy"] = accuracy(predicted_classes(discriminator, task.validation_images), task.validation_labels)
+        scores["validation_accuracy"] = accuracy(
+            predicted_classes(discriminator, task.validation_images), task.validation_labels
+        )
     if score_test:
         scores["test_accuracy"] = accuracy(predicted_classes(discriminator, task.test_images), task.test_labels)
     generator.eval()
@@ -221,16 +249,38 @@ def run_one(
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
     if per_class not in transfer_settings.labels_per_class:
-        raise ValueError(f"per_class must be one of {transfer_settings.labels_per_class} at scale {transfer_settings.scale!r}, got {per_class}.")
-    task = make_task(fashion, TARGET_CLASSES, device, per_class, seed, transfer_settings.test_images_per_class, settings.validation_images_per_class)
+        raise ValueError(
+            f"per_class must be one of {transfer_settings.labels_per_class} at scale {transfer_settings.scale!r}, got {per_class}."
+        )
+    task = make_task(
+        fashion,
+        TARGET_CLASSES,
+        device,
+        per_class,
+        seed,
+        transfer_settings.test_images_per_class,
+        settings.validation_images_per_class,
+    )
     generator = None
     if method == "semi-supervised GAN":
-        pool = make_task(fashion, TARGET_CLASSES, device, None, 0, transfer_settings.test_images_per_class, settings.validation_images_per_class).train_images
+        pool = make_task(
+            fashion,
+            TARGET_CLASSES,
+            device,
+            None,
+            0,
+            transfer_settings.test_images_per_class,
+            settings.validation_images_per_class,
+        ).train_images
         one_rate = replace(settings, learning_rate=learning_rate)
-        model, generator, scores = train_semi_supervised(task, pool, one_rate, seed, progress=progress, step=step, score_test=score_test)
+        model, generator, scores = train_semi_supervised(
+            task, pool, one_rate, seed, progress=progress, step=step, score_test=score_test
+        )
     else:
         same_budget = _same_budget(transfer_settings, settings, learning_rate)
-        model, scores = train_on_few_labels(method, task, same_budget, seed, pretrained, score_test=score_test, betas=BETAS)
+        model, scores = train_on_few_labels(
+            method, task, same_budget, seed, pretrained, score_test=score_test, betas=BETAS
+        )
     if record:
         store = _results(transfer_settings, settings)
         rows, row = store.rows(), _row(method, per_class, seed, learning_rate, transfer_settings, settings, scores)
@@ -239,7 +289,9 @@ def run_one(
     return task, model, generator, scores
 
 
-def _same_budget(transfer: TransferSettings, settings: SemiSupervisedSettings, learning_rate: float) -> TransferSettings:
+def _same_budget(
+    transfer: TransferSettings, settings: SemiSupervisedSettings, learning_rate: float
+) -> TransferSettings:
     """Notebook 04's settings for scratch and transfer, at the semi-supervised GAN's steps and labelled batch."""
     return replace(transfer, steps=settings.steps, learning_rate=learning_rate, batch_size=settings.labelled_batch)
 
@@ -268,7 +320,16 @@ def _planned_run(row: dict) -> tuple[str, int, int, float, bool]:
     return row["method"], row["labels_per_class"], row["seed"], row["learning_rate"], "test_accuracy" in row
 
 
-COLUMNS = ["method", "labels_per_class", "seed", "learning_rate", "steps", "train_accuracy", "validation_accuracy", "test_accuracy"]
+COLUMNS = [
+    "method",
+    "labels_per_class",
+    "seed",
+    "learning_rate",
+    "steps",
+    "train_accuracy",
+    "validation_accuracy",
+    "test_accuracy",
+]
 
 
 def run_comparison(
@@ -289,11 +350,25 @@ def run_comparison(
     Returns the tuning runs and the reported runs, one row each, the latter with the gap (train - test).
     """
     if settings.tuning_draw in range(transfer_settings.seeds):
-        raise ValueError(f"tuning_draw must not be one of the reported draws 0 to {transfer_settings.seeds - 1}, got {settings.tuning_draw}.")
+        raise ValueError(
+            f"tuning_draw must not be one of the reported draws 0 to {transfer_settings.seeds - 1}, got {settings.tuning_draw}."
+        )
     store = _results(transfer_settings, settings)
 
     def run(method: str, per_class: int, seed: int, rate: float, score_test: bool) -> dict:
-        arguments = (method, fashion, transfer_settings, settings, device, per_class, seed, rate, pretrained, score_test, step)
+        arguments = (
+            method,
+            fashion,
+            transfer_settings,
+            settings,
+            device,
+            per_class,
+            seed,
+            rate,
+            pretrained,
+            score_test,
+            step,
+        )
         _, _, _, scores = run_one(*arguments, progress=False, record=False)
         return _row(method, per_class, seed, rate, transfer_settings, settings, scores)  # run_missing records it
 
@@ -304,13 +379,17 @@ def run_comparison(
     plan = [(m, n, draw, r, False) for n in budgets for m in METHODS for r in settings.learning_rates]
     store.run_missing(plan, _planned_run, run, "choosing learning rates")
     tuning = rows(tested=False).drop(columns="test_accuracy")
-    tuning = tuning[tuning["seed"] == draw].sort_values(["labels_per_class", "method", "learning_rate"], ignore_index=True)
+    tuning = tuning[tuning["seed"] == draw].sort_values(
+        ["labels_per_class", "method", "learning_rate"], ignore_index=True
+    )
     best = tuning.loc[tuning.groupby(["labels_per_class", "method"])["validation_accuracy"].idxmax()]
     chosen = {(row.method, row.labels_per_class): row.learning_rate for row in best.itertuples()}
 
     plan = [(m, n, s, chosen[m, n], True) for n in budgets for s in range(transfer_settings.seeds) for m in METHODS]
     store.run_missing(plan, _planned_run, run, "reported runs")
     results = rows(tested=True)
-    results = results[[chosen.get((row.method, row.labels_per_class)) == row.learning_rate for row in results.itertuples()]]
+    results = results[
+        [chosen.get((row.method, row.labels_per_class)) == row.learning_rate for row in results.itertuples()]
+    ]
     results = results.assign(gap=results["train_accuracy"] - results["test_accuracy"])
     return tuning, results.sort_values(["labels_per_class", "method", "seed"], ignore_index=True)

@@ -44,7 +44,9 @@ def _check_pair(images: torch.Tensor, labels: torch.Tensor, name: str) -> None:
     if not isinstance(images, torch.Tensor) or not isinstance(labels, torch.Tensor):
         raise TypeError(f"{name} images and labels must be tensors; build them with course.data.image_tensors.")
     if not images.is_floating_point() or labels.dtype != torch.int64 or labels.ndim != 1:
-        raise ValueError(f"{name} images must be floats and labels int64 of shape (N,); got {images.dtype} and {labels.dtype} {tuple(labels.shape)}.")
+        raise ValueError(
+            f"{name} images must be floats and labels int64 of shape (N,); got {images.dtype} and {labels.dtype} {tuple(labels.shape)}."
+        )
     if len(images) != len(labels) or len(images) == 0:
         raise ValueError(f"{name}: {len(images)} images and {len(labels)} labels; expected the same non-zero number.")
 
@@ -57,7 +59,9 @@ def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 1000) -> t
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> tuple[float, float]:
+def evaluate(
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000
+) -> tuple[float, float]:
     """Mean cross-entropy loss and accuracy of the model on these images."""
     _check_pair(images, labels, "evaluation")
     model.eval()
@@ -69,7 +73,9 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch
     return total_loss / len(images), correct / len(images)
 
 
-def fit_line_by_gradient_descent(inputs: torch.Tensor, targets: torch.Tensor, learning_rate: float, steps: int) -> tuple[float, float, list[float]]:
+def fit_line_by_gradient_descent(
+    inputs: torch.Tensor, targets: torch.Tensor, learning_rate: float, steps: int
+) -> tuple[float, float, list[float]]:
     """Notebook 01's loop: fit targets ≈ weight · inputs + bias by plain gradient descent on the mean squared error.
 
     Both weights start at 0; returns them and the loss before each step.
@@ -90,7 +96,12 @@ def fit_line_by_gradient_descent(inputs: torch.Tensor, targets: torch.Tensor, le
 
 
 def run_epoch(
-    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, optimizer: torch.optim.Optimizer, batch_size: int, shuffler: torch.Generator
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    batch_size: int,
+    shuffler: torch.Generator,
 ) -> tuple[float, float]:
     """One pass over the images in mini-batches, in an order drawn from `shuffler`; returns the mean loss and the accuracy.
 
@@ -119,7 +130,9 @@ def epoch_result(result: object) -> tuple[float, float]:
         loss, accuracy = (float(value) for value in result)
     except (TypeError, ValueError, RuntimeError):
         shown = f"{len(result)} values" if isinstance(result, (tuple, list)) else type(result).__name__
-        raise TypeError(f"the epoch must return two numbers, the mean loss and the accuracy; it returned {shown}.") from None
+        raise TypeError(
+            f"the epoch must return two numbers, the mean loss and the accuracy; it returned {shown}."
+        ) from None
     return loss, accuracy
 
 
@@ -183,7 +196,9 @@ def train_classifier(
     try:
         for number in range(1, epochs + 1):
             model.train()
-            train_loss, train_accuracy = epoch_result(epoch(model, train_images, train_labels, optimizer, batch_size, shuffler))
+            train_loss, train_accuracy = epoch_result(
+                epoch(model, train_images, train_labels, optimizer, batch_size, shuffler)
+            )
             if number % eval_every and number != epochs:
                 continue
             eval_loss, eval_accuracy = evaluate(model, eval_images, eval_labels)

@@ -95,7 +95,9 @@ def few_per_class(labels: np.ndarray, per_class: int, seed: int) -> np.ndarray:
     for label in np.unique(labels):
         members = np.flatnonzero(labels == label)
         if not isinstance(per_class, (int, np.integer)) or not 1 <= per_class <= len(members):
-            raise ValueError(f"per_class must be an int from 1 to {len(members)} (class {label}'s size), got {per_class!r}.")
+            raise ValueError(
+                f"per_class must be an int from 1 to {len(members)} (class {label}'s size), got {per_class!r}."
+            )
         chosen.append(rng.choice(members, size=per_class, replace=False))
     return rng.permutation(np.concatenate(chosen))
 
@@ -204,10 +206,18 @@ def train_on_few_labels(
     validating = task.validation_images is not None
     held_out = (task.validation_images, task.validation_labels) if validating else (task.test_images, task.test_labels)
     train_classifier(
-        model, task.train_images, task.train_labels, *held_out,
-        epochs=epochs, batch_size=batch_size, learning_rate=settings.learning_rate, optimizer=optimizer,
-        eval_every=epochs, seed=seed, progress=False,
-    )  # fmt: skip
+        model,
+        task.train_images,
+        task.train_labels,
+        *held_out,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=settings.learning_rate,
+        optimizer=optimizer,
+        eval_every=epochs,
+        seed=seed,
+        progress=False,
+    )
     scores = {"train_accuracy": evaluate(model, task.train_images, task.train_labels)[1]}
     if validating:
         scores["validation_accuracy"] = evaluate(model, task.validation_images, task.validation_labels)[1]
@@ -216,16 +226,26 @@ def train_on_few_labels(
     return model, scores
 
 
-def pretrain(fashion: FashionMNIST, settings: TransferSettings, device: torch.device, progress: bool = True) -> tuple[SmallCNN, float]:
+def pretrain(
+    fashion: FashionMNIST, settings: TransferSettings, device: torch.device, progress: bool = True
+) -> tuple[SmallCNN, float]:
     """The network trained on every labelled source image; returns it and its source test accuracy."""
-    source = make_task(fashion, SOURCE_CLASSES, device, settings.source_images_per_class, test_per_class=settings.test_images_per_class)
+    source = make_task(
+        fashion, SOURCE_CLASSES, device, settings.source_images_per_class, test_per_class=settings.test_images_per_class
+    )
     torch.manual_seed(0)
     model = SmallCNN(len(SOURCE_CLASSES)).to(device)
     train_classifier(
-        model, source.train_images, source.train_labels, source.test_images, source.test_labels,
-        epochs=settings.pretrain_epochs, learning_rate=settings.learning_rate, progress=progress,
+        model,
+        source.train_images,
+        source.train_labels,
+        source.test_images,
+        source.test_labels,
+        epochs=settings.pretrain_epochs,
+        learning_rate=settings.learning_rate,
+        progress=progress,
         description="pretraining on the source task",
-    )  # fmt: skip
+    )
     return model, evaluate(model, source.test_images, source.test_labels)[1]
 
 

@@ -32,7 +32,9 @@ from course.places import WORKBOOK_MARKER
 MARKER = WORKBOOK_MARKER  # the file that makes a folder a workbook the course built; each build replaces it whole
 MARKER_NOTE = "This folder is the course's workbook (python -m course workbook). A rebuild replaces it only while every notebook is as it was written."
 BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"
-SOLUTION_TAG = "exercise-solution"  # the cells of a notebook's Solutions section: the complete edition's, left out of the workbook
+SOLUTION_TAG = (
+    "exercise-solution"  # the cells of a notebook's Solutions section: the complete edition's, left out of the workbook
+)
 
 
 class BlankWithMessage(ClearSolutions):
@@ -48,7 +50,9 @@ class BlankWithMessage(ClearSolutions):
                     raise RuntimeError(f"a {BEGIN} inside another one, in the cell that starts {cell.source[:60]!r}")
                 message = line.split(self.begin_solution_delimeter, 1)[1].lstrip(":").strip()
                 if not message:
-                    raise ValueError(f"a {BEGIN} without the line that says what to write, in the cell that starts {cell.source[:60]!r}")
+                    raise ValueError(
+                        f"a {BEGIN} without the line that says what to write, in the cell that starts {cell.source[:60]!r}"
+                    )
                 indent = re.match(r"\s*", line).group(0)
                 kept.append(f"{indent}raise NotImplementedError({message!r})")
                 inside = replaced = True
@@ -77,7 +81,9 @@ def release_preprocessors() -> list[type]:
     default = GenerateAssignment.class_traits()["preprocessors"].default()
     if ClearSolutions not in default:
         raise RuntimeError(f"this nbgrader's generate_assignment has no ClearSolutions to replace: {default}")
-    return [LeaveOutSolutions] + [BlankWithMessage if preprocessor is ClearSolutions else preprocessor for preprocessor in default]
+    return [LeaveOutSolutions] + [
+        BlankWithMessage if preprocessor is ClearSolutions else preprocessor for preprocessor in default
+    ]
 
 
 def workbook_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -95,7 +101,11 @@ def count_pieces(notebook: nbformat.NotebookNode) -> int:
 
 def count_regions(cell: nbformat.NotebookNode) -> int:
     """How many solution regions a cell of a complete notebook holds (a code cell may hold several pieces)."""
-    return sum(line.strip().startswith(f"### {BEGIN}") for line in cell.source.split("\n")) if cell.cell_type == "code" else 0
+    return (
+        sum(line.strip().startswith(f"### {BEGIN}") for line in cell.source.split("\n"))
+        if cell.cell_type == "code"
+        else 0
+    )
 
 
 def sha256(text: str) -> str:
@@ -112,12 +122,18 @@ def require_nothing_of_yours(out: Path) -> None:
     except (ValueError, KeyError, TypeError):
         written = {}
     yours = sorted(
-        path.name for path in out.iterdir()
-        if path.name != MARKER and not (path.is_file() and written.get(path.name) == sha256(path.read_text(encoding="utf-8", errors="replace")))
-    )  # fmt: skip
+        path.name
+        for path in out.iterdir()
+        if path.name != MARKER
+        and not (
+            path.is_file() and written.get(path.name) == sha256(path.read_text(encoding="utf-8", errors="replace"))
+        )
+    )
     if yours:
-        raise FileExistsError(f"{out} holds work a rebuild would replace ({', '.join(yours[:3])}{', ...' if len(yours) > 3 else ''}): "
-                              "move the folder away, or build into another --out")  # fmt: skip
+        raise FileExistsError(
+            f"{out} holds work a rebuild would replace ({', '.join(yours[:3])}{', ...' if len(yours) > 3 else ''}): "
+            "move the folder away, or build into another --out"
+        )
 
 
 def build_workbook(notebooks: list[Path], out: Path) -> list[Path]:
@@ -132,7 +148,10 @@ def build_workbook(notebooks: list[Path], out: Path) -> list[Path]:
     require_output_folder(out, MARKER, "workbook")
     require_nothing_of_yours(out)
     texts = [nbformat.writes(workbook_notebook(read_notebook(path))) + "\n" for path in notebooks]
-    manifest = json.dumps({"note": MARKER_NOTE, "notebooks": {name: sha256(text) for name, text in zip(names, texts, strict=True)}}, indent=1)
+    manifest = json.dumps(
+        {"note": MARKER_NOTE, "notebooks": {name: sha256(text) for name, text in zip(names, texts, strict=True)}},
+        indent=1,
+    )
 
     def write(folder: Path) -> list[str]:
         for name, text in zip(names, texts, strict=True):

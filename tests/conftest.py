@@ -104,7 +104,9 @@ def tiny_config():
     from course import gan
 
     def make(**changes) -> gan.GANConfig:
-        settings = dict(loss="dcgan", steps=6, batch_size=8, latent_size=8, width=4, sample_every=2, checkpoint_every=3, seed=0)
+        settings = dict(
+            loss="dcgan", steps=6, batch_size=8, latent_size=8, width=4, sample_every=2, checkpoint_every=3, seed=0
+        )
         return gan.GANConfig(**{**settings, **changes})
 
     return make

@@ -31,18 +31,31 @@ def record(module, inputs):
 
 
 hook = torch.nn.modules.module.register_module_forward_pre_hook(record)
-with_batch_norm = gan_training.train_gan(gan.GANConfig(loss="dcgan", steps=4, ema_decay=0.9, **settings), images, out / "dcgan", progress=False)
+with_batch_norm = gan_training.train_gan(
+    gan.GANConfig(loss="dcgan", steps=4, ema_decay=0.9, **settings), images, out / "dcgan", progress=False
+)
 hook.remove()
 torch.save(
-    {name: getattr(with_batch_norm, name).state_dict() for name in ("generator", "discriminator", "average")}, out / f"dcgan_rank{rank}.pt"
+    {name: getattr(with_batch_norm, name).state_dict() for name in ("generator", "discriminator", "average")},
+    out / f"dcgan_rank{rank}.pt",
 )  # parameters and batch-norm buffers, and the moving average of the generator
 torch.save(torch.tensor(seen), out / f"seen_rank{rank}.pt")
 
 config = gan.GANConfig(loss="wgan-gp", steps=2, batch_norm=False, **settings)
 gan_training.train_gan(config, images, out / "wgan-gp", progress=False)
-resumed = gan_training.train_gan(gan.GANConfig(loss="wgan-gp", steps=4, batch_norm=False, **settings), images, out / "wgan-gp", resume=True, progress=False)
+resumed = gan_training.train_gan(
+    gan.GANConfig(loss="wgan-gp", steps=4, batch_norm=False, **settings),
+    images,
+    out / "wgan-gp",
+    resume=True,
+    progress=False,
+)
 torch.save(
-    {"generator": resumed.generator.state_dict(), "discriminator": resumed.discriminator.state_dict(), "history": resumed.history},
+    {
+        "generator": resumed.generator.state_dict(),
+        "discriminator": resumed.discriminator.state_dict(),
+        "history": resumed.history,
+    },
     out / f"wgan-gp_rank{rank}.pt",
 )
 distributed.finish()

@@ -18,16 +18,30 @@ from course.workbook import build_workbook, workbook_notebook
 pytestmark = pytest.mark.notebooks  # nbgrader executes a notebook three times
 NOTEBOOK = ROOT / "notebooks" / "07_wasserstein.ipynb"
 ASSIGNMENT = "wasserstein"
-MISTAKE = ("d_loss = fake_scores.mean() - real_scores.mean()", "d_loss = real_scores.mean() - fake_scores.mean()")  # the critic's loss upside down
+MISTAKE = (
+    "d_loss = fake_scores.mean() - real_scores.mean()",
+    "d_loss = real_scores.mean() - fake_scores.mean()",
+)  # the critic's loss upside down
 
 
 def nbgrader(*arguments: str, course: Path) -> None:
     """Run nbgrader as the README says: from the repository's top, so that it reads nbgrader_config.py, with the course elsewhere."""
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "COURSE_SCALE": "smoke"}  # nbgrader runs alembic
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "COURSE_SCALE": "smoke",
+    }  # nbgrader runs alembic
     result = subprocess.run(
-        [sys.executable, "-m", "nbgrader", *arguments, f"--CourseDirectory.root={course}"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "nbgrader", *arguments, f"--CourseDirectory.root={course}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
-    assert result.returncode == 0, f"nbgrader {' '.join(arguments)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+    assert result.returncode == 0, (
+        f"nbgrader {' '.join(arguments)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+    )
 
 
 def test_nbgrader_releases_the_workbook_and_scores_each_piece(tmp_path):
@@ -36,12 +50,16 @@ def test_nbgrader_releases_the_workbook_and_scores_each_piece(tmp_path):
     (course / "source" / ASSIGNMENT / NOTEBOOK.name).write_bytes(NOTEBOOK.read_bytes())
     nbgrader("generate_assignment", ASSIGNMENT, course=course)
     released = read_notebook(course / "release" / ASSIGNMENT / NOTEBOOK.name)
-    assert nbformat.writes(released) == nbformat.writes(workbook_notebook(read_notebook(NOTEBOOK)))  # the blanks say what to write
+    assert nbformat.writes(released) == nbformat.writes(
+        workbook_notebook(read_notebook(NOTEBOOK))
+    )  # the blanks say what to write
 
     # Three learners hand in their workbook's notebook: every piece as the course writes it, nothing written, one mistake.
     (workbook,) = build_workbook([NOTEBOOK], tmp_path / "workbook")
     complete = {
-        cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in read_notebook(NOTEBOOK).cells if cell.metadata.get("nbgrader", {}).get("solution")
+        cell.metadata["nbgrader"]["grade_id"]: cell.source
+        for cell in read_notebook(NOTEBOOK).cells
+        if cell.metadata.get("nbgrader", {}).get("solution")
     }
     for learner in ["complete", "released", "mistake"]:
         notebook = read_notebook(workbook)
@@ -61,7 +79,8 @@ def test_nbgrader_releases_the_workbook_and_scores_each_piece(tmp_path):
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         scores = {
             learner: {
-                grade.name: (grade.auto_score, grade.max_score) for grade in gradebook.find_submission_notebook(NOTEBOOK.stem, ASSIGNMENT, learner).grades
+                grade.name: (grade.auto_score, grade.max_score)
+                for grade in gradebook.find_submission_notebook(NOTEBOOK.stem, ASSIGNMENT, learner).grades
             }
             for learner in ["complete", "released", "mistake"]
         }
@@ -70,9 +89,15 @@ def test_nbgrader_releases_the_workbook_and_scores_each_piece(tmp_path):
     assert scores["mistake"] == {"07-gradient-penalty-test": (1, 1), "07-critic-step-test": (0, 3)}
 
     graded = read_notebook(course / "autograded" / "mistake" / ASSIGNMENT / NOTEBOOK.name)
-    (test,) = [cell for cell in graded.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "07-critic-step-test"]
-    assert "Not yet:" in "".join(output.get("text", "") for output in test.outputs)  # the check's verdict, for the learner's feedback
-    assert (course / "autograded" / "mistake" / ASSIGNMENT / "runs").is_dir()  # each learner's runs beside their notebook
+    (test,) = [
+        cell for cell in graded.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "07-critic-step-test"
+    ]
+    assert "Not yet:" in "".join(
+        output.get("text", "") for output in test.outputs
+    )  # the check's verdict, for the learner's feedback
+    assert (
+        course / "autograded" / "mistake" / ASSIGNMENT / "runs"
+    ).is_dir()  # each learner's runs beside their notebook
 
     nbgrader("export", f"--to={tmp_path / 'grades.csv'}", course=course)
     with open(tmp_path / "grades.csv", newline="") as table:

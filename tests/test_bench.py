@@ -23,11 +23,17 @@ def test_the_benchmark_times_both_loops_each_round_and_gives_their_ratio(pixels)
     for name in ("reference", "course"):
         each = result["images_per_second_each_round"][name]
         assert len(each) == 2 and all(rate > 0 for rate in each)
-        assert result["images_per_second"][name] == pytest.approx(sorted(each)[0] + (sorted(each)[1] - sorted(each)[0]) / 2)
-    assert result["ratio"] == pytest.approx(result["images_per_second"]["course"] / result["images_per_second"]["reference"])
+        assert result["images_per_second"][name] == pytest.approx(
+            sorted(each)[0] + (sorted(each)[1] - sorted(each)[0]) / 2
+        )
+    assert result["ratio"] == pytest.approx(
+        result["images_per_second"]["course"] / result["images_per_second"]["reference"]
+    )
     assert result["peak_process_memory_mib"] > 0 and result["peak_cuda_memory_mib"] is None
     json.dumps(result)  # JSON-ready
-    assert result["flops_per_image"] > 0 and result["course_tflops"] == pytest.approx(result["images_per_second"]["course"] * result["flops_per_image"] / 1e12)
+    assert result["flops_per_image"] > 0 and result["course_tflops"] == pytest.approx(
+        result["images_per_second"]["course"] * result["flops_per_image"] / 1e12
+    )
     text = bench.summary(result)
     assert "reference" in text and "course" in text and f"{result['ratio']:.2f}x" in text
 
@@ -49,9 +55,12 @@ def test_the_reference_loop_trains_the_networks(pixels, monkeypatch):
 
 @pytest.mark.parametrize(
     "changes, message",
-    [({"batch_size": 0}, "batch_size must be a positive int"), ({"rounds": 0}, "rounds must be a positive int"),
-     ({"batch_size": 64}, "fewer than one batch")],
-)  # fmt: skip
+    [
+        ({"batch_size": 0}, "batch_size must be a positive int"),
+        ({"rounds": 0}, "rounds must be a positive int"),
+        ({"batch_size": 64}, "fewer than one batch"),
+    ],
+)
 def test_bad_settings_are_refused(pixels, changes, message):
     with pytest.raises(ValueError, match=message):
         bench.benchmark(pixels, CPU, **{"batch_size": 8, "steps": 2, "rounds": 1, "progress": False, **changes})
@@ -60,14 +69,23 @@ def test_bad_settings_are_refused(pixels, changes, message):
 def test_the_bench_command_prints_and_saves_the_figures(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(bench, "benchmark", lambda images, device, batch_size, steps, rounds: fake_result(batch_size))
     out = tmp_path / "bench.json"
-    assert main(["bench", "--batch-size", "32", "64", "--steps", "5", "--rounds", "1", "--device", "cpu", "--out", str(out)]) == 0
+    assert (
+        main(
+            ["bench", "--batch-size", "32", "64", "--steps", "5", "--rounds", "1", "--device", "cpu", "--out", str(out)]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "ratio course / reference: 1.50x" in printed and str(out) in printed
     assert [entry["batch_size"] for entry in json.loads(out.read_text())] == [32, 64]
-    assert "    32          100          150   1.50x\n    64          100          150   1.50x" in printed  # the closing table
+    assert (
+        "    32          100          150   1.50x\n    64          100          150   1.50x" in printed
+    )  # the closing table
     assert main(["bench", "--steps", "5", "--out", str(out), "--peak-tflops", "0.01", "--force"]) == 0
     printed = capsys.readouterr().out
-    assert "3.00% of the 0.01 TFLOP/s peak" in printed and "images/s" in printed and " ratio\n" not in printed  # one batch size: no table
+    assert (
+        "3.00% of the 0.01 TFLOP/s peak" in printed and "images/s" in printed and " ratio\n" not in printed
+    )  # one batch size: no table
     for option in ("--steps", "--rounds", "--batch-size"):
         with pytest.raises(SystemExit):
             main(["bench", option, "0", "--out", str(out)])
@@ -76,14 +94,32 @@ def test_the_bench_command_prints_and_saves_the_figures(tmp_path, capsys, monkey
 
 def fake_result(batch_size: int) -> dict:
     return {
-        "device": "cpu", "device_name": "x86_64", "threads": 2, "torch": torch.__version__, "batch_size": batch_size,
-        "steps_per_round": 5, "rounds": 1, "images_per_second": {"reference": 100.0, "course": 150.0},
-        "images_per_second_each_round": {"reference": [100.0], "course": [150.0]}, "ratio": 1.5,
-        "peak_cuda_memory_mib": None, "peak_process_memory_mib": 500.0, "flops_per_image": 2e6, "course_tflops": 3e-4,
-    }  # fmt: skip
+        "device": "cpu",
+        "device_name": "x86_64",
+        "threads": 2,
+        "torch": torch.__version__,
+        "batch_size": batch_size,
+        "steps_per_round": 5,
+        "rounds": 1,
+        "images_per_second": {"reference": 100.0, "course": 150.0},
+        "images_per_second_each_round": {"reference": [100.0], "course": [150.0]},
+        "ratio": 1.5,
+        "peak_cuda_memory_mib": None,
+        "peak_process_memory_mib": 500.0,
+        "flops_per_image": 2e6,
+        "course_tflops": 3e-4,
+    }
 
 
 def test_the_table_gives_one_line_per_batch_size():
-    lines = bench.table([fake_result(32), {**fake_result(512), "images_per_second": {"reference": 1234.4, "course": 2468.8}, "ratio": 2.0}]).splitlines()
-    assert lines[0].split() == ["batch", "reference", "course", "ratio"] and lines[1].split() == ["images/s", "images/s"]
+    lines = bench.table(
+        [
+            fake_result(32),
+            {**fake_result(512), "images_per_second": {"reference": 1234.4, "course": 2468.8}, "ratio": 2.0},
+        ]
+    ).splitlines()
+    assert lines[0].split() == ["batch", "reference", "course", "ratio"] and lines[1].split() == [
+        "images/s",
+        "images/s",
+    ]
     assert lines[2].split() == ["32", "100", "150", "1.50x"] and lines[3].split() == ["512", "1,234", "2,469", "2.00x"]

@@ -15,7 +15,10 @@ from course.cli import main
 from course.notebooks import course_notebooks
 
 # A reference that makes a browser fetch something: a src attribute, a stylesheet or icon link, a CSS import or url().
-NETWORK_REFERENCE = re.compile(r"""(?:\bsrc\s*=\s*|<link\b[^>]*\bhref\s*=\s*|@import\s+(?:url\()?|\burl\(\s*)["']?\s*(?:https?:)?//""", re.IGNORECASE)
+NETWORK_REFERENCE = re.compile(
+    r"""(?:\bsrc\s*=\s*|<link\b[^>]*\bhref\s*=\s*|@import\s+(?:url\()?|\burl\(\s*)["']?\s*(?:https?:)?//""",
+    re.IGNORECASE,
+)
 FIGURE_TYPES = ("image/png", "image/jpeg", "image/gif")
 
 
@@ -65,7 +68,9 @@ def test_each_page_links_to_the_previous_the_contents_and_the_next(book):
 def test_every_file_a_page_refers_to_is_in_the_book(book):
     for page in book:
         tags = Tags(page.read_text())
-        references = [attrs.get("src", "") for _, attrs in tags.found] + [attrs.get("href", "") for _, attrs in tags.found]
+        references = [attrs.get("src", "") for _, attrs in tags.found] + [
+            attrs.get("href", "") for _, attrs in tags.found
+        ]
         targets = [local_target(page, reference) for reference in references if reference]
         missing = [str(target) for target in targets if target is not None and not target.is_file()]
         assert not missing, f"{page.name} refers to files the book lacks: {missing}"
@@ -78,33 +83,60 @@ def test_every_file_a_page_refers_to_is_in_the_book(book):
 def test_nothing_in_the_book_is_fetched_from_a_network(book):
     files = [path for path in book[0].parent.rglob("*") if path.suffix in (".html", ".css", ".js")]
     assert len(files) > 20  # the pages, the stylesheet and MathJax's scripts
-    fetched = {str(path.relative_to(book[0].parent)): NETWORK_REFERENCE.findall(path.read_text(encoding="utf-8")) for path in files}
+    fetched = {
+        str(path.relative_to(book[0].parent)): NETWORK_REFERENCE.findall(path.read_text(encoding="utf-8"))
+        for path in files
+    }
     assert not {name: found for name, found in fetched.items() if found}
-    assert NETWORK_REFERENCE.search('<script src="https://example.org/x.js">') and NETWORK_REFERENCE.search("@import url(//example.org/a.css)")
-    assert not NETWORK_REFERENCE.search('<a href="https://arxiv.org/abs/1406.2661">')  # a hyperlink in the text is not fetched
+    assert NETWORK_REFERENCE.search('<script src="https://example.org/x.js">') and NETWORK_REFERENCE.search(
+        "@import url(//example.org/a.css)"
+    )
+    assert not NETWORK_REFERENCE.search(
+        '<a href="https://arxiv.org/abs/1406.2661">'
+    )  # a hyperlink in the text is not fetched
 
 
 def test_every_figure_and_formula_of_a_notebook_is_on_its_page(book):
     checked = 0
     for notebook, page in zip(course_notebooks(), book[1:], strict=True):
         cells = json.loads(notebook.read_text())["cells"]
-        figures = sum(any(kind in output.get("data", {}) for kind in FIGURE_TYPES) for cell in cells for output in cell.get("outputs", []))
+        figures = sum(
+            any(kind in output.get("data", {}) for kind in FIGURE_TYPES)
+            for cell in cells
+            for output in cell.get("outputs", [])
+        )
         text = page.read_text()
         assert text.count("<img ") == figures, page.name
-        formulas = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "markdown" and "$" in "".join(cell["source"])]
+        formulas = [
+            "".join(cell["source"])
+            for cell in cells
+            if cell["cell_type"] == "markdown" and "$" in "".join(cell["source"])
+        ]
         for source in formulas:
-            for formula in re.findall(r"\$\$(.+?)\$\$", source, re.DOTALL)[:3]:  # left in the page for MathJax to typeset
-                assert html.escape(formula.strip(), quote=False) in text or formula.strip() in text, f"{page.name}: {formula[:60]}"
+            for formula in re.findall(r"\$\$(.+?)\$\$", source, re.DOTALL)[
+                :3
+            ]:  # left in the page for MathJax to typeset
+                assert html.escape(formula.strip(), quote=False) in text or formula.strip() in text, (
+                    f"{page.name}: {formula[:60]}"
+                )
                 checked += 1
     assert checked > 10
     assert 'inlineMath: [["$", "$"]' in book[1].read_text()
-    assert "data:image/gif;base64," in (book[0].parent / "06_dcgan_dresses.html").read_text()  # the animation of notebook 06
+    assert (
+        "data:image/gif;base64," in (book[0].parent / "06_dcgan_dresses.html").read_text()
+    )  # the animation of notebook 06
 
 
 def test_printed_outputs_are_on_the_page_as_committed(book):
     notebook, page = course_notebooks()[5], book[6]
     cells = json.loads(notebook.read_text())["cells"]
-    lines = [line for cell in cells for output in cell.get("outputs", []) if output["output_type"] == "stream" for line in "".join(output["text"]).splitlines()]
+    lines = [
+        line
+        for cell in cells
+        for output in cell.get("outputs", [])
+        if output["output_type"] == "stream"
+        for line in "".join(output["text"]).splitlines()
+    ]
     shown = [line for line in lines if line.strip() and "\x1b" not in line and "\r" not in line]
     assert len(shown) > 5
     text = page.read_text()
@@ -169,10 +201,16 @@ def test_the_book_carries_its_marker_and_leaves_nothing_beside_it(book):
 def test_a_folder_of_other_files_is_refused_and_left_as_it_was(tmp_path):
     out = tmp_path / "mine"
     before = users_folder(out)
-    with pytest.raises(FileExistsError, match=r"mine holds files and is not a book the course built .*: choose another --out, or empty or remove"):
+    with pytest.raises(
+        FileExistsError,
+        match=r"mine holds files and is not a book the course built .*: choose another --out, or empty or remove",
+    ):
         build_book([small_notebook(tmp_path, "01_small", "Small")], out)
     assert files_of(out) == before
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["01_small.ipynb", "mine"]  # not even a lock file beside it
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "01_small.ipynb",
+        "mine",
+    ]  # not even a lock file beside it
 
 
 def test_a_book_the_course_built_is_replaced_whole_and_an_empty_folder_is_taken(tmp_path):
@@ -181,7 +219,9 @@ def test_a_book_the_course_built_is_replaced_whole_and_an_empty_folder_is_taken(
     first = build_book([small_notebook(tmp_path, "01_first", "First")], out)
     assert first == [out / "index.html", out / "01_first.html"] and (out / MARKER).is_file()
     (out / "static" / "stray.txt").write_text("left in the book's folder")
-    second = build_book([small_notebook(tmp_path, "02_second", "Second"), small_notebook(tmp_path, "03_third", "Third")], out)
+    second = build_book(
+        [small_notebook(tmp_path, "02_second", "Second"), small_notebook(tmp_path, "03_third", "Third")], out
+    )
     assert second == [out / "index.html", out / "02_second.html", out / "03_third.html"]
     assert all(page.is_file() for page in second) and (out / MARKER).is_file()
     assert not (out / "01_first.html").exists() and not (out / "static" / "stray.txt").exists()
@@ -204,10 +244,18 @@ def test_a_build_that_fails_part_way_leaves_the_old_book_as_it_was(tmp_path, mon
 
     monkeypatch.setattr(BookExporter, "from_notebook_node", disk_full_on_the_second_page)
     with pytest.raises(OSError, match="No space left on device"):
-        build_book([small_notebook(tmp_path, "02_second", "Second"), small_notebook(tmp_path, "03_third", "Third")], out)
+        build_book(
+            [small_notebook(tmp_path, "02_second", "Second"), small_notebook(tmp_path, "03_third", "Third")], out
+        )
     assert len(rendered) == 2
     assert files_of(out) == before
-    assert sorted(path.name for path in tmp_path.iterdir()) == [".book.lock", "01_first.ipynb", "02_second.ipynb", "03_third.ipynb", "book"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        ".book.lock",
+        "01_first.ipynb",
+        "02_second.ipynb",
+        "03_third.ipynb",
+        "book",
+    ]
 
 
 def test_a_second_build_into_the_same_folder_is_refused_at_once(tmp_path):
@@ -218,7 +266,9 @@ def test_a_second_build_into_the_same_folder_is_refused_at_once(tmp_path):
     before = files_of(out)
     with open(tmp_path / ".book.lock", "a") as lock_file:  # as a build in another process holds it
         fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        with pytest.raises(RuntimeError, match=f"^another book build is writing {re.escape(str(out))}: wait for it to finish$"):
+        with pytest.raises(
+            RuntimeError, match=f"^another book build is writing {re.escape(str(out))}: wait for it to finish$"
+        ):
             build_book([notebook], out)
     assert files_of(out) == before
     assert build_book([notebook], out)[1].is_file()  # once the lock is released

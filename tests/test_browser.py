@@ -65,7 +65,14 @@ def browser():
     """Headless Chromium, with its console log kept."""
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,1000", "--no-first-run"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1280,1000",
+        "--no-first-run",
+    ):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
@@ -100,21 +107,44 @@ def jupyterlab(tmp_path_factory):
     settings = tmp_path_factory.mktemp("lab-settings")
     for plugin, values in {
         "apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
-        "notebook-extension/tracker": {"autoStartDefaultKernel": True},  # else a kernel dialog may come up while the page loads
+        "notebook-extension/tracker": {
+            "autoStartDefaultKernel": True
+        },  # else a kernel dialog may come up while the page loads
     }.items():
         path = settings / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
     port, token = free_port(), os.urandom(16).hex()
     environment = {name: value for name, value in os.environ.items() if name != "COURSE_PROGRESS"}
-    environment |= {"COURSE_SCALE": "smoke", "COURSE_RUNS_DIR": str(tmp_path_factory.mktemp("lab-runs")), "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={folder}", "--ServerApp.ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0"]
-    command += [f"--IdentityProvider.token={token}", "--no-browser", f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={settings}"]
+    environment |= {
+        "COURSE_SCALE": "smoke",
+        "COURSE_RUNS_DIR": str(tmp_path_factory.mktemp("lab-runs")),
+        "PYTHONPATH": str(ROOT),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--notebook-dir={folder}",
+        "--ServerApp.ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+    ]
+    command += [
+        f"--IdentityProvider.token={token}",
+        "--no-browser",
+        f"--LabApp.user_settings_dir={settings}",
+        f"--LabApp.workspaces_dir={settings}",
+    ]
     if os.geteuid() == 0:
         command.append("--allow-root")
-    log = tmp_path_factory.mktemp("lab-log") / "jupyterlab.log"  # not beside the notebook, where the file browser would list it
+    log = (
+        tmp_path_factory.mktemp("lab-log") / "jupyterlab.log"
+    )  # not beside the notebook, where the file browser would list it
     with open(log, "w") as log_file:
-        server = subprocess.Popen(command, env=environment, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+        server = subprocess.Popen(
+            command, env=environment, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
     address = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + WAIT
@@ -142,53 +172,94 @@ def click_menu(driver, menu: str, command: str) -> None:
     """Open a menu of the menu bar by its label and click its entry for a JupyterLab command."""
     label = f"//li[contains(@class, 'lm-MenuBar-item')][.//div[normalize-space()='{menu}']]"
     wait_for(driver, lambda d: d.find_element(By.XPATH, label), f"the {menu} menu").click()
-    wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, f".lm-Menu li[data-command='{command}']"), f"the {menu} menu's {command}").click()
+    wait_for(
+        driver,
+        lambda d: d.find_element(By.CSS_SELECTOR, f".lm-Menu li[data-command='{command}']"),
+        f"the {menu} menu's {command}",
+    ).click()
 
 
 def test_jupyterlab_runs_notebook_00_in_a_browser_with_a_live_progress_bar(browser, jupyterlab):
     address, token, folder = jupyterlab
     browser.get(f"{address}/lab/tree/00_welcome.ipynb?token={token}")
     wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel .jp-Cell"), "notebook 00's cells")
-    wait_for(browser, lambda d: "Idle" in d.find_element(By.CSS_SELECTOR, ".jp-StatusBar-Widget").text, "an idle kernel")
-    assert not browser.find_elements(By.CSS_SELECTOR, ".jp-Dialog"), f"a dialog is open: {browser.find_element(By.CSS_SELECTOR, '.jp-Dialog').text}"
+    wait_for(
+        browser, lambda d: "Idle" in d.find_element(By.CSS_SELECTOR, ".jp-StatusBar-Widget").text, "an idle kernel"
+    )
+    assert not browser.find_elements(By.CSS_SELECTOR, ".jp-Dialog"), (
+        f"a dialog is open: {browser.find_element(By.CSS_SELECTOR, '.jp-Dialog').text}"
+    )
 
     click_menu(browser, "Run", "runmenu:run-all")
 
     def prompts(driver) -> list[str]:
-        return [p.get_attribute("textContent").strip() for p in driver.find_elements(By.CSS_SELECTOR, ".jp-CodeCell .jp-InputArea-prompt")]
+        return [
+            p.get_attribute("textContent").strip()
+            for p in driver.find_elements(By.CSS_SELECTOR, ".jp-CodeCell .jp-InputArea-prompt")
+        ]
 
-    code_cells = sum(cell.cell_type == "code" for cell in nbformat.read(folder / "00_welcome.ipynb", as_version=4).cells)
+    code_cells = sum(
+        cell.cell_type == "code" for cell in nbformat.read(folder / "00_welcome.ipynb", as_version=4).cells
+    )
     try:
-        wait_for(browser, lambda d: (found := prompts(d)) and len(found) == code_cells and all(p[1:-2].isdigit() for p in found), "a count on every cell")
+        wait_for(
+            browser,
+            lambda d: (found := prompts(d)) and len(found) == code_cells and all(p[1:-2].isdigit() for p in found),
+            "a count on every cell",
+        )
     except AssertionError as error:
         browser.save_screenshot(str(run_folder("browser") / "jupyterlab-failed.png"))
-        stderr = [o.text[-500:] for o in browser.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")]
-        raise AssertionError(f"{error}; the cells' prompts: {prompts(browser)}; their error and warning outputs: {stderr}") from None
+        stderr = [
+            o.text[-500:]
+            for o in browser.find_elements(
+                By.CSS_SELECTOR, ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+            )
+        ]
+        raise AssertionError(
+            f"{error}; the cells' prompts: {prompts(browser)}; their error and warning outputs: {stderr}"
+        ) from None
 
-    bar = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-OutputArea .widget-hprogress"), "the progress bar widget")[0]
-    label = bar.find_element(By.XPATH, "..").text.replace("\u2007", " ")  # tqdm pads its widget's text with figure spaces
+    bar = wait_for(
+        browser,
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-OutputArea .widget-hprogress"),
+        "the progress bar widget",
+    )[0]
+    label = bar.find_element(By.XPATH, "..").text.replace(
+        "\u2007", " "
+    )  # tqdm pads its widget's text with figure spaces
     assert "a live bar: 100%" in label and "20/20" in label, f"the bar reads {label!r}"
     report = wait_for(
-        browser, lambda d: [o for o in d.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output") if "torch:" in o.text], "the environment report"
+        browser,
+        lambda d: [o for o in d.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output") if "torch:" in o.text],
+        "the environment report",
     )[0]
     assert "python:" in report.text and "tqdm:" in report.text
 
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", bar)
     shots = run_folder("browser")
-    bar.find_element(By.XPATH, "ancestor::div[contains(@class, 'jp-Cell')]").screenshot(str(shots / "jupyterlab-progress-bar.png"))
-    browser.execute_script("arguments[0].scrollIntoView({block: 'start'});", report.find_element(By.XPATH, "ancestor::div[contains(@class, 'jp-Cell')]"))
+    bar.find_element(By.XPATH, "ancestor::div[contains(@class, 'jp-Cell')]").screenshot(
+        str(shots / "jupyterlab-progress-bar.png")
+    )
+    browser.execute_script(
+        "arguments[0].scrollIntoView({block: 'start'});",
+        report.find_element(By.XPATH, "ancestor::div[contains(@class, 'jp-Cell')]"),
+    )
     assert browser.save_screenshot(str(shots / "jupyterlab-notebook-00.png"))
 
     click_menu(browser, "File", "docmanager:save")  # the copy as it now stands, outputs and all, to check each one
 
     def saved_code_cells(_) -> list:
-        code = [cell for cell in nbformat.read(folder / "00_welcome.ipynb", as_version=4).cells if cell.cell_type == "code"]
+        code = [
+            cell for cell in nbformat.read(folder / "00_welcome.ipynb", as_version=4).cells if cell.cell_type == "code"
+        ]
         return code if all(cell.execution_count for cell in code) else []
 
     code = wait_for(browser, saved_code_cells, "the notebook saved with every cell run")
     errors = [output for cell in code for output in cell.outputs if output.output_type == "error"]
     assert not errors, f"error outputs: {[(e.ename, e.evalue) for e in errors]}"
-    widgets = [output for output in code[-1].outputs if "application/vnd.jupyter.widget-view+json" in output.get("data", {})]
+    widgets = [
+        output for output in code[-1].outputs if "application/vnd.jupyter.widget-view+json" in output.get("data", {})
+    ]
     assert widgets, f"the progress bar was saved as {code[-1].outputs}, not as a widget"
 
 
@@ -221,7 +292,9 @@ def test_every_page_of_the_book_shows_its_figures_and_formulas_with_no_console_e
         assert not console, f"{page.name}: errors in the browser's console: {console}"
         assert not state["brokenImages"], f"{page.name}: images that did not load: {state['brokenImages']}"
         figures = page.read_text(encoding="utf-8").count("<img ")
-        assert state["images"] == figures, f"{page.name}: {state['images']} images in the browser, {figures} in the file"
+        assert state["images"] == figures, (
+            f"{page.name}: {state['images']} images in the browser, {figures} in the file"
+        )
         raw = re.findall(r"\$[^$\n]{1,80}\$", state["prose"])
         assert not raw, f"{page.name}: maths left as TeX: {raw[:3]}"
         assert state["mathErrors"] == 0, f"{page.name}: MathJax could not typeset {state['mathErrors']} formulas"
@@ -234,25 +307,41 @@ def test_every_page_of_the_book_shows_its_figures_and_formulas_with_no_console_e
             assert address in pages, f"{page.name} links to {link}, which is not a page of the book"
             if anchor and address == page.resolve().as_uri():
                 # as a browser looks for it: the fragment as written, then decoded
-                found = browser.find_elements(By.ID, anchor) or browser.find_elements(By.ID, urllib.parse.unquote(anchor))
+                found = browser.find_elements(By.ID, anchor) or browser.find_elements(
+                    By.ID, urllib.parse.unquote(anchor)
+                )
                 assert found, f"{page.name}: its link to #{anchor} leads nowhere"
 
 
 def test_the_book_reads_in_order_by_its_next_links_and_back(browser, book):
     browser.get(book[0].resolve().as_uri())
     for page in book[1:]:
-        wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, "a[rel='next']"), f"a link to the next page on the one before {page.name}").click()
+        wait_for(
+            browser,
+            lambda d: d.find_element(By.CSS_SELECTOR, "a[rel='next']"),
+            f"a link to the next page on the one before {page.name}",
+        ).click()
         address = page.resolve().as_uri()
-        wait_for(browser, lambda d, address=address: d.current_url == address, f"{page.name} after its previous page's next link")
+        wait_for(
+            browser,
+            lambda d, address=address: d.current_url == address,
+            f"{page.name} after its previous page's next link",
+        )
     assert not browser.find_elements(By.CSS_SELECTOR, "a[rel='next']"), "the last page links to a next one"
     browser.find_element(By.CSS_SELECTOR, "a[rel='prev']").click()
-    wait_for(browser, lambda d: d.current_url == book[-2].resolve().as_uri(), f"{book[-2].name} by the last page's previous link")
+    wait_for(
+        browser,
+        lambda d: d.current_url == book[-2].resolve().as_uri(),
+        f"{book[-2].name} by the last page's previous link",
+    )
     browser.find_element(By.LINK_TEXT, "Contents").click()
     wait_for(browser, lambda d: d.current_url == book[0].resolve().as_uri(), "the contents by a page's contents link")
 
     chapter = next(page for page in book if page.name.startswith("05_"))  # formulas and figures together
     browser.get(chapter.resolve().as_uri())
     browser.execute_async_script(PAGE_STATE)
-    formula = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".MathJax_Display"), f"a typeset formula on {chapter.name}")[0]
+    formula = wait_for(
+        browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".MathJax_Display"), f"a typeset formula on {chapter.name}"
+    )[0]
     browser.execute_script("arguments[0].scrollIntoView({block: 'start'});", formula)
     assert browser.save_screenshot(str(run_folder("browser") / f"book-{chapter.stem}.png"))

@@ -24,7 +24,9 @@ def test_the_course_notebooks_are_found_in_order():
 
 def test_run_notebooks_executes_at_the_scale_and_saves_clean_metadata(tmp_path, capsys):
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell("import os\nprint(os.environ['COURSE_SCALE'])")]  # what course.resolve_scale reads
+    notebook.cells = [
+        nbformat.v4.new_code_cell("import os\nprint(os.environ['COURSE_SCALE'])")
+    ]  # what course.resolve_scale reads
     notebook.metadata["some_editor"] = {"path": str(tmp_path)}
     path = tmp_path / "99_probe.ipynb"
     nbformat.write(notebook, path)
@@ -72,16 +74,37 @@ def test_train_gan_sample_and_evaluate_work_together(tmp_path, capsys):
     import numpy as np
 
     run = tmp_path / "run"
-    assert main(["train-gan", "--steps", "2", "--batch-size", "16", "--sample-every", "1", "--checkpoint-every", "1", "--out", str(run)]) == 0
+    assert (
+        main(
+            [
+                "train-gan",
+                "--steps",
+                "2",
+                "--batch-size",
+                "16",
+                "--sample-every",
+                "1",
+                "--checkpoint-every",
+                "1",
+                "--out",
+                str(run),
+            ]
+        )
+        == 0
+    )
     assert "reached step 2 of 2" in capsys.readouterr().out
     assert main(["train-gan", "--steps", "3", "--batch-size", "16", "--out", str(run)]) == 2
     assert "add --resume" in capsys.readouterr().err
     assert main(["train-gan", "--steps", "3", "--batch-size", "16", "--out", str(run), "--resume"]) == 0
     assert "reached step 3 of 3" in capsys.readouterr().out
-    assert main(["sample", "--checkpoint", str(run / "checkpoint.pt"), "--n", "20", "--out", str(tmp_path / "s.npy")]) == 0
+    assert (
+        main(["sample", "--checkpoint", str(run / "checkpoint.pt"), "--n", "20", "--out", str(tmp_path / "s.npy")]) == 0
+    )
     samples = np.load(tmp_path / "s.npy")
     assert samples.shape == (20, 28, 28) and samples.dtype == np.uint8
-    assert main(["sample", "--checkpoint", str(run / "checkpoint.pt"), "--n", "9", "--out", str(tmp_path / "s.png")]) == 0
+    assert (
+        main(["sample", "--checkpoint", str(run / "checkpoint.pt"), "--n", "9", "--out", str(tmp_path / "s.png")]) == 0
+    )
     assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
     capsys.readouterr()
     assert main(["evaluate", "--samples", str(tmp_path / "s.npy")]) == 0
@@ -100,12 +123,20 @@ def test_gan_commands_refuse_bad_inputs_with_a_fix(tmp_path, capsys):
     np.save(tmp_path / "floats.npy", np.zeros((10, 28, 28)))
     assert main(["evaluate", "--samples", str(tmp_path / "floats.npy")]) == 1
     assert "uint8" in capsys.readouterr().err
-    for command in (["train-gan", "--steps", "0"], ["train-gan", "--epochs", "-3"], ["train-gan", "--batch-size", "two"],
-                    ["sample", "--checkpoint", "c.pt", "--n", "0"], ["train-classifier", "--epochs", "0"]):  # fmt: skip
+    for command in (
+        ["train-gan", "--steps", "0"],
+        ["train-gan", "--epochs", "-3"],
+        ["train-gan", "--batch-size", "two"],
+        ["sample", "--checkpoint", "c.pt", "--n", "0"],
+        ["train-classifier", "--epochs", "0"],
+    ):
         with pytest.raises(SystemExit) as usage_error:
             main([*command, "--out", str(tmp_path / "r")])
         assert usage_error.value.code == 2
-        assert f"argument {command[-2]}: must be a whole number of at least 1, got '{command[-1]}'" in capsys.readouterr().err
+        assert (
+            f"argument {command[-2]}: must be a whole number of at least 1, got '{command[-1]}'"
+            in capsys.readouterr().err
+        )
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     assert main(["train-gan", "--steps", "1", "--out", str(blocker / "run")]) == 2
@@ -155,14 +186,37 @@ def test_train_gan_on_a_folder_of_colour_pictures_then_sample_them(tmp_path, run
     write_image_folder(recolour_dresses(fashion.dresses("train")[:20]), folder, prefix="dress")
     (folder / "broken.jpg").write_bytes(b"not a picture")
     run = tmp_path / "colour"
-    args = ["train-gan", "--images", str(folder), "--size", "32", "--channels", "3", "--model", "resnet", "--steps", "2",
-            "--batch-size", "8", "--out", str(run)]  # fmt: skip
+    args = [
+        "train-gan",
+        "--images",
+        str(folder),
+        "--size",
+        "32",
+        "--channels",
+        "3",
+        "--model",
+        "resnet",
+        "--steps",
+        "2",
+        "--batch-size",
+        "8",
+        "--out",
+        str(run),
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "skipped 1 of 21 files: 1 unreadable (broken.jpg)" in out and "20 pictures from" in out and "resnet networks" in out
-    assert main(["sample", "--checkpoint", str(run / "checkpoint.pt"), "--n", "6", "--out", str(tmp_path / "c.npy")]) == 0
+    assert (
+        "skipped 1 of 21 files: 1 unreadable (broken.jpg)" in out
+        and "20 pictures from" in out
+        and "resnet networks" in out
+    )
+    assert (
+        main(["sample", "--checkpoint", str(run / "checkpoint.pt"), "--n", "6", "--out", str(tmp_path / "c.npy")]) == 0
+    )
     assert np.load(tmp_path / "c.npy").shape == (6, 3, 32, 32)
-    assert main(["sample", "--checkpoint", str(run / "checkpoint.pt"), "--n", "6", "--out", str(tmp_path / "c.png")]) == 0
+    assert (
+        main(["sample", "--checkpoint", str(run / "checkpoint.pt"), "--n", "6", "--out", str(tmp_path / "c.png")]) == 0
+    )
     assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -173,13 +227,33 @@ def test_a_conditional_gan_samples_the_class_asked_for_by_number_or_name(tmp_pat
     assert main(["train-gan", "--conditional", "--steps", "2", "--batch-size", "16", "--out", str(run)]) == 0
     assert "conditional on 10 classes" in capsys.readouterr().out
     checkpoint = str(run / "checkpoint.pt")
-    assert main(["sample", "--checkpoint", checkpoint, "--n", "4", "--class", "Ankle boot", "--out", str(tmp_path / "a.npy")]) == 0
-    assert main(["sample", "--checkpoint", checkpoint, "--n", "4", "--class", "9", "--out", str(tmp_path / "b.npy")]) == 0
+    assert (
+        main(
+            [
+                "sample",
+                "--checkpoint",
+                checkpoint,
+                "--n",
+                "4",
+                "--class",
+                "Ankle boot",
+                "--out",
+                str(tmp_path / "a.npy"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(["sample", "--checkpoint", checkpoint, "--n", "4", "--class", "9", "--out", str(tmp_path / "b.npy")]) == 0
+    )
     assert np.array_equal(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"))
     capsys.readouterr()
     assert main(["sample", "--checkpoint", checkpoint, "--n", "4", "--out", str(tmp_path / "c.npy")]) == 2
     assert "say which" in capsys.readouterr().err
-    assert main(["sample", "--checkpoint", checkpoint, "--n", "4", "--class", "Hat", "--out", str(tmp_path / "c.npy")]) == 2
+    assert (
+        main(["sample", "--checkpoint", checkpoint, "--n", "4", "--class", "Hat", "--out", str(tmp_path / "c.npy")])
+        == 2
+    )
     err = capsys.readouterr().err
     assert "no class 'Hat'" in err and "3 Dress" in err
 
@@ -198,7 +272,20 @@ def test_train_gan_refuses_pictures_it_cannot_use_and_flags_that_do_not_fit(tmp_
     plain = tmp_path / "plain"
     assert main(["train-gan", "--steps", "1", "--batch-size", "8", "--out", str(plain)]) == 0
     capsys.readouterr()
-    assert main(["sample", "--checkpoint", str(plain / "checkpoint.pt"), "--class", "Dress", "--out", str(tmp_path / "d.npy")]) == 2
+    assert (
+        main(
+            [
+                "sample",
+                "--checkpoint",
+                str(plain / "checkpoint.pt"),
+                "--class",
+                "Dress",
+                "--out",
+                str(tmp_path / "d.npy"),
+            ]
+        )
+        == 2
+    )
     assert "without classes" in capsys.readouterr().err
 
 
@@ -213,7 +300,9 @@ def test_train_gan_keeps_a_moving_average_by_default_and_resumes_with_the_checkp
     assert main([*common, "--steps", "2"]) == 0
     checkpoint = gan_training.read_checkpoint(run / "checkpoint.pt")
     assert checkpoint["config"]["ema_decay"] == TUNED_DCGAN["ema_decay"] and gan_training.AVERAGE in checkpoint
-    assert checkpoint["config"]["learning_rate"] == TUNED_DCGAN["learning_rate"]  # the tuned rate of notebook 06, not the paper's
+    assert (
+        checkpoint["config"]["learning_rate"] == TUNED_DCGAN["learning_rate"]
+    )  # the tuned rate of notebook 06, not the paper's
     capsys.readouterr()
     assert main([*common, "--steps", "3", "--resume", "--ema-decay", "0.5"]) == 1
     assert "ema_decay 0.999 there, 0.5 now" in capsys.readouterr().err
@@ -227,25 +316,53 @@ def test_train_gan_keeps_a_moving_average_by_default_and_resumes_with_the_checkp
     torch.save(old_rate, plain / "checkpoint.pt")
     assert main(["train-gan", "--batch-size", "16", "--steps", "3", "--resume", "--out", str(plain)]) == 0
     assert gan_training.read_checkpoint(plain / "checkpoint.pt")["config"]["learning_rate"] == 2e-4
-    assert main(["train-gan", "--loss", "wgan-gp", "--batch-size", "16", "--steps", "1", "--out", str(tmp_path / "gp")]) == 0
-    assert gan_training.read_checkpoint(tmp_path / "gp" / "checkpoint.pt")["config"]["learning_rate"] == 1e-4  # its paper's
-    assert main(["train-gan", "--batch-size", "16", "--steps", "1", "--learning-rate", "3e-4", "--out", str(tmp_path / "lr")]) == 0
+    assert (
+        main(["train-gan", "--loss", "wgan-gp", "--batch-size", "16", "--steps", "1", "--out", str(tmp_path / "gp")])
+        == 0
+    )
+    assert (
+        gan_training.read_checkpoint(tmp_path / "gp" / "checkpoint.pt")["config"]["learning_rate"] == 1e-4
+    )  # its paper's
+    assert (
+        main(
+            [
+                "train-gan",
+                "--batch-size",
+                "16",
+                "--steps",
+                "1",
+                "--learning-rate",
+                "3e-4",
+                "--out",
+                str(tmp_path / "lr"),
+            ]
+        )
+        == 0
+    )
     assert gan_training.read_checkpoint(tmp_path / "lr" / "checkpoint.pt")["config"]["learning_rate"] == 3e-4
     for bad in ("1", "-0.1", "nan", "0.99x"):
         with pytest.raises(SystemExit) as usage_error:
             main(["train-gan", "--ema-decay", bad, "--out", str(tmp_path / "r")])
         assert usage_error.value.code == 2
-        assert f"argument --ema-decay: must be a number from 0 up to but not including 1 (0: no average), got '{bad}'" in capsys.readouterr().err
+        assert (
+            f"argument --ema-decay: must be a number from 0 up to but not including 1 (0: no average), got '{bad}'"
+            in capsys.readouterr().err
+        )
 
 
 def test_without_a_notebooks_folder_run_notebooks_and_prepare_say_what_to_do(monkeypatch, tmp_path, capsys):
     import course.notebooks
 
-    monkeypatch.setattr(course.notebooks, "NOTEBOOK_DIR", tmp_path)  # as for an installed course, which has no notebooks folder
+    monkeypatch.setattr(
+        course.notebooks, "NOTEBOOK_DIR", tmp_path
+    )  # as for an installed course, which has no notebooks folder
     assert main(["run-notebooks"]) == 1
     assert f"no notebooks in {tmp_path}: name the ones to run" in capsys.readouterr().err
     assert main(["prepare"]) == 1
-    assert f"no notebooks in {tmp_path}: prepare runs the course's notebooks, so run it in the course's repository" in capsys.readouterr().err
+    assert (
+        f"no notebooks in {tmp_path}: prepare runs the course's notebooks, so run it in the course's repository"
+        in capsys.readouterr().err
+    )
 
 
 def train_gan_options() -> dict:
@@ -257,12 +374,21 @@ def test_the_command_line_offers_the_settings_choices_and_defaults_of_gan_settin
     from course import gan, gan_settings
 
     options, config = train_gan_options(), gan.GANConfig()
-    assert tuple(options["loss"].choices) == gan_settings.LOSSES and tuple(options["model"].choices) == gan_settings.MODELS
-    assert tuple(options["size"].choices) == gan_settings.SIZES and tuple(options["channels"].choices) == gan_settings.CHANNELS
+    assert (
+        tuple(options["loss"].choices) == gan_settings.LOSSES and tuple(options["model"].choices) == gan_settings.MODELS
+    )
+    assert (
+        tuple(options["size"].choices) == gan_settings.SIZES
+        and tuple(options["channels"].choices) == gan_settings.CHANNELS
+    )
     for name in ("batch_size", "sample_every", "checkpoint_every", "seed", "loss", "model"):
         assert options[name].default == getattr(config, name), name
-    assert [gan.GANConfig(loss).critic_steps for loss in gan_settings.LOSSES] == [gan_settings.critic_steps_for(loss) for loss in gan_settings.LOSSES]
-    assert [gan.GANConfig(loss).learning_rate for loss in gan_settings.LOSSES] == list(gan_settings.PUBLISHED_LEARNING_RATES.values())
+    assert [gan.GANConfig(loss).critic_steps for loss in gan_settings.LOSSES] == [
+        gan_settings.critic_steps_for(loss) for loss in gan_settings.LOSSES
+    ]
+    assert [gan.GANConfig(loss).learning_rate for loss in gan_settings.LOSSES] == list(
+        gan_settings.PUBLISHED_LEARNING_RATES.values()
+    )
 
 
 @pytest.mark.parametrize("loss", ["wgan", "wgan-gp"])
@@ -272,14 +398,25 @@ def test_a_new_wasserstein_run_keeps_its_papers_rate_with_the_course_average(los
     run = tmp_path / "run"
     assert main(["train-gan", "--loss", loss, "--steps", "1", "--batch-size", "8", "--out", str(run)]) == 0
     saved = gan_training.read_checkpoint(run / "checkpoint.pt")["config"]
-    assert saved["learning_rate"] == gan_settings.PUBLISHED_LEARNING_RATES[loss] == gan_settings.new_run_settings(loss)["learning_rate"]
-    assert saved["ema_decay"] == TUNED_DCGAN["ema_decay"] and saved["critic_steps"] == gan_settings.critic_steps_for(loss) == 5
+    assert (
+        saved["learning_rate"]
+        == gan_settings.PUBLISHED_LEARNING_RATES[loss]
+        == gan_settings.new_run_settings(loss)["learning_rate"]
+    )
+    assert (
+        saved["ema_decay"] == TUNED_DCGAN["ema_decay"]
+        and saved["critic_steps"] == gan_settings.critic_steps_for(loss) == 5
+    )
 
 
 def test_notebook_06_trains_the_course_tuned_dcgan():
     from course.notebooks import read_notebook
 
-    source = "".join(cell.source for cell in read_notebook(ROOT / "notebooks" / "06_dcgan_dresses.ipynb").cells if cell.cell_type == "code")
+    source = "".join(
+        cell.source
+        for cell in read_notebook(ROOT / "notebooks" / "06_dcgan_dresses.ipynb").cells
+        if cell.cell_type == "code"
+    )
     parameters = source[source.index("CONFIG = gan.GANConfig(") :].split("\n)\n")[0]
     assert "**TUNED_DCGAN" in parameters and "learning_rate=" not in parameters and "ema_decay=" not in parameters
 
@@ -287,8 +424,12 @@ def test_notebook_06_trains_the_course_tuned_dcgan():
 def test_the_exit_code_follows_one_rule(tmp_path, capsys):
     existing = tmp_path / "mine.npy"
     existing.write_bytes(b"mine")
-    assert main(["sample", "--checkpoint", str(tmp_path / "none.pt"), "--out", str(tmp_path / "a.jpg")]) == 2  # what was typed
-    assert main(["sample", "--checkpoint", str(tmp_path / "none.pt"), "--out", str(tmp_path / "a.npy")]) == 1  # a file missing
+    assert (
+        main(["sample", "--checkpoint", str(tmp_path / "none.pt"), "--out", str(tmp_path / "a.jpg")]) == 2
+    )  # what was typed
+    assert (
+        main(["sample", "--checkpoint", str(tmp_path / "none.pt"), "--out", str(tmp_path / "a.npy")]) == 1
+    )  # a file missing
     assert main(["evaluate", "--samples", str(existing)]) == 1  # a file damaged
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 3 and all(line.startswith("error: ") and "fault" not in line for line in err), err

@@ -37,7 +37,9 @@ def no_temporary_files(folder: Path) -> bool:
 # --- nothing lost ----------------------------------------------------------------------------
 
 
-def test_a_sample_file_cut_short_by_a_full_disk_leaves_the_previous_one_whole(checkpoint, tmp_path, capsys, monkeypatch):
+def test_a_sample_file_cut_short_by_a_full_disk_leaves_the_previous_one_whole(
+    checkpoint, tmp_path, capsys, monkeypatch
+):
     out = tmp_path / "dresses.npy"
     assert main(["sample", "--checkpoint", str(checkpoint), "--n", "1500", "--out", str(out)]) == 0
     before = out.read_bytes()
@@ -48,7 +50,10 @@ def test_a_sample_file_cut_short_by_a_full_disk_leaves_the_previous_one_whole(ch
 
     monkeypatch.setattr(gan_sampling, "generate_in_chunks", fills_the_disk)
     capsys.readouterr()
-    assert main(["sample", "--checkpoint", str(checkpoint), "--n", "1500", "--seed", "1", "--out", str(out), "--force"]) == 1
+    assert (
+        main(["sample", "--checkpoint", str(checkpoint), "--n", "1500", "--seed", "1", "--out", str(out), "--force"])
+        == 1
+    )
     assert "No space left on device" in one_error_line(capsys)
     assert out.read_bytes() == before and no_temporary_files(tmp_path)
 
@@ -80,7 +85,11 @@ def test_train_classifier_checks_where_it_writes_before_it_trains(tmp_path, caps
     monkeypatch.setattr(course.quality, "train_quality_classifier", lambda *args, **kwargs: trained.append(True))
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    refusals = [(blocker / "weights.pt", "which is a file, not a folder", 2), (tmp_path, "is a folder", 2), (Path("/proc/weights.pt"), "Cannot write", 1)]
+    refusals = [
+        (blocker / "weights.pt", "which is a file, not a folder", 2),
+        (tmp_path, "is a folder", 2),
+        (Path("/proc/weights.pt"), "Cannot write", 1),
+    ]
     for out, says, code in refusals:  # 2: what was typed must change; 1: the place cannot be written
         assert main(["train-classifier", "--epochs", "1", "--out", str(out)]) == code
         assert says in one_error_line(capsys)
@@ -110,10 +119,16 @@ def test_a_lock_left_by_a_killed_run_is_taken_over(tmp_path, capsys):
     folder = tmp_path / "run"
     folder.mkdir()
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom course.runs import run_folder_lock\n"
-         f"with run_folder_lock({str(folder)!r}):\n    print('held', flush=True)\n    time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True, cwd=ROOT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom course.runs import run_folder_lock\n"
+            f"with run_folder_lock({str(folder)!r}):\n    print('held', flush=True)\n    time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     assert holder.stdout.readline().strip() == "held"
     holder.send_signal(signal.SIGKILL)
     holder.wait(timeout=10)
@@ -128,7 +143,9 @@ def test_a_lock_left_by_a_killed_run_is_taken_over(tmp_path, capsys):
 
 def test_sample_streams_a_large_file_in_batches_and_it_equals_one_draw(checkpoint, tmp_path, capsys):
     out = tmp_path / "many.npy"
-    assert main(["sample", "--checkpoint", str(checkpoint), "--n", "10", "--out", str(out)]) == 0  # modules loaded before measuring
+    assert (
+        main(["sample", "--checkpoint", str(checkpoint), "--n", "10", "--out", str(out)]) == 0
+    )  # modules loaded before measuring
     tracemalloc.start()
     try:
         assert main(["sample", "--checkpoint", str(checkpoint), "--n", "20000", "--out", str(out), "--force"]) == 0
@@ -139,10 +156,14 @@ def test_sample_streams_a_large_file_in_batches_and_it_equals_one_draw(checkpoin
     assert peak < all_at_once / 4  # one batch of 1,000 images at a time, not all 20,000
     written = np.load(out, mmap_mode="r")
     generator = gan_training.load_generator(checkpoint)
-    assert written.shape == (20000, 28, 28) and np.array_equal(written[-1000:], gan_sampling.generate(generator, 20000)[-1000:])
+    assert written.shape == (20000, 28, 28) and np.array_equal(
+        written[-1000:], gan_sampling.generate(generator, 20000)[-1000:]
+    )
 
 
-def test_a_checkpoint_whose_settings_do_not_fit_its_weights_is_refused_before_building_them(checkpoint, tmp_path, capsys, monkeypatch):
+def test_a_checkpoint_whose_settings_do_not_fit_its_weights_is_refused_before_building_them(
+    checkpoint, tmp_path, capsys, monkeypatch
+):
     saved = torch.load(checkpoint, weights_only=True)
     saved["config"]["latent_size"] = 400_000  # a generator of about 300 million weights, were it built
     torch.save(saved, tmp_path / "edited.pt")
@@ -180,7 +201,12 @@ def test_an_npy_header_claiming_ten_billion_images_is_refused_before_reading(tmp
     "variable, value, command, says",
     [
         ("COURSE_SCALE", "huge", ["run-notebooks"], "COURSE_SCALE is set to 'huge'"),
-        ("COURSE_DEVICE", "tpu", ["train-gan", "--steps", "1", "--out", "run"], "COURSE_DEVICE is 'tpu', which is not a device: choose cpu, cuda or mps"),
+        (
+            "COURSE_DEVICE",
+            "tpu",
+            ["train-gan", "--steps", "1", "--out", "run"],
+            "COURSE_DEVICE is 'tpu', which is not a device: choose cpu, cuda or mps",
+        ),
         ("COURSE_DEVICE", "cuda", ["train-gan", "--steps", "1", "--out", "run"], "PyTorch sees no CUDA GPU here"),
         ("COURSE_RUNS_DIR", "A_FILE", ["bench", "--steps", "1", "--rounds", "1"], "which is a file, not a folder"),
     ],
@@ -201,16 +227,25 @@ def test_ctrl_c_while_starting_is_one_line():
     if not Path("/proc/self/maps").exists():
         pytest.skip("needs /proc to see when PyTorch is loading")
     command = subprocess.Popen(
-        [sys.executable, "-m", "course", "data"], stderr=subprocess.PIPE, text=True, cwd=ROOT,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as in a terminal, even under a test runner that ignores Ctrl-C
-    )  # fmt: skip
+        [sys.executable, "-m", "course", "data"],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        preexec_fn=lambda: signal.signal(
+            signal.SIGINT, signal.SIG_DFL
+        ),  # as in a terminal, even under a test runner that ignores Ctrl-C
+    )
     maps = Path(f"/proc/{command.pid}/maps")
     deadline = time.monotonic() + 30
     while "libtorch" not in maps.read_text() and time.monotonic() < deadline:
         time.sleep(0.005)  # until PyTorch's libraries are loading
     command.send_signal(signal.SIGINT)
     err = command.communicate(timeout=30)[1]
-    assert command.returncode == 130 and "Traceback" not in err and err.strip() == "stopped: interrupted (Ctrl-C) while starting."
+    assert (
+        command.returncode == 130
+        and "Traceback" not in err
+        and err.strip() == "stopped: interrupted (Ctrl-C) while starting."
+    )
 
 
 def test_bench_checks_its_data_and_output_before_timing(tmp_path, capsys, monkeypatch):
@@ -270,7 +305,9 @@ def test_a_class_that_is_not_an_ascii_number_is_named(capsys):
 def test_batch_norm_with_batches_of_one_says_what_to_do(tmp_path, capsys):
     assert main(["train-gan", "--steps", "1", "--batch-size", "1", "--out", str(tmp_path / "run")]) == 2
     assert "use a batch size of 2 or more, or leave batch norm out" in one_error_line(capsys)
-    assert main(["train-gan", "--steps", "1", "--batch-size", "1", "--no-batch-norm", "--out", str(tmp_path / "run")]) == 0
+    assert (
+        main(["train-gan", "--steps", "1", "--batch-size", "1", "--no-batch-norm", "--out", str(tmp_path / "run")]) == 0
+    )
 
 
 def test_resuming_with_fewer_steps_than_reached_is_refused(tmp_path, capsys):
@@ -282,7 +319,9 @@ def test_resuming_with_fewer_steps_than_reached_is_refused(tmp_path, capsys):
     assert main([*run, "--steps", "3", "--resume"]) == 0  # at the end already: nothing to train, no complaint
 
 
-@pytest.mark.parametrize("command", [["sample", "--checkpoint", "c.pt", "--out", "s.npy"], ["train-gan", "--out", "run"]])
+@pytest.mark.parametrize(
+    "command", [["sample", "--checkpoint", "c.pt", "--out", "s.npy"], ["train-gan", "--out", "run"]]
+)
 def test_a_seed_out_of_range_is_a_usage_error(command, capsys):
     with pytest.raises(SystemExit) as usage_error:
         main([*command, "--seed", str(2**70)])
@@ -290,7 +329,9 @@ def test_a_seed_out_of_range_is_a_usage_error(command, capsys):
     assert "argument --seed: must be a whole number from 0 to 4,294,967,295" in capsys.readouterr().err
 
 
-def test_an_unexpected_fault_is_one_line_and_its_traceback_is_there_on_request(checkpoint, tmp_path, capsys, monkeypatch):
+def test_an_unexpected_fault_is_one_line_and_its_traceback_is_there_on_request(
+    checkpoint, tmp_path, capsys, monkeypatch
+):
     def broken(*args, **kwargs):
         raise KeyError("a fault in the course")
 
@@ -336,7 +377,9 @@ def test_evaluate_names_a_damaged_classifier_or_dataset_not_the_samples(checkpoi
     for original in course.data.DEBIAN_DIR.iterdir():
         (copy / original.name).symlink_to(original)
     (copy / "train-images-idx3-ubyte.gz").unlink()
-    (copy / "train-images-idx3-ubyte.gz").write_bytes((course.data.DEBIAN_DIR / "train-images-idx3-ubyte.gz").read_bytes()[:5000])
+    (copy / "train-images-idx3-ubyte.gz").write_bytes(
+        (course.data.DEBIAN_DIR / "train-images-idx3-ubyte.gz").read_bytes()[:5000]
+    )
     monkeypatch.setattr(course.data, "fashion_mnist_folders", lambda: [copy])
     monkeypatch.setattr(course.quality, "_real_dresses_cache", {})
     assert main(["evaluate", "--samples", str(samples)]) == 1

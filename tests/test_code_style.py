@@ -9,12 +9,16 @@ CHECKED = ["course", "tests", "conftest.py"]
 
 
 def ruff(*arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ruff", *arguments, *CHECKED], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", *arguments, *CHECKED], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_the_linter_finds_nothing():
     result = ruff("check", "--no-cache", "--output-format", "concise")
-    assert result.returncode == 0, f"ruff check found problems (fix them, or run `ruff check --fix`):\n{result.stdout}{result.stderr}"
+    assert result.returncode == 0, (
+        f"ruff check found problems (fix them, or run `ruff check --fix`):\n{result.stdout}{result.stderr}"
+    )
 
 
 def test_the_code_is_formatted():

@@ -74,8 +74,12 @@ def test_recoloured_dresses_use_several_patterns():
 
 def test_the_same_seed_gives_the_same_dresses():
     grey = grey_dresses(10)
-    np.testing.assert_array_equal(colour_pictures.recolour_dresses(grey, seed=7), colour_pictures.recolour_dresses(grey, seed=7))
-    assert not np.array_equal(colour_pictures.recolour_dresses(grey, seed=7), colour_pictures.recolour_dresses(grey, seed=8))
+    np.testing.assert_array_equal(
+        colour_pictures.recolour_dresses(grey, seed=7), colour_pictures.recolour_dresses(grey, seed=7)
+    )
+    assert not np.array_equal(
+        colour_pictures.recolour_dresses(grey, seed=7), colour_pictures.recolour_dresses(grey, seed=8)
+    )
 
 
 def test_recolouring_does_not_depend_on_how_many_dresses_are_painted_at_once(monkeypatch):

@@ -9,17 +9,19 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
-import tomllib
 from paths import ROOT
 
 COMMANDS = ["lab", "lab --headless", "lab --workbook", "test", "test --quick", "classroom", "book", "workbook", "help"]
 
 
 def course_sh(*arguments: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", str(ROOT / "course.sh"), *arguments], env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        ["bash", str(ROOT / "course.sh"), *arguments], env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_help_lists_every_command_on_stdout_and_exits_0():
@@ -32,7 +34,10 @@ def test_help_lists_every_command_on_stdout_and_exits_0():
 
 def test_an_unknown_or_missing_command_prints_the_help_on_stderr_and_exits_2():
     help_text = course_sh("help").stdout
-    for arguments, says in [(["lecture"], "error: 'lecture' is not a command of course.sh"), ([], "error: no command given")]:
+    for arguments, says in [
+        (["lecture"], "error: 'lecture' is not a command of course.sh"),
+        ([], "error: no command given"),
+    ]:
         done = course_sh(*arguments)
         assert done.returncode == 2 and done.stdout == ""
         assert done.stderr.startswith(says) and done.stderr.endswith(help_text)
@@ -60,9 +65,17 @@ def stand_in(tmp_path):
     (tools / "apt-get").write_text("#!/bin/sh\nexit 1\n")
     for tool in [venv / "bin" / "python", venv / "bin" / "jupyter", tools / "apt-get"]:
         tool.chmod(0o755)
-    checksum = subprocess.run("cksum < pyproject.toml", shell=True, cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    checksum = subprocess.run(
+        "cksum < pyproject.toml", shell=True, cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
     (venv / ".course-installed").write_text(f"{checksum} torch:any\n")  # as the set-up leaves it: nothing to install
-    env = {**os.environ, "VENV": str(venv), "PYTHON": sys.executable, "PATH": f"{tools}:{os.environ['PATH']}", "CALLS": str(log)}
+    env = {
+        **os.environ,
+        "VENV": str(venv),
+        "PYTHON": sys.executable,
+        "PATH": f"{tools}:{os.environ['PATH']}",
+        "CALLS": str(log),
+    }
     env.pop("TORCH_SPEC", None)
     log.write_text("")
     return env, venv, log
@@ -99,7 +112,9 @@ def test_lab_opens_jupyterlab_with_the_news_never_fetched(stand_in):
 def test_the_news_setting_is_one_jupyterlab_knows():
     from jupyterlab.commands import get_app_dir
 
-    schema = json.loads((Path(get_app_dir()) / "schemas" / "@jupyterlab" / "apputils-extension" / "notification.json").read_text())
+    schema = json.loads(
+        (Path(get_app_dir()) / "schemas" / "@jupyterlab" / "apputils-extension" / "notification.json").read_text()
+    )
     assert "false" in [choice["const"] for choice in schema["properties"]["fetchNews"]["oneOf"]]
 
 
@@ -111,4 +126,6 @@ def registered_marks() -> set[str]:
 def test_the_quick_run_leaves_out_every_registered_mark_and_only_those():
     script = (ROOT / "course.sh").read_text()
     (expression,) = re.findall(r'-m "(not [^"]+)"', script)
-    assert set(re.findall(r"not (\w+)", expression)) == registered_marks() == {"slow", "browser", "install", "notebooks"}
+    assert (
+        set(re.findall(r"not (\w+)", expression)) == registered_marks() == {"slow", "browser", "install", "notebooks"}
+    )

@@ -40,14 +40,19 @@ def test_a_missing_housing_file_under_course_data_dir_gets_advice_that_fixes_it(
     from course import data
 
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
-    with pytest.raises(data.DataNotFoundError, match=f"COURSE_DATA_DIR points at {tmp_path}: copy data/housing.csv .* or unset COURSE_DATA_DIR"):
+    with pytest.raises(
+        data.DataNotFoundError,
+        match=f"COURSE_DATA_DIR points at {tmp_path}: copy data/housing.csv .* or unset COURSE_DATA_DIR",
+    ):
         data.load_housing()
 
 
 def test_the_data_keeps_its_bytes_whatever_git_does_with_line_endings():
     if not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
-    attributes = subprocess.run(["git", "check-attr", "text", "data/housing.csv"], cwd=ROOT, capture_output=True, text=True, check=True)
+    attributes = subprocess.run(
+        ["git", "check-attr", "text", "data/housing.csv"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert attributes.stdout.strip() == "data/housing.csv: text: unset"  # never converted, so its checksum holds
 
 
@@ -73,17 +78,29 @@ def test_the_per_user_folder_follows_xdg_data_home_or_the_home_folder(user_share
 def test_in_the_repository_fashion_mnist_is_looked_for_in_data_then_the_per_user_folder_then_debians(user_share):
     repository = places.repository_dir()
     assert repository is not None and (repository / "data" / "housing.csv").is_file()
-    assert data.fashion_mnist_folders() == [repository / "data" / "fashion-mnist", user_share / "dreaming-up-dresses" / "fashion-mnist", data.DEBIAN_DIR]
+    assert data.fashion_mnist_folders() == [
+        repository / "data" / "fashion-mnist",
+        user_share / "dreaming-up-dresses" / "fashion-mnist",
+        data.DEBIAN_DIR,
+    ]
     assert data.shipped_housing() == repository / "data" / "housing.csv"
 
 
-def test_an_installed_course_keeps_its_data_in_the_per_user_folder_and_reads_the_house_prices_it_carries(user_share, monkeypatch):
+def test_an_installed_course_keeps_its_data_in_the_per_user_folder_and_reads_the_house_prices_it_carries(
+    user_share, monkeypatch
+):
     monkeypatch.setattr(data, "repository_dir", lambda: None)  # as for an installed course
     user_folder = user_share / "dreaming-up-dresses"
     assert data.data_dir() == user_folder
-    assert data.fashion_mnist_folders() == [user_folder / "fashion-mnist", data.DEBIAN_DIR]  # a download goes to the first
+    assert data.fashion_mnist_folders() == [
+        user_folder / "fashion-mnist",
+        data.DEBIAN_DIR,
+    ]  # a download goes to the first
     assert data.shipped_housing() == places.PACKAGE_DIR / "data_files" / "housing.csv"
-    with pytest.raises(DataNotFoundError, match=r"It is part of the installed course: reinstall it with `pip install --force-reinstall --no-deps \.`"):
+    with pytest.raises(
+        DataNotFoundError,
+        match=r"It is part of the installed course: reinstall it with `pip install --force-reinstall --no-deps \.`",
+    ):
         data.load_housing()  # this checkout has no course/data_files: a build puts it there
 
 
@@ -96,7 +113,9 @@ def idx_bytes(array: np.ndarray) -> bytes:
 
 
 def spec_for(name: str, raw: bytes) -> IdxFile:
-    return IdxFile(name, len(raw), hashlib.sha256(raw).hexdigest(), hashlib.md5(gzip.compress(raw, mtime=0)).hexdigest())
+    return IdxFile(
+        name, len(raw), hashlib.sha256(raw).hexdigest(), hashlib.md5(gzip.compress(raw, mtime=0)).hexdigest()
+    )
 
 
 @pytest.fixture

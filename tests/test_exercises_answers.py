@@ -59,9 +59,13 @@ def paired_results() -> pd.DataFrame:
     The semi-supervised GAN is the most accurate at 200.
     """
     accuracy = {
-        ("scratch", 10): (0.40, 0.45, 0.42), ("transfer", 10): (0.61, 0.50, 0.48), ("semi-supervised GAN", 10): (0.55, 0.50, 0.52),
-        ("scratch", 200): (0.80, 0.82, 0.81), ("transfer", 200): (0.83, 0.84, 0.85), ("semi-supervised GAN", 200): (0.86, 0.88, 0.87),
-    }  # fmt: skip
+        ("scratch", 10): (0.40, 0.45, 0.42),
+        ("transfer", 10): (0.61, 0.50, 0.48),
+        ("semi-supervised GAN", 10): (0.55, 0.50, 0.52),
+        ("scratch", 200): (0.80, 0.82, 0.81),
+        ("transfer", 200): (0.83, 0.84, 0.85),
+        ("semi-supervised GAN", 200): (0.86, 0.88, 0.87),
+    }
     rows = [
         {"method": method, "labels_per_class": budget, "seed": seed, "test_accuracy": value}
         for (method, budget), values in accuracy.items()
@@ -89,7 +93,9 @@ def samples_on_modes(counts: list[int], std: float = 0.05) -> np.ndarray:
     """counts[k] samples within 1 standard deviation of ring mode k."""
     centres = ring_centres()
     rng = np.random.default_rng(0)
-    return np.concatenate([centres[k] + rng.uniform(-0.7, 0.7, size=(count, 2)) * std for k, count in enumerate(counts)])
+    return np.concatenate(
+        [centres[k] + rng.uniform(-0.7, 0.7, size=(count, 2)) * std for k, count in enumerate(counts)]
+    )
 
 
 def course_move(discriminator, d_optimizer, real, fake):
@@ -111,8 +117,14 @@ def test_the_tolerance_rule_reads_the_digits_given():
     assert not answers._matches(0.94, 0.005, 0.937, rel_tol=1e-3, abs_tol=0.0, others=[0.941])  # nearer a wrong answer
     assert not answers._matches(0.3, 0.05, 0.2526, rel_tol=1e-3, abs_tol=0.0)  # one significant digit is too few
     assert not answers._matches(float("nan"), 0.0, 0.5, rel_tol=1e-3, abs_tol=0.0)
-    for printed in (0.25, 0.253, 0.2526):  # D* at 1 in notebook 05 is 0.2526; its typical wrong answers 0.7474 and 0.3381
-        assert answers._matches(printed, answers._half_unit(printed), 0.25258, rel_tol=1e-3, abs_tol=1e-4, others=[0.74742, 0.33812])
+    for printed in (
+        0.25,
+        0.253,
+        0.2526,
+    ):  # D* at 1 in notebook 05 is 0.2526; its typical wrong answers 0.7474 and 0.3381
+        assert answers._matches(
+            printed, answers._half_unit(printed), 0.25258, rel_tol=1e-3, abs_tol=1e-4, others=[0.74742, 0.33812]
+        )
     assert not answers._matches(0.26, answers._half_unit(0.26), 0.25258, rel_tol=1e-3, abs_tol=1e-4)
 
 
@@ -218,14 +230,20 @@ def assert_one_not_yet(out: str) -> None:
     """One "Not yet" line, the last verdict, with no hint and no traceback (a "Correct!" before it is the answer before)."""
     lines = out.splitlines()
     assert "Traceback" not in out and "Hint" not in out and out.count("Not yet") == 1, out
-    assert lines[-1].startswith("Not yet") and len(lines) <= 2 and all(line.startswith("Correct!") for line in lines[:-1]), out
+    assert (
+        lines[-1].startswith("Not yet") and len(lines) <= 2 and all(line.startswith("Correct!") for line in lines[:-1])
+    ), out
 
 
 def test_the_answers_cover_every_check_the_package_exports():
     exported = {name for name in exercises.__all__ if name.startswith("check_")}
     assert {name for name, _, _ in ANSWERS} == exported
     for module in pkgutil.iter_modules(exercises.__path__):
-        defined = {name for name in vars(importlib.import_module(f"course.exercises.{module.name}")) if name.startswith("check_")}
+        defined = {
+            name
+            for name in vars(importlib.import_module(f"course.exercises.{module.name}"))
+            if name.startswith("check_")
+        }
         assert defined <= exported, f"course.exercises does not export {sorted(defined - exported)} from {module.name}"
     assert all(callable(getattr(exercises, name)) for name in exported)
 
@@ -244,7 +262,14 @@ def test_every_check_says_none_is_not_answered_yet(capsys, name, arguments, righ
     assert out.startswith("Not answered yet") and "Correct!" not in out and "Not yet" not in out, out
 
 
-GARBAGE = ["abc", object(), [1.0, 2.0, 3.0, 4.0, 5.0], np.array([1.0, 2.0]), pd.Series([1.0, 2.0]), torch.nn.Linear(2, 1)]
+GARBAGE = [
+    "abc",
+    object(),
+    [1.0, 2.0, 3.0, 4.0, 5.0],
+    np.array([1.0, 2.0]),
+    pd.Series([1.0, 2.0]),
+    torch.nn.Linear(2, 1),
+]
 
 
 @pytest.mark.parametrize("answer", GARBAGE, ids=["str", "object", "list", "array", "series", "model"])
@@ -285,15 +310,33 @@ def test_every_check_answers_exotic_input_in_one_line(capsys, name, arguments, r
 @pytest.mark.parametrize(
     "name, arguments, expected",
     [
-        ("check_gradient_penalty", lambda a: (a, 206.3), "the slope that pays no penalty should be a number, got the class {} itself."),
-        ("check_channels_first", lambda a: (a, colour_picture()), "the answer should be a torch tensor, got the class {} itself."),
+        (
+            "check_gradient_penalty",
+            lambda a: (a, 206.3),
+            "the slope that pays no penalty should be a number, got the class {} itself.",
+        ),
+        (
+            "check_channels_first",
+            lambda a: (a, colour_picture()),
+            "the answer should be a torch tensor, got the class {} itself.",
+        ),
         ("check_only_output_trainable", lambda a: (a,), "got the class {} itself."),
-        ("check_unlabelled_loss", lambda a: (a,), "should be a function of (real_logits, fake_logits) that returns one number, got the class {} itself."),
-        ("check_discriminator_move", lambda a: (a,), "should be a function of (discriminator, d_optimizer, real, fake), got the class {} itself."),
+        (
+            "check_unlabelled_loss",
+            lambda a: (a,),
+            "should be a function of (real_logits, fake_logits) that returns one number, got the class {} itself.",
+        ),
+        (
+            "check_discriminator_move",
+            lambda a: (a,),
+            "should be a function of (discriminator, d_optimizer, real, fake), got the class {} itself.",
+        ),
         ("check_penalty_function", lambda a: (a,), "that returns the penalty, got the class {} itself."),
     ],
 )
-@pytest.mark.parametrize("answer", [int, np.ndarray, torch.Tensor, torch.nn.Linear], ids=["int", "ndarray", "Tensor", "Linear"])
+@pytest.mark.parametrize(
+    "answer", [int, np.ndarray, torch.Tensor, torch.nn.Linear], ids=["int", "ndarray", "Tensor", "Linear"]
+)
 def test_a_class_instead_of_a_value_is_named_as_one(capsys, name, arguments, expected, answer):
     run(name, arguments, answer)
     assert expected.format(answer.__name__) in one_line(capsys)
@@ -302,18 +345,30 @@ def test_a_class_instead_of_a_value_is_named_as_one(capsys, name, arguments, exp
 def test_a_meta_tensor_is_said_to_hold_no_values(capsys):
     exercises.check_gradient_penalty(torch.empty((), device="meta"), 206.3)
     assert "got Tensor on the meta device, which holds no values." in one_line(capsys)
-    exercises.check_optimal_discriminator(best_discriminator_at_one(), torch.empty(2, device="meta"), normal(1.5), normal(0.0))
-    assert verdict(capsys).splitlines()[-1] == "Not yet: the point should be a number, got Tensor of shape (2,) on the meta device, which holds no values."
+    exercises.check_optimal_discriminator(
+        best_discriminator_at_one(), torch.empty(2, device="meta"), normal(1.5), normal(0.0)
+    )
+    assert (
+        verdict(capsys).splitlines()[-1]
+        == "Not yet: the point should be a number, got Tensor of shape (2,) on the meta device, which holds no values."
+    )
 
 
 NOT_NUMBERS = {  # a picture as a tensor, a name, a model, or a function
-    "check_channels_first", "check_dress_confusion", "check_most_variable", "check_only_output_trainable",
-    "check_discriminator_move", "check_penalty_function", "check_unlabelled_loss",
-}  # fmt: skip
+    "check_channels_first",
+    "check_dress_confusion",
+    "check_most_variable",
+    "check_only_output_trainable",
+    "check_discriminator_move",
+    "check_penalty_function",
+    "check_unlabelled_loss",
+}
 NUMBERS = [(name, arguments, right) for name, arguments, right in ANSWERS if name not in NOT_NUMBERS]
 
 
-@pytest.mark.parametrize("name, arguments, right", NUMBERS, ids=[f"{name}-{index}" for index, (name, _, _) in enumerate(NUMBERS)])
+@pytest.mark.parametrize(
+    "name, arguments, right", NUMBERS, ids=[f"{name}-{index}" for index, (name, _, _) in enumerate(NUMBERS)]
+)
 def test_a_meta_tensor_holds_no_answer_and_a_sparse_one_is_read_by_its_values(capsys, name, arguments, right):
     values = torch.as_tensor(np.asarray(right(), dtype=float))
     run(name, arguments, values.to("meta"))
@@ -348,7 +403,17 @@ def _returns(tensor):
         (exercises.check_unlabelled_loss, _returns(torch.tensor([1.0]).to_sparse())),
         (exercises.check_unlabelled_loss, lambda real, fake: unlabelled_loss(real.to_sparse(), fake.to_sparse())),
     ],
-    ids=["penalty-double", "penalty-meta", "penalty-sparse", "move-double", "move-meta", "move-sparse", "loss-meta", "loss-sparse", "loss-of-sparse"],
+    ids=[
+        "penalty-double",
+        "penalty-meta",
+        "penalty-sparse",
+        "move-double",
+        "move-meta",
+        "move-sparse",
+        "loss-meta",
+        "loss-sparse",
+        "loss-of-sparse",
+    ],
 )
 def test_learner_code_that_leaves_exotic_tensors_gets_one_line_not_a_traceback(check, answer, capsys):
     check(answer)  # raises nothing

@@ -38,12 +38,22 @@ def test_notebook_09_checks(capsys):
 
 def test_class_precision_takes_rounded_arrays_and_names_each_slip(capsys):
     asked = np.repeat(np.arange(3), 8)
-    judged = np.array([0] * 7 + [1] + [1] * 5 + [0] * 3 + [2] * 2 + [0] * 6)  # judged 0: 16 (7 right), 1: 6 (5), 2: 2 (2)
+    judged = np.array(
+        [0] * 7 + [1] + [1] * 5 + [0] * 3 + [2] * 2 + [0] * 6
+    )  # judged 0: 16 (7 right), 1: 6 (5), 2: 2 (2)
     precision = np.array([7 / 16, 5 / 6, 1.0])
-    for right in (precision, [0.44, 0.83, 1.0], torch.tensor(precision), pd.Series(precision), list(precision.round(3))):
+    for right in (
+        precision,
+        [0.44, 0.83, 1.0],
+        torch.tensor(precision),
+        pd.Series(precision),
+        list(precision.round(3)),
+    ):
         exercises.check_class_precision(right, asked, judged, num_classes=3)
         assert verdict(capsys).startswith("Correct!"), right
-    exercises.check_class_precision([0.875, 0.625, 0.25], asked, judged, num_classes=3)  # the accuracy of each asked class
+    exercises.check_class_precision(
+        [0.875, 0.625, 0.25], asked, judged, num_classes=3
+    )  # the accuracy of each asked class
     out = verdict(capsys)
     assert out.startswith("Not yet") and "each class's accuracy" in out
     exercises.check_class_precision(100 * precision, asked, judged, num_classes=3)
@@ -87,7 +97,13 @@ def test_noise_step_in_a_wrong_direction_is_told_what_is_wrong(capsys):
 
 
 def test_crop_box_takes_arrays_of_four_whole_numbers(capsys):
-    for right in ((10, 0, 74, 64), [10, 0, 74, 64], np.array([10, 0, 74, 64]), torch.tensor([10, 0, 74, 64]), np.array([10.0, 0.0, 74.0, 64.0])):
+    for right in (
+        (10, 0, 74, 64),
+        [10, 0, 74, 64],
+        np.array([10, 0, 74, 64]),
+        torch.tensor([10, 0, 74, 64]),
+        np.array([10.0, 0.0, 74.0, 64.0]),
+    ):
         exercises.check_crop_box(right, 4000, 3000, 64)
         assert verdict(capsys).startswith("Correct! the box (10, 0, 74, 64) in the 85x64"), right
     exercises.check_crop_box(np.array([0, 0, 64, 64]), 4000, 3000, 64)

@@ -13,10 +13,24 @@ from course.models import mlp
 @pytest.mark.parametrize(
     "size, padding, expected",
     [
-        (24, 3, ["Correct! the output size without padding: 24", "Correct! the padding that makes a 7x7 kernel at stride 2 give 14x14: 3"]),
+        (
+            24,
+            3,
+            [
+                "Correct! the output size without padding: 24",
+                "Correct! the padding that makes a 7x7 kernel at stride 2 give 14x14: 3",
+            ],
+        ),
         (23, 3, ["Not yet: the output size without padding: 23 is too small", "the first and the last included"]),
         (28, 3, ["Not yet: the output size without padding: 28 is too large"]),
-        (24, 1, ["Correct! the output size", "Not yet: the padding that makes a 7x7 kernel at stride 2 give 14x14: 1 is too small"]),
+        (
+            24,
+            1,
+            [
+                "Correct! the output size",
+                "Not yet: the padding that makes a 7x7 kernel at stride 2 give 14x14: 1 is too small",
+            ],
+        ),
         (24, 2, ["Correct! the output size", "2 is too small", "= 13: one short"]),
         (24, 4, ["Correct! the output size", "4 is too large", "= 15: one too many"]),
         (24, 6, ["Correct! the output size", "6 is too large", "on *each* side"]),
@@ -65,7 +79,9 @@ def test_horizontal_edge_kernel(capsys, kernel, expected):
 
 
 def test_horizontal_edge_kernel_answers_odd_input_in_one_line(capsys):
-    exercises.check_horizontal_edge_kernel(torch.tensor([[-1.0, -2.0, -1.0], [0.0, 0.0, 0.0], [1.0, 2.0, 1.0]], requires_grad=True))
+    exercises.check_horizontal_edge_kernel(
+        torch.tensor([[-1.0, -2.0, -1.0], [0.0, 0.0, 0.0], [1.0, 2.0, 1.0]], requires_grad=True)
+    )
     assert verdict(capsys).startswith("Correct!")
     exercises.check_horizontal_edge_kernel([[float("nan")] * 3] * 3)
     assert "finite numbers" in one_line(capsys)

@@ -22,7 +22,11 @@ def test_notebook_06_checks(capsys, fashion):
     assert out.startswith("Not yet") and "mind the 2p" in out
 
     dresses = fashion.dresses("test")[:50]
-    exercises.check_nearest_distance(np.linalg.norm(dresses[1:].reshape(49, -1) / 255 - dresses[0].reshape(1, -1) / 255, axis=1).min(), dresses[0], dresses[1:])
+    exercises.check_nearest_distance(
+        np.linalg.norm(dresses[1:].reshape(49, -1) / 255 - dresses[0].reshape(1, -1) / 255, axis=1).min(),
+        dresses[0],
+        dresses[1:],
+    )
     assert verdict(capsys).startswith("Correct! the distance to the nearest other sample")
     exact = np.linalg.norm(dresses[1:].reshape(49, -1) / 255 - dresses[0].reshape(1, -1) / 255, axis=1).min()
     exercises.check_nearest_distance(exact * 255, dresses[0], dresses[1:])
@@ -78,7 +82,9 @@ def test_transposed_conv_size_answers_garbage_in_one_line(capsys):
     assert "should be a number, got str" in one_line(capsys)
     exercises.check_transposed_conv_size(13, [4, 8])
     out = verdict(capsys)
-    assert out.startswith("Correct!") and out.splitlines()[-1].startswith("Not yet: the number of layers from 4 to 64 wide should be a number")
+    assert out.startswith("Correct!") and out.splitlines()[-1].startswith(
+        "Not yet: the number of layers from 4 to 64 wide should be a number"
+    )
 
 
 @pytest.mark.slow
@@ -87,8 +93,16 @@ def test_dress_share_takes_the_share_as_printed_and_names_the_wrong_flip(capsys,
 
     dresses = fashion.dresses("test")[:200]
     flipped = upside_down(dresses)
-    share, upright, mirrored = dressness(flipped), dressness(dresses), dressness(np.ascontiguousarray(dresses[:, :, ::-1]))
-    assert min(abs(share - upright), abs(share - mirrored)) > 0.05, (share, upright, mirrored)  # far enough apart to tell
+    share, upright, mirrored = (
+        dressness(flipped),
+        dressness(dresses),
+        dressness(np.ascontiguousarray(dresses[:, :, ::-1])),
+    )
+    assert min(abs(share - upright), abs(share - mirrored)) > 0.05, (
+        share,
+        upright,
+        mirrored,
+    )  # far enough apart to tell
     for right in (round(share, 2), round(share, 3), torch.tensor([share], dtype=torch.float32), np.float32(share)):
         exercises.check_dress_share(right, flipped)
         assert verdict(capsys).startswith("Correct!"), right

@@ -36,18 +36,24 @@ def test_real_image_loss_takes_the_printed_answers(capsys):
 
 
 def test_most_variable_takes_the_method_as_a_name_and_the_spread_as_printed(capsys):
-    results = paired_results()  # at 10 labels per class transfer's draws are 0.61, 0.50 and 0.48: standard deviation 0.07
+    results = (
+        paired_results()
+    )  # at 10 labels per class transfer's draws are 0.61, 0.50 and 0.48: standard deviation 0.07
     for method in ("transfer", np.array(["transfer"]), pd.Series(["transfer"])):
         for spread in (0.07, 0.0700, np.float32(0.07), torch.tensor([0.07]), pd.Series([0.07])):
             exercises.check_most_variable(method, spread, results, 10)
             out = verdict(capsys)
-            assert out.startswith("Correct! 'transfer' varies most at 10 labels per class.") and out.count("Correct!") == 2, out
+            assert (
+                out.startswith("Correct! 'transfer' varies most at 10 labels per class.") and out.count("Correct!") == 2
+            ), out
     for odd in (np.array(["scratch", "transfer"]), 10, "dcgan", object(), ["transfer"]):
         exercises.check_most_variable(odd, 0.07, results, 10)
         assert "answer with one of the methods" in one_line(capsys)
     exercises.check_most_variable("transfer", "0.07", results, 10)
     out = verdict(capsys)
-    assert out.startswith("Correct!") and out.splitlines()[-1].startswith("Not yet: its standard deviation over the draws should be a number")
+    assert out.startswith("Correct!") and out.splitlines()[-1].startswith(
+        "Not yet: its standard deviation over the draws should be a number"
+    )
 
 
 @pytest.mark.parametrize(
@@ -73,11 +79,21 @@ def test_most_variable_names_each_wrong_method(capsys):
     results = paired_results()
     exercises.check_most_variable("scratch", 0.07, results, 10)  # its draws spread most over 10 and 200 together
     out = verdict(capsys)
-    assert out.startswith("Not yet") and "over all budgets together" in out and "standard deviation over the draws" not in out
+    assert (
+        out.startswith("Not yet")
+        and "over all budgets together" in out
+        and "standard deviation over the draws" not in out
+    )
     exercises.check_most_variable("semi-supervised GAN", 0.07, results, 10)  # as level as scratch's: the least
     assert "varies least" in verdict(capsys)
-    steady = results.assign(test_accuracy=results["test_accuracy"].where(results["method"] != "transfer", 0.95))  # transfer steady and best
-    steady.loc[(steady["method"] == "semi-supervised GAN") & (steady["labels_per_class"] == 10), "test_accuracy"] = [0.50, 0.60, 0.40]
+    steady = results.assign(
+        test_accuracy=results["test_accuracy"].where(results["method"] != "transfer", 0.95)
+    )  # transfer steady and best
+    steady.loc[(steady["method"] == "semi-supervised GAN") & (steady["labels_per_class"] == 10), "test_accuracy"] = [
+        0.50,
+        0.60,
+        0.40,
+    ]
     exercises.check_most_variable("transfer", 0.1, steady, 10)
     assert "most accurate at 10 labels per class" in verdict(capsys)
     exercises.check_most_variable("scratch", 0.1, steady, 200)
@@ -111,8 +127,12 @@ def test_unlabelled_loss_check_accepts_right_answers_and_names_the_usual_mistake
 
     mistakes = {
         "check the signs": lambda real, fake: -unlabelled_loss(real, fake),
-        "fake included": lambda real, fake: -torch.log(torch.softmax(real[:, :-1], dim=1).sum(dim=1)).mean() + fake_term(fake).mean(),
-        "take the mean over each batch": lambda real, fake: -torch.log_softmax(real, dim=1)[:, :-1].logsumexp(dim=1).sum() + fake_term(fake).sum(),
+        "fake included": lambda real, fake: (
+            -torch.log(torch.softmax(real[:, :-1], dim=1).sum(dim=1)).mean() + fake_term(fake).mean()
+        ),
+        "take the mean over each batch": lambda real, fake: (
+            -torch.log_softmax(real, dim=1)[:, :-1].logsumexp(dim=1).sum() + fake_term(fake).sum()
+        ),
         "not -log p(fake)": lambda real, fake: fake_term(real).mean() + fake_term(fake).mean(),
         "roles are swapped": lambda real, fake: unlabelled_loss(fake, real),
         "is missing": lambda real, fake: fake_term(fake).mean(),

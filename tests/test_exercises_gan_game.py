@@ -62,7 +62,12 @@ def test_best_discriminator_where_fakes_are_three_times_as_dense_is_one_quarter(
 
 
 def test_best_discriminator_takes_rounded_answers_and_other_densities(capsys):
-    for best, loss in [(0.25, 1.67), (0.250, 1.674), (np.array([0.25]), np.float32(np.log(16 / 3))), (1 / 4, torch.tensor([np.log(16 / 3)]))]:
+    for best, loss in [
+        (0.25, 1.67),
+        (0.250, 1.674),
+        (np.array([0.25]), np.float32(np.log(16 / 3))),
+        (1 / 4, torch.tensor([np.log(16 / 3)])),
+    ]:
         exercises.check_best_discriminator_loss(best, loss)
         assert verdict(capsys).count("Correct!") == 2, (best, loss)
     exercises.check_best_discriminator_loss(0.25, 1.39)  # the real sample's term, rounded
@@ -100,10 +105,17 @@ def test_generator_gradients_are_taken_with_respect_to_the_logit(capsys):
     assert out.startswith("Not yet") and "with respect to D(G(z)) itself" in out
     exercises.check_generator_gradients(-0.8, -0.2)  # swapped
     out = verdict(capsys)
-    assert out.startswith("Not yet: the minimax loss's gradient: -0.8 is too small") and "the non-saturating loss's gradient;" in out
+    assert (
+        out.startswith("Not yet: the minimax loss's gradient: -0.8 is too small")
+        and "the non-saturating loss's gradient;" in out
+    )
     exercises.check_generator_gradients(-0.2, -0.2)
     out = verdict(capsys)
-    assert out.startswith("Correct!") and "Not yet: the non-saturating" in out and "that is the minimax loss's gradient" in out
+    assert (
+        out.startswith("Correct!")
+        and "Not yet: the non-saturating" in out
+        and "that is the minimax loss's gradient" in out
+    )
     exercises.check_generator_gradients(-0.2, -1 / 0.2)
     out = verdict(capsys)
     assert out.startswith("Correct!") and "Not yet: the non-saturating" in out and "with respect to D(G(z))" in out
@@ -113,12 +125,19 @@ def test_generator_gradients_are_taken_with_respect_to_the_logit(capsys):
     exercises.check_generator_gradients(-0.01, -0.99, fake_score=0.01)
     out = verdict(capsys)
     assert out.count("Correct!") == 2 and "99 times harder" in out
-    exercises.check_generator_gradients(-0.5, -0.5, fake_score=0.5)  # where the two coincide, no hint can tell them apart
+    exercises.check_generator_gradients(
+        -0.5, -0.5, fake_score=0.5
+    )  # where the two coincide, no hint can tell them apart
     assert verdict(capsys).count("Correct!") == 2
 
 
 def test_generator_gradients_take_one_element_tensors(capsys):
-    for minimax, non_saturating in [(torch.tensor([-0.2]), np.array([-0.8])), (-0.2, torch.tensor([[-0.8]])), (np.float32(-0.2), -0.8), (-0.20, -0.80)]:
+    for minimax, non_saturating in [
+        (torch.tensor([-0.2]), np.array([-0.8])),
+        (-0.2, torch.tensor([[-0.8]])),
+        (np.float32(-0.2), -0.8),
+        (-0.20, -0.80),
+    ]:
         exercises.check_generator_gradients(minimax, non_saturating)
         assert verdict(capsys).count("Correct!") == 2
     exercises.check_generator_gradients(torch.tensor([0.2]), -0.8)
@@ -181,7 +200,9 @@ def test_optimal_discriminator_takes_the_answer_as_printed(capsys):
 def test_optimal_discriminator_accepts_a_crossing_given_to_the_precision_it_is_given(capsys):
     # Notebook 05's densities: two narrow modes against a wide forger; where D* = 1/2 it changes fast.
     def real(x):
-        return (np.exp(-0.5 * ((x + 2) / 0.5) ** 2) / 3 + 2 * np.exp(-0.5 * ((x - 2) / 0.5) ** 2) / 3) / (0.5 * np.sqrt(2 * np.pi))
+        return (np.exp(-0.5 * ((x + 2) / 0.5) ** 2) / 3 + 2 * np.exp(-0.5 * ((x - 2) / 0.5) ** 2) / 3) / (
+            0.5 * np.sqrt(2 * np.pi)
+        )
 
     def fake(x):
         return np.exp(-0.5 * (x / 1.5) ** 2) / (1.5 * np.sqrt(2 * np.pi))

@@ -63,7 +63,11 @@ def test_channels_first_hint_names_the_picture_own_shape(capsys):
 def test_channels_first_tells_scale_and_dtype_apart_from_axis_order(capsys):
     picture = colour_picture()
     channels_first = torch.from_numpy(picture).permute(2, 0, 1)
-    for right in (channels_first.float() / 255, channels_first.double() / 255, torch.tensor(picture.transpose(2, 0, 1) / 255)):
+    for right in (
+        channels_first.float() / 255,
+        channels_first.double() / 255,
+        torch.tensor(picture.transpose(2, 0, 1) / 255),
+    ):
         exercises.check_channels_first(right, picture)
         assert verdict(capsys).startswith("Correct!")
     exercises.check_channels_first(channels_first.half() / 255, picture)
@@ -82,9 +86,15 @@ def test_channels_first_tells_scale_and_dtype_apart_from_axis_order(capsys):
 def test_channels_first_wants_an_ordinary_tensor_not_a_sparse_or_meta_one(capsys):
     picture = colour_picture()
     right = torch.from_numpy(picture).permute(2, 0, 1).float() / 255
-    for odd, kind in [(right.to_sparse(), "a torch.sparse_coo tensor"), (right.to("meta"), "a tensor on the meta device, which holds no values")]:
+    for odd, kind in [
+        (right.to_sparse(), "a torch.sparse_coo tensor"),
+        (right.to("meta"), "a tensor on the meta device, which holds no values"),
+    ]:
         exercises.check_channels_first(odd, picture)
-        assert one_line(capsys) == f"Not yet: the answer should be an ordinary tensor of pixels, as a network takes it, got {kind}.\n"
+        assert (
+            one_line(capsys)
+            == f"Not yet: the answer should be an ordinary tensor of pixels, as a network takes it, got {kind}.\n"
+        )
 
 
 def test_dress_confusion_reads_the_dress_row(capsys):

@@ -58,7 +58,12 @@ def test_diverging_learning_rate(capsys, rate, threshold, expected):
         (1.1, 10**400, "the threshold inf is off", None),
         (np.float64(1.5), torch.tensor([1.0]), "Correct!", None),
         (1.1, 546 / 545, "Correct!", None),
-        (1.001, 1.0, "does not blow up", "the mean of x² is 545/546, not 1"),  # above 1 but below where blowing up starts
+        (
+            1.001,
+            1.0,
+            "does not blow up",
+            "the mean of x² is 545/546, not 1",
+        ),  # above 1 but below where blowing up starts
         (1, 1, "does not blow up", "the mean of x² is 545/546, not 1"),
         (-0.2, 1.0, "goes uphill", "a learning rate is positive"),
         (1.1, 0.5, "the threshold 0.5 is off", "lands right on the minimum"),

@@ -74,8 +74,13 @@ def test_smallest_paired_difference_pairs_the_draws(capsys):
         check(right)
         out = verdict(capsys)
         assert out.startswith("Correct!") and "ahead of scratch in 3 of the 3 draw(s)" in out, right
-    for wrong, hint in ((0.107, "difference of the means"), (0.21, "largest of the per-draw"), (-0.05, "not the other way round"),
-                        (0.03, "worst transfer run against the best scratch run"), (5.0, "percentage points")):  # fmt: skip
+    for wrong, hint in (
+        (0.107, "difference of the means"),
+        (0.21, "largest of the per-draw"),
+        (-0.05, "not the other way round"),
+        (0.03, "worst transfer run against the best scratch run"),
+        (5.0, "percentage points"),
+    ):
         check(wrong)
         out = verdict(capsys)
         assert out.startswith("Not yet") and hint in out, (wrong, out)
@@ -86,7 +91,9 @@ def test_smallest_paired_difference_pairs_the_draws(capsys):
 
 def test_smallest_paired_difference_with_one_draw_is_that_draw(capsys):
     results = paired_results()
-    one_draw = results[results["seed"] == 1]  # the smoke scale has one draw: every slip but the sign gives the same number
+    one_draw = results[
+        results["seed"] == 1
+    ]  # the smoke scale has one draw: every slip but the sign gives the same number
     exercises.check_smallest_paired_difference(0.05, one_draw, 10, "transfer", "scratch")
     assert "ahead of scratch in 1 of the 1 draw(s)" in verdict(capsys)
     exercises.check_smallest_paired_difference(-0.05, one_draw, 10, "transfer", "scratch")

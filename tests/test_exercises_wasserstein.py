@@ -38,7 +38,12 @@ def test_notebook_07_checks(capsys):
 
 def test_gradient_penalty_takes_the_printed_answers(capsys):
     assert f"{NO_PENALTY_SLOPE:.4f} {COLOUR_PENALTY:.1f}" == "0.0180 206.3"
-    for slope, penalty in [(0.018, 206.3), (0.01804, 206), (np.float32(NO_PENALTY_SLOPE), torch.tensor([206.35])), (1 / 3072**0.5, 206.349)]:
+    for slope, penalty in [
+        (0.018, 206.3),
+        (0.01804, 206),
+        (np.float32(NO_PENALTY_SLOPE), torch.tensor([206.35])),
+        (1 / 3072**0.5, 206.349),
+    ]:
         exercises.check_gradient_penalty(slope, penalty)
         out = verdict(capsys)
         assert out.count("Correct!") == 2 and "Not yet" not in out, (slope, penalty, out)
@@ -71,7 +76,9 @@ def test_gradient_penalty_answers_garbage_in_one_line(capsys):
     assert "the slope that pays no penalty should be a number, got str" in one_line(capsys)
     exercises.check_gradient_penalty(NO_PENALTY_SLOPE, [206.3, 32.4])
     out = verdict(capsys)
-    assert out.startswith("Correct!") and out.splitlines()[-1].startswith("Not yet: the penalty on a colour image should be a number")
+    assert out.startswith("Correct!") and out.splitlines()[-1].startswith(
+        "Not yet: the penalty on a colour image should be a number"
+    )
 
 
 def test_improvement_factor_takes_rounded_answers_and_names_each_slip(capsys):
@@ -80,8 +87,12 @@ def test_improvement_factor_takes_rounded_answers_and_names_each_slip(capsys):
         exercises.check_improvement_factor(right, stages)
         out = verdict(capsys)
         assert out.startswith("Correct!") and "from 80.0 to 25.0 times the floor (fell)" in out, right
-    for wrong, hint in ((0.3125, "first divided by last"), (55, "not a difference"), (4.0, "best stage on the way"),
-                        (0.8, "the one before it")):  # fmt: skip
+    for wrong, hint in (
+        (0.3125, "first divided by last"),
+        (55, "not a difference"),
+        (4.0, "best stage on the way"),
+        (0.8, "the one before it"),
+    ):
         exercises.check_improvement_factor(wrong, stages)
         out = verdict(capsys)
         assert out.startswith("Not yet") and hint in out, (wrong, out)
@@ -125,7 +136,9 @@ def test_rank_correlation_with_two_stages_says_it_means_little(capsys):
     assert "With 2 stages" in out and "laptop scale" in out and out.splitlines()[-1].startswith("Correct!")
     exercises.check_rank_correlation(1.0, [2.0, 1.0], [1.0, 3.0])
     assert verdict(capsys).splitlines()[-1].startswith("Not yet")
-    exercises.check_rank_correlation(float("nan"), [1.0, 1.0, 1.0], [1.0, 3.0, 2.0])  # a constant loss has no correlation
+    exercises.check_rank_correlation(
+        float("nan"), [1.0, 1.0, 1.0], [1.0, 3.0, 2.0]
+    )  # a constant loss has no correlation
     out = verdict(capsys)
     assert out.startswith("Correct!") and "constant" in out
     exercises.check_rank_correlation(0.5, [1.0, 1.0, 1.0], [1.0, 3.0, 2.0])
@@ -135,8 +148,17 @@ def test_rank_correlation_with_two_stages_says_it_means_little(capsys):
 # Exercise 7.4: the gradient penalty, written by the learner
 
 
-def _penalty(critic, real, fake, mix, weight=10.0, lengths=lambda gradient: gradient.flatten(1).norm(dim=1), term=lambda length: (length - 1) ** 2,
-             create_graph=True, reduce=torch.mean):  # fmt: skip
+def _penalty(
+    critic,
+    real,
+    fake,
+    mix,
+    weight=10.0,
+    lengths=lambda gradient: gradient.flatten(1).norm(dim=1),
+    term=lambda length: (length - 1) ** 2,
+    create_graph=True,
+    reduce=torch.mean,
+):
     # A gradient penalty with one piece swapped for a learner's usual mistake.
     between = (mix * real + (1 - mix) * fake).requires_grad_(True)
     (gradient,) = torch.autograd.grad(critic(between).sum(), between, create_graph=create_graph)
@@ -160,7 +182,10 @@ def _penalty(critic, real, fake, mix, weight=10.0, lengths=lambda gradient: grad
         (lambda *args: _penalty(*args, reduce=torch.sum), "sums over the batch"),
         (lambda *args: _penalty(*args, term=lambda length: (length.clamp(min=1) - 1) ** 2), "one-sided"),
         (lambda critic, real, fake, mix: _penalty(critic, fake, real, mix), "mix goes with the real images"),
-        (lambda critic, real, fake, mix: _penalty(critic, real, fake, mix, reduce=lambda terms: terms), "one per image"),
+        (
+            lambda critic, real, fake, mix: _penalty(critic, real, fake, mix, reduce=lambda terms: terms),
+            "one per image",
+        ),
     ],
 )
 def test_penalty_function_accepts_the_penalty_and_names_each_mistake(capsys, function, expected):
@@ -196,8 +221,14 @@ def test_penalty_function_accepts_the_course_penalty_and_answers_bad_input_in_on
     "function, expected",
     [
         (lambda critic, real, fake, mix, weight=10.0: torch.tensor(0.0), "exactly 0"),
-        (lambda critic, real, fake, mix, weight=10.0: _penalty(critic, real, fake, mix, weight=10.0), "multiply by the weight argument"),
-        (lambda *args: _penalty(*args, lengths=lambda g: g.flatten(1).norm(dim=1).mean()), "Not yet"),  # (mean length - 1)²
+        (
+            lambda critic, real, fake, mix, weight=10.0: _penalty(critic, real, fake, mix, weight=10.0),
+            "multiply by the weight argument",
+        ),
+        (
+            lambda *args: _penalty(*args, lengths=lambda g: g.flatten(1).norm(dim=1).mean()),
+            "Not yet",
+        ),  # (mean length - 1)²
     ],
 )
 def test_penalty_function_catches_a_zero_a_fixed_weight_and_the_mean_length(capsys, function, expected):

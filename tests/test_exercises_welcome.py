@@ -31,4 +31,6 @@ def test_dress_count_not_answered_and_garbage(capsys):
     for odd in ("six thousand", [6000, 1000], object()):
         exercises.check_dress_count(odd, FakeFashion())
         out = verdict(capsys)
-        assert out.startswith("Not yet: the number of training dresses should be a number") and out.count("\n") == 1, out
+        assert out.startswith("Not yet: the number of training dresses should be a number") and out.count("\n") == 1, (
+            out
+        )

@@ -34,7 +34,9 @@ gan_training.train_gan(config, gan_sampling.to_training_range(pixels), folder, p
 
 
 @pytest.mark.slow
-def test_a_run_killed_while_writing_a_checkpoint_keeps_the_previous_one_and_resumes(tmp_path, images, tiny_config, same_weights):
+def test_a_run_killed_while_writing_a_checkpoint_keeps_the_previous_one_and_resumes(
+    tmp_path, images, tiny_config, same_weights
+):
     folder, marker = tmp_path / "run", tmp_path / "writing"
     child = subprocess.Popen([sys.executable, "-c", KILLED_MID_WRITE, str(folder), str(marker)])
     try:
@@ -47,8 +49,12 @@ def test_a_run_killed_while_writing_a_checkpoint_keeps_the_previous_one_and_resu
         child.wait(timeout=30)
     assert child.returncode == -signal.SIGKILL
     assert list(folder.glob(".checkpoint.pt.*.part"))  # the half-written file is left beside it, never in its place
-    assert gan_training.read_checkpoint(folder / gan_training.CHECKPOINT)["step"] == 2  # the previous checkpoint is whole
-    resumed = gan_training.train_gan(tiny_config(steps=4, checkpoint_every=2), images, folder, resume=True, progress=False)
+    assert (
+        gan_training.read_checkpoint(folder / gan_training.CHECKPOINT)["step"] == 2
+    )  # the previous checkpoint is whole
+    resumed = gan_training.train_gan(
+        tiny_config(steps=4, checkpoint_every=2), images, folder, resume=True, progress=False
+    )
     whole = gan_training.train_gan(tiny_config(steps=4, checkpoint_every=2), images, tmp_path / "whole", progress=False)
     assert resumed.step == 4 and resumed.history == whole.history
     assert same_weights(resumed.generator, whole.generator)
@@ -58,7 +64,9 @@ def test_a_full_disk_is_reported_before_training_starts(tmp_path, images, monkey
     monkeypatch.setattr(runs.shutil, "disk_usage", lambda path: type("Usage", (), {"free": 1024})())
     started = []
     monkeypatch.setattr(gan, "discriminator_loss", lambda *args: started.append(True))
-    with pytest.raises(OSError, match=r"has 0\.0 MiB free, and the run's checkpoints and samples need about \d+ MiB: free some space"):
+    with pytest.raises(
+        OSError, match=r"has 0\.0 MiB free, and the run's checkpoints and samples need about \d+ MiB: free some space"
+    ):
         gan_training.train_gan(tiny_config(), images, tmp_path / "run", progress=False)
     assert not started and not (tmp_path / "run" / gan_training.CHECKPOINT).exists()
 
@@ -72,7 +80,9 @@ def test_a_run_folder_that_cannot_be_written_is_reported_before_training_starts(
 
 @pytest.mark.slow
 def test_an_absurd_learning_rate_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, images, tiny_config):
-    config = tiny_config(loss="wgan-gp", steps=200, learning_rate=0.3, checkpoint_every=1)  # blows up within a few steps
+    config = tiny_config(
+        loss="wgan-gp", steps=200, learning_rate=0.3, checkpoint_every=1
+    )  # blows up within a few steps
     expected = r"diverged at step (\d+).*last good checkpoint \(step \d+\) is kept.*Lower the learning rate"
     with pytest.raises(gan_training.TrainingDiverged, match=expected) as caught:
         gan_training.train_gan(config, images, tmp_path / "run", progress=False, max_loss=1e4)

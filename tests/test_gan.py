@@ -45,11 +45,15 @@ def test_images_survive_the_round_trip_to_the_training_range():
 
 @pytest.mark.parametrize(
     "changes, message",
-    [({"loss": "lsgan"}, "Unknown loss 'lsgan'"), ({"steps": -1}, "steps must be a positive int"),
-     ({"batch_size": 0}, "batch_size"), ({"learning_rate": 5.0}, "learning_rate"),
-     ({"label_smoothing": 0.7}, "label_smoothing must be a number from 0 up to 0.5"),
-     ({"loss": "wgan", "label_smoothing": 0.1}, "applies to the dcgan loss only")],
-)  # fmt: skip
+    [
+        ({"loss": "lsgan"}, "Unknown loss 'lsgan'"),
+        ({"steps": -1}, "steps must be a positive int"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"learning_rate": 5.0}, "learning_rate"),
+        ({"label_smoothing": 0.7}, "label_smoothing must be a number from 0 up to 0.5"),
+        ({"loss": "wgan", "label_smoothing": 0.1}, "applies to the dcgan loss only"),
+    ],
+)
 def test_bad_settings_are_refused_with_what_was_expected(changes, message, tiny_config):
     with pytest.raises(ValueError, match=message):
         tiny_config(**changes)
@@ -57,7 +61,9 @@ def test_bad_settings_are_refused_with_what_was_expected(changes, message, tiny_
 
 @pytest.mark.parametrize("decay", [-0.1, 1, 1.0, 1.5, float("nan"), "0.99", True, None])
 def test_a_moving_average_decay_outside_0_up_to_1_is_refused(decay, tiny_config):
-    with pytest.raises(ValueError, match=r"ema_decay must be a number from 0 up to but not including 1, got .*: use 0 for no average"):
+    with pytest.raises(
+        ValueError, match=r"ema_decay must be a number from 0 up to but not including 1, got .*: use 0 for no average"
+    ):
         tiny_config(ema_decay=decay)
     assert tiny_config(ema_decay=0).ema_decay == 0 and tiny_config(ema_decay=0.999).ema_decay == 0.999
     assert gan.GANConfig().ema_decay == 0.0  # runs that do not ask for an average keep none
@@ -131,12 +137,16 @@ def test_a_resumed_run_matches_an_uninterrupted_one(tmp_path, images, tiny_confi
     assert whole.history == resumed.history
 
 
-def test_a_moving_average_is_saved_resumed_exactly_drawn_in_the_snapshots_and_loaded_for_sampling(tmp_path, images, tiny_config, same_weights):
+def test_a_moving_average_is_saved_resumed_exactly_drawn_in_the_snapshots_and_loaded_for_sampling(
+    tmp_path, images, tiny_config, same_weights
+):
     whole = gan_training.train_gan(tiny_config(ema_decay=0.9), images, tmp_path / "whole", progress=False)
     assert whole.sampling_generator is whole.average and not whole.average.training
     assert not same_weights(whole.average, whole.generator)
     gan_training.train_gan(tiny_config(steps=3, ema_decay=0.9), images, tmp_path / "halves", progress=False)
-    resumed = gan_training.train_gan(tiny_config(ema_decay=0.9), images, tmp_path / "halves", resume=True, progress=False)
+    resumed = gan_training.train_gan(
+        tiny_config(ema_decay=0.9), images, tmp_path / "halves", resume=True, progress=False
+    )
     assert same_weights(whole.average, resumed.average) and same_weights(whole.generator, resumed.generator)
     assert whole.history == resumed.history
     path = tmp_path / "halves" / gan_training.CHECKPOINT
@@ -150,10 +160,14 @@ def test_a_moving_average_is_saved_resumed_exactly_drawn_in_the_snapshots_and_lo
     assert same_weights(gan_training.load_generator(path), whole.average)
     assert same_weights(gan_training.load_generator(path, average=False), whole.generator)
     with pytest.raises(ValueError, match="ema_decay 0.9 there, 0.5 now"):
-        gan_training.train_gan(tiny_config(steps=8, ema_decay=0.5), images, tmp_path / "halves", resume=True, progress=False)
+        gan_training.train_gan(
+            tiny_config(steps=8, ema_decay=0.5), images, tmp_path / "halves", resume=True, progress=False
+        )
 
 
-def test_a_loop_written_by_hand_with_update_average_gives_the_trainers_average(tmp_path, images, tiny_config, same_weights):
+def test_a_loop_written_by_hand_with_update_average_gives_the_trainers_average(
+    tmp_path, images, tiny_config, same_weights
+):
     config = tiny_config(steps=4, ema_decay=0.5)
     generator, discriminator, g_optimizer, d_optimizer = gan.build(config, torch.device("cpu"))
     average = copy.deepcopy(generator)
@@ -194,7 +208,9 @@ def test_a_moving_average_that_holds_nan_is_refused_for_sampling(tmp_path, image
         gan_training.train_gan(tiny_config(steps=4, ema_decay=0.9), images, tmp_path, resume=True, progress=False)
 
 
-def test_a_stop_request_finishes_the_step_saves_and_resumes_exactly(tmp_path, images, monkeypatch, tiny_config, same_weights):
+def test_a_stop_request_finishes_the_step_saves_and_resumes_exactly(
+    tmp_path, images, monkeypatch, tiny_config, same_weights
+):
     handler_before = signal.getsignal(signal.SIGINT)
     whole = gan_training.train_gan(tiny_config(loss="wgan-gp"), images, tmp_path / "whole", progress=False)
     calls = {"count": 0}
@@ -211,7 +227,9 @@ def test_a_stop_request_finishes_the_step_saves_and_resumes_exactly(tmp_path, im
     assert stopped.interrupted and stopped.step == 2
     assert gan_training.read_checkpoint(tmp_path / "stopped" / gan_training.CHECKPOINT)["step"] == 2
     monkeypatch.setattr(gan, "generator_loss", real_loss)
-    resumed = gan_training.train_gan(tiny_config(loss="wgan-gp"), images, tmp_path / "stopped", resume=True, progress=False)
+    resumed = gan_training.train_gan(
+        tiny_config(loss="wgan-gp"), images, tmp_path / "stopped", resume=True, progress=False
+    )
     assert same_weights(whole.generator, resumed.generator) and whole.history == resumed.history
     assert signal.getsignal(signal.SIGINT) is handler_before  # the handler is given back
 
@@ -226,7 +244,9 @@ def test_a_diverging_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_p
         return value * float("nan") if calls["count"] == 5 else value
 
     monkeypatch.setattr(gan, "generator_loss", blows_up_at_step_5)
-    with pytest.raises(gan_training.TrainingDiverged, match=r"diverged at step 5.*last good checkpoint \(step 3\) is kept"):
+    with pytest.raises(
+        gan_training.TrainingDiverged, match=r"diverged at step 5.*last good checkpoint \(step 3\) is kept"
+    ):
         gan_training.train_gan(tiny_config(), images, tmp_path, progress=False)
     assert gan_training.read_checkpoint(tmp_path / gan_training.CHECKPOINT)["step"] == 3
     assert gan_training.load_generator(tmp_path / gan_training.CHECKPOINT).latent_size == 8
@@ -275,9 +295,9 @@ def dcgan_step_as_notebook_06_writes_it(config, generator, discriminator, g_opti
     batch = next_batch()
     fake = generator(batch.noise)
     real_scores, fake_scores = discriminator(batch.real), discriminator(fake.detach())
-    d_loss = F.binary_cross_entropy_with_logits(real_scores, torch.full_like(real_scores, 0.9)) + F.binary_cross_entropy_with_logits(
-        fake_scores, torch.zeros_like(fake_scores)
-    )
+    d_loss = F.binary_cross_entropy_with_logits(
+        real_scores, torch.full_like(real_scores, 0.9)
+    ) + F.binary_cross_entropy_with_logits(fake_scores, torch.zeros_like(fake_scores))
     d_optimizer.zero_grad()
     d_loss.backward()
     d_optimizer.step()
@@ -325,7 +345,9 @@ def test_a_loop_written_as_in_notebook_06_gives_the_trainers_weights(tmp_path, i
     run = gan_training.train_gan(config, images, tmp_path / "trainer", progress=False)
     assert same_weights(generator, run.generator) and same_weights(discriminator, run.discriminator)
     # The trainer runs a step it is given: the notebook's own gives the same run again.
-    theirs = gan_training.train_gan(config, images, tmp_path / "notebook", progress=False, step=dcgan_step_as_notebook_06_writes_it)
+    theirs = gan_training.train_gan(
+        config, images, tmp_path / "notebook", progress=False, step=dcgan_step_as_notebook_06_writes_it
+    )
     assert same_weights(theirs.generator, run.generator) and theirs.history == run.history
 
 
@@ -333,7 +355,9 @@ def test_a_loop_written_as_in_notebook_06_gives_the_trainers_weights(tmp_path, i
 def test_a_critic_loop_written_from_scratch_matches_the_trainer(tmp_path, images, tiny_config, loss):
     config = tiny_config(loss=loss, steps=3, batch_norm=loss == "wgan")
     ours = gan_training.train_gan(config, images, tmp_path / "ours", progress=False)
-    theirs = gan_training.train_gan(config, images, tmp_path / "theirs", progress=False, step=critic_step_written_from_scratch)
+    theirs = gan_training.train_gan(
+        config, images, tmp_path / "theirs", progress=False, step=critic_step_written_from_scratch
+    )
     for mine, other in [(ours.generator, theirs.generator), (ours.discriminator, theirs.discriminator)]:
         for (name, value), other_value in zip(mine.state_dict().items(), other.state_dict().values(), strict=True):
             torch.testing.assert_close(value, other_value, msg=name)
@@ -350,8 +374,13 @@ def test_batches_repeat_from_the_seed_and_take_a_fresh_shuffle_each_epoch(images
     config = tiny_config(loss="wgan-gp", batch_size=16)  # 48 images: three batches per epoch
     first, again = gan.Batches(images, config), gan.Batches(images, config)
     drawn = [first() for _ in range(6)]
-    assert all(torch.equal(a.noise, b.noise) and torch.equal(a.real, b.real) for a, b in zip(drawn, [again() for _ in range(6)], strict=True))
+    assert all(
+        torch.equal(a.noise, b.noise) and torch.equal(a.real, b.real)
+        for a, b in zip(drawn, [again() for _ in range(6)], strict=True)
+    )
     epoch = torch.cat([batch.real for batch in drawn[:3]]).flatten(1)
     assert len(torch.unique(epoch, dim=0)) == 48  # every image once per epoch
-    assert not torch.equal(torch.cat([b.real for b in drawn[:3]]), torch.cat([b.real for b in drawn[3:]]))  # in another order
+    assert not torch.equal(
+        torch.cat([b.real for b in drawn[:3]]), torch.cat([b.real for b in drawn[3:]])
+    )  # in another order
     assert drawn[0].mix.shape == (16, 1, 1, 1) and drawn[0].real_labels is None

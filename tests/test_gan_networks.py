@@ -3,7 +3,6 @@ import pytest
 import torch
 
 from course import gan, gan_sampling, gan_training
-from course.gan_settings import MODELS, SIZES
 from course.gan_networks import (
     Discriminator,
     DownBlock,
@@ -13,7 +12,8 @@ from course.gan_networks import (
     UpBlock,
     make_networks,
     with_weights_of,
-)  # fmt: skip
+)
+from course.gan_settings import MODELS, SIZES
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -108,7 +108,9 @@ def colour_images():
 
 
 @pytest.mark.slow
-def test_a_resnet_gan_trains_on_colour_images_and_its_checkpoint_gives_back_the_generator(tmp_path, colour_images, tiny_config):
+def test_a_resnet_gan_trains_on_colour_images_and_its_checkpoint_gives_back_the_generator(
+    tmp_path, colour_images, tiny_config
+):
     config = tiny_config(model="resnet", channels=3, size=32, loss="wgan-gp", steps=4)
     run = gan_training.train_gan(config, colour_images, tmp_path, progress=False)
     assert run.step == 4 and np.load(tmp_path / "samples" / "step_000004.npy").shape == (64, 3, 32, 32)
@@ -199,7 +201,9 @@ def test_a_briefly_trained_conditional_gan_draws_the_class_asked_for_more_often_
     keep = np.concatenate([np.flatnonzero(fashion.train_labels == label)[:250] for label in chosen])
     images = gan_sampling.to_training_range(fashion.train_images[keep])
     labels = torch.as_tensor(np.searchsorted(chosen, fashion.train_labels[keep])).long()
-    config = gan.GANConfig(steps=150, classes=4, width=16, batch_size=32, learning_rate=1e-3, sample_every=150, checkpoint_every=150)
+    config = gan.GANConfig(
+        steps=150, classes=4, width=16, batch_size=32, learning_rate=1e-3, sample_every=150, checkpoint_every=150
+    )
     run = gan_training.train_gan(config, images, tmp_path, progress=False, labels=labels)
     noise = torch.randn(4, config.latent_size, generator=torch.Generator().manual_seed(0))
     by_class = [gan_sampling.images_from_noise(run.generator, noise, labels=k) for k in range(4)]
@@ -214,7 +218,11 @@ def test_a_briefly_trained_conditional_gan_draws_the_class_asked_for_more_often_
 def test_a_step_through_with_weights_of_moves_the_owners_weights_as_the_course_step_moves_its_own():
     class Joined(Generator):  # the same layers, the same computation, in a class of its own
         def forward(self, noise, labels):
-            return self.upsample(self.project(torch.cat([noise, torch.nn.functional.one_hot(labels, self.classes).float()], dim=1)).view(-1, 8, 7, 7))
+            return self.upsample(
+                self.project(torch.cat([noise, torch.nn.functional.one_hot(labels, self.classes).float()], dim=1)).view(
+                    -1, 8, 7, 7
+                )
+            )
 
     config = gan.GANConfig(classes=3, batch_size=8, latent_size=8, width=4, seed=1)
     images, labels = torch.rand(32, 1, 28, 28) * 2 - 1, torch.arange(32) % 3
@@ -225,8 +233,14 @@ def test_a_step_through_with_weights_of_moves_the_owners_weights_as_the_course_s
         gan.train_step(config, *course, theirs)
         gan.train_step(config, with_weights_of(yours, borrowed[0]), *borrowed[1:], mine)
     for network, twin in zip(course[:2], borrowed[:2], strict=True):  # weights and batch norm statistics, bit for bit
-        assert all(torch.equal(a, b) for a, b in zip(network.state_dict().values(), twin.state_dict().values(), strict=True))
-    assert not any(torch.equal(a, b) for a, b in zip(yours.parameters(), borrowed[0].parameters(), strict=True))  # its own weights are not used
-    assert [id(value) for value in with_weights_of(yours, borrowed[0]).parameters()] == [id(value) for value in borrowed[0].parameters()]
+        assert all(
+            torch.equal(a, b) for a, b in zip(network.state_dict().values(), twin.state_dict().values(), strict=True)
+        )
+    assert not any(
+        torch.equal(a, b) for a, b in zip(yours.parameters(), borrowed[0].parameters(), strict=True)
+    )  # its own weights are not used
+    assert [id(value) for value in with_weights_of(yours, borrowed[0]).parameters()] == [
+        id(value) for value in borrowed[0].parameters()
+    ]
     with pytest.raises(ValueError, match="other layers than Generator"):
         with_weights_of(ResNetGenerator(latent_size=8, width=4, classes=3), borrowed[0])

@@ -38,12 +38,17 @@ def installed(name: str) -> bool:
 
 pytestmark = [
     pytest.mark.install,
-    pytest.mark.skipif(importlib.util.find_spec("venv") is None, reason="Python's venv module is missing (on Debian: apt-get install python3-venv)"),
+    pytest.mark.skipif(
+        importlib.util.find_spec("venv") is None,
+        reason="Python's venv module is missing (on Debian: apt-get install python3-venv)",
+    ),
     pytest.mark.skipif(
         not (installed("setuptools") and installed("pip")),
         reason="pip and setuptools are needed here to build the course offline (`./course.sh test` installs both)",
     ),
-    pytest.mark.skipif(sys.platform == "win32", reason="the virtual environment is laid out as on Linux and macOS (bin/python)"),
+    pytest.mark.skipif(
+        sys.platform == "win32", reason="the virtual environment is laid out as on Linux and macOS (bin/python)"
+    ),
 ]
 
 
@@ -52,7 +57,11 @@ def installed_packages_but_the_course(folder: Path) -> Path:
     folder.mkdir()
     for site_packages in dict.fromkeys(Path(sysconfig.get_paths()[key]) for key in ("purelib", "platlib")):
         for entry in site_packages.iterdir():
-            if entry.name == "course" or entry.name.startswith(("course-", "__editable__")) or (folder / entry.name).exists():
+            if (
+                entry.name == "course"
+                or entry.name.startswith(("course-", "__editable__"))
+                or (folder / entry.name).exists()
+            ):
                 continue
             (folder / entry.name).symlink_to(entry)
     return folder
@@ -68,17 +77,52 @@ def installed(tmp_path_factory):
     for name in SOURCE_FILES:
         (source / name).parent.mkdir(parents=True, exist_ok=True)
         copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy
-        copy(ROOT / name, source / name, **({"ignore": shutil.ignore_patterns("__pycache__")} if (ROOT / name).is_dir() else {}))
+        copy(
+            ROOT / name,
+            source / name,
+            **({"ignore": shutil.ignore_patterns("__pycache__")} if (ROOT / name).is_dir() else {}),
+        )
     venv.create(top / "venv", with_pip=False, symlinks=True)
     python = top / "venv" / "bin" / "python"
-    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV", "COURSE_DATA_DIR", "COURSE_RUNS_DIR")}
-    env.update(HOME=str(top / "home"), XDG_DATA_HOME=str(top / "home" / "data"), COURSE_SCALE="smoke", PIP_DISABLE_PIP_VERSION_CHECK="1")
-    site_packages = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], env=env, capture_output=True, text=True)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("PYTHONPATH", "VIRTUAL_ENV", "COURSE_DATA_DIR", "COURSE_RUNS_DIR")
+    }
+    env.update(
+        HOME=str(top / "home"),
+        XDG_DATA_HOME=str(top / "home" / "data"),
+        COURSE_SCALE="smoke",
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+    )
+    site_packages = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     links = installed_packages_but_the_course(top / "dependencies")
     (Path(site_packages.stdout.strip()) / "dependencies.pth").write_text(f"{links}\n")
     # --no-deps: the dependencies are there through the links, and resolving them again would double the install's time
-    install = subprocess.run([python, "-m", "pip", "install", "-q", "--no-index", "--no-build-isolation", "--no-cache-dir", "--no-deps", "."],
-                             cwd=source, env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    install = subprocess.run(
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-index",
+            "--no-build-isolation",
+            "--no-cache-dir",
+            "--no-deps",
+            ".",
+        ],
+        cwd=source,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert install.returncode == 0, install.stdout + install.stderr
     work = top / "work"
     work.mkdir()
@@ -94,7 +138,9 @@ def test_the_installed_course_is_imported_from_the_fresh_environment(installed):
     python = installed[0]
     found = run(installed, "-c", "import course; print(course.__file__)")
     assert found.returncode == 0, found.stderr
-    assert Path(found.stdout.strip()).is_relative_to(python.parent.parent) and not Path(found.stdout.strip()).is_relative_to(ROOT)
+    assert Path(found.stdout.strip()).is_relative_to(python.parent.parent) and not Path(
+        found.stdout.strip()
+    ).is_relative_to(ROOT)
 
 
 def test_check_finds_the_shipped_house_prices_and_fashion_mnist_in_the_per_user_folder(installed):
@@ -117,13 +163,17 @@ def test_check_finds_the_shipped_house_prices_and_fashion_mnist_in_the_per_user_
 def test_a_notebook_copied_out_of_the_repository_runs_and_saves_its_runs_in_the_per_user_folder(installed):
     work, env = installed[1], installed[2]
     notebook = nbformat.read(ROOT / "notebooks" / "01_linear_regression.ipynb", as_version=4)
-    cell = nbformat.v4.new_code_cell("import course, course.runs\nprint(course.__file__)\nprint(course.runs.runs_dir())")
+    cell = nbformat.v4.new_code_cell(
+        "import course, course.runs\nprint(course.__file__)\nprint(course.runs.runs_dir())"
+    )
     cell.pop("id")  # the lesson's format version (4.4) has no cell ids
     notebook.cells.append(cell)
     nbformat.write(notebook, work / "01_linear_regression.ipynb")
     ran = run(installed, "-m", "course", "run-notebooks", "01_linear_regression.ipynb")
     assert ran.returncode == 0, ran.stderr[-3000:]
     assert "1 notebook in" in ran.stdout
-    printed = "".join(json.loads((work / "01_linear_regression.ipynb").read_text())["cells"][-1]["outputs"][0]["text"]).split()
+    printed = "".join(
+        json.loads((work / "01_linear_regression.ipynb").read_text())["cells"][-1]["outputs"][0]["text"]
+    ).split()
     assert printed[0].startswith(str(installed[0].parent.parent))  # the kernel, too, imports the installed course
     assert printed[1] == str(Path(env["XDG_DATA_HOME"]) / "dreaming-up-dresses" / "runs")

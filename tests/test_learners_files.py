@@ -44,7 +44,9 @@ def failing_venv(tmp_path):
     tools = tmp_path / "tools"
     tools.mkdir()
     python = tools / "python-without-venv"
-    python.write_text(f'#!/bin/sh\nif [ "$1 $2" = "-m venv" ]; then mkdir -p "$3/bin" && echo half > "$3/bin/half"; exit 1; fi\nexec {sys.executable} "$@"\n')
+    python.write_text(
+        f'#!/bin/sh\nif [ "$1 $2" = "-m venv" ]; then mkdir -p "$3/bin" && echo half > "$3/bin/half"; exit 1; fi\nexec {sys.executable} "$@"\n'
+    )
     (tools / "apt-get").write_text("#!/bin/sh\nexit 1\n")
     for tool in tools.iterdir():
         tool.chmod(0o755)
@@ -52,7 +54,9 @@ def failing_venv(tmp_path):
 
 
 def course_sh(env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", str(ROOT / "course.sh"), "test"], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        ["bash", str(ROOT / "course.sh"), "test"], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_course_sh_refuses_a_venv_folder_of_yours_and_leaves_it_as_it_was(tmp_path, failing_venv):
@@ -87,14 +91,21 @@ def test_an_existing_file_is_replaced_only_with_force(checkpoint, tmp_path, caps
     assert np.load(out).shape == (4, 28, 28)
 
 
-@pytest.mark.parametrize("command", [["bench", "--steps", "1", "--rounds", "1"], ["train-classifier", "--epochs", "1"], ["sample", "--n", "4"]])
-def test_an_out_that_names_a_device_or_a_pipe_is_refused_and_stays_what_it_is(command, checkpoint, tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize(
+    "command",
+    [["bench", "--steps", "1", "--rounds", "1"], ["train-classifier", "--epochs", "1"], ["sample", "--n", "4"]],
+)
+def test_an_out_that_names_a_device_or_a_pipe_is_refused_and_stays_what_it_is(
+    command, checkpoint, tmp_path, capsys, monkeypatch
+):
     import course.bench
     import course.quality
     import course.training
 
     monkeypatch.setattr(course.bench, "benchmark", lambda *args, **kwargs: pytest.fail("timed before checking --out"))
-    monkeypatch.setattr(course.quality, "train_quality_classifier", lambda *args, **kwargs: pytest.fail("trained before checking --out"))
+    monkeypatch.setattr(
+        course.quality, "train_quality_classifier", lambda *args, **kwargs: pytest.fail("trained before checking --out")
+    )
     pipe = tmp_path / "pipe.npy"
     os.mkfifo(pipe)
     nodes = [pipe]
@@ -150,8 +161,12 @@ def test_a_resume_on_other_data_is_refused_naming_both_and_the_checkpoint_is_kep
     capsys.readouterr()
     assert main([*common, "--images", str(second), "--steps", "4", "--resume"]) == 1
     line = one_error_line(capsys)
-    assert f"was trained on 16 pictures from {first}" in line and f"this run was given 16 pictures from {second}" in line
-    assert main(["train-gan", "--batch-size", "8", "--out", str(run), "--steps", "4", "--resume"]) == 1  # Fashion-MNIST now
+    assert (
+        f"was trained on 16 pictures from {first}" in line and f"this run was given 16 pictures from {second}" in line
+    )
+    assert (
+        main(["train-gan", "--batch-size", "8", "--out", str(run), "--steps", "4", "--resume"]) == 1
+    )  # Fashion-MNIST now
     assert "this run was given 6,000 dresses" in one_error_line(capsys)
     assert (run / gan_training.CHECKPOINT).read_bytes() == before
     assert main([*common, "--images", str(first), "--steps", "4", "--resume"]) == 0  # the same data: resumed
@@ -180,7 +195,10 @@ DAMAGE = {
     "negative step": (lambda saved: saved.update(step=-3), "its step is -3"),
     "fractional step": (lambda saved: saved.update(step=2.5), "its step is 2.5"),
     "swapped optimisers": (swap_optimisers, "does not fit its network"),
-    "bad noise state": (lambda saved: saved.update(noise_source=torch.zeros(3, dtype=torch.uint8)), "its noise state cannot be restored"),
+    "bad noise state": (
+        lambda saved: saved.update(noise_source=torch.zeros(3, dtype=torch.uint8)),
+        "its noise state cannot be restored",
+    ),
     "short history": (lambda saved: saved["history"]["d_loss"].pop(), "its history does not hold"),
 }
 
@@ -217,7 +235,9 @@ def test_a_damaged_checkpoint_is_one_line_from_the_command_line_never_a_fault_in
     "error",
     [
         torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
-        RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory: you tried to allocate 8589934592 bytes."),
+        RuntimeError(
+            "[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory: you tried to allocate 8589934592 bytes."
+        ),
         MemoryError(),
     ],
     ids=["cuda", "cpu", "python"],
@@ -239,8 +259,11 @@ def test_running_out_of_memory_is_named_with_what_to_do(error, tmp_path, capsys,
 @pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP"])
 def test_sigterm_and_sighup_stop_a_run_as_ctrl_c_does_with_its_checkpoint(stop, tmp_path):
     run = tmp_path / "run"
-    command = course_command(["train-gan", "--steps", "100000", "--batch-size", "8", "--checkpoint-every", "100000", "--out", str(run)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    command = course_command(
+        ["train-gan", "--steps", "100000", "--batch-size", "8", "--checkpoint-every", "100000", "--out", str(run)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert command.stdout.readline().startswith("training dcgan")
     time.sleep(3)  # some steps
     command.send_signal(getattr(signal, stop))
@@ -254,8 +277,11 @@ def test_sigterm_and_sighup_stop_a_run_as_ctrl_c_does_with_its_checkpoint(stop, 
 @pytest.mark.slow
 def test_sigterm_stops_any_command_with_one_line_and_no_half_file(checkpoint, tmp_path):
     out = tmp_path / "many.npy"
-    command = course_command(["sample", "--checkpoint", str(checkpoint), "--n", "3000000", "--out", str(out)],
-                             stderr=subprocess.PIPE, env={"COURSE_PROGRESS": "text"})  # fmt: skip
+    command = course_command(
+        ["sample", "--checkpoint", str(checkpoint), "--n", "3000000", "--out", str(out)],
+        stderr=subprocess.PIPE,
+        env={"COURSE_PROGRESS": "text"},
+    )
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob(".many.npy.*.part")) and time.monotonic() < deadline:
         time.sleep(0.05)  # until it is writing
@@ -269,8 +295,11 @@ def test_sigterm_stops_any_command_with_one_line_and_no_half_file(checkpoint, tm
 @pytest.mark.slow
 def test_a_reader_that_goes_away_does_not_turn_a_finished_run_into_a_failure(tmp_path):
     run = tmp_path / "run"
-    command = course_command(["train-gan", "--steps", "2", "--batch-size", "8", "--out", str(run)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    command = course_command(
+        ["train-gan", "--steps", "2", "--batch-size", "8", "--out", str(run)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     command.stdout.close()  # as `| head -0` does
     err = command.communicate(timeout=120)[1]
     assert command.returncode == 0 and "Broken pipe" not in err, err
@@ -281,8 +310,13 @@ def test_a_reader_that_goes_away_does_not_turn_a_finished_run_into_a_failure(tmp
 @pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
 def test_a_terminal_that_cannot_show_a_name_still_gets_the_result(encoding, checkpoint, tmp_path):
     out = tmp_path / "服装 é.npy"
-    command = course_command(["sample", "--checkpoint", str(checkpoint), "--n", "4", "--out", str(out)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={"PYTHONIOENCODING": encoding}, encoding=encoding)  # fmt: skip
+    command = course_command(
+        ["sample", "--checkpoint", str(checkpoint), "--n", "4", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={"PYTHONIOENCODING": encoding},
+        encoding=encoding,
+    )
     printed, err = command.communicate(timeout=120)
     assert command.returncode == 0, err
     assert np.load(out).shape == (4, 28, 28) and "wrote 4 images to" in printed and "\\u670d" in printed
@@ -293,19 +327,30 @@ def test_a_terminal_that_cannot_show_a_name_still_gets_the_result(encoding, chec
 
 def in_mount_namespace(setup: str, arguments: list[str]) -> subprocess.CompletedProcess:
     """Run `setup` (mounts) and then `python -m course ARGUMENTS` in a mount namespace of their own."""
-    if shutil.which("unshare") is None or subprocess.run(["unshare", "--mount", "true"], capture_output=True).returncode:
+    if (
+        shutil.which("unshare") is None
+        or subprocess.run(["unshare", "--mount", "true"], capture_output=True).returncode
+    ):
         pytest.skip("needs a private mount namespace (unshare --mount, as root)")
     quoted = " ".join(f"'{argument}'" for argument in arguments)
     script = f"{setup} && exec '{sys.executable}' -m course {quoted}"
-    return subprocess.run(["unshare", "--mount", "sh", "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        ["unshare", "--mount", "sh", "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.slow
 def test_a_read_only_run_folder_is_refused_before_training(tmp_path):
     folder = tmp_path / "read-only"
     folder.mkdir()
-    done = in_mount_namespace(f"mount --bind -o ro '{folder}' '{folder}'", ["train-gan", "--steps", "1", "--out", str(folder / "run")])
-    assert done.returncode == 1 and done.stderr.startswith("error: Cannot write the run's checkpoints") and "Read-only" in done.stderr, done.stderr
+    done = in_mount_namespace(
+        f"mount --bind -o ro '{folder}' '{folder}'", ["train-gan", "--steps", "1", "--out", str(folder / "run")]
+    )
+    assert (
+        done.returncode == 1
+        and done.stderr.startswith("error: Cannot write the run's checkpoints")
+        and "Read-only" in done.stderr
+    ), done.stderr
     assert not list(folder.iterdir())
 
 
@@ -313,6 +358,8 @@ def test_a_read_only_run_folder_is_refused_before_training(tmp_path):
 def test_a_disk_too_small_for_the_samples_is_refused_before_drawing(checkpoint, tmp_path):
     small = tmp_path / "small"
     small.mkdir()
-    done = in_mount_namespace(f"mount -t tmpfs -o size=1m tmpfs '{small}'",
-                              ["sample", "--checkpoint", str(checkpoint), "--n", "5000", "--out", str(small / "s.npy")])  # fmt: skip
+    done = in_mount_namespace(
+        f"mount -t tmpfs -o size=1m tmpfs '{small}'",
+        ["sample", "--checkpoint", str(checkpoint), "--n", "5000", "--out", str(small / "s.npy")],
+    )
     assert done.returncode == 1 and "MiB free" in done.stderr and "free some space" in done.stderr, done.stderr

@@ -127,8 +127,13 @@ def test_a_featureless_ring_is_low_quality_and_covers_no_mode():
 
 def test_mode_coverage_counts_high_quality_samples_by_their_nearest_centre():
     centres = torch.tensor([[0.0, 0.0], [1.0, 0.0]])
-    samples = torch.tensor([[0.1, 0.0], [0.2, 0.0], [0.9, 0.0], [0.5, 0.0], [5.0, 5.0]])  # 0.5 and (5, 5) are too far from both
-    assert mode_coverage(samples, centres, std=0.1, min_share=0.4) == (pytest.approx(0.6), 1)  # 2 of 5 at the first, 1 at the second
+    samples = torch.tensor(
+        [[0.1, 0.0], [0.2, 0.0], [0.9, 0.0], [0.5, 0.0], [5.0, 5.0]]
+    )  # 0.5 and (5, 5) are too far from both
+    assert mode_coverage(samples, centres, std=0.1, min_share=0.4) == (
+        pytest.approx(0.6),
+        1,
+    )  # 2 of 5 at the first, 1 at the second
     assert mode_coverage(samples, centres, std=0.1, min_share=0.2) == (pytest.approx(0.6), 2)
     assert mode_coverage(samples, centres, std=0.01, min_share=0.2) == (0.0, 0)
 

@@ -10,7 +10,11 @@ from course.models import SideBySide, SmallCNN, count_parameters, freeze, mlp, s
 def test_mlp_is_linear_tanh_pairs_ending_in_linear():
     model = mlp(3, (8, 5), 2)
     assert [type(layer) for layer in model] == [nn.Linear, nn.Tanh, nn.Linear, nn.Tanh, nn.Linear]
-    assert [(layer.in_features, layer.out_features) for layer in model if isinstance(layer, nn.Linear)] == [(3, 8), (8, 5), (5, 2)]
+    assert [(layer.in_features, layer.out_features) for layer in model if isinstance(layer, nn.Linear)] == [
+        (3, 8),
+        (8, 5),
+        (5, 2),
+    ]
     assert model(torch.zeros(4, 3)).shape == (4, 2)
 
 

@@ -30,14 +30,28 @@ def notebook(folder: Path, name: str, source: str, output: str | None = None) ->
     cell = nbformat.v4.new_code_cell(source, execution_count=1)
     if output is not None:
         cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=output)]
-    nb = nbformat.v4.new_notebook(cells=[cell], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nb = nbformat.v4.new_notebook(
+        cells=[cell], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    )
     nbformat.write(nb, folder / name)
 
 
 def run_nbval(folder: Path, runs: Path) -> subprocess.CompletedProcess:
     """pytest --nbval over the folder's two notebooks, in order, in one process, as the test command runs them."""
-    command = [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "no:cacheprovider", "-p", "no:xdist",
-               "-q", "first.ipynb", "second.ipynb"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--nbval",
+        "--nbval-current-env",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:xdist",
+        "-q",
+        "first.ipynb",
+        "second.ipynb",
+    ]
     env = {**os.environ, "COURSE_RUNS_DIR": str(runs)}
     env.pop("PYTEST_XDIST_WORKER_COUNT", None)
     return subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=300)

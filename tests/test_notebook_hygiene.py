@@ -67,8 +67,16 @@ def test_one_parameters_cell_near_the_top(notebook):
 
 def test_exercises_come_before_their_solutions(notebook):
     _, nb = notebook
-    headings = [line for cell in nb["cells"] if cell["cell_type"] == "markdown" for line in "".join(cell["source"]).splitlines() if line.startswith("## ")]
-    assert "## Solutions" in headings, "every notebook ends with its exercises' solutions under a '## Solutions' heading"
+    headings = [
+        line
+        for cell in nb["cells"]
+        if cell["cell_type"] == "markdown"
+        for line in "".join(cell["source"]).splitlines()
+        if line.startswith("## ")
+    ]
+    assert "## Solutions" in headings, (
+        "every notebook ends with its exercises' solutions under a '## Solutions' heading"
+    )
     assert headings.index("## Solutions") == len(headings) - 1, "the solutions close the notebook"
 
 
@@ -79,12 +87,22 @@ def _text_of(cell) -> str:
 def test_every_solution_is_accepted_by_its_check(notebook):
     """In the committed run, every solution cell that calls a check printed "Correct!" and never "Not yet"."""
     path, nb = notebook
-    start = next(i for i, cell in enumerate(nb["cells"]) if cell["cell_type"] == "markdown" and "## Solutions" in "".join(cell["source"]))
-    checked = [cell for cell in nb["cells"][start:] if cell["cell_type"] == "code" and re.search(r"\bcheck_\w+\(", "".join(cell["source"]))]
+    start = next(
+        i
+        for i, cell in enumerate(nb["cells"])
+        if cell["cell_type"] == "markdown" and "## Solutions" in "".join(cell["source"])
+    )
+    checked = [
+        cell
+        for cell in nb["cells"][start:]
+        if cell["cell_type"] == "code" and re.search(r"\bcheck_\w+\(", "".join(cell["source"]))
+    ]
     assert checked, f"{path.name} has no solution cell that runs a check"
     for cell in checked:
         text = _text_of(cell)
-        assert "Correct!" in text and "Not yet" not in text, f"{path.name}: a solution was not accepted:\n{''.join(cell['source'])}\n{text}"
+        assert "Correct!" in text and "Not yet" not in text, (
+            f"{path.name}: a solution was not accepted:\n{''.join(cell['source'])}\n{text}"
+        )
 
 
 def test_every_notebook_is_valid_for_the_format_version_it_declares(notebook):

@@ -21,7 +21,15 @@ from paths import ROOT
 import course.notebooks
 from course import runs
 from course.cli import main
-from course.notebooks import _last_states, _local_transport, _result_path, course_notebooks, read_notebook, run_notebook, without_colour
+from course.notebooks import (
+    _last_states,
+    _local_transport,
+    _result_path,
+    course_notebooks,
+    read_notebook,
+    run_notebook,
+    without_colour,
+)
 
 pytestmark = pytest.mark.notebooks  # most tests start a kernel and run a notebook
 
@@ -100,7 +108,11 @@ class FullDisk:
 def test_a_save_that_fails_part_way_leaves_the_previous_notebook_as_it_was(tmp_path, monkeypatch):
     path = write_notebook(tmp_path / "lesson.ipynb", "print('a new output')")
     before = path.read_bytes()
-    monkeypatch.setattr(course.notebooks, "write_atomically", lambda target, write: runs.write_atomically(target, lambda file: write(FullDisk(file))))
+    monkeypatch.setattr(
+        course.notebooks,
+        "write_atomically",
+        lambda target, write: runs.write_atomically(target, lambda file: write(FullDisk(file))),
+    )
     with pytest.raises(OSError, match="No space left"):
         run_notebook(path, "smoke")
     assert path.read_bytes() == before
@@ -113,7 +125,10 @@ def test_a_save_that_fails_part_way_leaves_the_previous_notebook_as_it_was(tmp_p
         (b'{"cells": [', "is not valid JSON"),
         (b'{"hello": 1}', "is not a valid notebook"),
         (b"[1, 2]", "is JSON but not a notebook"),
-        (b'{"cells": [{"cell_type": "code"}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}', "is not a valid notebook"),
+        (
+            b'{"cells": [{"cell_type": "code"}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}',
+            "is not a valid notebook",
+        ),
         (b'{"cells": [], "note": "\xff"}', "is not UTF-8 text"),
     ],
 )
@@ -155,16 +170,29 @@ def kernel_is_running(pid: int) -> bool:
 @pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP"])
 def test_a_runner_stopped_with_sigterm_or_sighup_shuts_its_kernel_down_and_leaves_the_notebook(stop, tmp_path):
     kernel_pid = tmp_path / "kernel.pid"
-    path = write_notebook(tmp_path / "slow.ipynb", f"import os, time\nopen({str(kernel_pid)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)")
+    path = write_notebook(
+        tmp_path / "slow.ipynb",
+        f"import os, time\nopen({str(kernel_pid)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)",
+    )
     before = path.read_bytes()
     runner = subprocess.Popen(
-        [sys.executable, "-m", "course", "run-notebooks", "--scale", "smoke", str(path)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "course", "run-notebooks", "--scale", "smoke", str(path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 60
-        while not (kernel_pid.exists() and kernel_pid.read_text()) and runner.poll() is None and time.monotonic() < deadline:
+        while (
+            not (kernel_pid.exists() and kernel_pid.read_text())
+            and runner.poll() is None
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.1)
-        assert kernel_pid.exists(), f"the cell never ran: {runner.stderr.read() if runner.poll() is not None else 'still starting'}"
+        assert kernel_pid.exists(), (
+            f"the cell never ran: {runner.stderr.read() if runner.poll() is not None else 'still starting'}"
+        )
         kernel = int(kernel_pid.read_text())
         runner.send_signal(getattr(signal, stop))
         _, err = runner.communicate(timeout=30)
@@ -181,14 +209,22 @@ def test_a_runner_stopped_with_sigterm_or_sighup_shuts_its_kernel_down_and_leave
     assert sorted(entry.name for entry in tmp_path.iterdir()) == ["kernel.pid", "slow.ipynb"]
 
 
-@pytest.mark.skipif(not zmq.has("ipc"), reason="no socket files on this system: the kernel talks over TCP, and warns that it does")
+@pytest.mark.skipif(
+    not zmq.has("ipc"), reason="no socket files on this system: the kernel talks over TCP, and warns that it does"
+)
 def test_a_headless_run_prints_the_notebook_and_its_time_and_the_kernels_own_warnings_only(tmp_path):
     cell = "get_ipython().kernel.log.warning('a real warning from the kernel')\nimport warnings\nwarnings.warn('a warning from the lesson')"
     path = write_notebook(tmp_path / "tiny.ipynb", cell)
     temporary = Path(tempfile.mkdtemp())  # short, unlike tmp_path, to leave room for the socket files' names
     env = {**os.environ, "TMPDIR": str(temporary)}  # where the kernel's socket files go, for a look afterwards
-    run = subprocess.run([sys.executable, "-m", "course", "run-notebooks", "--scale", "smoke", str(path)],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-m", "course", "run-notebooks", "--scale", "smoke", str(path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     assert [line.split(" in ")[0] for line in run.stdout.splitlines()] == [
         "each cell may run up to 30 minutes; Ctrl-C stops the run and leaves the notebook as it was",
@@ -197,9 +233,13 @@ def test_a_headless_run_prints_the_notebook_and_its_time_and_the_kernels_own_war
         "1 notebook",
     ]
     assert "without encryption" not in run.stdout + run.stderr
-    assert [line for line in run.stderr.splitlines() if line.strip()] == ["[IPKernelApp] WARNING | a real warning from the kernel"]
+    assert [line for line in run.stderr.splitlines() if line.strip()] == [
+        "[IPKernelApp] WARNING | a real warning from the kernel"
+    ]
     saved = "".join(json.loads(path.read_text())["cells"][0]["outputs"][0]["text"])
-    assert "UserWarning: a warning from the lesson" in saved  # a lesson's warnings stay in the notebook, where the learner looks
+    assert (
+        "UserWarning: a warning from the lesson" in saved
+    )  # a lesson's warnings stay in the notebook, where the learner looks
     assert not list(temporary.glob("course-kernel-*"))  # the socket files' folder is gone
     shutil.rmtree(temporary)
 
@@ -221,7 +261,10 @@ def test_a_notebook_saved_during_its_run_keeps_the_learners_edits_and_gets_the_r
     assert "".join(json.loads(result.read_text())["cells"][0]["outputs"][0]["text"]) == "ran\n"
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "each cell may run up to 30 minutes; Ctrl-C stops the run and leaves the notebook as it was"
-    assert f"  07_lesson.ipynb changed on disk during the run, so it was left as you saved it; the run's result is in {result.name}" in out
+    assert (
+        f"  07_lesson.ipynb changed on disk during the run, so it was left as you saved it; the run's result is in {result.name}"
+        in out
+    )
     assert course_notebooks(tmp_path) == [path]  # the result is not a lesson
 
 
@@ -236,7 +279,9 @@ def test_a_runs_result_never_replaces_an_existing_file(tmp_path):
 
 
 def test_a_kernel_that_dies_is_named_with_what_to_do_and_leaves_the_notebook(tmp_path, capsys):
-    path = write_notebook(tmp_path / "05_hungry.ipynb", "import os\nos._exit(1)  # as the system ends a kernel that ran out of memory")
+    path = write_notebook(
+        tmp_path / "05_hungry.ipynb", "import os\nos._exit(1)  # as the system ends a kernel that ran out of memory"
+    )
     before = path.read_bytes()
     assert main(["run-notebooks", "--scale", "laptop", str(path)]) == 1
     err = capsys.readouterr().err
@@ -258,7 +303,9 @@ def test_no_color_takes_the_colours_out_of_a_failing_cells_traceback(tmp_path, c
 
 
 def test_colours_and_other_terminal_controls_are_taken_out_whole():
-    coloured = "\x1b[31m-----\x1b[39m\n\x1b[1;32mValueError\x1b[0m: broken \x1b]8;;https://example.org\x1b\\link\x1b]8;;\x07"
+    coloured = (
+        "\x1b[31m-----\x1b[39m\n\x1b[1;32mValueError\x1b[0m: broken \x1b]8;;https://example.org\x1b\\link\x1b]8;;\x07"
+    )
     assert without_colour(coloured) == "-----\nValueError: broken link"
 
 
@@ -269,7 +316,9 @@ def can_make_private_mounts() -> bool:
         return False
 
 
-@pytest.mark.skipif(not can_make_private_mounts(), reason="`unshare --mount` is refused here: a read-only mount needs it (and root)")
+@pytest.mark.skipif(
+    not can_make_private_mounts(), reason="`unshare --mount` is refused here: a read-only mount needs it (and root)"
+)
 def test_a_notebook_that_could_not_be_saved_is_refused_before_anything_runs(tmp_path):
     folder = tmp_path / "lessons"
     folder.mkdir()
@@ -278,8 +327,13 @@ def test_a_notebook_that_could_not_be_saved_is_refused_before_anything_runs(tmp_
 
     def run_with_read_only(mounts: str) -> subprocess.CompletedProcess:
         script = f'{mounts} && exec "$0" -m course run-notebooks --scale smoke "$1"'
-        return subprocess.run(["unshare", "--mount", "sh", "-c", script, sys.executable, str(path)],
-                              cwd=ROOT, capture_output=True, text=True, timeout=60)  # fmt: skip
+        return subprocess.run(
+            ["unshare", "--mount", "sh", "-c", script, sys.executable, str(path)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     fix = "make it writable, or copy the notebook to a folder you can write to and run the copy.\n"
     folder_read_only = f"mount --bind -o ro {quote(str(folder))} {quote(str(folder))}"
@@ -289,5 +343,8 @@ def test_a_notebook_that_could_not_be_saved_is_refused_before_anything_runs(tmp_
     file_writable = f"mount --bind {quote(str(path))} {quote(str(path))} && mount -o remount,bind,rw {quote(str(path))}"
     read_only_folder = run_with_read_only(f"{folder_read_only} && {file_writable}")
     assert (read_only_folder.returncode, read_only_folder.stdout) == (1, "")
-    assert read_only_folder.stderr == f"error: {path} is in a read-only folder ({folder}), so its run could not be saved: {fix}"
+    assert (
+        read_only_folder.stderr
+        == f"error: {path} is in a read-only folder ({folder}), so its run could not be saved: {fix}"
+    )
     assert not ran.exists()

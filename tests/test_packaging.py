@@ -6,8 +6,8 @@ import importlib.metadata
 import json
 import re
 import sys
-
 import tomllib
+
 from paths import ROOT
 
 CONDA_NAMES = {"pytorch": "torch"}  # conda-forge's name for a package -> its name on PyPI
@@ -70,7 +70,8 @@ def imported_modules(source: str) -> set[str]:
     optional = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Try) and any(
-            isinstance(handler.type, ast.Name) and handler.type.id in ("ImportError", "ModuleNotFoundError") for handler in node.handlers
+            isinstance(handler.type, ast.Name) and handler.type.id in ("ImportError", "ModuleNotFoundError")
+            for handler in node.handlers
         ):
             optional |= {id(inner) for statement in node.body for inner in ast.walk(statement)}
     found = set()
@@ -112,7 +113,9 @@ def undeclared(modules: set[str]) -> set[str]:
 
 def test_every_module_the_package_imports_is_declared():
     modules = set().union(*(imported_modules(path.read_text()) for path in (ROOT / "course").rglob("*.py")))
-    assert not undeclared(modules), f"course/ imports {sorted(undeclared(modules))}, which pyproject.toml does not declare"
+    assert not undeclared(modules), (
+        f"course/ imports {sorted(undeclared(modules))}, which pyproject.toml does not declare"
+    )
 
 
 def test_every_module_a_notebook_imports_is_declared():
@@ -121,7 +124,9 @@ def test_every_module_a_notebook_imports_is_declared():
         cells = json.loads(path.read_text())["cells"]
         modules |= set().union(*(imported_modules("".join(c["source"])) for c in cells if c["cell_type"] == "code"))
     modules -= PROVIDED_BY_THE_KERNEL
-    assert not undeclared(modules), f"the notebooks import {sorted(undeclared(modules))}, which pyproject.toml does not declare"
+    assert not undeclared(modules), (
+        f"the notebooks import {sorted(undeclared(modules))}, which pyproject.toml does not declare"
+    )
 
 
 def test_the_import_check_tells_declared_from_undeclared_modules():

@@ -50,9 +50,14 @@ def mixed_folder(tmp_path):
 
 
 @pytest.mark.parametrize("channels", [1, 3])
-@pytest.mark.parametrize("name, scale, tall, tolerance", [
-    ("wide.png", 1, False, 2), ("tall.png", 1, True, 2), ("large-photo.JPG", 10, False, 12),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "name, scale, tall, tolerance",
+    [
+        ("wide.png", 1, False, 2),
+        ("tall.png", 1, True, 2),
+        ("large-photo.JPG", 10, False, 12),
+    ],
+)
 def test_read_image_scales_the_shorter_side_and_keeps_the_centre(tmp_path, channels, name, scale, tall, tolerance):
     picture = three_bands(scale)
     (picture.transpose(Image.Transpose.ROTATE_90) if tall else picture).save(tmp_path / name, quality=95)

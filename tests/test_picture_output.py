@@ -51,7 +51,10 @@ def test_write_image_folder_never_replaces_a_file_and_writes_nothing_then(tmp_pa
     folder = tmp_path / "mine"
     folder.mkdir()
     (folder / "image_00001.png").write_bytes(b"my own picture")
-    with pytest.raises(FileExistsError, match=r"already holds 1 of the files this would write \(image_00001.png\).*choose an empty folder"):
+    with pytest.raises(
+        FileExistsError,
+        match=r"already holds 1 of the files this would write \(image_00001.png\).*choose an empty folder",
+    ):
         write_image_folder(grey, folder)
     assert sorted(path.name for path in folder.iterdir()) == ["image_00001.png"]
     assert (folder / "image_00001.png").read_bytes() == b"my own picture"

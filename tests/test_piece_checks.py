@@ -66,7 +66,14 @@ def test_the_course_step_passes_and_typical_slips_are_named(capsys):
     assert "Correct!" in capsys.readouterr().out
 
     def no_smoothing(config, generator, discriminator, g_optimizer, d_optimizer, next_batch):
-        return gan.train_step(dataclasses.replace(config, label_smoothing=0.0), generator, discriminator, g_optimizer, d_optimizer, next_batch)
+        return gan.train_step(
+            dataclasses.replace(config, label_smoothing=0.0),
+            generator,
+            discriminator,
+            g_optimizer,
+            d_optimizer,
+            next_batch,
+        )
 
     assert not check_gan_step(no_smoothing)
     assert "discriminator's weights differ" in capsys.readouterr().out
@@ -75,9 +82,9 @@ def test_the_course_step_passes_and_typical_slips_are_named(capsys):
         batch = next_batch()
         fake = generator(batch.noise).detach()
         real_scores, fake_scores = discriminator(batch.real), discriminator(fake)
-        d_loss = F.binary_cross_entropy_with_logits(real_scores, torch.full_like(real_scores, 1 - config.label_smoothing)) + (
-            F.binary_cross_entropy_with_logits(fake_scores, torch.zeros_like(fake_scores))
-        )
+        d_loss = F.binary_cross_entropy_with_logits(
+            real_scores, torch.full_like(real_scores, 1 - config.label_smoothing)
+        ) + (F.binary_cross_entropy_with_logits(fake_scores, torch.zeros_like(fake_scores)))
         d_optimizer.zero_grad()
         d_loss.backward()
         d_optimizer.step()
@@ -147,7 +154,9 @@ def test_the_critic_steps_pass_and_a_missing_clip_or_penalty_is_named(capsys, lo
 
     assert not check_gan_step(other, loss)
     out = capsys.readouterr().out
-    assert "discriminator's weights differ" in out and ("clip every weight" in out if loss == "wgan" else "gradient penalty" in out)
+    assert "discriminator's weights differ" in out and (
+        "clip every weight" in out if loss == "wgan" else "gradient penalty" in out
+    )
 
 
 def test_same_values_right_wrong_and_garbage(capsys):
@@ -233,7 +242,9 @@ def test_transfer_model_right_and_its_typical_slips(capsys):
     passes_and_names_every_slip(capsys, check_transfer_model, transfer_model, transfer_model_with, slips)
 
 
-@pytest.mark.parametrize("garbage", [None, "transfer_model", lambda pretrained, num_classes: None, lambda *args: 1 / 0, nn.Linear])
+@pytest.mark.parametrize(
+    "garbage", [None, "transfer_model", lambda pretrained, num_classes: None, lambda *args: 1 / 0, nn.Linear]
+)
 def test_transfer_model_garbage_gets_one_line_not_a_traceback(capsys, garbage):
     from course.piece_checks import check_transfer_model
 
@@ -281,7 +292,9 @@ def test_fine_tune_optimizer_right_and_its_typical_slips(capsys):
     passes_and_names_every_slip(capsys, check_fine_tune_optimizer, fine_tune_optimizer, optimizer_with, slips)
 
 
-@pytest.mark.parametrize("garbage", [None, 0.3, lambda model, learning_rate, factor: None, lambda *args: 1 / 0, torch.optim.Adam])
+@pytest.mark.parametrize(
+    "garbage", [None, 0.3, lambda model, learning_rate, factor: None, lambda *args: 1 / 0, torch.optim.Adam]
+)
 def test_fine_tune_optimizer_garbage_gets_one_line_not_a_traceback(capsys, garbage):
     from course.piece_checks import check_fine_tune_optimizer
 
@@ -295,8 +308,12 @@ def test_a_small_cnn_written_out_is_checked_against_the_course_s(capsys):
     assert check_network(SmallCNN(num_classes=10), SmallCNN(num_classes=10), images, "your SmallCNN")
     assert "Correct! your SmallCNN has the course's 106,122 parameters" in capsys.readouterr().out
     no_pooling = SmallCNN(num_classes=10)
-    no_pooling.features[2] = nn.Identity()  # no weights: the flattened maps are four times too many for the hidden layer
-    assert not check_network(no_pooling, SmallCNN(num_classes=10), images, "your SmallCNN", hint=NETWORK_HINTS["small CNN"])
+    no_pooling.features[2] = (
+        nn.Identity()
+    )  # no weights: the flattened maps are four times too many for the hidden layer
+    assert not check_network(
+        no_pooling, SmallCNN(num_classes=10), images, "your SmallCNN", hint=NETWORK_HINTS["small CNN"]
+    )
     out = capsys.readouterr().out
     assert "raised RuntimeError" in out and "MaxPool2d(2)" in out
     small_kernel = SmallCNN(num_classes=10)
@@ -310,7 +327,9 @@ def test_a_small_cnn_written_out_is_checked_against_the_course_s(capsys):
 
 def written_forward(network: nn.Module, forward) -> nn.Module:
     """`network` with its forward replaced by `forward(network, *inputs)`, as a learner might write it."""
-    network.forward = types.MethodType(forward, network)  # a copy of the network (copy.deepcopy) keeps it, bound to the copy
+    network.forward = types.MethodType(
+        forward, network
+    )  # a copy of the network (copy.deepcopy) keeps it, bound to the copy
     return network
 
 
@@ -327,24 +346,42 @@ def joined_generator(join) -> gan_networks.Generator:
 @pytest.fixture
 def conditional_inputs():
     draws = torch.Generator().manual_seed(0)
-    return torch.randn(8, 64, generator=draws), torch.tensor([3, 0, 7, 1, 5, 2, 6, 4]), torch.rand(8, 1, 28, 28, generator=draws) * 2 - 1
+    return (
+        torch.randn(8, 64, generator=draws),
+        torch.tensor([3, 0, 7, 1, 5, 2, 6, 4]),
+        torch.rand(8, 1, 28, 28, generator=draws) * 2 - 1,
+    )
 
 
 def check_generator(mine, conditional_inputs):
     noise, labels, _ = conditional_inputs
     torch.manual_seed(0)
     theirs = gan_networks.Generator(classes=10)
-    return check_network(mine, theirs, noise, "your conditional generator", labels, NETWORK_HINTS["conditional generator"])
+    return check_network(
+        mine, theirs, noise, "your conditional generator", labels, NETWORK_HINTS["conditional generator"]
+    )
 
 
 @pytest.mark.parametrize(
     "join, named",
     [
         (lambda noise, labels, classes: torch.cat([noise, F.one_hot(labels, classes).float()], dim=1), "Correct!"),
-        (lambda noise, labels, classes: torch.cat([F.one_hot(labels, classes).float(), noise], dim=1), "computes something else"),
-        (lambda noise, labels, classes: torch.cat([noise, F.one_hot(labels, classes).float()], dim=0), "raised RuntimeError"),
-        (lambda noise, labels, classes: torch.cat([noise, F.one_hot(labels).float()], dim=1), "raised RuntimeError"),  # 8 columns: no class 9 here
-        (lambda noise, labels, classes: torch.cat([noise, labels[:, None].float()], dim=1), "raised RuntimeError"),  # the class number, not its code
+        (
+            lambda noise, labels, classes: torch.cat([F.one_hot(labels, classes).float(), noise], dim=1),
+            "computes something else",
+        ),
+        (
+            lambda noise, labels, classes: torch.cat([noise, F.one_hot(labels, classes).float()], dim=0),
+            "raised RuntimeError",
+        ),
+        (
+            lambda noise, labels, classes: torch.cat([noise, F.one_hot(labels).float()], dim=1),
+            "raised RuntimeError",
+        ),  # 8 columns: no class 9 here
+        (
+            lambda noise, labels, classes: torch.cat([noise, labels[:, None].float()], dim=1),
+            "raised RuntimeError",
+        ),  # the class number, not its code
     ],
 )
 def test_the_conditional_generators_input_right_and_its_typical_slips(capsys, conditional_inputs, join, named):
@@ -367,9 +404,14 @@ def test_the_course_conditional_networks_pass_and_garbage_gets_one_line(capsys, 
         raise NotImplementedError("join the noise and the class's one-hot code")
 
     assert not check_generator(joined_generator(unwritten), conditional_inputs)
-    assert capsys.readouterr().out == "Not yet: running your conditional generator on a batch of shape (8, 64) and its labels raised NotImplementedError: " \
-        "join the noise and the class's one-hot code\n"  # fmt: skip
-    assert not check_generator(gan_networks.Generator(), conditional_inputs)  # built without classes: its first layer reads 64 numbers
+    assert (
+        capsys.readouterr().out
+        == "Not yet: running your conditional generator on a batch of shape (8, 64) and its labels raised NotImplementedError: "
+        "join the noise and the class's one-hot code\n"
+    )
+    assert not check_generator(
+        gan_networks.Generator(), conditional_inputs
+    )  # built without classes: its first layer reads 64 numbers
     assert "project.0.weight has shape (3136, 64), the course's (3136, 74)" in capsys.readouterr().out
 
 
@@ -385,11 +427,27 @@ def scored_discriminator(score) -> gan_networks.Discriminator:
 @pytest.mark.parametrize(
     "score, named",
     [
-        (lambda net, features, labels: net.score(features).squeeze(1) + (net.class_vectors(labels) * features).sum(dim=1), "Correct!"),
+        (
+            lambda net, features, labels: (
+                net.score(features).squeeze(1) + (net.class_vectors(labels) * features).sum(dim=1)
+            ),
+            "Correct!",
+        ),
         (lambda net, features, labels: net.score(features).squeeze(1), "computes something else"),  # no class term
-        (lambda net, features, labels: net.score(features) + (net.class_vectors(labels) * features).sum(dim=1), "returns (8, 8)"),  # no squeeze
-        (lambda net, features, labels: net.score(features).squeeze(1) + (net.class_vectors(labels) * features).sum(dim=0), "raised RuntimeError"),
-        (lambda net, features, labels: net.score(features).squeeze(1) + features @ net.class_vectors.weight.T, "raised RuntimeError"),  # every class
+        (
+            lambda net, features, labels: net.score(features) + (net.class_vectors(labels) * features).sum(dim=1),
+            "returns (8, 8)",
+        ),  # no squeeze
+        (
+            lambda net, features, labels: (
+                net.score(features).squeeze(1) + (net.class_vectors(labels) * features).sum(dim=0)
+            ),
+            "raised RuntimeError",
+        ),
+        (
+            lambda net, features, labels: net.score(features).squeeze(1) + features @ net.class_vectors.weight.T,
+            "raised RuntimeError",
+        ),  # every class
     ],
 )
 def test_the_projection_discriminator_right_and_its_typical_slips(capsys, conditional_inputs, score, named):
@@ -400,7 +458,12 @@ def test_the_projection_discriminator_right_and_its_typical_slips(capsys, condit
         theirs.class_vectors.weight.normal_(0, 0.05)  # they start at zero, where a missing class term would pass
     correct = named == "Correct!"
     mine = scored_discriminator(score)
-    assert check_network(mine, theirs, images, "your conditional discriminator", labels, NETWORK_HINTS["projection discriminator"]) == correct
+    assert (
+        check_network(
+            mine, theirs, images, "your conditional discriminator", labels, NETWORK_HINTS["projection discriminator"]
+        )
+        == correct
+    )
     out = capsys.readouterr().out
     assert named in out
     assert correct or "Hint: one score per image, shape (N,)" in out
@@ -422,7 +485,9 @@ def test_the_up_block_right_and_its_typical_slips(capsys):
     assert not check(NoShortcut(32, 32))
     assert "Hint: the residual path is BatchNorm2d" in capsys.readouterr().out
     upsampled_last = gan_networks.UpBlock(32, 32)
-    upsampled_last.shortcut = nn.Sequential(nn.Conv2d(32, 32, 1), nn.Upsample(scale_factor=2))  # the 1x1 conv before upsampling
+    upsampled_last.shortcut = nn.Sequential(
+        nn.Conv2d(32, 32, 1), nn.Upsample(scale_factor=2)
+    )  # the 1x1 conv before upsampling
     assert not check(upsampled_last)
     assert "missing: shortcut.1.weight" in capsys.readouterr().out
     assert not check(gan_networks.UpBlock(32, 32, batch_norm=False))
@@ -521,7 +586,11 @@ def test_a_line_loop_that_raises_or_returns_garbage_is_one_line(capsys, line_dat
         (lambda learning_rate, steps: None, "should return (weight, bias, losses)", None),
         (lambda learning_rate, steps: (0.0, 0.0, [1.0]), "its list holds 1 losses", None),
         (lambda learning_rate, steps: ("w", "b", "losses"), "it returned a str, a str and a str", None),
-        (lambda learning_rate, steps: (0.0, 0.0, [1.0] * steps), "your weight and bias are 0.000000 and 0.000000", "did not move"),
+        (
+            lambda learning_rate, steps: (0.0, 0.0, [1.0] * steps),
+            "your weight and bias are 0.000000 and 0.000000",
+            "did not move",
+        ),
     ]
     for fit, named, hint in cases:
         assert not check_line_descent(fit, x, y)
@@ -538,7 +607,10 @@ def price_network(first, second):
     "mine, named",
     [
         (price_network(16, 4), "Correct! your price_network(16, 4) has the course's 105 parameters"),
-        (nn.Sequential(nn.Linear(1, 16), nn.ReLU(), nn.Linear(16, 4), nn.ReLU(), nn.Linear(4, 1)), "computes something else"),
+        (
+            nn.Sequential(nn.Linear(1, 16), nn.ReLU(), nn.Linear(16, 4), nn.ReLU(), nn.Linear(4, 1)),
+            "computes something else",
+        ),
         (nn.Sequential(nn.Linear(1, 16), nn.Linear(16, 4), nn.Tanh(), nn.Linear(4, 1)), "missing: 2.weight"),
         (price_network(8, 8), "0.weight has shape (8, 1), the course's (16, 1)"),
         (price_network, "should be a torch.nn.Module"),
@@ -549,7 +621,9 @@ def test_the_price_network_of_notebook_02_right_and_wrong(capsys, mine, named):
 
     theirs = mlp(in_features=1, hidden=(16, 4), out_features=1)
     inputs = torch.linspace(-2, 2, 8).reshape(-1, 1)
-    assert check_network(mine, theirs, inputs, "your price_network(16, 4)", hint="Linear, Tanh, Linear, Tanh, Linear") == named.startswith("Correct!")
+    assert check_network(
+        mine, theirs, inputs, "your price_network(16, 4)", hint="Linear, Tanh, Linear, Tanh, Linear"
+    ) == named.startswith("Correct!")
     assert named in capsys.readouterr().out
 
 
@@ -576,7 +650,11 @@ def written_epoch(slip=""):
         for start in range(0, len(images), batch_size):
             batch = order[start : start + batch_size]
             scores = model(images[batch])
-            loss = F.mse_loss(scores.softmax(1), F.one_hot(labels[batch], 4).float()) if slip == "wrong loss" else F.cross_entropy(scores, labels[batch])
+            loss = (
+                F.mse_loss(scores.softmax(1), F.one_hot(labels[batch], 4).float())
+                if slip == "wrong loss"
+                else F.cross_entropy(scores, labels[batch])
+            )
             if slip == "step before backward":
                 optimizer.zero_grad()
                 optimizer.step()
@@ -598,9 +676,17 @@ def written_epoch(slip=""):
     [
         ("no zero_grad", "the weights differ", "call optimizer.zero_grad() before loss.backward()"),
         ("no shuffle", "the weights differ", "shuffle first"),
-        ("step before backward", "the weights did not move", "zero_grad(), loss.backward() and then optimizer.step(), in that order"),
+        (
+            "step before backward",
+            "the weights did not move",
+            "zero_grad(), loss.backward() and then optimizer.step(), in that order",
+        ),
         ("wrong loss", "the weights differ", "scores = model(images[batch]), loss = F.cross_entropy"),
-        ("own shuffler", "the shuffler given to the epoch was not used", "a generator of your own repeats the same order"),
+        (
+            "own shuffler",
+            "the shuffler given to the epoch was not used",
+            "a generator of your own repeats the same order",
+        ),
         ("extra draw", "the shuffler has drawn more than one order", "once per epoch"),
         ("unweighted", "your epoch returns loss", "times its number of images"),
     ],
@@ -613,7 +699,17 @@ def test_a_slip_in_the_epoch_gets_its_hint(capsys, slip, named, hint):
     assert out.startswith("Not yet:") and named in out and "Hint: " in out and hint in out
 
 
-@pytest.mark.parametrize("slip", ["no zero_grad", "no shuffle", "step before backward", "loss without softmax", "last batch dropped", "labels unshuffled"])
+@pytest.mark.parametrize(
+    "slip",
+    [
+        "no zero_grad",
+        "no shuffle",
+        "step before backward",
+        "loss without softmax",
+        "last batch dropped",
+        "labels unshuffled",
+    ],
+)
 def test_each_simulated_slip_of_the_epoch_is_named(capsys, slip):
     from course.piece_checks import EPOCH_SLIPS, _slipped_epoch, check_epoch
 
@@ -625,7 +721,10 @@ def test_each_simulated_slip_of_the_epoch_is_named(capsys, slip):
     "epoch, named",
     [
         (None, "the epoch should be a function, got NoneType"),
-        (lambda *arguments: None, "the epoch must return two numbers, the mean loss and the accuracy; it returned NoneType"),
+        (
+            lambda *arguments: None,
+            "the epoch must return two numbers, the mean loss and the accuracy; it returned NoneType",
+        ),
         (lambda *arguments: (1.0, 0.5, 3), "it returned 3 values"),
         (lambda *arguments: "ok", "it returned str"),
         (lambda model, images: (0.0, 0.0), "raised TypeError"),

@@ -49,14 +49,22 @@ def suptitle(figure) -> str:
 
 
 def test_learning_curves_plot_loss_and_accuracy_for_training_and_held_out():
-    history = History(epoch=[1, 2, 3], train_loss=[1.0, 0.6, 0.4], train_accuracy=[0.5, 0.7, 0.8],
-                      eval_loss=[1.1, 0.8, 0.7], eval_accuracy=[0.45, 0.6, 0.7])  # fmt: skip
+    history = History(
+        epoch=[1, 2, 3],
+        train_loss=[1.0, 0.6, 0.4],
+        train_accuracy=[0.5, 0.7, 0.8],
+        eval_loss=[1.1, 0.8, 0.7],
+        eval_accuracy=[0.45, 0.6, 0.7],
+    )
     figure = learning_curves(history, title="tiny")
     loss_axis, accuracy_axis = figure.axes
     assert [len(axis.lines) for axis in figure.axes] == [2, 2]
     assert list(loss_axis.lines[1].get_ydata()) == [1.1, 0.8, 0.7]
     assert list(accuracy_axis.lines[0].get_xdata()) == [1, 2, 3]
-    assert [text.get_text() for text in loss_axis.get_legend().get_texts()] == ["training (mean while the epoch learnt)", "held out (after the epoch)"]
+    assert [text.get_text() for text in loss_axis.get_legend().get_texts()] == [
+        "training (mean while the epoch learnt)",
+        "held out (after the epoch)",
+    ]
     assert suptitle(figure) == "tiny"
     plt.close(figure)
 
@@ -157,7 +165,9 @@ def test_a_table_shows_formatted_numbers_as_html_and_as_text(monkeypatch):
 
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda bundle, raw: shown.append(bundle))
-    table = pd.DataFrame({"parameters": [7850, 52000], "test accuracy": [0.8412, 0.9031]}, index=["softmax on pixels", "small CNN"])
+    table = pd.DataFrame(
+        {"parameters": [7850, 52000], "test accuracy": [0.8412, 0.9031]}, index=["softmax on pixels", "small CNN"]
+    )
     show_table(table, {"parameters": "{:,}", "test accuracy": "{:.1%}"})
     text, html = shown[0]["text/plain"], shown[0]["text/html"]
     assert "Styler" not in text and "52,000" in text and "90.3%" in text and "<table" in html and "84.1%" in html
@@ -173,7 +183,11 @@ def test_a_log_scale_labels_several_ticks_in_plain_numbers(low, high):
     log_scale(axis)
     figure.canvas.draw()
     bottom, top = axis.get_ylim()
-    labels = [tick.get_text() for tick in axis.get_yticklabels() if tick.get_text() and bottom <= tick.get_position()[1] <= top]
+    labels = [
+        tick.get_text()
+        for tick in axis.get_yticklabels()
+        if tick.get_text() and bottom <= tick.get_position()[1] <= top
+    ]
     assert axis.get_yscale() == "log" and len(labels) >= 3
     assert all(float(label) > 0 for label in labels)  # plain numbers such as 20 or 0.5, not 10^1
     plt.close(figure)

@@ -16,7 +16,9 @@ SLIDER_CELL = "import ipywidgets\nipywidgets.IntSlider(value=3)"
 
 def bar_class(environment: dict) -> str:
     code = "from course.progress import tqdm; print(tqdm.__module__)"
-    return subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def test_a_terminal_gets_the_text_bar_with_or_without_the_setting():
@@ -34,7 +36,9 @@ def new_notebook(*sources: str) -> nbformat.NotebookNode:
 def test_a_kernel_without_the_setting_draws_a_widget_bar(tmp_path):
     notebook = new_notebook(BAR_CELL)
     environment = {name: value for name, value in os.environ.items() if name != "COURSE_PROGRESS"}
-    NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute(env=environment)
+    NotebookClient(
+        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute(env=environment)
     outputs = notebook.cells[0].outputs
     assert any(WIDGET_VIEW in output.get("data", {}) for output in outputs), f"no widget among the outputs: {outputs}"
 

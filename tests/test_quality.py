@@ -149,7 +149,9 @@ def test_coats_are_clothes_but_not_dresses(fashion, classifier):
 
 def test_the_report_reads_as_one_line():
     report = QualityReport(samples=1000, dressness=0.91, frechet_distance=3.2, floor=1.1, real_dressness=0.9)
-    assert str(report) == ("1,000 samples: dressness 0.91 (real test dresses: 0.90) · squared Fréchet distance d² 3.2 (real-vs-real floor 1.1, 2.9x)")
+    assert str(report) == (
+        "1,000 samples: dressness 0.91 (real test dresses: 0.90) · squared Fréchet distance d² 3.2 (real-vs-real floor 1.1, 2.9x)"
+    )
     fewer = QualityReport(samples=100, dressness=0.9, frechet_distance=6.0, floor=1.1, real_dressness=0.9)
     assert "the floor is for 1,000 samples" in str(fewer)
 

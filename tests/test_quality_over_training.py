@@ -21,9 +21,13 @@ def test_stages_end_every_so_many_steps_and_at_the_last_one():
 
 
 @pytest.mark.slow
-def test_training_in_stages_gives_the_uninterrupted_run_and_one_score_per_stage(tmp_path, dresses, fashion, tiny_config, same_weights):
+def test_training_in_stages_gives_the_uninterrupted_run_and_one_score_per_stage(
+    tmp_path, dresses, fashion, tiny_config, same_weights
+):
     whole = gan_training.train_gan(tiny_config(), dresses, tmp_path / "whole", progress=False)
-    staged, scores = quality_over_training.train_and_measure(tiny_config(), dresses, tmp_path / "staged", 4, fashion, samples=50, progress=False)
+    staged, scores = quality_over_training.train_and_measure(
+        tiny_config(), dresses, tmp_path / "staged", 4, fashion, samples=50, progress=False
+    )
     assert staged.step == 6 and same_weights(whole.generator, staged.generator)
     assert whole.history == staged.history
     assert [entry["step"] for entry in scores] == [4, 6]
@@ -37,7 +41,9 @@ def test_training_in_stages_gives_the_uninterrupted_run_and_one_score_per_stage(
 @pytest.mark.slow
 def test_a_rerun_keeps_the_scores_and_trains_only_what_is_missing(tmp_path, dresses, fashion, monkeypatch, tiny_config):
     folder = tmp_path / "run"
-    _, first = quality_over_training.train_and_measure(tiny_config(steps=4), dresses, folder, 2, fashion, samples=20, progress=False)
+    _, first = quality_over_training.train_and_measure(
+        tiny_config(steps=4), dresses, folder, 2, fashion, samples=20, progress=False
+    )
     trained_from = []
     real_train = gan_training.train_gan
 
@@ -46,7 +52,9 @@ def test_a_rerun_keeps_the_scores_and_trains_only_what_is_missing(tmp_path, dres
         return real_train(config, *args, **kwargs)
 
     monkeypatch.setattr(quality_over_training, "train_gan", spy)
-    run, scores = quality_over_training.train_and_measure(tiny_config(steps=6), dresses, folder, 2, fashion, samples=20, progress=False)
+    run, scores = quality_over_training.train_and_measure(
+        tiny_config(steps=6), dresses, folder, 2, fashion, samples=20, progress=False
+    )
     assert run.step == 6 and scores[:2] == first and [entry["step"] for entry in scores] == [2, 4, 6]
     assert trained_from == [(4, 6)]  # stages 2 and 4 were not trained or scored again
 
@@ -54,14 +62,20 @@ def test_a_rerun_keeps_the_scores_and_trains_only_what_is_missing(tmp_path, dres
 @pytest.mark.slow
 def test_scores_without_their_checkpoint_are_dropped(tmp_path, dresses, fashion, tiny_config):
     folder = tmp_path / "run"
-    quality_over_training.train_and_measure(tiny_config(steps=2), dresses, folder, 2, fashion, samples=20, progress=False)
+    quality_over_training.train_and_measure(
+        tiny_config(steps=2), dresses, folder, 2, fashion, samples=20, progress=False
+    )
     (folder / gan_training.CHECKPOINT).unlink()
-    _, scores = quality_over_training.train_and_measure(tiny_config(steps=2), dresses, folder, 1, fashion, samples=20, progress=False)
+    _, scores = quality_over_training.train_and_measure(
+        tiny_config(steps=2), dresses, folder, 1, fashion, samples=20, progress=False
+    )
     assert [entry["step"] for entry in scores] == [1, 2]
 
 
 @pytest.mark.slow
-def test_a_stop_request_ends_the_stages_and_the_next_call_continues(tmp_path, dresses, fashion, monkeypatch, tiny_config, same_weights):
+def test_a_stop_request_ends_the_stages_and_the_next_call_continues(
+    tmp_path, dresses, fashion, monkeypatch, tiny_config, same_weights
+):
     folder = tmp_path / "run"
     real_train = gan_training.train_gan
 
@@ -71,29 +85,45 @@ def test_a_stop_request_ends_the_stages_and_the_next_call_continues(tmp_path, dr
         return run
 
     monkeypatch.setattr(quality_over_training, "train_gan", stopped_after_three)
-    run, scores = quality_over_training.train_and_measure(tiny_config(), dresses, folder, 2, fashion, samples=20, progress=False)
+    run, scores = quality_over_training.train_and_measure(
+        tiny_config(), dresses, folder, 2, fashion, samples=20, progress=False
+    )
     assert run.interrupted and run.step == 3 and [entry["step"] for entry in scores] == [2]
     monkeypatch.setattr(quality_over_training, "train_gan", real_train)
     whole = gan_training.train_gan(tiny_config(), dresses, tmp_path / "whole", progress=False)
-    run, scores = quality_over_training.train_and_measure(tiny_config(), dresses, folder, 2, fashion, samples=20, progress=False)
+    run, scores = quality_over_training.train_and_measure(
+        tiny_config(), dresses, folder, 2, fashion, samples=20, progress=False
+    )
     assert [entry["step"] for entry in scores] == [2, 4, 6] and same_weights(whole.generator, run.generator)
 
 
-def test_scores_of_another_sample_count_are_not_reused_and_no_stage_is_scored_late(tmp_path, dresses, fashion, tiny_config):
+def test_scores_of_another_sample_count_are_not_reused_and_no_stage_is_scored_late(
+    tmp_path, dresses, fashion, tiny_config
+):
     folder = tmp_path / "run"
-    _, first = quality_over_training.train_and_measure(tiny_config(steps=4), dresses, folder, 2, fashion, samples=20, progress=False)
+    _, first = quality_over_training.train_and_measure(
+        tiny_config(steps=4), dresses, folder, 2, fashion, samples=20, progress=False
+    )
     assert [entry["step"] for entry in first] == [2, 4]
-    run, again = quality_over_training.train_and_measure(tiny_config(steps=4), dresses, folder, 2, fashion, samples=30, progress=False)
+    run, again = quality_over_training.train_and_measure(
+        tiny_config(steps=4), dresses, folder, 2, fashion, samples=30, progress=False
+    )
     # Step 2's generator is gone (the checkpoint holds step 4), so only step 4 is scored anew, with 30 samples.
     assert run.step == 4 and [entry["step"] for entry in again] == [4] and again[0] != first[1]
 
 
-def test_scores_saved_as_a_bare_list_before_settings_were_kept_are_still_used(tmp_path, dresses, fashion, tiny_config, monkeypatch):
+def test_scores_saved_as_a_bare_list_before_settings_were_kept_are_still_used(
+    tmp_path, dresses, fashion, tiny_config, monkeypatch
+):
     folder = tmp_path / "run"
-    _, first = quality_over_training.train_and_measure(tiny_config(steps=4), dresses, folder, 2, fashion, samples=20, progress=False)
+    _, first = quality_over_training.train_and_measure(
+        tiny_config(steps=4), dresses, folder, 2, fashion, samples=20, progress=False
+    )
     (folder / quality_over_training.MEASUREMENTS).write_text(json.dumps(first))  # the older file: the scores alone
     monkeypatch.setattr(quality_over_training, "evaluate_samples", None)  # nothing may be scored again
-    _, again = quality_over_training.train_and_measure(tiny_config(steps=4), dresses, folder, 2, fashion, samples=20, progress=False)
+    _, again = quality_over_training.train_and_measure(
+        tiny_config(steps=4), dresses, folder, 2, fashion, samples=20, progress=False
+    )
     assert again == first
 
 
@@ -111,6 +141,8 @@ def test_stages_score_the_moving_average_when_the_run_keeps_one(tmp_path, dresse
 
     monkeypatch.setattr(quality_over_training, "train_gan", keep_run)
     monkeypatch.setattr(quality_over_training, "generate", keep_generator)
-    run, scores = quality_over_training.train_and_measure(tiny_config(steps=4, ema_decay=0.9), dresses, tmp_path, 2, fashion, samples=20, progress=False)
+    run, scores = quality_over_training.train_and_measure(
+        tiny_config(steps=4, ema_decay=0.9), dresses, tmp_path, 2, fashion, samples=20, progress=False
+    )
     assert [entry["step"] for entry in scores] == [2, 4] and len(runs) == 2
     assert all(generator is stage.average is not None for generator, stage in zip(scored, runs, strict=True))

@@ -77,9 +77,15 @@ def unshown_quotes(notebook: dict) -> list[str]:
         except ValueError as error:
             missing.append(f"cell {index}: {error}")
             exempt = set()
-        missing += [f"cell {index}: not_printed names {item!r}, which the cell does not write" for item in sorted(exempt) if item not in source]
+        missing += [
+            f"cell {index}: not_printed names {item!r}, which the cell does not write"
+            for item in sorted(exempt)
+            if item not in source
+        ]
         if OLD_COMMENT.search(source):
-            missing.append(f'cell {index}: a "<!-- not printed -->" comment; name the numbers in the cell\'s metadata "not_printed" instead')
+            missing.append(
+                f'cell {index}: a "<!-- not printed -->" comment; name the numbers in the cell\'s metadata "not_printed" instead'
+            )
         if re.search(r"^#+\s*(References|Solutions)", source, re.M):
             in_notes = True
         elif re.search(r"^##\s", source, re.M):
@@ -106,12 +112,25 @@ def test_every_number_a_notebook_quotes_is_one_it_shows(path: Path):
 
 def notebook(markdown: str, printed: str, code: str = "print(...)", named: list | None = None) -> dict:
     prose = {"cell_type": "markdown", "source": markdown, "metadata": {} if named is None else {"not_printed": named}}
-    return {"cells": [{"cell_type": "code", "source": code, "outputs": [{"output_type": "stream", "name": "stdout", "text": printed}]}, prose]}
+    return {
+        "cells": [
+            {
+                "cell_type": "code",
+                "source": code,
+                "outputs": [{"output_type": "stream", "name": "stdout", "text": printed}],
+            },
+            prose,
+        ]
+    }
 
 
 def test_a_planted_mismatch_is_caught():
-    assert unshown_quotes(notebook("The CNN reaches 91.3% on the test set.", "test accuracy 90.12%\n")) == ["cell 1: 91.3%"]
-    assert unshown_quotes(notebook("The slope's gradient is about 5,600 times the intercept's.", "ratio 4,012\n")) == ["cell 1: 5,600"]
+    assert unshown_quotes(notebook("The CNN reaches 91.3% on the test set.", "test accuracy 90.12%\n")) == [
+        "cell 1: 91.3%"
+    ]
+    assert unshown_quotes(notebook("The slope's gradient is about 5,600 times the intercept's.", "ratio 4,012\n")) == [
+        "cell 1: 5,600"
+    ]
     assert unshown_quotes(notebook("Dressness reaches 0.94.", "dressness 0.91\n")) == ["cell 1: 0.94"]
 
 
@@ -119,18 +138,40 @@ def test_a_number_that_is_only_in_the_code_or_only_a_hundredth_of_it_is_caught()
     # notebook 09 once said 6.5x where it printed 6.9x: a figure size of 6.5 in the code passed it
     code = "plt.subplots(figsize=(6.5, 8))\nprint(f'{ratio:.1f}x')"
     assert unshown_quotes(notebook("Each step took 6.5× as long.", "a step costs 6.9x\n", code)) == ["cell 1: 6.5"]
-    assert unshown_quotes(notebook("Each step took 6.5× as long.", "a share of 0.065\n")) == ["cell 1: 6.5"]  # a percentage only may be x 100
-    assert unshown_quotes(notebook("Each step took 6.9× as long, 6.5% of it waiting.", "a step costs 6.9x; waited 0.065\n", code)) == []
+    assert unshown_quotes(notebook("Each step took 6.5× as long.", "a share of 0.065\n")) == [
+        "cell 1: 6.5"
+    ]  # a percentage only may be x 100
+    assert (
+        unshown_quotes(
+            notebook("Each step took 6.9× as long, 6.5% of it waiting.", "a step costs 6.9x; waited 0.065\n", code)
+        )
+        == []
+    )
 
 
 def test_a_quote_rounded_as_written_or_as_a_percentage_is_found():
-    assert unshown_quotes(notebook("It reaches 90.1% (0.90), a gap of 5,613 and 174 dollars.", "accuracy 0.9012, gap 5613.2, rmse 174\n")) == []
-    assert unshown_quotes(notebook("About 87k at 0.4 of the way, of 60,000 images.", "0.41\n")) == []  # 87k and 60,000 are not readings
+    assert (
+        unshown_quotes(
+            notebook(
+                "It reaches 90.1% (0.90), a gap of 5,613 and 174 dollars.", "accuracy 0.9012, gap 5613.2, rmse 174\n"
+            )
+        )
+        == []
+    )
+    assert (
+        unshown_quotes(notebook("About 87k at 0.4 of the way, of 60,000 images.", "0.41\n")) == []
+    )  # 87k and 60,000 are not readings
 
 
 def test_maths_labels_references_and_named_constants_are_not_quotes():
-    markdown = "Exercise 6.4 and notebook 07 use $\\beta_1 = 0.5$ and `lr=2e-4`; the target is 90%, with 2,048 features."
-    references = {"cell_type": "markdown", "source": "## References\n\nGoodfellow et al. (2014), arXiv 1406.2661, pages 2672.5.", "metadata": {}}
+    markdown = (
+        "Exercise 6.4 and notebook 07 use $\\beta_1 = 0.5$ and `lr=2e-4`; the target is 90%, with 2,048 features."
+    )
+    references = {
+        "cell_type": "markdown",
+        "source": "## References\n\nGoodfellow et al. (2014), arXiv 1406.2661, pages 2672.5.",
+        "metadata": {},
+    }
     named = notebook(markdown, "nothing\n", named=["90%", "2,048"])
     assert unshown_quotes({"cells": named["cells"] + [references]}) == []
     assert unshown_quotes(notebook(markdown, "nothing\n")) == ["cell 1: 90%", "cell 1: 2,048"]
@@ -138,8 +179,10 @@ def test_maths_labels_references_and_named_constants_are_not_quotes():
 
 def test_the_exemption_lives_in_metadata_and_names_what_the_cell_writes():
     old = notebook("The target is 90% <!-- not printed: 90% -->.", "nothing\n")
-    assert unshown_quotes(old) == ['cell 1: a "<!-- not printed -->" comment; name the numbers in the cell\'s metadata "not_printed" instead',
-                                   "cell 1: 90%"]  # fmt: skip
+    assert unshown_quotes(old) == [
+        'cell 1: a "<!-- not printed -->" comment; name the numbers in the cell\'s metadata "not_printed" instead',
+        "cell 1: 90%",
+    ]
     assert unshown_quotes(notebook("The target is 90%.", "nothing\n", named=["90%", "0.15"])) == [
         "cell 1: not_printed names '0.15', which the cell does not write"
     ]

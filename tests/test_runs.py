@@ -136,7 +136,10 @@ def test_a_results_store_returns_only_rows_saved_under_the_same_settings(tmp_pat
     assert store.rows() == []
     store.save([{"seed": 0, "accuracy": 0.5}])
     store.save([*store.rows(), {"seed": 1, "accuracy": 0.75}])
-    assert runs.ResultsStore(path, {"budgets": [1, 2], "steps": 10}).rows() == [{"seed": 0, "accuracy": 0.5}, {"seed": 1, "accuracy": 0.75}]
+    assert runs.ResultsStore(path, {"budgets": [1, 2], "steps": 10}).rows() == [
+        {"seed": 0, "accuracy": 0.5},
+        {"seed": 1, "accuracy": 0.75},
+    ]
     other = runs.ResultsStore(path, {"steps": 20, "budgets": [1, 2]})
     assert other.rows() == []  # other settings: start afresh
     other.save([{"seed": 0, "accuracy": 0.9}])

@@ -22,7 +22,9 @@ def test_the_unlabelled_loss_on_a_hand_computed_example():
     real, fake = torch.zeros(1, 3), torch.tensor([[0.0, 0.0, math.log(2)]])
     assert ssgan.unlabelled_loss(real, fake).item() == pytest.approx(math.log(1.5) + math.log(2))
     # A batch is averaged: a second, identical row changes nothing.
-    assert ssgan.unlabelled_loss(real.repeat(2, 1), fake.repeat(2, 1)).item() == pytest.approx(math.log(1.5) + math.log(2))
+    assert ssgan.unlabelled_loss(real.repeat(2, 1), fake.repeat(2, 1)).item() == pytest.approx(
+        math.log(1.5) + math.log(2)
+    )
 
 
 def test_the_labelled_loss_is_cross_entropy_over_all_k_plus_one_scores():
@@ -51,7 +53,12 @@ def test_a_short_run_gives_k_plus_one_outputs_and_repeats_for_a_seed(task, same_
     settings = ssgan.SemiSupervisedSettings(steps=3, labelled_batch=4, unlabelled_batch=8)
     pool = task.test_images  # any unlabelled images will do for the mechanics
     model, generator, scores = ssgan.train_semi_supervised(task, pool, settings, seed=1, progress=False)
-    assert model(pool[:2]).shape == (2, len(TARGET_CLASSES) + 1) and generator(torch.randn(2, 64)).shape == (2, 1, 28, 28)
+    assert model(pool[:2]).shape == (2, len(TARGET_CLASSES) + 1) and generator(torch.randn(2, 64)).shape == (
+        2,
+        1,
+        28,
+        28,
+    )
     assert 0 <= scores["train_accuracy"] <= 1 and 0 <= scores["test_accuracy"] <= 1
     again, _, _ = ssgan.train_semi_supervised(task, pool, settings, seed=1, progress=False)
     assert same_weights(model, again)
@@ -91,14 +98,18 @@ def recorded_training(runs_dir, monkeypatch):
     def scores(method, task, rate, score_test):
         assert task.validation_images is not None  # every run of the comparison has validation images
         validation = 0.5 + (100 * rate if method != "semi-supervised GAN" else -100 * rate)
-        return {"train_accuracy": 1.0, "validation_accuracy": validation} | ({"test_accuracy": 0.75} if score_test else {})
+        return {"train_accuracy": 1.0, "validation_accuracy": validation} | (
+            {"test_accuracy": 0.75} if score_test else {}
+        )
 
     def fake_gan(task, pool, settings, seed, progress, step, score_test):
         calls.append(("semi-supervised GAN", len(task.train_images) // 5, seed, settings.learning_rate, score_test))
         return None, None, scores("semi-supervised GAN", task, settings.learning_rate, score_test)
 
     def fake_classifier(method, task, settings, seed, pretrained, score_test, betas):
-        assert betas == ssgan.BETAS and settings.steps == SETTINGS.steps and settings.batch_size == SETTINGS.labelled_batch  # the GAN's budget
+        assert (
+            betas == ssgan.BETAS and settings.steps == SETTINGS.steps and settings.batch_size == SETTINGS.labelled_batch
+        )  # the GAN's budget
         calls.append((method, len(task.train_images) // 5, seed, settings.learning_rate, score_test))
         return None, scores(method, task, settings.learning_rate, score_test)
 
@@ -115,16 +126,24 @@ def test_settings_for_each_scale():
     smoke, laptop = ssgan.SemiSupervisedSettings.for_scale("smoke"), ssgan.SemiSupervisedSettings.for_scale("laptop")
     assert (smoke.steps, smoke.validation_images_per_class) == (10, 200)  # the draws do not depend on the scale
     assert (laptop.steps, laptop.validation_images_per_class, laptop.learning_rates) == (960, 200, (1e-3, 3e-3))
-    assert laptop.steps % laptop.labelled_batch == 0  # so scratch and transfer take exactly as many steps at every budget
-    assert smoke.tuning_draw not in range(SMOKE.seeds) and laptop.tuning_draw not in range(TransferSettings.for_scale("full").seeds)
+    assert (
+        laptop.steps % laptop.labelled_batch == 0
+    )  # so scratch and transfer take exactly as many steps at every budget
+    assert smoke.tuning_draw not in range(SMOKE.seeds) and laptop.tuning_draw not in range(
+        TransferSettings.for_scale("full").seeds
+    )
 
 
 @pytest.mark.slow
-def test_the_comparison_chooses_each_rate_on_validation_then_scores_the_test_images_once(fashion, runs_dir, recorded_training):
+def test_the_comparison_chooses_each_rate_on_validation_then_scores_the_test_images_once(
+    fashion, runs_dir, recorded_training
+):
     tuning, results = ssgan.run_comparison(fashion, SMOKE, SETTINGS, CPU, pretrained=None)
     budgets, rates, draw = SMOKE.labels_per_class, SETTINGS.learning_rates, SETTINGS.tuning_draw
     choosing = [call for call in recorded_training if call[2] == draw]
-    assert sorted(choosing) == sorted((m, n, draw, r, False) for m in ssgan.METHODS for n in budgets for r in rates)  # no test score
+    assert sorted(choosing) == sorted(
+        (m, n, draw, r, False) for m in ssgan.METHODS for n in budgets for r in rates
+    )  # no test score
     reported = [call for call in recorded_training if call[2] != draw]
     chosen = {"scratch": max(rates), "transfer": max(rates), "semi-supervised GAN": min(rates)}
     assert sorted(reported) == sorted((m, n, 0, chosen[m], True) for m in ssgan.METHODS for n in budgets)
@@ -138,14 +157,19 @@ def test_the_comparison_chooses_each_rate_on_validation_then_scores_the_test_ima
     assert (runs_dir / "semi_supervised" / "smoke" / "results.json").is_file()
     recorded_training.clear()
     again_tuning, again = ssgan.run_comparison(fashion, SMOKE, SETTINGS, CPU, pretrained=None)
-    assert recorded_training == [] and again.equals(results) and again_tuning.equals(tuning)  # resumed: nothing trained twice
+    assert (
+        recorded_training == [] and again.equals(results) and again_tuning.equals(tuning)
+    )  # resumed: nothing trained twice
 
 
 @pytest.mark.slow
 def test_a_single_run_is_recorded_so_the_comparison_does_not_repeat_it(fashion, recorded_training):
     smallest, draw, rate = SMOKE.labels_per_class[0], SETTINGS.tuning_draw, SETTINGS.learning_rates[0]
     task, _, _, scores = ssgan.run_one("semi-supervised GAN", fashion, SMOKE, SETTINGS, CPU, smallest, draw, rate)
-    assert len(task.train_images) == 5 * smallest and len(task.validation_images) == 5 * SETTINGS.validation_images_per_class
+    assert (
+        len(task.train_images) == 5 * smallest
+        and len(task.validation_images) == 5 * SETTINGS.validation_images_per_class
+    )
     assert "test_accuracy" not in scores  # a single run leaves the test images alone unless asked
     recorded_training.clear()
     ssgan.run_comparison(fashion, SMOKE, SETTINGS, CPU, pretrained=None)
@@ -176,10 +200,16 @@ def test_the_gan_s_rate_falls_linearly_to_zero_as_in_notebook_04(task):
 
 def test_the_scores_name_the_images_they_come_from(fashion):
     settings = ssgan.SemiSupervisedSettings(steps=2, labelled_batch=4, unlabelled_batch=8)
-    with_validation = make_task(fashion, TARGET_CLASSES, CPU, per_class=2, seed=0, test_per_class=20, validation_per_class=4)
-    _, _, scores = ssgan.train_semi_supervised(with_validation, with_validation.test_images, settings, seed=0, progress=False, score_test=False)
+    with_validation = make_task(
+        fashion, TARGET_CLASSES, CPU, per_class=2, seed=0, test_per_class=20, validation_per_class=4
+    )
+    _, _, scores = ssgan.train_semi_supervised(
+        with_validation, with_validation.test_images, settings, seed=0, progress=False, score_test=False
+    )
     assert set(scores) == {"train_accuracy", "validation_accuracy"}
-    _, _, scores = ssgan.train_semi_supervised(with_validation, with_validation.test_images, settings, seed=0, progress=False)
+    _, _, scores = ssgan.train_semi_supervised(
+        with_validation, with_validation.test_images, settings, seed=0, progress=False
+    )
     assert set(scores) == {"train_accuracy", "validation_accuracy", "test_accuracy"}
 
 

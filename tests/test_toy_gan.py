@@ -16,10 +16,21 @@ from course.toy_gan import check_discriminator_step, check_generator_step, check
 
 def loss_terms(real_logits, fake_logits, real_target=1.0, fake_target=0.0):
     bce = F.binary_cross_entropy_with_logits
-    return bce(real_logits, torch.full_like(real_logits, real_target)) + bce(fake_logits, torch.full_like(fake_logits, fake_target))
+    return bce(real_logits, torch.full_like(real_logits, real_target)) + bce(
+        fake_logits, torch.full_like(fake_logits, fake_target)
+    )
 
 
-def d_move(*, detach=True, zero_grad=True, targets=(1.0, 0.0), verdicts="sigmoid", returns="items", own_optimizer=False, no_grad_fakes=False):
+def d_move(
+    *,
+    detach=True,
+    zero_grad=True,
+    targets=(1.0, 0.0),
+    verdicts="sigmoid",
+    returns="items",
+    own_optimizer=False,
+    no_grad_fakes=False,
+):
     """The discriminator's move of notebook 05, with one slip or none."""
 
     def step(discriminator, optimizer, real, fake):
@@ -69,8 +80,14 @@ def raises(*arguments):
 
 def test_the_players_have_notebook_05s_sizes():
     generator, discriminator = toy_gan.make_generator(1), toy_gan.make_discriminator(1)
-    assert sum(weight.numel() for weight in generator.parameters()) == 4353 == sum(weight.numel() for weight in discriminator.parameters())
-    assert toy_gan.generate(toy_gan.make_generator(2), 5).shape == (5, 2) and toy_gan.make_discriminator(2)(torch.zeros(5, 2)).shape == (5, 1)
+    assert (
+        sum(weight.numel() for weight in generator.parameters())
+        == 4353
+        == sum(weight.numel() for weight in discriminator.parameters())
+    )
+    assert toy_gan.generate(toy_gan.make_generator(2), 5).shape == (5, 2) and toy_gan.make_discriminator(2)(
+        torch.zeros(5, 2)
+    ).shape == (5, 1)
 
 
 def test_the_moves_on_a_discriminator_that_says_one_half_everywhere():
@@ -80,7 +97,9 @@ def test_the_moves_on_a_discriminator_that_says_one_half_everywhere():
         discriminator[-1].weight.zero_()
         discriminator[-1].bias.zero_()  # logit 0, D = 1/2, for every sample
     d_optimizer = torch.optim.SGD(discriminator.parameters(), lr=0.1)
-    loss, d_real, d_fake = toy_gan.discriminator_step(discriminator, d_optimizer, torch.randn(8, 1), toy_gan.generate(generator, 8))
+    loss, d_real, d_fake = toy_gan.discriminator_step(
+        discriminator, d_optimizer, torch.randn(8, 1), toy_gan.generate(generator, 8)
+    )
     assert loss == pytest.approx(2 * math.log(2)) and d_real == d_fake == 0.5  # -log 1/2 on each half
     assert all(weight.grad is None for weight in generator.parameters())  # the fakes were detached
 
@@ -88,9 +107,13 @@ def test_the_moves_on_a_discriminator_that_says_one_half_everywhere():
         discriminator[-1].weight.zero_()
         discriminator[-1].bias.zero_()
     g_optimizer = torch.optim.SGD(generator.parameters(), lr=0.1)
-    assert toy_gan.generator_step(generator, discriminator, g_optimizer, batch_size=8) == pytest.approx(math.log(2))  # -log 1/2
+    assert toy_gan.generator_step(generator, discriminator, g_optimizer, batch_size=8) == pytest.approx(
+        math.log(2)
+    )  # -log 1/2
 
-    discriminator = toy_gan.make_discriminator(1)  # one whose verdict changes along the line, so the generator has somewhere to go
+    discriminator = toy_gan.make_discriminator(
+        1
+    )  # one whose verdict changes along the line, so the generator has somewhere to go
     frozen, start = copy.deepcopy(discriminator), copy.deepcopy(generator)
     toy_gan.generator_step(generator, discriminator, g_optimizer, batch_size=8)
     assert all(torch.equal(a, b) for a, b in zip(discriminator.parameters(), frozen.parameters(), strict=True))
@@ -106,7 +129,9 @@ def test_the_course_players_pass_and_leave_the_random_numbers_alone(capsys, what
 
 
 def layers(sample_size, out, bend=lambda: nn.LeakyReLU(0.2), last=(), hidden=64):
-    return nn.Sequential(nn.Linear(sample_size, hidden), bend(), nn.Linear(hidden, hidden), bend(), nn.Linear(hidden, out), *last)
+    return nn.Sequential(
+        nn.Linear(sample_size, hidden), bend(), nn.Linear(hidden, hidden), bend(), nn.Linear(hidden, out), *last
+    )
 
 
 @pytest.mark.parametrize(
@@ -116,8 +141,16 @@ def layers(sample_size, out, bend=lambda: nn.LeakyReLU(0.2), last=(), hidden=64)
         (lambda n: layers(n, n, last=[nn.Tanh()]), "generator", "the samples here lie beyond -1..1"),
         (lambda n: layers(n, n, bend=nn.ReLU), "generator", "not ReLU"),
         (lambda n: layers(n, 1, bend=nn.LeakyReLU), "discriminator", "its default is 0.01"),
-        (lambda n: nn.Sequential(nn.Linear(n, 64), nn.LeakyReLU(0.2), nn.Linear(64, 1)), "discriminator", "missing: 4.weight, 4.bias"),
-        (lambda n: layers(n, n), "discriminator", "make_discriminator(2)'s 4.weight has shape (2, 64), the course's (1, 64)"),
+        (
+            lambda n: nn.Sequential(nn.Linear(n, 64), nn.LeakyReLU(0.2), nn.Linear(64, 1)),
+            "discriminator",
+            "missing: 4.weight, 4.bias",
+        ),
+        (
+            lambda n: layers(n, n),
+            "discriminator",
+            "make_discriminator(2)'s 4.weight has shape (2, 64), the course's (1, 64)",
+        ),
         (lambda n: layers(1, 1), "generator", "make_generator(2)'s 0.weight has shape (64, 1), the course's (64, 2)"),
         (lambda n: layers(n, n, hidden=32), "generator", "0.weight has shape (32, 1), the course's (64, 1)"),
     ],
@@ -180,7 +213,9 @@ def test_a_slip_in_the_discriminator_move_is_named(capsys, move, said):
         (lambda *arguments: (1.0, 0.5), "got 2 values"),
         (raises, "raised NotImplementedError: write the move"),
         (
-            lambda discriminator, optimizer, real, fake: toy_gan.discriminator_step(discriminator.double(), optimizer, real.double(), fake.double()),
+            lambda discriminator, optimizer, real, fake: toy_gan.discriminator_step(
+                discriminator.double(), optimizer, real.double(), fake.double()
+            ),
             "the check could not read what your code left",
         ),
     ],
@@ -260,7 +295,9 @@ def test_a_generator_move_whose_fakes_have_no_graph_is_told_why_it_raised(capsys
 
     assert not check_generator_step(under_no_grad, 256)
     out = capsys.readouterr().out
-    assert "raised RuntimeError: element 0 of tensors does not require grad" in out and "the fakes lost their graph" in out
+    assert (
+        "raised RuntimeError: element 0 of tensors does not require grad" in out and "the fakes lost their graph" in out
+    )
 
 
 @pytest.mark.notebooks
@@ -281,8 +318,12 @@ def test_notebook_05_as_released_stops_at_each_blank_and_runs_on_the_stuck_lines
     released = read_notebook(out / "05_gan_game.ipynb")
     monkeypatch.setenv("COURSE_SCALE", "smoke")
     with pytest.raises(CellExecutionError) as stopped:
-        NotebookClient(copy.deepcopy(released), timeout=600, kernel_name="python3", resources={"metadata": {"path": str(out)}}).execute()
-    assert stopped.value.ename == "NotImplementedError" and stopped.value.evalue.startswith("return an nn.Sequential of Linear(sample_size")
+        NotebookClient(
+            copy.deepcopy(released), timeout=600, kernel_name="python3", resources={"metadata": {"path": str(out)}}
+        ).execute()
+    assert stopped.value.ename == "NotImplementedError" and stopped.value.evalue.startswith(
+        "return an nn.Sequential of Linear(sample_size"
+    )
 
     blank = re.compile(r"^(\s*)raise NotImplementedError\(.*Stuck\? Replace this line by `([^`]+)`\..*$", re.M)
     filled = 0
@@ -292,4 +333,6 @@ def test_notebook_05_as_released_stops_at_each_blank_and_runs_on_the_stuck_lines
     assert filled == 4 and "NotImplementedError" not in nbformat.writes(released)
     NotebookClient(released, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(out)}}).execute()
     checked = [cell for cell in released.cells if cell.metadata.get("nbgrader", {}).get("grade")]
-    assert len(checked) == 4 and all("".join(output.get("text", "")).startswith("Correct!") for cell in checked for output in cell.outputs)
+    assert len(checked) == 4 and all(
+        "".join(output.get("text", "")).startswith("Correct!") for cell in checked for output in cell.outputs
+    )

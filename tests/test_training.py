@@ -1,4 +1,3 @@
-
 import pytest
 import torch
 from torch import nn
@@ -196,7 +195,9 @@ def test_an_epoch_passed_in_trains_exactly_as_the_default(problem, same_weights)
         return training.run_epoch(model, images, labels, optimizer, batch_size, shuffler)
 
     default, handed_in = linear_model(), linear_model()
-    assert train(default, problem, epochs=4, batch_size=30) == train(handed_in, problem, epochs=4, batch_size=30, epoch=passed_in)
+    assert train(default, problem, epochs=4, batch_size=30) == train(
+        handed_in, problem, epochs=4, batch_size=30, epoch=passed_in
+    )
     assert same_weights(default, handed_in)
 
 
@@ -208,7 +209,9 @@ def test_the_epoch_is_called_once_per_epoch_and_the_schedule_follows_its_steps(p
         rates.append(optimizer.param_groups[0]["lr"])
         return training.run_epoch(model, images, labels, optimizer, batch_size, shuffler)
 
-    history = train(linear_model(), problem, epochs=3, batch_size=50, learning_rate=0.3, epoch=recording)  # 4 steps per epoch
+    history = train(
+        linear_model(), problem, epochs=3, batch_size=50, learning_rate=0.3, epoch=recording
+    )  # 4 steps per epoch
     assert calls == [(200, 50, True)] * 3 and history.epoch == [1, 2, 3]
     assert rates == pytest.approx([0.3, 0.3 * (1 - 4 / 12), 0.3 * (1 - 8 / 12)])
 
@@ -227,7 +230,11 @@ def test_the_schedule_is_let_go_of_when_training_ends(problem):
     "epoch, error, message",
     [
         ("run_epoch", TypeError, "epoch must be a function like course.training.run_epoch, got str"),
-        (lambda *arguments: None, TypeError, "the epoch must return two numbers, the mean loss and the accuracy; it returned NoneType"),
+        (
+            lambda *arguments: None,
+            TypeError,
+            "the epoch must return two numbers, the mean loss and the accuracy; it returned NoneType",
+        ),
         (lambda *arguments: (0.5, 0.5, 1), TypeError, "it returned 3 values"),
         (lambda *arguments: "ok", TypeError, "it returned str"),
     ],
@@ -271,6 +278,8 @@ def test_the_line_twin_reaches_least_squares_and_records_each_loss():
     y = 0.7 * x + 0.1 * torch.sin(7 * x)
     weight, bias, losses = training.fit_line_by_gradient_descent(x, y, learning_rate=0.2, steps=300)
     slope = ((x - x.mean()) * (y - y.mean())).sum() / ((x - x.mean()) ** 2).sum()
-    assert weight == pytest.approx(slope.item(), abs=1e-9) and bias == pytest.approx((y.mean() - slope * x.mean()).item(), abs=1e-9)
+    assert weight == pytest.approx(slope.item(), abs=1e-9) and bias == pytest.approx(
+        (y.mean() - slope * x.mean()).item(), abs=1e-9
+    )
     assert len(losses) == 300 and losses[0] == pytest.approx((y**2).mean().item()) and losses[-1] <= losses[0]
     assert all(isinstance(loss, float) for loss in losses)

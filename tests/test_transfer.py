@@ -47,9 +47,13 @@ def fake_fashion():
 def tiny_settings():
     return dataclasses.replace(
         TransferSettings.for_scale("smoke"),
-        labels_per_class=(2, 4), seeds=1, steps=2, pretrain_epochs=1,
-        source_images_per_class=10, test_images_per_class=5,
-    )  # fmt: skip
+        labels_per_class=(2, 4),
+        seeds=1,
+        steps=2,
+        pretrain_epochs=1,
+        source_images_per_class=10,
+        test_images_per_class=5,
+    )
 
 
 # --- Choosing classes and labelled images ---------------------------------------------------
@@ -109,13 +113,21 @@ def test_make_task_can_set_validation_images_aside_the_same_for_every_draw(fake_
     plain = make_task(fake_fashion, TARGET_CLASSES, CPU, per_class=2, seed=0, test_per_class=5)
     assert plain.validation_images is None and plain.validation_labels is None  # none unless asked for
     task = make_task(fake_fashion, TARGET_CLASSES, CPU, per_class=2, seed=0, test_per_class=5, validation_per_class=3)
-    assert task.validation_images.shape == (15, 1, 28, 28) and torch.bincount(task.validation_labels).tolist() == [3] * 5
-    other_seed = make_task(fake_fashion, TARGET_CLASSES, CPU, per_class=2, seed=1, test_per_class=5, validation_per_class=3)
-    assert torch.equal(other_seed.validation_images, task.validation_images) and torch.equal(other_seed.test_images, task.test_images)
+    assert (
+        task.validation_images.shape == (15, 1, 28, 28) and torch.bincount(task.validation_labels).tolist() == [3] * 5
+    )
+    other_seed = make_task(
+        fake_fashion, TARGET_CLASSES, CPU, per_class=2, seed=1, test_per_class=5, validation_per_class=3
+    )
+    assert torch.equal(other_seed.validation_images, task.validation_images) and torch.equal(
+        other_seed.test_images, task.test_images
+    )
     everything = make_task(fake_fashion, TARGET_CLASSES, CPU, test_per_class=5, validation_per_class=3)
     assert len(everything.train_images) == 5 * (40 - 3)
     # no validation image is among the training images, whatever the draw (the fake images are all different)
-    seen = {image.numpy().tobytes() for image in everything.train_images} | {image.numpy().tobytes() for image in other_seed.train_images}
+    seen = {image.numpy().tobytes() for image in everything.train_images} | {
+        image.numpy().tobytes() for image in other_seed.train_images
+    }
     assert not seen & {image.numpy().tobytes() for image in task.validation_images}
     with pytest.raises(ValueError, match="per_class must be an int from 1 to 40"):
         make_task(fake_fashion, TARGET_CLASSES, CPU, per_class=2, validation_per_class=41)
@@ -123,7 +135,14 @@ def test_make_task_can_set_validation_images_aside_the_same_for_every_draw(fake_
 
 @pytest.mark.parametrize(
     "num_images, steps, expected",
-    [(50, 960, (32, 480, 960)), (250, 960, (32, 120, 960)), (1000, 960, (32, 30, 960)), (1000, 300, (32, 9, 288)), (10, 3, (10, 3, 3)), (1000, 2, (32, 1, 32))],
+    [
+        (50, 960, (32, 480, 960)),
+        (250, 960, (32, 120, 960)),
+        (1000, 960, (32, 30, 960)),
+        (1000, 300, (32, 9, 288)),
+        (10, 3, (10, 3, 3)),
+        (1000, 2, (32, 1, 32)),
+    ],
 )
 def test_steps_per_run_makes_whole_epochs_as_close_to_the_steps_as_they_come(num_images, steps, expected):
     assert steps_per_run(TransferSettings(scale="smoke", steps=steps), num_images) == expected
@@ -198,7 +217,9 @@ def test_train_on_few_labels_leaves_the_pretrained_network_alone(fake_fashion, t
 
 
 @pytest.mark.slow
-def test_train_on_few_labels_validates_on_the_validation_images_and_can_leave_the_test_images_alone(fake_fashion, tiny_settings, monkeypatch):
+def test_train_on_few_labels_validates_on_the_validation_images_and_can_leave_the_test_images_alone(
+    fake_fashion, tiny_settings, monkeypatch
+):
     task = make_task(fake_fashion, TARGET_CLASSES, CPU, per_class=2, test_per_class=5, validation_per_class=3)
     held_out = []
     original = transfer.train_classifier
@@ -233,7 +254,9 @@ def test_train_on_few_labels_takes_adam_s_betas(fake_fashion, tiny_settings, mon
 
 
 @pytest.mark.slow
-def test_transfer_runs_on_the_functions_it_is_given_and_gives_the_same_network_with_copies_of_the_course_s(fake_fashion, tiny_settings):
+def test_transfer_runs_on_the_functions_it_is_given_and_gives_the_same_network_with_copies_of_the_course_s(
+    fake_fashion, tiny_settings
+):
     task = make_task(fake_fashion, TARGET_CLASSES, CPU, per_class=2, test_per_class=5)
     pretrained, calls = SmallCNN(num_classes=5), []
 
@@ -245,7 +268,9 @@ def test_transfer_runs_on_the_functions_it_is_given_and_gives_the_same_network_w
         calls.append(("optimizer", learning_rate, factor))
         return fine_tune_optimizer(model, learning_rate, factor)
 
-    mine, my_scores = train_on_few_labels("transfer", task, tiny_settings, seed=0, pretrained=pretrained, make_model=my_model, make_optimizer=my_optimizer)
+    mine, my_scores = train_on_few_labels(
+        "transfer", task, tiny_settings, seed=0, pretrained=pretrained, make_model=my_model, make_optimizer=my_optimizer
+    )
     theirs, their_scores = train_on_few_labels("transfer", task, tiny_settings, seed=0, pretrained=pretrained)
     assert calls == ["model", ("optimizer", tiny_settings.learning_rate, tiny_settings.fine_tune_factor)]
     assert my_scores == their_scores
@@ -273,7 +298,9 @@ def test_run_experiment_hands_the_functions_to_every_transfer_run(fake_fashion, 
         return fine_tune_optimizer(model, learning_rate, factor)
 
     run_experiment(fake_fashion, tiny_settings, CPU, make_model=my_model, make_optimizer=my_optimizer)
-    assert len(given) == 4 and all(options == {"make_model": my_model, "make_optimizer": my_optimizer} for _, options in given)
+    assert len(given) == 4 and all(
+        options == {"make_model": my_model, "make_optimizer": my_optimizer} for _, options in given
+    )
 
 
 # --- The experiment, saved and resumed --------------------------------------------------------
@@ -357,7 +384,9 @@ def test_summarise_averages_over_seeds_per_budget_and_method():
     summary = summarise(results)
     assert summary.index.name == "labels_per_class" and list(summary.index) == [10, 50]
     assert list(summary.columns.names) == [None, "method"]
-    assert set(summary.columns) == {(m, method) for m in ("train_accuracy", "test_accuracy", "gap") for method in METHODS}
+    assert set(summary.columns) == {
+        (m, method) for m in ("train_accuracy", "test_accuracy", "gap") for method in METHODS
+    }
     assert summary.loc[10, ("test_accuracy", "scratch")] == pytest.approx(0.5)
     assert summary.loc[10, ("gap", "scratch")] == pytest.approx(0.4)
     assert summary.loc[50, ("train_accuracy", "transfer")] == pytest.approx(0.9)

@@ -12,20 +12,47 @@ from paths import ROOT
 from course.cli import main
 from course.notebooks import course_notebooks, read_notebook
 from course.runs import runs_dir
-from course.workbook import BEGIN, END, MARKER, SOLUTION_TAG, BlankWithMessage, build_workbook, count_pieces, count_regions, workbook_notebook
+from course.workbook import (
+    BEGIN,
+    END,
+    MARKER,
+    SOLUTION_TAG,
+    BlankWithMessage,
+    build_workbook,
+    count_pieces,
+    count_regions,
+    workbook_notebook,
+)
 
 NOTEBOOKS = ROOT / "notebooks"
 
 
 def solution(source: str, grade_id: str) -> nbformat.NotebookNode:
     cell = nbformat.v4.new_code_cell(source)
-    cell.metadata["nbgrader"] = {"grade": False, "grade_id": grade_id, "locked": False, "schema_version": 3, "solution": True, "task": False}
+    cell.metadata["nbgrader"] = {
+        "grade": False,
+        "grade_id": grade_id,
+        "locked": False,
+        "schema_version": 3,
+        "solution": True,
+        "task": False,
+    }
     return cell
 
 
 def graded_cell(source: str, grade_id: str) -> nbformat.NotebookNode:
-    cell = nbformat.v4.new_code_cell(source, outputs=[nbformat.v4.new_output("stream", text="Correct!\n")], execution_count=2)
-    cell.metadata["nbgrader"] = {"grade": True, "grade_id": grade_id, "locked": True, "points": 1, "schema_version": 3, "solution": False, "task": False}
+    cell = nbformat.v4.new_code_cell(
+        source, outputs=[nbformat.v4.new_output("stream", text="Correct!\n")], execution_count=2
+    )
+    cell.metadata["nbgrader"] = {
+        "grade": True,
+        "grade_id": grade_id,
+        "locked": True,
+        "points": 1,
+        "schema_version": 3,
+        "solution": False,
+        "task": False,
+    }
     return cell
 
 
@@ -34,10 +61,16 @@ def small_notebook(tmp_path) -> Path:
     notebook = nbformat.v4.new_notebook(
         cells=[
             nbformat.v4.new_markdown_cell("Write `double`."),
-            solution("def double(x):\n    ### BEGIN SOLUTION: return twice x.\n    return 2 * x\n    ### END SOLUTION", "double"),
+            solution(
+                "def double(x):\n    ### BEGIN SOLUTION: return twice x.\n    return 2 * x\n    ### END SOLUTION",
+                "double",
+            ),
             graded_cell("assert double(3) == 6\nprint('Correct!')", "double-test"),
         ],
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}, "language_info": {"name": "python"}},
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        },
     )
     path = tmp_path / "01_small.ipynb"
     nbformat.write(notebook, path)
@@ -51,7 +84,9 @@ def test_a_blank_says_what_to_write_and_the_complete_notebook_is_left_as_it_was(
     assert nbformat.writes(complete) == before
     assert learner.cells[1].source == "def double(x):\n    raise NotImplementedError('return twice x.')"
     assert learner.cells[2].outputs == [] and learner.cells[2].execution_count is None  # outputs cleared
-    assert learner.cells[2].metadata["deletable"] is False and learner.cells[2].metadata["editable"] is False  # the test is locked
+    assert (
+        learner.cells[2].metadata["deletable"] is False and learner.cells[2].metadata["editable"] is False
+    )  # the test is locked
     assert "checksum" in learner.cells[2].metadata["nbgrader"]  # for nbgrader autograde
     assert count_pieces(complete) == 1 and count_pieces(learner) == 0
 
@@ -66,7 +101,10 @@ def test_the_exercises_solutions_are_left_out_of_the_workbook_and_kept_in_the_co
         ]
     )
     learner = workbook_notebook(complete)
-    assert [cell.source for cell in learner.cells] == ["**Exercise 1.1.** What is 2 + 2?", "answer = None  # your answer"]
+    assert [cell.source for cell in learner.cells] == [
+        "**Exercise 1.1.** What is 2 + 2?",
+        "answer = None  # your answer",
+    ]
     assert len(complete.cells) == 4
 
 
@@ -74,7 +112,11 @@ def test_every_course_notebook_with_solutions_tags_all_of_them_for_the_workbook(
     # From its "## Solutions" heading to the end, every cell of a course notebook is tagged, so the workbook leaves it out.
     for path in course_notebooks():
         cells = read_notebook(path).cells
-        heading = [index for index, cell in enumerate(cells) if cell.cell_type == "markdown" and "## Solutions" in cell.source.split("\n")]
+        heading = [
+            index
+            for index, cell in enumerate(cells)
+            if cell.cell_type == "markdown" and "## Solutions" in cell.source.split("\n")
+        ]
         tagged = [index for index, cell in enumerate(cells) if SOLUTION_TAG in cell.metadata.get("tags", [])]
         assert tagged == (list(range(heading[0], len(cells))) if heading else []), (
             f"{path.name}: the cells tagged {SOLUTION_TAG} should be its Solutions section"
@@ -106,7 +148,9 @@ def test_the_workbook_folder_is_built_whole_and_a_folder_of_yours_is_refused(sma
     (mine / "notes.txt").write_text("my notes")
     with pytest.raises(FileExistsError, match="is not a workbook the course built"):
         build_workbook([small_notebook], mine)
-    assert sorted(path.name for path in mine.iterdir()) == ["notes.txt"] and (mine / "notes.txt").read_text() == "my notes"
+    assert (
+        sorted(path.name for path in mine.iterdir()) == ["notes.txt"] and (mine / "notes.txt").read_text() == "my notes"
+    )
 
 
 def test_the_workbook_command_builds_and_says_how_many_pieces(tmp_path, capsys):
@@ -146,7 +190,9 @@ COURSE = course_notebooks()
 
 
 def nbgrader_cells(notebook: nbformat.NotebookNode) -> list[tuple[int, dict]]:
-    return [(index, cell.metadata["nbgrader"]) for index, cell in enumerate(notebook.cells) if "nbgrader" in cell.metadata]
+    return [
+        (index, cell.metadata["nbgrader"]) for index, cell in enumerate(notebook.cells) if "nbgrader" in cell.metadata
+    ]
 
 
 def one_blank(source: str, which: int) -> tuple[str, str]:
@@ -163,17 +209,27 @@ def one_blank(source: str, which: int) -> tuple[str, str]:
             continue
         kept.append(line)
     cell = solution("\n".join(kept), "one-blank")
-    assert BlankWithMessage()._replace_solution_region(cell, "python"), f"no region {which} in the cell that starts {source[:60]!r}"
-    (raised,) = [line.strip() for line in cell.source.split("\n") if line.strip().startswith("raise NotImplementedError(")]
+    assert BlankWithMessage()._replace_solution_region(cell, "python"), (
+        f"no region {which} in the cell that starts {source[:60]!r}"
+    )
+    (raised,) = [
+        line.strip() for line in cell.source.split("\n") if line.strip().startswith("raise NotImplementedError(")
+    ]
     return cell.source, ast.literal_eval(raised.removeprefix("raise NotImplementedError(").removesuffix(")"))
 
 
-def released_and_complete(path: Path, tmp_path: Path, monkeypatch) -> tuple[nbformat.NotebookNode, dict[str, str], Path]:
+def released_and_complete(
+    path: Path, tmp_path: Path, monkeypatch
+) -> tuple[nbformat.NotebookNode, dict[str, str], Path]:
     """The notebook's workbook (built into a workbook folder under tmp_path), the complete edition's solution cells by
     grade_id, and the folder; its kernels will run at the smoke scale (their runs in the test's runs folder)."""
     out = tmp_path / "wb"
     (written,) = build_workbook([path], out)
-    complete = {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in read_notebook(path).cells if cell.metadata.get("nbgrader", {}).get("solution")}
+    complete = {
+        cell.metadata["nbgrader"]["grade_id"]: cell.source
+        for cell in read_notebook(path).cells
+        if cell.metadata.get("nbgrader", {}).get("solution")
+    }
     monkeypatch.setenv("COURSE_SCALE", "smoke")
     return read_notebook(written), complete, out
 
@@ -239,9 +295,13 @@ def test_the_workbook_stops_at_each_blank_with_its_message_and_says_correct_once
                             f"{where}: cell {stopped_at} stopped with {error.ename}: {error.evalue}, not the blank's whole line; it printed:\n{printed(cell)}"
                         )
             cell, error = run(index, written_back(index))
-            assert error is None, f"{path.name}: cell {index} stopped with {error.ename}: {error.evalue}, every piece written back"
+            assert error is None, (
+                f"{path.name}: cell {index} stopped with {error.ename}: {error.evalue}, every piece written back"
+            )
             if meta.get("grade"):
-                assert "Correct!" in printed(cell), f"{path.name}, test {meta['grade_id']}, every piece written back, printed:\n{printed(cell)}"
+                assert "Correct!" in printed(cell), (
+                    f"{path.name}, test {meta['grade_id']}, every piece written back, printed:\n{printed(cell)}"
+                )
     assert not problems, "\n".join(problems)
 
 
@@ -255,20 +315,34 @@ def test_the_pieces_and_their_tests_are_consistent_across_the_course():
         grades = nbgrader_cells(complete)
         seen += [meta["grade_id"] for _, meta in grades]
         for index, meta in grades:
-            assert meta["grade_id"].startswith(f"{path.name[:2]}-"), f"{path.name}: {meta['grade_id']} should start with {path.name[:2]}-"
+            assert meta["grade_id"].startswith(f"{path.name[:2]}-"), (
+                f"{path.name}: {meta['grade_id']} should start with {path.name[:2]}-"
+            )
             if meta.get("solution"):
                 assert count_regions(complete.cells[index]), f"{path.name}: {meta['grade_id']} has no BEGIN SOLUTION"
-                assert any(later > index and other.get("grade") for later, other in grades), f"{path.name}: no test cell after {meta['grade_id']}"
+                assert any(later > index and other.get("grade") for later, other in grades), (
+                    f"{path.name}: no test cell after {meta['grade_id']}"
+                )
             if meta.get("grade"):
                 before = complete.cells[max(earlier for earlier in code if earlier < index)]
-                assert before.metadata.get("nbgrader", {}).get("solution"), f"{path.name}: test {meta['grade_id']} does not follow a solution cell"
-                assert meta.get("locked") and meta.get("points", 0) > 0, f"{path.name}: test {meta['grade_id']} should be locked and worth points"
+                assert before.metadata.get("nbgrader", {}).get("solution"), (
+                    f"{path.name}: test {meta['grade_id']} does not follow a solution cell"
+                )
+                assert meta.get("locked") and meta.get("points", 0) > 0, (
+                    f"{path.name}: test {meta['grade_id']} should be locked and worth points"
+                )
         for cell in learner.cells:
             for line in cell.source.split("\n"):
                 if "raise NotImplementedError(" in line and cell.metadata.get("nbgrader", {}).get("solution"):
-                    message = ast.literal_eval(line.strip().removeprefix("raise NotImplementedError(").removesuffix(")"))
-                    assert len(message) > 20 and "\n" not in message, f"{path.name}: a blank without its one-line message"
-    assert len(seen) == len(set(seen)), f"grade_ids used twice: {sorted({grade_id for grade_id in seen if seen.count(grade_id) > 1})}"
+                    message = ast.literal_eval(
+                        line.strip().removeprefix("raise NotImplementedError(").removesuffix(")")
+                    )
+                    assert len(message) > 20 and "\n" not in message, (
+                        f"{path.name}: a blank without its one-line message"
+                    )
+    assert len(seen) == len(set(seen)), (
+        f"grade_ids used twice: {sorted({grade_id for grade_id in seen if seen.count(grade_id) > 1})}"
+    )
 
 
 def test_the_course_has_its_pieces_to_write():

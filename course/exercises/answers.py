@@ -126,7 +126,9 @@ def _half_unit(value: object) -> float:
     return 0.5 * 10.0 ** (int(exponent or 0) - decimals)
 
 
-def _matches(value: float, half_unit: float, target: float, rel_tol: float, abs_tol: float, others: Iterable[float] = ()) -> bool:
+def _matches(
+    value: float, half_unit: float, target: float, rel_tol: float, abs_tol: float, others: Iterable[float] = ()
+) -> bool:
     """The module's rule: `value`, given to `half_unit`, stands for `target` and not for any of `others`."""
     if not (math.isfinite(value) and math.isfinite(target)):
         return False
@@ -137,8 +139,14 @@ def _matches(value: float, half_unit: float, target: float, rel_tol: float, abs_
     return distance == 0 or all(distance < abs(value - other) for other in others if math.isfinite(other))
 
 
-def _close(answer: object, expected: float, name: str, rel_tol: float, abs_tol: float = 0.0,
-           mistakes: Iterable[tuple[float, str]] = ()) -> bool:  # fmt: skip
+def _close(
+    answer: object,
+    expected: float,
+    name: str,
+    rel_tol: float,
+    abs_tol: float = 0.0,
+    mistakes: Iterable[tuple[float, str]] = (),
+) -> bool:
     """Print whether `answer` is `expected` by the module's rule; if not, which way it is off and the hint of the mistake it matches."""
     value = _number(answer)
     if value is None:
@@ -161,7 +169,11 @@ def _close(answer: object, expected: float, name: str, rel_tol: float, abs_tol: 
 
 def _distinct(mistakes: Iterable[tuple[float, str]], expected: float) -> list[tuple[float, str]]:
     """The typical wrong answers that differ from the right one (at a small scale several can coincide with it)."""
-    return [(wrong, hint) for wrong, hint in mistakes if math.isfinite(wrong) and not math.isclose(wrong, expected, rel_tol=1e-6, abs_tol=1e-9)]
+    return [
+        (wrong, hint)
+        for wrong, hint in mistakes
+        if math.isfinite(wrong) and not math.isclose(wrong, expected, rel_tol=1e-6, abs_tol=1e-9)
+    ]
 
 
 def _hint_matching(value: float, mistakes: Iterable[tuple[object, str]], rel_tol: float, abs_tol: float) -> None:
@@ -204,7 +216,9 @@ def _array_half_unit(raw: np.ndarray) -> float:
     return min(units) if units else 0.0
 
 
-def _arrays_match(values: np.ndarray, half_unit: float, target: np.ndarray, abs_tol: float, others: Iterable[np.ndarray] = ()) -> bool:
+def _arrays_match(
+    values: np.ndarray, half_unit: float, target: np.ndarray, abs_tol: float, others: Iterable[np.ndarray] = ()
+) -> bool:
     """The module's rule, number by number, for an array; the 5% limit is taken of the target's largest number."""
     if not (np.isfinite(values).all() and values.shape == target.shape):
         return False
@@ -218,7 +232,9 @@ def _arrays_match(values: np.ndarray, half_unit: float, target: np.ndarray, abs_
 
 def _coarsely_rounded(values: np.ndarray, half_unit: float, target: np.ndarray, abs_tol: float) -> bool:
     """True when the numbers match only because of a precision coarser than the rule accepts."""
-    return not _arrays_match(values, half_unit, target, abs_tol) and _arrays_match(values, half_unit, target, abs_tol=max(abs_tol, half_unit))
+    return not _arrays_match(values, half_unit, target, abs_tol) and _arrays_match(
+        values, half_unit, target, abs_tol=max(abs_tol, half_unit)
+    )
 
 
 # Checks that run the learner's own code
@@ -239,8 +255,11 @@ def _never_a_traceback(check):
         try:
             return check(*answers)
         except Exception as error:  # the learner's code may have changed the networks or returned anything
-            _verdict(False, f"your answer left something the check cannot read ({_one_line(error)}): keep the networks and "
-                            "tensors as they are given (no .double(), no sparse or meta tensors), and return an ordinary tensor.")  # fmt: skip
+            _verdict(
+                False,
+                f"your answer left something the check cannot read ({_one_line(error)}): keep the networks and "
+                "tensors as they are given (no .double(), no sparse or meta tensors), and return an ordinary tensor.",
+            )
 
     return guarded
 

@@ -15,11 +15,20 @@ def check_conv_output_size(size_without_padding: object, padding_for_half_size: 
     window = [(23, "count the positions where a 5-wide window fits in 28 pixels, the first and the last included.")]
     if _close(size_without_padding, 28 - 5 + 1, "the output size without padding", rel_tol=0, mistakes=window):
         mistakes = [
-            (6, "6 is the padding of both sides together; padding= adds that many pixels on *each* side, so give half."),
+            (
+                6,
+                "6 is the padding of both sides together; padding= adds that many pixels on *each* side, so give half.",
+            ),
             (2, "with padding 2 the output is (28 + 2·2 − 7) // 2 + 1 = 13: one short."),
             (4, "with padding 4 the output is (28 + 2·4 − 7) // 2 + 1 = 15: one too many."),
         ]
-        _close(padding_for_half_size, 3, "the padding that makes a 7x7 kernel at stride 2 give 14x14", rel_tol=0, mistakes=mistakes)
+        _close(
+            padding_for_half_size,
+            3,
+            "the padding that makes a 7x7 kernel at stride 2 give 14x14",
+            rel_tol=0,
+            mistakes=mistakes,
+        )
 
 
 def check_horizontal_edge_kernel(kernel: object) -> None:
@@ -30,7 +39,9 @@ def check_horizontal_edge_kernel(kernel: object) -> None:
     if _unanswered(kernel):
         return
     try:
-        kernel = torch.as_tensor(_tensor_values(kernel) if isinstance(kernel, torch.Tensor) else kernel, dtype=torch.float32)
+        kernel = torch.as_tensor(
+            _tensor_values(kernel) if isinstance(kernel, torch.Tensor) else kernel, dtype=torch.float32
+        )
     except (TypeError, ValueError, RuntimeError):
         _verdict(False, "the kernel should be a 3x3 grid of numbers: a list of three lists of three numbers.")
         return
@@ -55,7 +66,9 @@ def check_horizontal_edge_kernel(kernel: object) -> None:
         _verdict(True, "it lights up on horizontal edges and stays dark on vertical ones.")
 
 
-def check_class_recall(answer: object, matrix: np.ndarray, class_names: tuple[str, ...], class_name: str = "Dress") -> None:
+def check_class_recall(
+    answer: object, matrix: np.ndarray, class_names: tuple[str, ...], class_name: str = "Dress"
+) -> None:
     """Exercise 3.3: the share of true dresses that the network calls dresses (the recall of the class)."""
     if _unanswered(answer):
         return
@@ -69,5 +82,9 @@ def check_class_recall(answer: object, matrix: np.ndarray, class_names: tuple[st
     ]
     if not _close(answer, recall, f"the recall of {class_name}", rel_tol=1e-3, abs_tol=0.005, mistakes=mistakes):
         value = _number(answer)
-        if value is not None and value > 1 and not any(_matches(value, _half_unit(answer), wrong, 1e-3, 0.005) for wrong, _ in mistakes):
+        if (
+            value is not None
+            and value > 1
+            and not any(_matches(value, _half_unit(answer), wrong, 1e-3, 0.005) for wrong, _ in mistakes)
+        ):
             _hint("give a share between 0 and 1, not a count or a percentage.")

@@ -28,12 +28,24 @@ def check_transposed_conv_size(width_with_kernel_5: object, layers_from_4_to_64:
         return
     formula = "(w - 1)·s - 2p + k with w = 7, s = 2, p = 2, k = 5"
     width_mistakes = [
-        ((7 + 2 * 2 - 5) // 2 + 1, f"that is the convolution's formula, which shrinks; a transposed convolution makes {formula}."),
+        (
+            (7 + 2 * 2 - 5) // 2 + 1,
+            f"that is the convolution's formula, which shrinks; a transposed convolution makes {formula}.",
+        ),
         ((7 - 1) * 2 - 2 + 5, f"the padding comes off both sides: {formula}, so subtract 2p = 4, not p."),
         ((7 - 1) * 2 + 5, f"{formula}; mind the 2p."),
-        (2 * 7, f"at stride 2 the width doubles exactly only when k = 2p + 2, which no odd kernel meets; put this one through {formula}."),
+        (
+            2 * 7,
+            f"at stride 2 the width doubles exactly only when k = 2p + 2, which no odd kernel meets; put this one through {formula}.",
+        ),
     ]
-    if not _close(width_with_kernel_5, (7 - 1) * 2 - 2 * 2 + 5, "the width the 5 x 5 kernel makes from 7", rel_tol=0, mistakes=width_mistakes):
+    if not _close(
+        width_with_kernel_5,
+        (7 - 1) * 2 - 2 * 2 + 5,
+        "the width the 5 x 5 kernel makes from 7",
+        rel_tol=0,
+        mistakes=width_mistakes,
+    ):
         return
     layer_mistakes = [
         (5, "that counts the widths 4, 8, 16, 32 and 64; the layers are the steps between them."),
@@ -74,12 +86,21 @@ def check_dress_share(answer: object, samples: np.ndarray) -> None:
                     "that is the dressness of the samples the right way up (samples[::-1] reverses their order, not their rows): "
                     "turn each image upside down, samples[:, ::-1].",
                 ),
-                (mirrored, "that mirrors the samples left to right (samples[:, :, ::-1]); upside down reverses the rows: samples[:, ::-1]."),
+                (
+                    mirrored,
+                    "that mirrors the samples left to right (samples[:, :, ::-1]); upside down reverses the rows: samples[:, ::-1].",
+                ),
             ],
         )
-    if not _close(answer, share, "the dressness of the samples turned upside down", rel_tol=1e-3, abs_tol=0.002, mistakes=mistakes):
+    if not _close(
+        answer, share, "the dressness of the samples turned upside down", rel_tol=1e-3, abs_tol=0.002, mistakes=mistakes
+    ):
         value = _number(answer)
-        if value is not None and value > 1 and not any(_matches(value, _half_unit(answer), wrong, 1e-3, 0.002) for wrong, _ in mistakes):
+        if (
+            value is not None
+            and value > 1
+            and not any(_matches(value, _half_unit(answer), wrong, 1e-3, 0.002) for wrong, _ in mistakes)
+        ):
             _hint(percentage)
 
 
@@ -100,11 +121,15 @@ def check_nearest_distance(answer: object, sample: np.ndarray, others: np.ndarra
         (distance**2, "that is the squared distance; take the square root."),
     ]
     if others.dtype == np.uint8 and sample.dtype == np.uint8:
-        wrapped = (others.reshape(len(others), -1) - sample.reshape(1, -1)) / 255  # uint8 arithmetic wraps around below 0
+        wrapped = (
+            others.reshape(len(others), -1) - sample.reshape(1, -1)
+        ) / 255  # uint8 arithmetic wraps around below 0
         wrap = "the images are uint8, so a difference below 0 wraps around to 256 minus it: divide by 255 (or use .astype(float)) before subtracting."
         mistakes.append((np.linalg.norm(wrapped, axis=1).min(), wrap))
     if distance > 0:
-        mistakes.append((0.0, "0 is the sample's distance to itself: compare it with the other samples only, samples[1:]."))
+        mistakes.append(
+            (0.0, "0 is the sample's distance to itself: compare it with the other samples only, samples[1:].")
+        )
     _close(answer, distance, "the distance to the nearest other sample", rel_tol=1e-3, mistakes=mistakes)
 
 
@@ -129,7 +154,9 @@ def check_discriminator_move(answer: object) -> None:
     if _unanswered(answer):
         return
     if not callable(answer) or isinstance(answer, type):  # a class is callable, but calling it makes an instance
-        _verdict(False, f"the answer should be a function of (discriminator, d_optimizer, real, fake), got {_kind(answer)}.")
+        _verdict(
+            False, f"the answer should be a function of (discriminator, d_optimizer, real, fake), got {_kind(answer)}."
+        )
         return
     torch.manual_seed(6)
     generator, discriminator = Generator(latent_size=8, width=4), Discriminator(width=4)
@@ -147,7 +174,9 @@ def check_discriminator_move(answer: object) -> None:
     our_optimizer.zero_grad()
     expected.backward()
     our_optimizer.step()
-    answered, returned = _call_learner(answer, (theirs, their_optimizer, real, fake), "move(discriminator, d_optimizer, real, fake)", "the loss")
+    answered, returned = _call_learner(
+        answer, (theirs, their_optimizer, real, fake), "move(discriminator, d_optimizer, real, fake)", "the loss"
+    )
     if not answered:
         return
     value, wanted = _number(returned), expected.item()
@@ -159,33 +188,61 @@ def check_discriminator_move(answer: object) -> None:
         ones, zeros = torch.ones_like(real_scores), torch.zeros_like(fake_scores)
         bce = torch.nn.functional.binary_cross_entropy_with_logits
         mistakes = [
-            (bce(real_scores, ones) + bce(fake_scores, zeros), "the real images' target is 0.9, not 1 (one-sided label smoothing)."),
-            (bce(real_scores, 0.9 * ones) + bce(fake_scores, 0.1 + zeros), "only the real images' target is smoothed: the fakes' target stays 0."),
+            (
+                bce(real_scores, ones) + bce(fake_scores, zeros),
+                "the real images' target is 0.9, not 1 (one-sided label smoothing).",
+            ),
+            (
+                bce(real_scores, 0.9 * ones) + bce(fake_scores, 0.1 + zeros),
+                "only the real images' target is smoothed: the fakes' target stays 0.",
+            ),
             (-expected, "a loss to minimise is minus the log-likelihood: check the sign."),
             (bce(real_scores, 0.9 * ones), "the fakes' term, with target 0, is missing."),
             (bce(fake_scores, zeros), "the real images' term, with target 0.9, is missing."),
-            (bce(real_scores, zeros) + bce(fake_scores, 0.9 + zeros), "the targets are swapped: real images aim at 0.9, fakes at 0."),
-            (bce(torch.cat([real_scores, fake_scores]), torch.cat([0.9 * ones, zeros])), "one mean over both batches halves the loss: average each, then add."),
+            (
+                bce(real_scores, zeros) + bce(fake_scores, 0.9 + zeros),
+                "the targets are swapped: real images aim at 0.9, fakes at 0.",
+            ),
+            (
+                bce(torch.cat([real_scores, fake_scores]), torch.cat([0.9 * ones, zeros])),
+                "one mean over both batches halves the loss: average each, then add.",
+            ),
         ]
         with torch.no_grad():  # both batches through the network at once: batch norm's statistics mix them
             joint = copy.deepcopy(start)(torch.cat([real, fake.detach()]))
         one_pass = gan.discriminator_loss("dcgan", joint[: len(real)], joint[len(real) :], label_smoothing=0.1)
-        mistakes.append((one_pass, "scoring both batches in one call mixes them in batch norm's statistics, which changes every score: "
-                                   "score the real images and the fakes in two calls."))  # fmt: skip
+        mistakes.append(
+            (
+                one_pass,
+                "scoring both batches in one call mixes them in batch norm's statistics, which changes every score: "
+                "score the real images and the fakes in two calls.",
+            )
+        )
         _hint_matching(value, mistakes, rel_tol=1e-4, abs_tol=1e-6)
         return
     if any(parameter.grad is not None and parameter.grad.abs().sum() > 0 for parameter in generator.parameters()):
-        _verdict(False, "the loss is right, but the generator got gradients: score `fake.detach()`, so this move leaves the generator alone.")
+        _verdict(
+            False,
+            "the loss is right, but the generator got gradients: score `fake.detach()`, so this move leaves the generator alone.",
+        )
         return
     if not fake.requires_grad:
-        _verdict(False, "the loss is right, but `fake.detach_()` detached the fakes themselves, in place: the generator's move after it "
-                        "can no longer learn from them. Use `fake.detach()`, which makes a new tensor.")  # fmt: skip
+        _verdict(
+            False,
+            "the loss is right, but `fake.detach_()` detached the fakes themselves, in place: the generator's move after it "
+            "can no longer learn from them. Use `fake.detach()`, which makes a new tensor.",
+        )
         return
     unchanged = all(torch.equal(a, b) for a, b in zip(theirs.parameters(), before, strict=True))
-    moved_like_ours = all(torch.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(theirs.parameters(), ours.parameters(), strict=True))
+    moved_like_ours = all(
+        torch.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(theirs.parameters(), ours.parameters(), strict=True)
+    )
     if not moved_like_ours:
         if unchanged:
-            _verdict(False, "the loss is right, but the weights did not move: call loss.backward() and then this move's d_optimizer.step().")
+            _verdict(
+                False,
+                "the loss is right, but the weights did not move: call loss.backward() and then this move's d_optimizer.step().",
+            )
             return
         _verdict(False, "the loss is right, but the weights moved differently from the course's move.")
         real_only, kept = copy.deepcopy(start), copy.deepcopy(start)
@@ -199,12 +256,25 @@ def check_discriminator_move(answer: object) -> None:
                 optimizer.zero_grad()
             gan.discriminator_loss("dcgan", scores_real, scores_fake, label_smoothing=0.1).backward()
             optimizer.step()
-        if all(torch.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(theirs.parameters(), real_only.parameters(), strict=True)):
-            _hint("the fakes' term sent no gradient: detach the fakes before scoring them (discriminator(fake.detach())), "
-                  "not the scores after, and do not score them under torch.no_grad().")  # fmt: skip
-        elif all(torch.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(theirs.parameters(), kept.parameters(), strict=True)):
-            _hint("the gradients left over from an earlier move were added in: call d_optimizer.zero_grad() before loss.backward().")
+        if all(
+            torch.allclose(a, b, rtol=1e-4, atol=1e-6)
+            for a, b in zip(theirs.parameters(), real_only.parameters(), strict=True)
+        ):
+            _hint(
+                "the fakes' term sent no gradient: detach the fakes before scoring them (discriminator(fake.detach())), "
+                "not the scores after, and do not score them under torch.no_grad()."
+            )
+        elif all(
+            torch.allclose(a, b, rtol=1e-4, atol=1e-6)
+            for a, b in zip(theirs.parameters(), kept.parameters(), strict=True)
+        ):
+            _hint(
+                "the gradients left over from an earlier move were added in: call d_optimizer.zero_grad() before loss.backward()."
+            )
         else:
             _hint("zero_grad, backward, then step, all on this move's d_optimizer and its loss.")
         return
-    _verdict(True, f"your move gives the course's loss ({value:.4f}) and the same new weights, and leaves the generator alone.")
+    _verdict(
+        True,
+        f"your move gives the course's loss ({value:.4f}) and the same new weights, and leaves the generator alone.",
+    )

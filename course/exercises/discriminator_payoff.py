@@ -40,8 +40,10 @@ def check_most_variable(method: object, spread: object, results: pd.DataFrame, l
     method = _as_plain_number(method)  # a one-element array or Series holding the name
     at_budget = results[results["labels_per_class"] == labels_per_class].groupby("method")["test_accuracy"]
     if at_budget.ngroups == 0 or at_budget.size().min() < 2:
-        print(f"These results have fewer than two draws per method at {labels_per_class} labels per class, so nothing can vary yet: "
-              "run the notebook at the laptop scale to answer.")  # fmt: skip
+        print(
+            f"These results have fewer than two draws per method at {labels_per_class} labels per class, so nothing can vary yet: "
+            "run the notebook at the laptop scale to answer."
+        )
         return
     spreads = at_budget.std()
     if not isinstance(method, str) or method not in spreads.index:
@@ -52,13 +54,19 @@ def check_most_variable(method: object, spread: object, results: pd.DataFrame, l
         _verdict(False, f"{method!r} is not the method whose draws vary most at {labels_per_class} labels per class.")
         all_budgets = results.groupby("method")["test_accuracy"].std()
         if method == str(all_budgets.idxmax()):
-            _hint(f"that method varies most over all budgets together; take only its draws at {labels_per_class} labels per class.")
+            _hint(
+                f"that method varies most over all budgets together; take only its draws at {labels_per_class} labels per class."
+            )
         elif method == str(at_budget.mean().idxmax()):
-            _hint(f"that method is the most accurate at {labels_per_class} labels per class; the question is how much its draws differ.")
+            _hint(
+                f"that method is the most accurate at {labels_per_class} labels per class; the question is how much its draws differ."
+            )
         elif math.isclose(spreads[method], spreads.min(), rel_tol=1e-9):
             _hint("that method varies least; look for the largest standard deviation.")
         else:
-            _hint(f"for each method, the standard deviation of its test accuracy over the draws at {labels_per_class} labels per class; take the largest.")
+            _hint(
+                f"for each method, the standard deviation of its test accuracy over the draws at {labels_per_class} labels per class; take the largest."
+            )
         return
     _verdict(True, f"{method!r} varies most at {labels_per_class} labels per class.")
     draws = results[(results["labels_per_class"] == labels_per_class) & (results["method"] == most)]["test_accuracy"]
@@ -71,10 +79,19 @@ def check_most_variable(method: object, spread: object, results: pd.DataFrame, l
                 "that is the population standard deviation (NumPy's default, ddof=0); pandas' .std() divides by n - 1, "
                 "the sample standard deviation the question asks for.",
             ),
-            (draws.mean(), "that is the method's mean test accuracy; the question asks how much its draws vary: .std()."),
-            (mixed.std(), f"that takes its draws at every budget together; take only those at {labels_per_class} labels per class."),
+            (
+                draws.mean(),
+                "that is the method's mean test accuracy; the question asks how much its draws vary: .std().",
+            ),
+            (
+                mixed.std(),
+                f"that takes its draws at every budget together; take only those at {labels_per_class} labels per class.",
+            ),
             (draws.var(), "that is the variance; take its square root, the standard deviation."),
-            (draws.max() - draws.min(), "that is the range, highest minus lowest; the question asks for the standard deviation."),
+            (
+                draws.max() - draws.min(),
+                "that is the range, highest minus lowest; the question asks for the standard deviation.",
+            ),
             (100 * expected, "give it as a share (0.01 is one point), not in percent."),
         ],
         expected,
@@ -96,7 +113,10 @@ def _loss_value(function, real_logits, fake_logits) -> tuple[float | None, str]:
     if isinstance(value, torch.Tensor):
         if value.numel() != 1:
             per_image = " (one per image? take the mean over each batch)" if value.ndim == 1 else ""
-            return None, f"it should return one number (a tensor with one element), got a tensor of shape {tuple(value.shape)}{per_image}."
+            return (
+                None,
+                f"it should return one number (a tensor with one element), got a tensor of shape {tuple(value.shape)}{per_image}.",
+            )
         return float(value.detach().cpu().double().reshape(())), ""
     number = _number(value)
     if number is not None:
@@ -121,10 +141,16 @@ def check_unlabelled_loss(answer: object) -> None:
     if _unanswered(answer):
         return
     if not callable(answer) or isinstance(answer, type):  # a class is callable, but calling it makes an instance
-        _verdict(False, f"the answer should be a function of (real_logits, fake_logits) that returns one number, got {_kind(answer)}.")
+        _verdict(
+            False,
+            f"the answer should be a function of (real_logits, fake_logits) that returns one number, got {_kind(answer)}.",
+        )
         return
     draws = torch.Generator().manual_seed(8)
-    real, fake = 2 * torch.randn(7, 6, generator=draws), 2 * torch.randn(5, 6, generator=draws)  # batches of different sizes
+    real, fake = (
+        2 * torch.randn(7, 6, generator=draws),
+        2 * torch.randn(5, 6, generator=draws),
+    )  # batches of different sizes
     value, problem = _loss_value(answer, real, fake)
     if value is None and not problem:
         print("Not answered yet: your function returns None; write its body, return the loss and run the cell again.")
@@ -148,11 +174,20 @@ def check_unlabelled_loss(answer: object) -> None:
         swapped = -log_real_fake.mean().item() - log_fake_not_fake.mean().item()
         mistakes = [
             (-expected, "each term is minus the log of a probability, so the loss is positive: check the signs."),
-            (fake_term, "the real images' term is missing or 0. A softmax over the K class scores alone sums to 1: normalise over all K + 1, fake included."),
+            (
+                fake_term,
+                "the real images' term is missing or 0. A softmax over the K class scores alone sums to 1: normalise over all K + 1, fake included.",
+            ),
             (real_term, "the fakes' term, -log p(fake) averaged over the fakes, is missing."),
-            (no_normaliser, "log(1 - p(fake)) is logsumexp of the K class scores minus logsumexp of all K + 1 scores: subtract the second."),
+            (
+                no_normaliser,
+                "log(1 - p(fake)) is logsumexp of the K class scores minus logsumexp of all K + 1 scores: subtract the second.",
+            ),
             (summed, "that sums over the images; take the mean over each batch, then add the two means."),
-            (pooled, "one mean over both batches weighs them by their sizes; average each batch on its own, then add the two."),
+            (
+                pooled,
+                "one mean over both batches weighs them by their sizes; average each batch on its own, then add the two.",
+            ),
             (real_as_fake, "a real image should come out *not* fake: its term is -log(1 - p(fake)), not -log p(fake)."),
             (swapped, "the roles are swapped: real images pay -log(1 - p(fake)), fakes pay -log p(fake)."),
         ]
@@ -163,8 +198,19 @@ def check_unlabelled_loss(answer: object) -> None:
     extreme, problem = _loss_value(answer, extreme_real, extreme_fake)
     expected_extreme = unlabelled_loss(extreme_real, extreme_fake).item()
     if extreme is None or not (math.isfinite(extreme) and math.isclose(extreme, expected_extreme, rel_tol=1e-4)):
-        shown = f"it gives {extreme:.4g} instead of {expected_extreme:.4g}." if extreme is not None else problem or "it returns None."
-        _verdict(False, f"right on ordinary scores, but not on the extreme scores (0, 0, 0, 0, 0, 30) and (0, 0, 0, 0, 0, -120): {shown}")
-        _hint("a probability that rounds to 0 or 1 has no useful log; compute the logs with logsumexp (or log_softmax), never log(softmax).")
+        shown = (
+            f"it gives {extreme:.4g} instead of {expected_extreme:.4g}."
+            if extreme is not None
+            else problem or "it returns None."
+        )
+        _verdict(
+            False,
+            f"right on ordinary scores, but not on the extreme scores (0, 0, 0, 0, 0, 30) and (0, 0, 0, 0, 0, -120): {shown}",
+        )
+        _hint(
+            "a probability that rounds to 0 or 1 has no useful log; compute the logs with logsumexp (or log_softmax), never log(softmax)."
+        )
         return
-    _verdict(True, f"your loss matches the course's on random scores ({value:.4f}) and on extreme ones ({extreme:.2f}).")
+    _verdict(
+        True, f"your loss matches the course's on random scores ({value:.4f}) and on extreme ones ({extreme:.2f})."
+    )

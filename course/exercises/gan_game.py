@@ -7,7 +7,17 @@ import math
 
 import numpy as np
 
-from course.exercises.answers import _close, _describe, _distinct, _half_unit, _hint, _matches, _number, _unanswered, _verdict
+from course.exercises.answers import (
+    _close,
+    _describe,
+    _distinct,
+    _half_unit,
+    _hint,
+    _matches,
+    _number,
+    _unanswered,
+    _verdict,
+)
 
 
 def check_best_discriminator_loss(best_output: object, discriminator_loss: object, fakes_per_real: float = 3.0) -> None:
@@ -18,7 +28,10 @@ def check_best_discriminator_loss(best_output: object, discriminator_loss: objec
         return
     best = 1 / (1 + fakes_per_real)
     mistakes = [
-        (fakes_per_real / (1 + fakes_per_real), "that is the fakes' share there; D* is the chance that a sample there is real."),
+        (
+            fakes_per_real / (1 + fakes_per_real),
+            "that is the fakes' share there; D* is the chance that a sample there is real.",
+        ),
         (1 / fakes_per_real, "divide the real density by the sum of both densities, not by the fakes' density alone."),
     ]
     if not _close(best_output, best, "D*(x)", rel_tol=1e-3, abs_tol=1e-4, mistakes=_distinct(mistakes, best)):
@@ -32,15 +45,22 @@ def check_best_discriminator_loss(best_output: object, discriminator_loss: objec
         (-loss, "each term is minus the log of a number below 1, so the loss is positive."),
         (loss / math.log(10), natural),
         (loss / math.log(2), natural),
-        (real_term + fakes_per_real * fake_term, "that weights the fake's term by the densities; take one real sample and one fake."),
+        (
+            real_term + fakes_per_real * fake_term,
+            "that weights the fake's term by the densities; take one real sample and one fake.",
+        ),
     ]
-    if not _close(discriminator_loss, loss, "the discriminator's loss", rel_tol=1e-3, mistakes=_distinct(mistakes, loss)):
+    if not _close(
+        discriminator_loss, loss, "the discriminator's loss", rel_tol=1e-3, mistakes=_distinct(mistakes, loss)
+    ):
         value = _number(discriminator_loss)
         if value is not None and value < 0 and not _matches(value, _half_unit(discriminator_loss), -loss, 1e-3, 0.0):
             _hint("each term is minus the log of a number below 1, so the loss is positive.")
 
 
-def check_generator_gradients(minimax_gradient: object, non_saturating_gradient: object, fake_score: float = 0.2) -> None:
+def check_generator_gradients(
+    minimax_gradient: object, non_saturating_gradient: object, fake_score: float = 0.2
+) -> None:
     """Exercise 5.2: each generator loss's gradient with respect to the discriminator's logit, where D(G(z)) = fake_score.
 
     With D = sigmoid(logit): d/dlogit log(1 - D) = -D and d/dlogit (-log D) = -(1 - D).
@@ -52,11 +72,23 @@ def check_generator_gradients(minimax_gradient: object, non_saturating_gradient:
     answers = {"minimax": minimax_gradient, "non-saturating": non_saturating_gradient}
     for name, other in (("minimax", "non-saturating"), ("non-saturating", "minimax")):
         mistakes = [
-            (-expected[name], "the loss falls as the logit rises (the fake looks more real), so the gradient is negative."),
-            (with_respect_to_d[name], "that is the gradient with respect to D(G(z)) itself; take it with respect to the logit."),
+            (
+                -expected[name],
+                "the loss falls as the logit rises (the fake looks more real), so the gradient is negative.",
+            ),
+            (
+                with_respect_to_d[name],
+                "that is the gradient with respect to D(G(z)) itself; take it with respect to the logit.",
+            ),
             (expected[other], f"that is the {other} loss's gradient; the {name} loss is the other one."),
         ]
-        if not _close(answers[name], expected[name], f"the {name} loss's gradient", rel_tol=1e-3, mistakes=_distinct(mistakes, expected[name])):
+        if not _close(
+            answers[name],
+            expected[name],
+            f"the {name} loss's gradient",
+            rel_tol=1e-3,
+            mistakes=_distinct(mistakes, expected[name]),
+        ):
             return
     ratio = expected["non-saturating"] / expected["minimax"]
     print(f"  At D(G(z)) = {fake_score:g} the non-saturating loss pushes the generator {ratio:.3g} times harder.")
@@ -83,7 +115,10 @@ def check_optimal_discriminator(value_at_one: object, point_of_doubt: object, re
         return
     real, fake = _density_at(real_density, x), _density_at(fake_density, x)
     if real + fake < 1e-12:
-        _verdict(False, f"at x = {x:g} neither real nor fake samples ever appear; look where the densities are not both zero.")
+        _verdict(
+            False,
+            f"at x = {x:g} neither real nor fake samples ever appear; look where the densities are not both zero.",
+        )
         return
     value = real / (real + fake)
 
@@ -98,7 +133,9 @@ def check_optimal_discriminator(value_at_one: object, point_of_doubt: object, re
         _verdict(True, f"D*({x:.3g}) = {value:.3f}: there, real and fake samples are equally dense.")
     else:
         denser = "real samples are" if value > 0.5 else "fakes are"
-        _verdict(False, f"D*({x:.3g}) = {value:.3f}: at that point {denser} denser; look where the two densities cross.")
+        _verdict(
+            False, f"D*({x:.3g}) = {value:.3f}: at that point {denser} denser; look where the two densities cross."
+        )
 
 
 def check_modes_covered(answer: object, samples: object, centres: object, std: float, min_share: float) -> None:
@@ -111,9 +148,18 @@ def check_modes_covered(answer: object, samples: object, centres: object, std: f
     covered = int((shares >= min_share).sum())
     mistakes = []
     if not math.isclose(min_share, 0.02):
-        mistakes.append((int((shares >= 0.02).sum()), "that is the count with the 2% rule of the lesson; pass the stricter share."))
+        mistakes.append(
+            (int((shares >= 0.02).sum()), "that is the count with the 2% rule of the lesson; pass the stricter share.")
+        )
     mistakes.append((len(shares), "that is every mode of the data; count only those the samples reach."))
     distinct = _distinct(mistakes, covered)
     blind = len(distinct) < len(mistakes)  # a slip that gives the right count cannot be told apart
-    if _close(answer, covered, f"the number of modes covered at a share of {min_share:.3g}", rel_tol=0, mistakes=distinct) and blind:
-        print("  (With these samples a typical slip gives the same count, so this check cannot tell them apart; a snapshot from the laptop scale can.)")
+    if (
+        _close(
+            answer, covered, f"the number of modes covered at a share of {min_share:.3g}", rel_tol=0, mistakes=distinct
+        )
+        and blind
+    ):
+        print(
+            "  (With these samples a typical slip gives the same count, so this check cannot tell them apart; a snapshot from the laptop scale can.)"
+        )

@@ -15,7 +15,13 @@ def check_parameter_count(answer: object, model) -> None:
         return
     total = sum(p.numel() for p in model.parameters())
     weights_only = sum(p.numel() for name, p in model.named_parameters() if name.endswith("weight"))
-    _close(answer, total, "the number of parameters", rel_tol=0, mistakes=[(weights_only, "that counts the weights; every unit also has a bias.")])
+    _close(
+        answer,
+        total,
+        "the number of parameters",
+        rel_tol=0,
+        mistakes=[(weights_only, "that counts the weights; every unit also has a bias.")],
+    )
 
 
 def check_channels_first(answer: object, picture: np.ndarray) -> None:
@@ -33,7 +39,11 @@ def check_channels_first(answer: object, picture: np.ndarray) -> None:
         return
     height, width, channels = picture.shape
     if tuple(answer.shape) != (channels, height, width):
-        hint = " (that is still height x width x channels: move the channel axis to the front)" if tuple(answer.shape) == picture.shape else ""
+        hint = (
+            " (that is still height x width x channels: move the channel axis to the front)"
+            if tuple(answer.shape) == picture.shape
+            else ""
+        )
         _verdict(False, f"the shape should be {(channels, height, width)}, got {tuple(answer.shape)}{hint}.")
         return
     if answer.is_complex() or answer.dtype == torch.bool:
@@ -47,7 +57,10 @@ def check_channels_first(answer: object, picture: np.ndarray) -> None:
     precision = 2 * torch.finfo(answer.dtype).eps
     if torch.allclose(values, expected, rtol=precision, atol=1e-6):
         if answer.dtype in (torch.float16, torch.bfloat16):
-            _verdict(False, f"the axes and the scale are right, but the dtype is {answer.dtype}: the network's weights are float32, so use .float().")
+            _verdict(
+                False,
+                f"the axes and the scale are right, but the dtype is {answer.dtype}: the network's weights are float32, so use .float().",
+            )
             return
         _verdict(True, f"shape {tuple(answer.shape)}: red, green and blue, each a {height}x{width} grey image.")
         return
@@ -55,9 +68,15 @@ def check_channels_first(answer: object, picture: np.ndarray) -> None:
         scale = float(values.max() / expected.max()) if expected.max() > 0 else float("nan")
         if math.isfinite(scale) and scale > 0 and torch.allclose(values, scale * expected, rtol=precision, atol=1e-6):
             brightest = float(values.max())
-            _verdict(False, f"the axes are right, but the scale is off (the brightest value is {brightest:.4g}): divide the 0-255 levels by 255.")
+            _verdict(
+                False,
+                f"the axes are right, but the scale is off (the brightest value is {brightest:.4g}): divide the 0-255 levels by 255.",
+            )
         else:
-            _verdict(False, "the values differ from the picture's levels divided by 255: start from the picture itself, divided by 255.")
+            _verdict(
+                False,
+                "the values differ from the picture's levels divided by 255: start from the picture itself, divided by 255.",
+            )
         return
     _verdict(
         False,

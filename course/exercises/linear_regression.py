@@ -35,7 +35,9 @@ def check_bedroom_price(coefficient: object, housing: pd.DataFrame) -> None:
         return
     log_lotsize = np.log(housing["lotsize"].to_numpy(dtype=float))
     weights = _least_squares([log_lotsize, housing["bedrooms"].to_numpy(dtype=float)], housing["price"])
-    if not _close(coefficient, weights[2], "the difference per bedroom at the same lot size", rel_tol=0.01) and _is_number(coefficient):
+    if not _close(
+        coefficient, weights[2], "the difference per bedroom at the same lot size", rel_tol=0.01
+    ) and _is_number(coefficient):
         value = _number(coefficient)
         if value is not None and math.isfinite(value) and abs(value - weights[2]) <= 0.05 * abs(weights[2]):
             _hint("close: the method is right; give the coefficient as the fit prints it, to the dollar, not rounded.")
@@ -58,13 +60,19 @@ def check_diverging_learning_rate(learning_rate: object, threshold: object, sale
         _verdict(False, "both answers should be numbers: a learning rate and the rate where blowing up starts.")
         return
     if not math.isfinite(rate):
-        _verdict(False, f"the learning rate should be a finite number, got {rate}: gradient descent cannot take a step with it.")
+        _verdict(
+            False,
+            f"the learning rate should be a finite number, got {rate}: gradient descent cannot take a step with it.",
+        )
         return
     mean_square = (sales - 1) / sales
     exact = sales / (sales - 1)
     factor = abs(1 - 2 * rate * mean_square)
     if rate < 0:
-        _verdict(False, f"at learning rate {rate:g} every step goes uphill, so the loss grows for a reason other than overshooting.")
+        _verdict(
+            False,
+            f"at learning rate {rate:g} every step goes uphill, so the loss grows for a reason other than overshooting.",
+        )
         _hint("a learning rate is positive; find a positive rate so large that each step overshoots the minimum.")
     elif factor <= 1:
         _verdict(False, f"at learning rate {rate:g} each step shrinks the error (x{factor:.4f}); it does not blow up.")
@@ -87,4 +95,7 @@ def check_diverging_learning_rate(learning_rate: object, threshold: object, sale
                 "is about 2, not 1 (the square's derivative brings a factor 2)."
             )
     else:
-        _verdict(True, f"at {rate:g} each step multiplies the error by {factor:.2f}: more than 1, so the error grows at every step.")
+        _verdict(
+            True,
+            f"at {rate:g} each step multiplies the error by {factor:.2f}: more than 1, so the error grows at every step.",
+        )

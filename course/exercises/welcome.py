@@ -10,5 +10,10 @@ def check_dress_count(answer: object, fashion) -> None:
     if _unanswered(answer):
         return
     test_count = len(fashion.dresses("test"))
-    _close(answer, len(fashion.dresses("train")), "the number of training dresses", rel_tol=0,
-           mistakes=[(test_count, "that is the test split; count the training images.")])  # fmt: skip
+    _close(
+        answer,
+        len(fashion.dresses("train")),
+        "the number of training dresses",
+        rel_tol=0,
+        mistakes=[(test_count, "that is the test split; count the training images.")],
+    )
