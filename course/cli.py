@@ -131,7 +131,7 @@ class NotebookFailed(RuntimeError):
 
 
 def _run_notebook_or_explain(run_notebook, path: Path, scale: str, left: str, **options):
-    """`run_notebook(path, scale)`, a failing cell raised as NotebookFailed with its error (colours only for a terminal)."""
+    """`run_notebook(path, scale)`; a failing cell raised as NotebookFailed, with its error (coloured on a terminal)."""
     from nbclient.exceptions import CellExecutionError
 
     from course.notebooks import without_colour
@@ -199,8 +199,8 @@ def command_train_classifier(args: argparse.Namespace) -> None:
     if digest != CLASSIFIER_SHA256:
         where = "" if out.resolve() == CLASSIFIER_PATH else "copy the file to course/weights/fashion_classifier.pt and "
         print(
-            f"This is not CLASSIFIER_SHA256: to measure with these weights, {where}set CLASSIFIER_SHA256 in course/quality.py "
-            "to the SHA-256 above."
+            f"This is not CLASSIFIER_SHA256: to measure with these weights, {where}set CLASSIFIER_SHA256 in "
+            "course/quality.py to the SHA-256 above."
         )
 
 
@@ -238,7 +238,8 @@ def _train_gan(args: argparse.Namespace, device) -> None:
     processes = f" on {world} processes" if world > 1 else ""
     networks = f"{config.model} networks" + (f", conditional on {config.classes} classes" if config.classes else "")
     print(
-        f"training {config.loss} ({networks}) for {config.steps} steps on {described}, device {device.type}{processes}, into {folder}"
+        f"training {config.loss} ({networks}) for {config.steps} steps on {described}, device "
+        f"{device.type}{processes}, into {folder}"
     )
     with _paths_typed():  # --out: checked before any training
         run = gan_training.train_gan(config, images, folder, resume=args.resume, labels=labels, source=described)
@@ -417,7 +418,8 @@ def command_bench(args: argparse.Namespace) -> None:
     too_large = [size for size in args.batch_size if size > len(dresses)]
     if too_large:
         raise UsageError(
-            f"--batch-size {too_large[0]} is more than the {len(dresses):,} training dresses: choose at most {len(dresses):,}."
+            f"--batch-size {too_large[0]} is more than the {len(dresses):,} training dresses: choose at most "
+            f"{len(dresses):,}."
         )
     default = (
         args.out is None
@@ -502,7 +504,7 @@ def positive_number(text: str) -> float:
 
 
 def decay_number(text: str) -> float:
-    """The argparse type of a moving average's decay: a number from 0 up to but not including 1, or a usage error that says so."""
+    """The argparse type of a moving average's decay: a number from 0 up to but not including 1, or a usage error."""
     try:
         value = float(text)
     except ValueError:
@@ -603,8 +605,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=positive_number,
         default=None,
         metavar="RATE",
-        help=f"both players' Adam (or RMSprop) rate (default for a new run: {new_run_settings('dcgan')['learning_rate']:g} for dcgan, "
-        "the loss's published rate otherwise; with --resume, the checkpoint's)",
+        help=f"both players' Adam (or RMSprop) rate (default for a new run: "
+        f"{new_run_settings('dcgan')['learning_rate']:g} for dcgan, the loss's published rate otherwise; "
+        "with --resume, the checkpoint's)",
     )
     train_gan.add_argument("--model", choices=MODELS, default="dcgan", help="the networks (default: dcgan)")
     train_gan.add_argument(
@@ -690,7 +693,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 class Stopped(KeyboardInterrupt):
-    """A stop asked for by a signal other than Ctrl-C (SIGTERM, or SIGHUP when a terminal closes): handled as Ctrl-C is."""
+    """A stop asked for by SIGTERM, or by SIGHUP when a terminal closes: handled as Ctrl-C is."""
 
 
 STOP_SIGNALS = tuple(

@@ -87,7 +87,8 @@ class GANConfig:
             raise ValueError(f"batch_norm must be True or False, got {self.batch_norm!r}.")
         if self.batch_norm and self.batch_size < 2:
             raise ValueError(
-                f"batch norm needs at least 2 images in a batch to measure their spread, and batch_size is {self.batch_size}: "
+                "batch norm needs at least 2 images in a batch to measure their spread, and batch_size is "
+                f"{self.batch_size}: "
                 "use a batch size of 2 or more, or leave batch norm out (batch_norm=False, --no-batch-norm)."
             )
         if self.label_smoothing is None:
@@ -110,7 +111,8 @@ class GANConfig:
             or not 0 <= self.ema_decay < 1
         ):
             raise ValueError(
-                f"ema_decay must be a number from 0 up to but not including 1, got {self.ema_decay!r}: use 0 for no average "
+                f"ema_decay must be a number from 0 up to but not including 1, got {self.ema_decay!r}: use 0 for no "
+                "average "
                 "of the generator, or a decay such as 0.999 (an average over about the last 1 / (1 - decay) steps)."
             )
 
@@ -198,7 +200,8 @@ def gradient_penalty(
 def update_average(average: nn.Module, model: nn.Module, decay: float) -> None:
     """Move `average` towards `model`, in place: each weight a becomes decay * a + (1 - decay) * p.
 
-    Batch norm's running statistics are averaged the same way, to suit the averaged weights; its count of batches is copied.
+    Batch norm's running statistics are averaged the same way, to suit the averaged weights; its count of batches
+    is copied.
 
     Written out rather than PyTorch's `torch.optim.swa_utils.AveragedModel` because notebook 06's learner writes this
     very function, and the average stays a plain generator whose weights a checkpoint stores and `load_generator`

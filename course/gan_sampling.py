@@ -26,7 +26,7 @@ def to_training_range(images: np.ndarray, device: str | torch.device = "cpu") ->
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """Generated images (N, C, H, W) in [-1, 1] as uint8: grey as (N, H, W), the dataset's format; colour as (N, 3, H, W)."""
+    """Generated images (N, C, H, W) in [-1, 1] as uint8: grey as (N, H, W), the dataset's format; colour as is."""
     if images.ndim != 4 or images.shape[1] not in CHANNELS:
         raise ValueError(f"images must have shape (N, 1, H, W) or (N, 3, H, W), got {tuple(images.shape)}.")
     levels = ((images.detach().float().cpu() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
@@ -65,7 +65,7 @@ def images_from_noise(generator: nn.Module, noise: torch.Tensor, labels=None, ba
 
 
 def generate(generator: nn.Module, count: int, seed: int = 0, labels=None, batch_size: int = 1000) -> np.ndarray:
-    """`count` new images from the generator, as uint8; a conditional generator needs `labels` (one class, or one per image)."""
+    """`count` new images from the generator, as uint8; a conditional one needs `labels` (a class, or one per image)."""
     return np.concatenate(list(generate_in_chunks(generator, count, seed, labels, batch_size)))
 
 

@@ -25,7 +25,7 @@ TUNED_DCGAN = {"learning_rate": 8e-4, "ema_decay": 0.999}
 
 
 def critic_steps_for(loss: str) -> int:
-    """Discriminator (critic) moves per generator move: 1 for dcgan, 5 for the Wasserstein losses, as their papers do."""
+    """Discriminator (critic) moves per generator move: 1 for dcgan, 5 for the Wasserstein losses (their papers')."""
     return 1 if loss == "dcgan" else 5
 
 

@@ -131,7 +131,7 @@ class TrainingState:
         atomic_torch_save(checkpoint, path)
 
     def load(self, path: Path) -> None:
-        """Continue from the checkpoint at `path`, refusing one written with other settings, on other data, or damaged."""
+        """Continue from the checkpoint at `path`; refuse one written with other settings, on other data, or damaged."""
         checkpoint = read_checkpoint(path)
         missing = [key for key in RESUME_KEYS if key not in checkpoint]
         if missing:
@@ -169,7 +169,7 @@ class TrainingState:
 
 
 def _new_state(config: GANConfig, device: torch.device, data: dict, noise_source: torch.Generator) -> TrainingState:
-    """A run at step 0: the networks initialised from the config's seed, their optimisers, and the average when asked for."""
+    """A run at step 0: the networks initialised from the config's seed, their optimisers, and the average if asked."""
     generator, discriminator, g_optimizer, d_optimizer = build(config, device)
     average = copy.deepcopy(generator).requires_grad_(False).eval() if config.ema_decay > 0 else None
     return TrainingState(config, data, generator, discriminator, g_optimizer, d_optimizer, noise_source, average)
@@ -262,7 +262,8 @@ def train_gan(
                     if writes:
                         asked_by = f" ({stop_requested[0]})" if stop_requested and stop_requested[0] != "SIGINT" else ""
                         print(
-                            f"Stopped at step {state.step} as asked{asked_by}: checkpoint saved; continue with resume=True (or --resume)."
+                            f"Stopped at step {state.step} as asked{asked_by}: checkpoint saved; continue with "
+                            "resume=True (or --resume)."
                         )
         finally:
             bar.close()
@@ -294,7 +295,8 @@ def _require_training_data(config: GANConfig, images: torch.Tensor, labels: torc
         )
     if config.classes and (labels is None or labels.shape != (len(images),) or labels.dtype != torch.long):
         raise ValueError(
-            f"a conditional GAN ({config.classes} classes) needs labels: a long tensor with one class per image ({len(images)})."
+            f"a conditional GAN ({config.classes} classes) needs labels: a long tensor with one class per image "
+            f"({len(images)})."
         )
     if config.classes and (labels.min() < 0 or labels.max() >= config.classes):
         raise ValueError(
@@ -312,11 +314,13 @@ def _require_batch_split(config: GANConfig, world: int) -> None:
     """Refuse a batch that does not split over `world` processes, or leaves batch norm too few images in each."""
     if config.batch_size % world:
         raise ValueError(
-            f"batch_size {config.batch_size} does not split evenly over {world} processes; choose a multiple of {world}."
+            f"batch_size {config.batch_size} does not split evenly over {world} processes; choose a multiple of "
+            f"{world}."
         )
     if config.batch_norm and config.batch_size // world < 2:
         raise ValueError(
-            f"batch norm needs at least 2 images per process, and batch_size {config.batch_size} over {world} processes "
+            f"batch norm needs at least 2 images per process, and batch_size {config.batch_size} over {world} "
+            "processes "
             f"gives {config.batch_size // world}: use a batch size of at least {2 * world}, or batch_norm=False."
         )
 
@@ -338,7 +342,8 @@ def _resume(state: TrainingState, checkpoint: Path, batches: Batches, announce: 
     state.load(checkpoint)
     if state.step > state.config.steps:
         raise ValueError(
-            f"{checkpoint} is at step {state.step}, past the {state.config.steps} steps asked for: resume with more steps "
+            f"{checkpoint} is at step {state.step}, past the {state.config.steps} steps asked for: resume with more "
+            "steps "
             f"than {state.step} (--steps), or sample from it as it is."
         )
     batches.number = state.step * state.config.critic_steps
@@ -493,15 +498,17 @@ def _refuse_other_settings(path: Path, saved: GANConfig, asked: GANConfig) -> No
 
 
 def _refuse_other_data(path: Path, trained_on: object, data: dict) -> None:
-    """Refuse to resume on data other than the checkpoint's (an older checkpoint that records none is resumed, with a word)."""
+    """Refuse to resume on data other than the checkpoint's; a checkpoint that records none resumes, with a note."""
     if trained_on is None:  # written before checkpoints recorded their data
         print(
-            f"{path.name} does not record the data it was trained on (an older checkpoint): resuming on {_described(data)}."
+            f"{path.name} does not record the data it was trained on (an older checkpoint): resuming on "
+            f"{_described(data)}."
         )
     elif not isinstance(trained_on, dict) or trained_on.get("fingerprint") != data["fingerprint"]:
         trained_said = _described(trained_on) if isinstance(trained_on, dict) else repr(trained_on)
         raise ValueError(
-            f"{path} was trained on {trained_said}, and this run was given {_described(data)}: resume with the data it was "
+            f"{path} was trained on {trained_said}, and this run was given {_described(data)}: resume with the data "
+            "it was "
             "trained on, or start a new run folder for this data."
         )
 
@@ -517,7 +524,8 @@ def _load_optimizer(optimizer: torch.optim.Optimizer, state: object, name: str, 
             if isinstance(value, torch.Tensor) and value.ndim and value.shape != parameter.shape:
                 raise _damaged(
                     path,
-                    f"its {name} holds a {key} of shape {tuple(value.shape)} for weights of shape {tuple(parameter.shape)} "
+                    f"its {name} holds a {key} of shape {tuple(value.shape)} for weights of shape "
+                    f"{tuple(parameter.shape)} "
                     "(the two optimisers swapped, or an edited file)",
                 )
 
@@ -572,7 +580,8 @@ def load_generator(path: Path, device: str | torch.device = "cpu", average: bool
         torch.isfinite(weights).all() for weights in generator.state_dict().values() if weights.is_floating_point()
     ):
         raise ValueError(
-            f"{Path(path).name}'s {name} holds NaN or infinite weights, so it would draw blank images: the run diverged "
+            f"{Path(path).name}'s {name} holds NaN or infinite weights, so it would draw blank images: the run "
+            "diverged "
             "before this checkpoint was written. Use an earlier checkpoint, or train again with a lower learning rate."
         )
     return generator.to(device).eval()

@@ -5,9 +5,10 @@ A fixed Fashion-MNIST classifier, trained once and committed, looks at the sampl
 * dressness: the share of samples it calls Dress (real test dresses score about 0.9, not 1).
 * squared Fréchet distance d²: fit a Gaussian to the classifier's 64 penultimate features of the samples
   and another to those of the 6,000 training dresses, and measure how far apart the two are (the idea
-  of FID, which is this squared distance too, with this small classifier in place of Inception). Even real dresses are not at zero: the
-  1,000 test dresses are the real-vs-real floor, what a perfect generator would score with 1,000
-  samples. The distance shrinks as the number of samples grows, so compare 1,000 samples with it.
+  of FID, which is this squared distance too, with this small classifier in place of Inception).
+  Even real dresses are not at zero: the 1,000 test dresses are the real-vs-real floor, what a
+  perfect generator would score with 1,000 samples. The distance shrinks as the number of samples
+  grows, so compare 1,000 samples with it.
 
 Samples are what Fashion-MNIST holds: uint8 arrays (N, 28, 28), 0 the white background, 255 black ink.
 The classifier's recipe is here too (`train_quality_classifier`), for `python -m course train-classifier`.
@@ -128,7 +129,8 @@ def read_samples(path: Path) -> np.ndarray:
     claimed, held = int(np.prod(shape, dtype=object)), path.stat().st_size - header_bytes
     if claimed != held:
         raise ValueError(
-            f"{path.name}'s header says {shape[0]:,} images ({claimed:,} bytes) but the file holds {held:,} bytes after it: "
+            f"{path.name}'s header says {shape[0]:,} images ({claimed:,} bytes) but the file holds {held:,} bytes "
+            "after it: "
             f"it was cut short or damaged; {fix}."
         )
     return np.load(path, allow_pickle=False)
@@ -308,7 +310,7 @@ class QualityReport:
 
     @property
     def distance_over_floor(self) -> float:
-        """How many times the real-vs-real floor the samples' d² is (a ratio of squared distances; about 1 is as good as real)."""
+        """How many times the real-vs-real floor the samples' d² is: a ratio of squared distances, 1 as good as real."""
         return self.frechet_distance / self.floor
 
     def __str__(self) -> str:

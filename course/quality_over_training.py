@@ -66,7 +66,8 @@ def train_and_measure(
     real_dressness, distance_over_floor and seconds (training time up to that stage, summed over sessions).
     """
     folder = Path(folder)
-    # The checkpoint already ties the scores to one config (a resume with other settings is refused); the sample count is kept beside them.
+    # The checkpoint already ties the scores to one config (a resume with other settings is refused);
+    # the sample count is kept beside them.
     store = ResultsStore(folder / MEASUREMENTS, {"samples": samples})
     measurements = _measured_so_far(store, folder)
     done = {entry["step"] for entry in measurements}
@@ -80,7 +81,9 @@ def train_and_measure(
     try:
         for end in stage_ends(config.steps, measure_every):
             if end < config.steps and (end in done or end < reached):
-                continue  # the checkpoint is past this stage: measured in an earlier session, or (other samples) not measurable now
+                # the checkpoint is past this stage: measured in an earlier session, or (scores of another
+                # number of samples) not measurable now
+                continue
             started = time.perf_counter()
             run = train_gan(
                 dataclasses.replace(config, steps=end), images, folder, resume=True, progress=False, step=step
