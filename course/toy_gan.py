@@ -1,4 +1,4 @@
-"""Notebook 05's game on numbers and points: the course's twins of the players and moves a learner writes there, and their checks.
+"""Notebook 05's game on numbers and points: the course's twins of the learner's players and moves, and their checks.
 
 The players are tiny multilayer networks: the generator turns standard normal noise into samples of one or two
 numbers, the discriminator gives one logit per sample, D(x) = sigmoid(logit). A turn of the game is the
@@ -29,12 +29,18 @@ SLOPE = 0.2  # LeakyReLU's slope for negative inputs
 
 
 def make_generator(sample_size: int, hidden_units: int = HIDDEN_UNITS) -> nn.Sequential:
-    """Noise (batch, sample_size) in, samples (batch, sample_size) out: two hidden layers with LeakyReLU 0.2, a plain Linear last."""
+    """Noise (batch, sample_size) in, samples (batch, sample_size) out.
+
+    Two hidden layers with LeakyReLU 0.2, a plain Linear last.
+    """
     return mlp(sample_size, (hidden_units, hidden_units), sample_size, activation=lambda: nn.LeakyReLU(SLOPE))
 
 
 def make_discriminator(sample_size: int, hidden_units: int = HIDDEN_UNITS) -> nn.Sequential:
-    """Samples (batch, sample_size) in, one logit per sample (batch, 1) out: the generator's layers, ending in one number."""
+    """Samples (batch, sample_size) in, one logit per sample (batch, 1) out.
+
+    The generator's layers, ending in one number.
+    """
     return mlp(sample_size, (hidden_units, hidden_units), 1, activation=lambda: nn.LeakyReLU(SLOPE))
 
 
@@ -47,7 +53,10 @@ def generate(generator: nn.Sequential, count: int) -> torch.Tensor:
 def discriminator_step(
     discriminator: nn.Module, optimizer: torch.optim.Optimizer, real: torch.Tensor, fake: torch.Tensor
 ) -> tuple[float, float, float]:
-    """The discriminator's move: real samples aim at 1, the fakes (detached) at 0, one step. Returns its loss, mean D(real), mean D(fake)."""
+    """The discriminator's move: real samples aim at 1, the fakes (detached) at 0, one step.
+
+    Returns its loss, mean D(real), mean D(fake).
+    """
     real_logits = discriminator(real)
     fake_logits = discriminator(fake.detach())  # detach: this move leaves the generator alone
     loss = F.binary_cross_entropy_with_logits(
@@ -62,7 +71,10 @@ def discriminator_step(
 def generator_step(
     generator: nn.Sequential, discriminator: nn.Module, optimizer: torch.optim.Optimizer, batch_size: int
 ) -> float:
-    """The generator's move with the non-saturating loss -log D(G(z)): `batch_size` fresh fakes aim at 1, one step. Returns the loss."""
+    """The generator's move with the non-saturating loss -log D(G(z)): `batch_size` fresh fakes aim at 1, one step.
+
+    Returns the loss.
+    """
     fake_logits = discriminator(generate(generator, batch_size))
     loss = F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))  # -log D(G(z))
     optimizer.zero_grad()
@@ -130,7 +142,10 @@ def _with_activations(
 
 @_one_check
 def check_player(maker: object, what: str, hidden_units: int = HIDDEN_UNITS) -> bool:
-    """Does `maker(sample_size)` build the course's `what` ("generator" or "discriminator"), for samples of one number and of two?"""
+    """Does `maker(sample_size)` build the course's `what` ("generator" or "discriminator")?
+
+    It is tried for samples of one number and of two.
+    """
     twin = {"generator": make_generator, "discriminator": make_discriminator}[what]
     if isinstance(maker, nn.Module) or not callable(maker):
         return _verdict(
@@ -147,7 +162,8 @@ def check_player(maker: object, what: str, hidden_units: int = HIDDEN_UNITS) -> 
         if not isinstance(network, nn.Module):
             return _verdict(
                 False,
-                f"make_{what}({sample_size}) should return the network, an nn.Sequential, got {type(network).__name__}.",
+                f"make_{what}({sample_size}) should return the network, an nn.Sequential, got "
+                f"{type(network).__name__}.",
             )
         theirs = twin(sample_size, hidden_units)
         inputs = torch.randn(6, sample_size)
@@ -174,7 +190,10 @@ def check_player(maker: object, what: str, hidden_units: int = HIDDEN_UNITS) -> 
 
 
 def _activation_slip(network: nn.Module, theirs: nn.Sequential, inputs: torch.Tensor, what: str) -> str | None:
-    """Which common slip in the bends or the last layer makes the learner's network (given the course's weights) compute what it does."""
+    """Which common slip in the bends or the last layer makes the learner's network compute what it does.
+
+    The network is given the course's weights first.
+    """
     mine = copy.deepcopy(network)
     mine.load_state_dict(theirs.state_dict())
     with torch.no_grad():
@@ -208,7 +227,10 @@ def _activation_slip(network: nn.Module, theirs: nn.Sequential, inputs: torch.Te
 
 
 def _returned_step_values(returned: object) -> tuple[float, float, float] | str:
-    """The discriminator's move's (loss, mean D(real), mean D(fake)) as floats, or what is wrong with what it returned."""
+    """The discriminator's move's (loss, mean D(real), mean D(fake)) as floats.
+
+    Else what is wrong with what it returned.
+    """
     if not isinstance(returned, (tuple, list)) or len(returned) != 3:
         got = f"{len(returned)} values" if isinstance(returned, (tuple, list)) else type(returned).__name__
         return f"discriminator_step should return three numbers (its loss, mean D(real), mean D(fake)), got {got}."
@@ -229,8 +251,11 @@ def _returned_step_values(returned: object) -> tuple[float, float, float] | str:
 
 @_one_check
 def check_discriminator_step(step: object, steps: int = 3) -> bool:
-    """Does `step(discriminator, optimizer, real, fake)` move the discriminator as `discriminator_step` does, return the same
-    loss and mean verdicts, leave the generator alone, and clear the gradients the generator's move left?"""
+    """Does `step(discriminator, optimizer, real, fake)` move the discriminator as `discriminator_step` does?
+
+    It should also return the same loss and mean verdicts, leave the generator alone, and clear the gradients the
+    generator's move left.
+    """
     if not callable(step) or isinstance(step, nn.Module):
         return _verdict(False, f"discriminator_step should be a function, got {type(step).__name__}.")
     torch.manual_seed(5)
@@ -261,7 +286,8 @@ def check_discriminator_step(step: object, steps: int = 3) -> bool:
         if not _close(values[0], expected[0]):
             _verdict(
                 False,
-                f"on move {number}, your loss is {values[0]:.4f}; the discriminator's loss is {expected[0]:.4f}, from the same weights and samples.",
+                f"on move {number}, your loss is {values[0]:.4f}; the discriminator's loss is {expected[0]:.4f}, from "
+                "the same weights and samples.",
             )
             _hint(_discriminator_loss_slip(values[0], start, real, fake))
             return False
@@ -275,25 +301,29 @@ def check_discriminator_step(step: object, steps: int = 3) -> bool:
                     logits = start((real, fake)[index])
                 if _close(value, logits.mean().item()):
                     _hint(
-                        "that is the mean logit: the verdict D(x) is the sigmoid of the logit, torch.sigmoid(logits).mean().item()."
+                        "that is the mean logit: the verdict D(x) is the sigmoid of the logit, "
+                        "torch.sigmoid(logits).mean().item()."
                     )
                 elif _close(value, expected[2 - index]):
                     _hint("the two verdicts are swapped: return the loss, mean D(real), then mean D(fake).")
                 else:
                     _hint(
-                        "return the mean of torch.sigmoid of the logits the move scored: the real samples', then the fakes'."
+                        "return the mean of torch.sigmoid of the logits the move scored: "
+                        "the real samples', then the fakes'."
                     )
                 return False
         if any(weight.grad is not None and bool(weight.grad.abs().sum() > 0) for weight in generator.parameters()):
             _verdict(
                 False,
-                "the loss is right, but the generator got gradients: score fake.detach(), so that this move leaves the generator alone.",
+                "the loss is right, but the generator got gradients: score fake.detach(), so that this move leaves the "
+                "generator alone.",
             )
             return False
         if not fake.requires_grad:
             _verdict(
                 False,
-                "the loss is right, but fake.detach_() detached the fakes themselves, in place. Use fake.detach(), which makes a new tensor.",
+                "the loss is right, but fake.detach_() detached the fakes themselves, in place. Use fake.detach(), "
+                "which makes a new tensor.",
             )
             return False
         if not _same(mine, theirs):
@@ -307,10 +337,14 @@ def check_discriminator_step(step: object, steps: int = 3) -> bool:
                 (
                     functools.partial(_discriminator_loss, real=real, fake=fake, fakes_term=False),
                     False,
-                    "the fakes' term sent no gradient: score fake.detach(), not under torch.no_grad(), and do not detach the scores.",
+                    "the fakes' term sent no gradient: score fake.detach(), not under torch.no_grad(), and do not "
+                    "detach the scores.",
                 ),
             ]
-            unmoved = "no gradient reached the weights when they stepped: optimizer.zero_grad(), then loss.backward(), then optimizer.step()."
+            unmoved = (
+                "no gradient reached the weights when they stepped: "
+                "optimizer.zero_grad(), then loss.backward(), then optimizer.step()."
+            )
             _hint(_step_slip(mine, start, my_steps, slips, unmoved))
             return False
     return _verdict(
@@ -380,10 +414,16 @@ def _step_slip(
     slips: list[tuple[Callable[[nn.Module], torch.Tensor], bool, str]],
     unmoved: str,
 ) -> str:
-    """Why a player's weights moved differently from the twin's though its loss was right: another optimiser, no gradient,
-    or one of the `slips` (a loss the course's move would step on, whether it keeps the gradients left over, and its hint)."""
+    """Why a player's weights moved differently from the twin's though its loss was right.
+
+    Another optimiser, no gradient, or one of the `slips` (a loss the course's move would step on, whether it keeps
+    the gradients left over, and its hint).
+    """
     if not my_steps:
-        return "the optimizer the function is given never took a step: call optimizer.step() on that optimizer, not on one of your own."
+        return (
+            "the optimizer the function is given never took a step: "
+            "call optimizer.step() on that optimizer, not on one of your own."
+        )
     if _same(mine, start):
         return unmoved
     for loss_of, keeps_left_over, hint in slips:
@@ -395,7 +435,10 @@ def _step_slip(
         optimizer.step()
         if _same(mine, slipped):
             return hint
-    return "optimizer.zero_grad(), loss.backward(), then optimizer.step(), once each, on this move's loss and the optimizer it is given."
+    return (
+        "optimizer.zero_grad(), loss.backward(), then optimizer.step(), once each, "
+        "on this move's loss and the optimizer it is given."
+    )
 
 
 FORGOT_ZERO_GRAD = (
@@ -411,8 +454,10 @@ def _generator_loss(generator: nn.Module, discriminator: nn.Module, batch_size: 
 
 @_one_check
 def check_generator_step(step: object, batch_size: int, steps: int = 3) -> bool:
-    """Does `step(generator, discriminator, optimizer)` move the generator as `generator_step(..., batch_size)` does, from the
-    same weights and noise, return the same loss and leave the discriminator's weights alone?"""
+    """Does `step(generator, discriminator, optimizer)` move the generator as `generator_step(..., batch_size)` does?
+
+    From the same weights and noise, it should also return the same loss and leave the discriminator's weights alone.
+    """
     if not callable(step) or isinstance(step, nn.Module):
         return _verdict(False, f"generator_step should be a function, got {type(step).__name__}.")
     torch.manual_seed(5)
@@ -442,7 +487,8 @@ def check_generator_step(step: object, batch_size: int, steps: int = 3) -> bool:
             _verdict(False, _failure("your generator_step", error))
             if "grad" in str(error):
                 _hint(
-                    "the fakes lost their graph (detached, or made under torch.no_grad()): the generator learns through them."
+                    "the fakes lost their graph (detached, or made under torch.no_grad()): the generator learns "
+                    "through them."
                 )
             return False
         torch.manual_seed(seed)
@@ -451,19 +497,22 @@ def check_generator_step(step: object, batch_size: int, steps: int = 3) -> bool:
         if value is None:
             return _verdict(
                 False,
-                f"generator_step should return its loss as a plain number (loss.item()), got {type(returned).__name__}.",
+                "generator_step should return its loss as a plain number (loss.item()), got "
+                f"{type(returned).__name__}.",
             )
         if not _close(value, expected):
             _verdict(
                 False,
-                f"on move {number}, your loss is {value:.4f}; the generator's loss is {expected:.4f}, from the same weights and noise.",
+                f"on move {number}, your loss is {value:.4f}; the generator's loss is {expected:.4f}, from the same "
+                "weights and noise.",
             )
             _hint(_generator_loss_slip(value, start, theirs[1], batch_size, seed))
             return False
         if not _same(mine[1], discriminator):
             return _verdict(
                 False,
-                f"after move {number} the discriminator's weights moved: the generator's move steps only the generator's optimizer.",
+                f"after move {number} the discriminator's weights moved: the generator's move steps only the "
+                "generator's optimizer.",
             )
         if not _same(mine[0], theirs[0]):
             _verdict(
@@ -479,8 +528,9 @@ def check_generator_step(step: object, batch_size: int, steps: int = 3) -> bool:
                 )
             ]
             unmoved = (
-                "no gradient reached the generator's weights when they stepped: keep the fakes' graph (no .detach(), no "
-                "torch.no_grad()), and call optimizer.zero_grad(), loss.backward(), then optimizer.step(), in that order."
+                "no gradient reached the generator's weights when they stepped: "
+                "keep the fakes' graph (no .detach(), no torch.no_grad()), "
+                "and call optimizer.zero_grad(), loss.backward(), then optimizer.step(), in that order."
             )
             _hint(_step_slip(mine[0], start, my_steps, slips, unmoved))
             return False

@@ -41,8 +41,8 @@ def check_most_variable(method: object, spread: object, results: pd.DataFrame, l
     at_budget = results[results["labels_per_class"] == labels_per_class].groupby("method")["test_accuracy"]
     if at_budget.ngroups == 0 or at_budget.size().min() < 2:
         print(
-            f"These results have fewer than two draws per method at {labels_per_class} labels per class, so nothing can vary yet: "
-            "run the notebook at the laptop scale to answer."
+            f"These results have fewer than two draws per method at {labels_per_class} labels per class, so nothing "
+            "can vary yet: run the notebook at the laptop scale to answer."
         )
         return
     spreads = at_budget.std()
@@ -55,17 +55,20 @@ def check_most_variable(method: object, spread: object, results: pd.DataFrame, l
         all_budgets = results.groupby("method")["test_accuracy"].std()
         if method == str(all_budgets.idxmax()):
             _hint(
-                f"that method varies most over all budgets together; take only its draws at {labels_per_class} labels per class."
+                "that method varies most over all budgets together; take only its draws at "
+                f"{labels_per_class} labels per class."
             )
         elif method == str(at_budget.mean().idxmax()):
             _hint(
-                f"that method is the most accurate at {labels_per_class} labels per class; the question is how much its draws differ."
+                f"that method is the most accurate at {labels_per_class} labels per class; the question is how much "
+                "its draws differ."
             )
         elif math.isclose(spreads[method], spreads.min(), rel_tol=1e-9):
             _hint("that method varies least; look for the largest standard deviation.")
         else:
             _hint(
-                f"for each method, the standard deviation of its test accuracy over the draws at {labels_per_class} labels per class; take the largest."
+                f"for each method, the standard deviation of its test accuracy over the draws at {labels_per_class} "
+                "labels per class; take the largest."
             )
         return
     _verdict(True, f"{method!r} varies most at {labels_per_class} labels per class.")
@@ -85,7 +88,8 @@ def check_most_variable(method: object, spread: object, results: pd.DataFrame, l
             ),
             (
                 mixed.std(),
-                f"that takes its draws at every budget together; take only those at {labels_per_class} labels per class.",
+                "that takes its draws at every budget together; take only those at "
+                f"{labels_per_class} labels per class.",
             ),
             (draws.var(), "that is the variance; take its square root, the standard deviation."),
             (
@@ -103,7 +107,10 @@ def check_most_variable(method: object, spread: object, results: pd.DataFrame, l
 
 
 def _loss_value(function, real_logits, fake_logits) -> tuple[float | None, str]:
-    """What `function(real_logits, fake_logits)` returns, as a float; else None and why it is not one number ("" if it returned None)."""
+    """What `function(real_logits, fake_logits)` returns, as a float; else None and why it is not one number.
+
+    The reason is "" when the function returned None.
+    """
     import torch
 
     try:
@@ -115,7 +122,8 @@ def _loss_value(function, real_logits, fake_logits) -> tuple[float | None, str]:
             per_image = " (one per image? take the mean over each batch)" if value.ndim == 1 else ""
             return (
                 None,
-                f"it should return one number (a tensor with one element), got a tensor of shape {tuple(value.shape)}{per_image}.",
+                "it should return one number (a tensor with one element), got a tensor of shape "
+                f"{tuple(value.shape)}{per_image}.",
             )
         return float(value.detach().cpu().double().reshape(())), ""
     number = _number(value)
@@ -143,7 +151,8 @@ def check_unlabelled_loss(answer: object) -> None:
     if not callable(answer) or isinstance(answer, type):  # a class is callable, but calling it makes an instance
         _verdict(
             False,
-            f"the answer should be a function of (real_logits, fake_logits) that returns one number, got {_kind(answer)}.",
+            "the answer should be a function of (real_logits, fake_logits) that returns one number, got "
+            f"{_kind(answer)}.",
         )
         return
     draws = torch.Generator().manual_seed(8)
@@ -176,17 +185,20 @@ def check_unlabelled_loss(answer: object) -> None:
             (-expected, "each term is minus the log of a probability, so the loss is positive: check the signs."),
             (
                 fake_term,
-                "the real images' term is missing or 0. A softmax over the K class scores alone sums to 1: normalise over all K + 1, fake included.",
+                "the real images' term is missing or 0. A softmax over the K class scores alone sums to 1: normalise "
+                "over all K + 1, fake included.",
             ),
             (real_term, "the fakes' term, -log p(fake) averaged over the fakes, is missing."),
             (
                 no_normaliser,
-                "log(1 - p(fake)) is logsumexp of the K class scores minus logsumexp of all K + 1 scores: subtract the second.",
+                "log(1 - p(fake)) is logsumexp of the K class scores minus logsumexp of all K + 1 scores: "
+                "subtract the second.",
             ),
             (summed, "that sums over the images; take the mean over each batch, then add the two means."),
             (
                 pooled,
-                "one mean over both batches weighs them by their sizes; average each batch on its own, then add the two.",
+                "one mean over both batches weighs them by their sizes; average each batch on its own, then add the "
+                "two.",
             ),
             (real_as_fake, "a real image should come out *not* fake: its term is -log(1 - p(fake)), not -log p(fake)."),
             (swapped, "the roles are swapped: real images pay -log(1 - p(fake)), fakes pay -log p(fake)."),
@@ -205,10 +217,12 @@ def check_unlabelled_loss(answer: object) -> None:
         )
         _verdict(
             False,
-            f"right on ordinary scores, but not on the extreme scores (0, 0, 0, 0, 0, 30) and (0, 0, 0, 0, 0, -120): {shown}",
+            "right on ordinary scores, but not on the extreme scores (0, 0, 0, 0, 0, 30) and (0, 0, 0, 0, 0, -120): "
+            f"{shown}",
         )
         _hint(
-            "a probability that rounds to 0 or 1 has no useful log; compute the logs with logsumexp (or log_softmax), never log(softmax)."
+            "a probability that rounds to 0 or 1 has no useful log; compute the logs with logsumexp (or log_softmax), "
+            "never log(softmax)."
         )
         return
     _verdict(

@@ -37,15 +37,18 @@ def check_gradient_penalty(
     slope_mistakes = [
         (
             1 / math.sqrt(28 * 28),
-            f"that counts the 784 pixels of a grey 28 x 28 image; a colour image has {numbers:,} numbers, every channel's.",
+            "that counts the 784 pixels of a grey 28 x 28 image; "
+            f"a colour image has {numbers:,} numbers, every channel's.",
         ),
         (
             1 / numbers,
-            f"the gradient's length is the square root of the sum of its {numbers:,} squared entries: c times the square root of {numbers:,}.",
+            f"the gradient's length is the square root of the sum of its {numbers:,} squared entries: c times the "
+            f"square root of {numbers:,}.",
         ),
         (
             1 / math.sqrt(one_channel),
-            f"that counts one channel's {one_channel:,} pixels; the gradient has an entry for every number of the image, {numbers:,}.",
+            f"that counts one channel's {one_channel:,} pixels; "
+            f"the gradient has an entry for every number of the image, {numbers:,}.",
         ),
     ]
     if not _close(
@@ -69,11 +72,13 @@ def check_gradient_penalty(
         ),
         (
             weight * (slope * 28 - 1) ** 2,
-            f"that counts the 784 pixels of a grey 28 x 28 image; a colour image has {numbers:,} numbers, every channel's.",
+            "that counts the 784 pixels of a grey 28 x 28 image; "
+            f"a colour image has {numbers:,} numbers, every channel's.",
         ),
         (
             weight * (slope * math.sqrt(one_channel) - 1) ** 2,
-            f"that counts one channel's {one_channel:,} pixels; the gradient has an entry for every number of the image.",
+            f"that counts one channel's {one_channel:,} pixels; "
+            "the gradient has an entry for every number of the image.",
         ),
     ]
     _close(
@@ -92,7 +97,8 @@ def check_improvement_factor(answer: object, stages: pd.DataFrame) -> None:
     distances = stages["distance_over_floor"].to_numpy(dtype=float)
     if len(distances) < 2:
         print(
-            "This run was measured at one stage only, so nothing can have changed yet: run the notebook at the laptop scale to answer."
+            "This run was measured at one stage only, so nothing can have changed yet: run the notebook at the laptop "
+            "scale to answer."
         )
         return
     first, last = distances[0], distances[-1]
@@ -108,7 +114,8 @@ def check_improvement_factor(answer: object, stages: pd.DataFrame) -> None:
     )
     if _close(answer, expected, "the factor", rel_tol=1e-3, mistakes=mistakes):
         print(
-            f"  From step {stages.index[0]:,} to step {stages.index[-1]:,} the distance went from {first:.1f} to {last:.1f} times the floor"
+            f"  From step {stages.index[0]:,} to step {stages.index[-1]:,} the distance went from {first:.1f} to "
+            f"{last:.1f} times the floor"
             f" ({'fell' if expected > 1 else 'did not fall'})."
         )
 
@@ -134,7 +141,10 @@ def check_rank_correlation(answer: object, signal: object, distance: object) -> 
         )
         return
     pearson = np.corrcoef(signal_values, distance_values)[0, 1]
-    misaligned = "pandas pairs two Series by their index, and these have different ones; use .to_numpy() on one of them so the values pair up by position."
+    misaligned = (
+        "pandas pairs two Series by their index, and these have different ones; "
+        "use .to_numpy() on one of them so the values pair up by position."
+    )
     mistakes = [(pearson, "that is Pearson's correlation of the values; Spearman's correlates their ranks.")]
     if isinstance(distance, pd.Series) and not distance.index.equals(pd.RangeIndex(len(distance))):
         paired_by_index = pd.Series(signal_values).corr(distance, method="spearman")
@@ -152,7 +162,10 @@ def check_rank_correlation(answer: object, signal: object, distance: object) -> 
 
 
 def _probe_points():
-    """Real and fake images of very different sizes, and where between them the penalty looks: gradient lengths that differ."""
+    """Real and fake images of very different sizes, and where between them the penalty looks.
+
+    The gradient lengths at those points differ.
+    """
     import torch
 
     with torch.random.fork_rng():
@@ -162,7 +175,10 @@ def _probe_points():
 
 
 class _SquareCritic:
-    """f(x) = half the sum of squares of x's pixels, per image: its gradient at x is x itself (a torch module in all but name)."""
+    """f(x) = half the sum of squares of x's pixels, per image: its gradient at x is x itself.
+
+    A torch module in all but name.
+    """
 
     def __call__(self, images):
         return 0.5 * (images**2).flatten(1).sum(dim=1)
@@ -173,7 +189,7 @@ class _SquareCritic:
 
 @_never_a_traceback
 def check_penalty_function(answer: object) -> None:
-    """Exercise 7.4: a function penalty(critic, real, fake, mix) giving WGAN-GP's gradient penalty, weight 10 by default.
+    """Exercise 7.4: a function penalty(critic, real, fake, mix) giving WGAN-GP's gradient penalty, default weight 10.
 
     It is run on random three-channel images and a small random critic beside `course.gan.gradient_penalty`,
     from the same points; a wrong number is compared with the usual mistakes, and a right one must also
@@ -189,7 +205,8 @@ def check_penalty_function(answer: object) -> None:
     if not callable(answer) or isinstance(answer, type):  # a class is callable, but calling it makes an instance
         _verdict(
             False,
-            f"the answer should be a function of (critic, real, fake, mix) that returns the penalty, got {_kind(answer)}.",
+            "the answer should be a function of (critic, real, fake, mix) that returns the penalty, got "
+            f"{_kind(answer)}.",
         )
         return
     with torch.random.fork_rng():  # the learner's random numbers stay as they were
@@ -207,7 +224,8 @@ def check_penalty_function(answer: object) -> None:
         per_image = " (one per image? take the mean over the batch)" if returned.shape == (8,) else ""
         _verdict(
             False,
-            f"it should return one number (a tensor with one element), got a tensor of shape {tuple(returned.shape)}{per_image}.",
+            "it should return one number (a tensor with one element), got a tensor of shape "
+            f"{tuple(returned.shape)}{per_image}.",
         )
         return
     value = _number(returned)
@@ -286,7 +304,8 @@ def check_penalty_function(answer: object) -> None:
                 _hint("that is the one-sided penalty, zero under 1; WGAN-GP's penalises both sides.")
             else:
                 _hint(
-                    "a penalty of exactly 0 means every gradient has length exactly 1; compute the lengths at the points between."
+                    "a penalty of exactly 0 means every gradient has length exactly 1; compute the lengths at the "
+                    "points between."
                 )
             return
         _hint_matching(value, mistakes, rel_tol=1e-4, abs_tol=1e-6)
@@ -313,7 +332,8 @@ def check_penalty_function(answer: object) -> None:
                 _hint("multiply by the weight argument, not by a fixed 10.")
             else:
                 _hint(
-                    "take the mean of (length - 1)² over the images, not (mean length - 1)²: square each image's own difference first."
+                    "take the mean of (length - 1)² over the images, not (mean length - 1)²: square each image's own "
+                    "difference first."
                 )
             return
     weight = next(critic.parameters())
@@ -327,10 +347,12 @@ def check_penalty_function(answer: object) -> None:
     if not reaches:
         _verdict(
             False,
-            f"the number is right ({value:.4f}), but no gradient reaches the critic's weights, so the critic cannot learn from it.",
+            f"the number is right ({value:.4f}), but no gradient reaches the critic's weights, so the critic cannot "
+            "learn from it.",
         )
         _hint(
-            "take the gradient with torch.autograd.grad(..., create_graph=True), and return the tensor (no .item(), no .detach())."
+            "take the gradient with torch.autograd.grad(..., create_graph=True), and return the tensor "
+            "(no .item(), no .detach())."
         )
         return
     _verdict(
