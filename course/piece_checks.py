@@ -117,7 +117,8 @@ def check_network(
         shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
         _verdict(
             False,
-            f"{what} returns {shape} for a batch of shape {tuple(inputs.shape)}; the course's returns {tuple(expected.shape)}.",
+            f"{what} returns {shape} for a batch of shape {tuple(inputs.shape)}; "
+            f"the course's returns {tuple(expected.shape)}.",
         )
         _hint(hint or "check the reshapes in forward, and what the last layer returns.")
         return False
@@ -125,7 +126,8 @@ def check_network(
         _verdict(False, f"{what} has the course's layers and weights but computes something else.")
         _hint(
             hint
-            or "check the order of the layers, the activation functions (ReLU, LeakyReLU 0.2, Tanh) and the forward pass."
+            or "check the order of the layers, the activation functions "
+            "(ReLU, LeakyReLU 0.2, Tanh) and the forward pass."
         )
         return False
     count = sum(value.numel() for value in theirs.parameters())
@@ -136,33 +138,39 @@ def check_network(
 
 HINTS = {  # what to check when a network's weights differ after a step: (the generator's move, the discriminator's)
     "dcgan": (
-        "the generator's move: score the same fakes again with the just-updated discriminator, target 1 (-log D(G(z))).",
-        "the discriminator's move: real images aim at 1 - label smoothing, the fakes (detached) at 0, both losses added; "
-        "zero_grad, backward, then d_optimizer.step().",
+        "the generator's move: score the same fakes again with "
+        "the just-updated discriminator, target 1 (-log D(G(z))).",
+        "the discriminator's move: real images aim at 1 - label smoothing, the fakes "
+        "(detached) at 0, both losses added; zero_grad, backward, then d_optimizer.step().",
     ),
     "wgan": (
         "the generator's move: after the critic's last move, score the last fakes again and minimise -scores.mean().",
-        "the critic's move, config.critic_steps times on fresh batches: fake_scores.mean() - real_scores.mean(), zero_grad, "
-        "backward, step, then clip every weight into [-0.01, 0.01].",
+        "the critic's move, config.critic_steps times on fresh batches: "
+        "fake_scores.mean() - real_scores.mean(), zero_grad, backward, step, "
+        "then clip every weight into [-0.01, 0.01].",
     ),
     "wgan-gp": (
         "the generator's move: after the critic's last move, score the last fakes again and minimise -scores.mean().",
-        "the critic's move, config.critic_steps times on fresh batches: fake_scores.mean() - real_scores.mean() plus the "
-        "gradient penalty at batch.mix, zero_grad, backward, step (no clipping). If all that is so, your gradient_penalty may "
-        "differ from the course's in the last bits: build it as the text does (mix * real + (1 - mix) * fake, flatten(1).norm(dim=1)).",
+        "the critic's move, config.critic_steps times on fresh batches: "
+        "fake_scores.mean() - real_scores.mean() plus the gradient penalty at batch.mix, zero_grad, backward, step "
+        "(no clipping). If all that is so, your gradient_penalty may differ from the course's in the last bits: "
+        "build it as the text does (mix * real + (1 - mix) * fake, flatten(1).norm(dim=1)).",
     ),
 }
 
 
 NETWORK_HINTS = {  # what to check in a network of notebook 09, for check_network's `hint`
-    "up-block": "the residual path is BatchNorm2d, ReLU, Upsample(scale_factor=2), 3x3 Conv2d (padding 1), BatchNorm2d, ReLU, 3x3 Conv2d; "
+    "up-block": "the residual path is BatchNorm2d, ReLU, Upsample(scale_factor=2), 3x3 Conv2d (padding 1), "
+    "BatchNorm2d, ReLU, 3x3 Conv2d; "
     "the shortcut is Upsample(scale_factor=2), then a 1x1 Conv2d; forward returns the sum of the two paths.",
-    "conditional generator": "the first layer reads (N, 64 + 10) numbers: the noise first, then the class's one-hot code "
-    "F.one_hot(labels, self.classes) (ten columns, even for a batch without class 9) as floats, joined along dim 1.",
-    "projection discriminator": "one score per image, shape (N,): self.score(features).squeeze(1), plus the class term: each image's "
-    "class vector self.class_vectors(labels) times its features, summed over the features (dim 1).",
-    "small CNN": "each block is a Conv2d, a ReLU and a MaxPool2d(2), so that 28 x 28 maps become 14 x 14, then 7 x 7 (padding 2 for the 5x5 "
-    "kernels, 1 for the 3x3); the classifier flattens 32 maps of 7 x 7; forward returns self.classifier(self.features(images)).",
+    "conditional generator": "the first layer reads (N, 64 + 10) numbers: "
+    "the noise first, then the class's one-hot code F.one_hot(labels, self.classes) "
+    "(ten columns, even for a batch without class 9) as floats, joined along dim 1.",
+    "projection discriminator": "one score per image, shape (N,): self.score(features).squeeze(1), plus the class "
+    "term: each image's class vector self.class_vectors(labels) times its features, summed over the features (dim 1).",
+    "small CNN": "each block is a Conv2d, a ReLU and a MaxPool2d(2), so that 28 x 28 maps become 14 x 14, then 7 x 7 "
+    "(padding 2 for the 5x5 kernels, 1 for the 3x3); the classifier flattens 32 maps of 7 x 7; "
+    "forward returns self.classifier(self.features(images)).",
 }
 
 
@@ -172,7 +180,11 @@ def practice_config(loss: str = "dcgan") -> gan.GANConfig:
 
 
 def check_gan_step(step: object, loss: str = "dcgan", steps: int = 3) -> bool:
-    """Does `step(config, generator, discriminator, g_optimizer, d_optimizer, next_batch)` move every weight as `gan.train_step` does?"""
+    """Does a learner's training step move every weight as `gan.train_step` does?
+
+    `step(config, generator, discriminator, g_optimizer, d_optimizer, next_batch)` runs `steps` steps beside the
+    course's; after each, every weight and batch norm statistic is compared.
+    """
     if not callable(step):
         return _verdict(False, f"the step should be a function, got {type(step).__name__}.")
     config = practice_config(loss)
@@ -194,7 +206,8 @@ def check_gan_step(step: object, loss: str = "dcgan", steps: int = 3) -> bool:
         if not isinstance(result, gan.StepResult):
             return _verdict(
                 False,
-                f"the step returns {type(result).__name__}; it should return gan.StepResult(d_loss, g_loss, real_scores, fake_scores).",
+                f"the step returns {type(result).__name__}; it should return "
+                "gan.StepResult(d_loss, g_loss, real_scores, fake_scores).",
             )
         for index in (1, 0):  # the discriminator moves first
             if all(
@@ -210,18 +223,20 @@ def check_gan_step(step: object, loss: str = "dcgan", steps: int = 3) -> bool:
             _hint(
                 HINTS[loss][index]
                 if not (index == 0 and unmoved)
-                else "the generator's move needs the fakes with their graph (not detached) and g_optimizer.step() after backward."
+                else "the generator's move needs the fakes with their graph "
+                "(not detached) and g_optimizer.step() after backward."
             )
             return False
         for index in (1, 0):  # the weights agree; batch norm's running statistics count every call of a network
             if not all(torch.equal(a, b) for a, b in zip(mine[index].buffers(), theirs[index].buffers(), strict=True)):
                 _verdict(
                     False,
-                    f"after step {number} the weights agree, but the {names[index]}'s batch norm statistics differ from the course's.",
+                    f"after step {number} the weights agree, but the {names[index]}'s "
+                    "batch norm statistics differ from the course's.",
                 )
                 _hint(
-                    "call each network exactly as often as the text does: the discriminator on the real batch, on the detached fakes, "
-                    "then once more on the fakes for the generator's move."
+                    "call each network exactly as often as the text does: the discriminator on the real "
+                    "batch, on the detached fakes, then once more on the fakes for the generator's move."
                 )
                 return False
     return _verdict(True, f"after {steps} steps every weight of both networks is the course's, to the last bit.")
@@ -253,14 +268,18 @@ def check_update_average(update: object) -> bool:
                 _hint("the count of batches is a whole number: copy it from the model, do not average it.")
             else:
                 _hint(
-                    "each value should move a share 1 - decay of the way towards the model's: average.lerp_(model_value, 1 - decay)."
+                    "each value should move a share 1 - decay of the way towards the model's: "
+                    "average.lerp_(model_value, 1 - decay)."
                 )
             return False
     return _verdict(True, "your update moves every weight and batch norm statistic as the course's does.")
 
 
 def require(check: Callable[..., object], *answers: object) -> None:
-    """Run one of `course.exercises`' checks as a test cell: its verdict is printed, and any verdict but "Correct!" stops the cell."""
+    """Run one of `course.exercises`' checks as a test cell.
+
+    Its verdict is printed, and any verdict but "Correct!" stops the cell.
+    """
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         check(*answers)
@@ -270,7 +289,10 @@ def require(check: Callable[..., object], *answers: object) -> None:
 
 
 def check_same_values(pairs: dict[str, tuple[object, torch.Tensor]]) -> bool:
-    """For each name, does the learner's value (a tensor) equal the course's, in shape and, to float precision, in value?"""
+    """For each name, does the learner's value equal the course's, in shape and, to float precision, in value?
+
+    The learner's values should be tensors, as the course's are.
+    """
     for name, (mine, theirs) in pairs.items():
         if not isinstance(mine, torch.Tensor):
             return _verdict(False, f"{name} should return a tensor, got {type(mine).__name__}.")
@@ -289,7 +311,10 @@ def check_same_values(pairs: dict[str, tuple[object, torch.Tensor]]) -> bool:
 
 
 def check_same_weights(pairs: dict[str, tuple[nn.Module, nn.Module]], after: str) -> bool:
-    """For each name, are the learner's network's weights (and batch norm statistics) the course's, `after` the same updates?"""
+    """For each name, are the learner's network's weights (and batch norm statistics) the course's?
+
+    `after` says which updates both networks had, for the verdict.
+    """
     for name, (mine, theirs) in pairs.items():
         for (key, got), expected in zip(mine.state_dict().items(), theirs.state_dict().values(), strict=True):
             if not torch.allclose(got.double(), expected.double(), rtol=1e-5, atol=1e-6):
@@ -321,7 +346,10 @@ def _changes_to(pretrained: nn.Module, before: dict[str, torch.Tensor], trained_
 
 
 def check_transfer_model(make_model: object) -> bool:
-    """Does `make_model(pretrained, num_classes)` build what `transfer.transfer_model` builds, leaving `pretrained` as it was?"""
+    """Does `make_model(pretrained, num_classes)` build what `transfer.transfer_model` builds?
+
+    It must also leave `pretrained` as it was.
+    """
     from course import transfer
     from course.models import SmallCNN
 
@@ -351,7 +379,8 @@ def check_transfer_model(make_model: object) -> bool:
             f"your function changed the pretrained network: {changed or 'it returned the pretrained network itself'}.",
         )
         _hint(
-            "work on a copy, model = copy.deepcopy(pretrained), and freeze and replace the copy's layers only: every run starts from the pretrained network."
+            "work on a copy, model = copy.deepcopy(pretrained), and freeze and replace "
+            "the copy's layers only: every run starts from the pretrained network."
         )
         return False
     pretrained_storage = {value.data_ptr() for value in pretrained.parameters()}
@@ -359,7 +388,8 @@ def check_transfer_model(make_model: object) -> bool:
     if shared:
         _verdict(
             False,
-            f"your network shares {shared[0]} with the pretrained network: training it would change the pretrained weights too.",
+            f"your network shares {shared[0]} with the pretrained network: "
+            "training it would change the pretrained weights too.",
         )
         _hint("copy the whole network with copy.deepcopy(pretrained) before changing anything.")
         return False
@@ -385,7 +415,8 @@ def check_transfer_model(make_model: object) -> bool:
             _verdict(False, f"your network freezes {' and '.join(frozen)}, which the course's trains.")
             if "classifier.3" in frozen:
                 _hint(
-                    "you froze the new output layer too: freeze only model.features (or freeze before you replace the output layer: a new layer trains)."
+                    "you froze the new output layer too: freeze only model.features (or "
+                    "freeze before you replace the output layer: a new layer trains)."
                 )
             else:
                 _hint("the hidden layer classifier.1 keeps training, more slowly: freeze only model.features.")
@@ -393,7 +424,8 @@ def check_transfer_model(make_model: object) -> bool:
             _verdict(False, f"your network trains {' and '.join(training)}, which the course's freezes.")
             if any(getattr(module, "requires_grad", None) is False for module in mine.modules()):
                 _hint(
-                    "module.requires_grad = False only sets a new attribute of the module; the method requires_grad_(False) freezes its weights."
+                    "module.requires_grad = False only sets a new attribute of the "
+                    "module; the method requires_grad_(False) freezes its weights."
                 )
             else:
                 _hint("freeze the convolutions: model.features.requires_grad_(False).")
@@ -409,7 +441,8 @@ def check_transfer_model(make_model: object) -> bool:
     ):
         _verdict(False, "your new output layer starts from other weights than the course's, from the same random seed.")
         _hint(
-            "make it with nn.Linear(64, num_classes) as PyTorch starts it, and draw nothing else at random in the function."
+            "make it with nn.Linear(64, num_classes) as PyTorch starts it, "
+            "and draw nothing else at random in the function."
         )
         return False
     mine.eval()
@@ -440,13 +473,13 @@ def check_transfer_model(make_model: object) -> bool:
     frozen = sum(value.numel() for name, value in mine.named_parameters() if name not in their_trained)
     return _verdict(
         True,
-        f"a copy of the pretrained network, its convolutions' {frozen:,} weights frozen, a new output layer for 3 classes; "
-        "the pretrained network is left as it was.",
+        f"a copy of the pretrained network, its convolutions' {frozen:,} weights frozen, "
+        "a new output layer for 3 classes; the pretrained network is left as it was.",
     )
 
 
 def check_fine_tune_optimizer(make_optimizer: object) -> bool:
-    """Does `make_optimizer(model, learning_rate, factor)` give Adam the groups `transfer.fine_tune_optimizer` gives it?"""
+    """Does `make_optimizer(model, learning_rate, factor)` give Adam the groups `transfer.fine_tune_optimizer` gives?"""
     from course import transfer
     from course.models import SmallCNN
 
@@ -461,7 +494,8 @@ def check_fine_tune_optimizer(make_optimizer: object) -> bool:
         if isinstance(error, ValueError) and "more than one parameter group" in str(error):
             _verdict(False, "a parameter appears in both of your groups.")
             _hint(
-                "the first group holds the hidden layer model.classifier[1] only, the second the output layer model.classifier[-1] only."
+                "the first group holds the hidden layer model.classifier[1] "
+                "only, the second the output layer model.classifier[-1] only."
             )
             return False
         return _verdict(
@@ -483,17 +517,20 @@ def check_fine_tune_optimizer(make_optimizer: object) -> bool:
             if not value.requires_grad:
                 _verdict(False, f"your optimizer is given {name}, which is frozen.")
                 _hint(
-                    "give the optimizer only the layers that train, the hidden layer and the output layer, not model.parameters()."
+                    "give the optimizer only the layers that train, the hidden "
+                    "layer and the output layer, not model.parameters()."
                 )
                 return False
     if len(mine.param_groups) != 2:
         _verdict(
             False,
-            f"your optimizer has {len(mine.param_groups)} parameter group(s); the course's has 2, one learning rate each.",
+            f"your optimizer has {len(mine.param_groups)} parameter "
+            "group(s); the course's has 2, one learning rate each.",
         )
         if len(mine.param_groups) == 1:
             _hint(
-                "one learning rate for every layer: make two groups, [{'params': ..., 'lr': ...}, {'params': ..., 'lr': ...}]."
+                "one learning rate for every layer: make two groups, "
+                "[{'params': ..., 'lr': ...}, {'params': ..., 'lr': ...}]."
             )
         return False
     held = [set(_parameter_names(model, group["params"])) for group in mine.param_groups]
@@ -501,17 +538,20 @@ def check_fine_tune_optimizer(make_optimizer: object) -> bool:
     if held == expected[::-1]:
         _verdict(False, "your groups are the other way round.")
         _hint(
-            "first the pretrained hidden layer's group (model.classifier[1]), then the new output layer's (model.classifier[-1])."
+            "first the pretrained hidden layer's group (model.classifier[1]), "
+            "then the new output layer's (model.classifier[-1])."
         )
         return False
     for number, (got, wanted) in enumerate(zip(held, expected, strict=True), start=1):
         if got != wanted:
             _verdict(
                 False,
-                f"your group {number} holds {', '.join(sorted(got)) or 'nothing'}; the course's holds {', '.join(sorted(wanted))}.",
+                f"your group {number} holds {', '.join(sorted(got)) or 'nothing'}; "
+                f"the course's holds {', '.join(sorted(wanted))}.",
             )
             _hint(
-                "the first group is the hidden layer, model.classifier[1].parameters(); the second the output layer, model.classifier[-1].parameters()."
+                "the first group is the hidden layer, model.classifier[1].parameters(); "
+                "the second the output layer, model.classifier[-1].parameters()."
             )
             return False
     rates, wanted_rates = [group["lr"] for group in mine.param_groups], [group["lr"] for group in theirs.param_groups]
@@ -521,18 +561,20 @@ def check_fine_tune_optimizer(make_optimizer: object) -> bool:
     ):
         _verdict(
             False,
-            f"for learning_rate={learning_rate} and factor={factor} your groups learn at {rates[0]:g} and {rates[1]:g}; "
-            f"the course's at {wanted_rates[0]:g} and {wanted_rates[1]:g}.",
+            f"for learning_rate={learning_rate} and factor={factor} your groups learn at {rates[0]:g} "
+            f"and {rates[1]:g}; the course's at {wanted_rates[0]:g} and {wanted_rates[1]:g}.",
         )
         if rates[0] == rates[1]:
             _hint(
-                "one learning rate for both groups: the pretrained hidden layer learns at learning_rate * factor, the new output layer at learning_rate."
+                "one learning rate for both groups: the pretrained hidden layer learns "
+                "at learning_rate * factor, the new output layer at learning_rate."
             )
         elif rates == wanted_rates[::-1]:
             _hint("the rates are swapped: the pretrained layer is the slow one, learning_rate * factor.")
         else:
             _hint(
-                "use the function's arguments: learning_rate * factor for the hidden layer, learning_rate for the output layer."
+                "use the function's arguments: learning_rate * factor for "
+                "the hidden layer, learning_rate for the output layer."
             )
         return False
     for number, (got, wanted) in enumerate(zip(mine.param_groups, theirs.param_groups, strict=True), start=1):
@@ -555,7 +597,10 @@ def check_fine_tune_optimizer(make_optimizer: object) -> bool:
 def _line_by_formulas(
     inputs: torch.Tensor, targets: torch.Tensor, learning_rate: float, steps: int, slip: str = ""
 ) -> tuple[float, float, list[float]]:
-    """Gradient descent on the line by the gradient formulas of notebook 01 (no autograd), with one of LINE_SLIPS if asked."""
+    """Gradient descent on the line by notebook 01's gradient formulas (no autograd).
+
+    `slip`, one of LINE_SLIPS, makes the loop slip as a learner's might; "" (the default) makes none.
+    """
     x, y = inputs.double(), targets.double()
     weight = bias = summed_weight_gradient = summed_bias_gradient = torch.zeros((), dtype=torch.float64)
     losses = []
@@ -579,9 +624,10 @@ def _line_by_formulas(
 
 
 LINE_SLIPS = {  # a slip in the loop, and what to check when the learner's weights are the ones that slip gives
-    "plus": "move against the gradient: weight -= learning_rate * weight.grad. With + every step climbs the bowl and the loss grows.",
-    "no reset": "backward() adds to .grad: set both gradients back to zero after the update (weight.grad.zero_(), bias.grad.zero_()), "
-    "or every step carries all the earlier gradients too.",
+    "plus": "move against the gradient: weight -= learning_rate * weight.grad. "
+    "With + every step climbs the bowl and the loss grows.",
+    "no reset": "backward() adds to .grad: set both gradients back to zero after the update "
+    "(weight.grad.zero_(), bias.grad.zero_()), or every step carries all the earlier gradients too.",
     "no rate": "multiply each gradient by learning_rate in the update: weight -= learning_rate * weight.grad.",
     "sum": "the loss is the mean squared error, .mean() over the sales; .sum() makes every gradient n times larger.",
 }
@@ -594,7 +640,10 @@ def _as_line_fit(result: object, steps: int) -> tuple[float, float, list[float]]
         return f"{wrong}; it returned {type(result).__name__}."
     weight, bias, losses = result
     if isinstance(losses, (list, tuple)) and any(isinstance(loss, torch.Tensor) for loss in losses):
-        return f"{wrong}; its losses are tensors: append loss.item(), the loss as a plain Python number (the plot needs numbers)."
+        return (
+            f"{wrong}; its losses are tensors: append loss.item(), "
+            "the loss as a plain Python number (the plot needs numbers)."
+        )
     try:
         weight, bias = float(weight), float(bias)
         losses = [float(loss) for loss in losses]
@@ -606,11 +655,12 @@ def _as_line_fit(result: object, steps: int) -> tuple[float, float, list[float]]
 
 
 def check_line_descent(fit: object, inputs: torch.Tensor, targets: torch.Tensor) -> bool:
-    """Does `fit(learning_rate, steps)` (notebook 01's loop, on `inputs` and `targets`) take the steps the gradient formulas give?
+    """Does `fit(learning_rate, steps)`, notebook 01's loop, take the steps the gradient formulas give?
 
-    It runs 20 steps at the learning rate 0.1, then 10 at 0.3, and compares the weight, the bias and every loss; then 20
-    steps at 0.1 with every target shifted by one (in place, and put back after), since on standardised targets the
-    best bias is the starting one, 0, and a slip in the bias's update would go unseen.
+    On `inputs` and `targets`, it runs 20 steps at the learning rate 0.1, then 10 at 0.3, and compares the weight,
+    the bias and every loss; then 20 steps at 0.1 with every target shifted by one (in place, and put back after),
+    since on standardised targets the best bias is the starting one, 0, and a slip in the bias's update would go
+    unseen.
     """
     if not callable(fit):
         return _verdict(False, f"fit_line_by_gradient_descent should be a function, got {type(fit).__name__}.")
@@ -644,7 +694,8 @@ def check_line_descent(fit: object, inputs: torch.Tensor, targets: torch.Tensor)
                 _hint("update the weights inside `with torch.no_grad():`: the update is not part of the model.")
             elif "NoneType" in str(error):
                 _hint(
-                    "update each weight in place (weight -= ...): weight = weight - ... makes a new tensor, whose .grad backward() leaves empty."
+                    "update each weight in place (weight -= ...): "
+                    "weight = weight - ... makes a new tensor, whose .grad backward() leaves empty."
                 )
             return False
         finally:
@@ -668,11 +719,13 @@ def check_line_descent(fit: object, inputs: torch.Tensor, targets: torch.Tensor)
         ]  # no -0.000000
         _verdict(
             False,
-            f"{where} your weight and bias are {shown[0]} and {shown[1]}; the gradient formulas give {shown[2]} and {shown[3]}.",
+            f"{where} your weight and bias are {shown[0]} and {shown[1]}; "
+            f"the gradient formulas give {shown[2]} and {shown[3]}.",
         )
         if got[0] == 0 and got[1] == 0:
             _hint(
-                "the weights did not move: subtract learning_rate times each gradient from its weight, in place (weight -= ...)."
+                "the weights did not move: subtract learning_rate times "
+                "each gradient from its weight, in place (weight -= ...)."
             )
             return False
         slip = next((slip for slip in LINE_SLIPS if same(got, slipped[slip], losses=False)), None)
@@ -680,20 +733,22 @@ def check_line_descent(fit: object, inputs: torch.Tensor, targets: torch.Tensor)
             _hint(LINE_SLIPS[slip])
         elif math.isclose(got[0], expected[0], rel_tol=1e-9, abs_tol=1e-9) and shift:
             _hint(
-                "the weight is right, the bias is not: move the bias too, bias -= learning_rate * bias.grad, and set bias.grad back to zero."
+                "the weight is right, the bias is not: move the bias too, "
+                "bias -= learning_rate * bias.grad, and set bias.grad back to zero."
             )
         elif learning_rate != runs[0][0] and same(got, unslipped_rate, losses=False):
             _hint(f"use the argument learning_rate, not the number {runs[0][0]} written in.")
         else:
             _hint(
-                "each step: the loss (weight * x_scaled + bias - y_scaled) squared and averaged, backward(), then under torch.no_grad() "
-                "weight -= learning_rate * weight.grad and the same for bias, then both .grad back to zero."
+                "each step: the loss (weight * x_scaled + bias - y_scaled) squared and averaged, backward(), "
+                "then under torch.no_grad() weight -= learning_rate * weight.grad and the same for bias, "
+                "then both .grad back to zero."
             )
         return False
     return _verdict(
         True,
-        "after 20 steps at the learning rate 0.1 and 10 at 0.3, and 20 at 0.1 on targets shifted by one, your weight, bias "
-        "and every loss are what the gradient formulas give.",
+        "after 20 steps at the learning rate 0.1 and 10 at 0.3, and 20 at 0.1 on targets "
+        "shifted by one, your weight, bias and every loss are what the gradient formulas give.",
     )
 
 
@@ -738,19 +793,24 @@ def _slipped_epoch(slip: str) -> Callable:
 EPOCH_SLIPS = {  # a slip in the epoch, and what to check when the learner's weights are the ones that slip gives
     "no zero_grad": "call optimizer.zero_grad() before loss.backward(): backward adds to the gradients already there, "
     "so without it every step carries all the earlier batches' gradients.",
-    "no shuffle": "shuffle first: order = torch.randperm(len(images), generator=shuffler), then take each batch's indices from order.",
-    "step before backward": "optimizer.step() comes after loss.backward(): stepping first moves the weights by the previous batch's gradients.",
-    "loss without softmax": "the loss is F.cross_entropy(scores, labels[batch]) on the raw scores: it applies softmax and the log itself.",
+    "no shuffle": "shuffle first: order = torch.randperm(len(images), generator=shuffler), "
+    "then take each batch's indices from order.",
+    "step before backward": "optimizer.step() comes after loss.backward(): "
+    "stepping first moves the weights by the previous batch's gradients.",
+    "loss without softmax": "the loss is F.cross_entropy(scores, labels[batch]) on the raw scores: "
+    "it applies softmax and the log itself.",
     "last batch dropped": "keep the last, smaller batch: range(0, len(images), batch_size) walks through every image.",
-    "labels unshuffled": "take the labels of the same shuffled indices as the images: labels[batch], not labels[start : start + batch_size].",
+    "labels unshuffled": "take the labels of the same shuffled indices as "
+    "the images: labels[batch], not labels[start : start + batch_size].",
 }
 
 
 def check_epoch(epoch: object, epochs: int = 2, batch_size: int = 64) -> bool:
-    """Does `epoch(model, images, labels, optimizer, batch_size, shuffler)` train as `training.run_epoch`, train_classifier's epoch, does?
+    """Does a learner's epoch train as `training.run_epoch`, train_classifier's epoch, does?
 
-    Both run `epochs` epochs on practice images, from the same weights, the same Adam and the same shuffling seed;
-    after each, every weight, the state of the shuffler and the returned loss and accuracy are compared.
+    The learner's is called as `epoch(model, images, labels, optimizer, batch_size, shuffler)`. Both run `epochs`
+    epochs on practice images, from the same weights, the same Adam and the same shuffling seed; after each, every
+    weight, the state of the shuffler and the returned loss and accuracy are compared.
     """
     if not callable(epoch):
         return _verdict(False, f"the epoch should be a function, got {type(epoch).__name__}.")
@@ -818,8 +878,8 @@ def check_epoch(epoch: object, epochs: int = 2, batch_size: int = 64) -> bool:
                     False, f"{where} the weights are the course's, but the shuffler given to the epoch was not used."
                 )
                 _hint(
-                    "draw the order from the shuffler given, torch.randperm(len(images), generator=shuffler): a generator of "
-                    "your own repeats the same order every epoch."
+                    "draw the order from the shuffler given, torch.randperm(len(images), generator=shuffler): "
+                    "a generator of your own repeats the same order every epoch."
                 )
             else:
                 _verdict(
@@ -830,12 +890,12 @@ def check_epoch(epoch: object, epochs: int = 2, batch_size: int = 64) -> bool:
         if not all(math.isclose(a, b, rel_tol=1e-5, abs_tol=1e-7) for a, b in zip(returned, expected, strict=True)):
             _verdict(
                 False,
-                f"{where} the weights are the course's, but your epoch returns loss {returned[0]:.4f} and accuracy {returned[1]:.4f} "
-                f"where the course's returns {expected[0]:.4f} and {expected[1]:.4f}.",
+                f"{where} the weights are the course's, but your epoch returns loss {returned[0]:.4f} and "
+                f"accuracy {returned[1]:.4f} where the course's returns {expected[0]:.4f} and {expected[1]:.4f}.",
             )
             _hint(
-                "add up each batch's loss.item() times its number of images, and the images whose highest score is their label; "
-                "return both divided by the number of images."
+                "add up each batch's loss.item() times its number of images, and the images "
+                "whose highest score is their label; return both divided by the number of images."
             )
             return False
     return _verdict(
