@@ -31,8 +31,8 @@ class BuildRunning(RuntimeError):
 
 
 def require_notebooks(notebooks: list[Path], what: str, written_as: Callable[[Path], str]) -> None:
-    """Fail before anything is written when there are no notebooks to build the `what` from, one is missing, or two would
-    be written as the same file (`written_as` names what a notebook becomes, as "the page 01_x.html")."""
+    """Fail before anything is written when there are no notebooks to build the `what` from, one is missing, or two
+    would be written as the same file (`written_as` names what a notebook becomes, as "the page 01_x.html")."""
     if not notebooks:
         raise ValueError(f"no notebooks to build the {what} from: give at least one .ipynb file")
     missing = [str(path) for path in notebooks if not path.is_file()]
@@ -45,30 +45,40 @@ def require_notebooks(notebooks: list[Path], what: str, written_as: Callable[[Pa
 
 
 def require_output_folder(out: Path, marker: str, what: str) -> None:
-    """Refuse a file, a folder that holds files without `marker`, and the folder this process runs in: a build replaces it."""
+    """Refuse an `out` that a build must not replace.
+
+    That is a file, a folder that holds files without `marker`, or the folder this process runs in.
+    """
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"{out} is a file, not a folder: choose another output folder, or move the file away")
     if not out.is_dir():
         return
     if not (out / marker).is_file() and any(out.iterdir()):
         raise FileExistsError(
-            f"{out} holds files and is not a {what} the course built (it has no {marker}), and a build would replace it: "
-            "choose another --out, or empty or remove that folder yourself"
+            f"{out} holds files and is not a {what} the course built (it has no {marker}), "
+            "and a build would replace it: choose another --out, or empty or remove that folder yourself"
         )
     folder, here = out.resolve(), Path.cwd()
     if folder == here or folder in here.parents:
         raise ValueError(
-            f"{out} holds the folder this command runs in, and a build replaces it whole: run the command from another folder"
+            f"{out} holds the folder this command runs in, and a build replaces it whole: "
+            "run the command from another folder"
         )
 
 
 def temporary_folder(folder: Path, kind: str) -> Path:
-    """A new hidden name beside `folder`, for a build in progress or an old build on its way out (kind: TEMPORARY_KINDS)."""
+    """A new hidden name beside `folder`, for a build in progress or an old build on its way out.
+
+    `kind` is one of TEMPORARY_KINDS.
+    """
     return folder.parent / f".{folder.name}.{kind}-{secrets.token_hex(4)}"
 
 
 def remove_leftovers(folder: Path, marker: str) -> None:
-    """Remove the hidden folders a killed build into `folder` left beside it: only ours (marked, or empty), only under the lock."""
+    """Remove the hidden folders a killed build into `folder` left beside it.
+
+    Only ours (marked, or empty) are removed, and only under the lock.
+    """
     for kind in TEMPORARY_KINDS:
         for leftover in folder.parent.glob(f".{glob.escape(folder.name)}.{kind}-{'?' * 8}"):
             if (
@@ -81,7 +91,7 @@ def remove_leftovers(folder: Path, marker: str) -> None:
 
 @contextlib.contextmanager
 def build_lock(folder: Path, out: Path, what: str) -> Iterator[None]:
-    """Hold the lock file beside `folder` (.NAME.lock, left in place) for one build; a second build is refused at once."""
+    """Hold the lock file beside `folder` (.NAME.lock, left in place) for one build; a second is refused at once."""
     if fcntl is None:
         yield
         return
@@ -94,7 +104,10 @@ def build_lock(folder: Path, out: Path, what: str) -> Iterator[None]:
 
 
 def swap_in(building: Path, folder: Path) -> None:
-    """Put the built folder at `folder` by renaming; an old one (or an empty folder) there is renamed aside first, then removed."""
+    """Put the built folder at `folder` by renaming.
+
+    An old one (or an empty folder) there is renamed aside first, then removed.
+    """
     if not folder.exists():
         os.rename(building, folder)
         return
@@ -109,10 +122,10 @@ def swap_in(building: Path, folder: Path) -> None:
 
 
 def build_folder(out: Path, marker: str, marker_text: str, what: str, write: Callable[[Path], list[str]]) -> list[Path]:
-    """Build `out` whole: `write(new_folder)` fills a fresh hidden folder and returns the names it wrote, then it is swapped in.
+    """Build `out` whole: `write(new_folder)` fills a fresh hidden folder, which is then swapped in.
 
-    The marker file is written first. On any failure or interruption the hidden folder is removed and `out` is left as it
-    was. Returns the written names under `out`.
+    `write` returns the names it wrote. The marker file is written first. On any failure or interruption the hidden
+    folder is removed and `out` is left as it was. Returns the written names under `out`.
     """
     out = Path(out)
     require_output_folder(out, marker, what)

@@ -44,7 +44,10 @@ BETAS = (0.5, 0.999)  # Adam's, for every method of the comparison: the GAN's us
 
 @dataclass(frozen=True)
 class SemiSupervisedSettings:
-    """Sizes and rates of the semi-supervised runs and of the comparison; `for_scale` gives the course's choice at each scale."""
+    """Sizes and rates of the semi-supervised runs and of the comparison.
+
+    `for_scale` gives the course's choice at each scale.
+    """
 
     steps: int = 960  # gradient steps of every run, whatever the method: the budget the comparison holds equal
     labelled_batch: int = 32  # drawn with replacement from the few labelled images; notebook 04's batch size
@@ -71,7 +74,8 @@ class SemiSupervisedSettings:
         for rate in rates:
             if isinstance(rate, bool) or not (isinstance(rate, (int, float)) and 0 < rate < 1):
                 raise ValueError(
-                    f"learning_rate and learning_rates must be numbers between 0 and 1 (learning_rates a non-empty tuple), got {rate!r}."
+                    "learning_rate and learning_rates must be numbers between 0 and 1 "
+                    f"(learning_rates a non-empty tuple), got {rate!r}."
                 )
         if isinstance(self.tuning_draw, bool) or not isinstance(self.tuning_draw, int) or self.tuning_draw < 0:
             raise ValueError(f"tuning_draw must be an int from 0 up, got {self.tuning_draw!r}.")
@@ -116,7 +120,7 @@ def unlabelled_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> tor
 
 
 def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tensor) -> torch.Tensor:
-    """The generator's loss: the squared difference between the mean features of real images and of fakes, averaged over the features.
+    """The generator's loss: the mean squared difference between the mean features of real images and of fakes.
 
     That is the squared distance between the two means divided by the number of features.
     """
@@ -133,7 +137,7 @@ def train_step(
     real: torch.Tensor,
     noise: torch.Tensor,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """One step of `train_semi_supervised`: the discriminator on the three batches, then the generator by feature matching.
+    """One `train_semi_supervised` step: the discriminator on the three batches, then the generator by feature matching.
 
     Returns the discriminator's and the generator's loss (without their graphs).
     """
@@ -174,7 +178,8 @@ def train_semi_supervised(
     """
     if unlabelled.ndim != 4 or unlabelled.shape[1:] != (1, 28, 28) or len(unlabelled) < settings.unlabelled_batch:
         raise ValueError(
-            f"unlabelled must hold at least {settings.unlabelled_batch} images of shape (1, 28, 28), got {tuple(unlabelled.shape)}."
+            f"unlabelled must hold at least {settings.unlabelled_batch} images of shape (1, 28, 28), "
+            f"got {tuple(unlabelled.shape)}."
         )
     device = task.train_images.device
     num_classes = len(task.class_names)
@@ -239,8 +244,9 @@ def run_one(
     progress: bool = True,
     record: bool = True,
 ) -> tuple[Task, SmallCNN, Generator | None, dict[str, float]]:
-    """One run of the comparison: `method` on draw `seed` of `per_class` labels per class, at `learning_rate`, for `settings.steps` steps.
+    """One run of the comparison: `method` on draw `seed` of `per_class` labels per class.
 
+    The run trains at `learning_rate` for `settings.steps` steps.
     The task sets `settings.validation_images_per_class` validation images of each class aside; the
     semi-supervised GAN's unlabelled pool is every other training image of the five classes. With `record`,
     the run's scores are added to the results file, so `run_comparison` does not train it again.
@@ -250,7 +256,8 @@ def run_one(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
     if per_class not in transfer_settings.labels_per_class:
         raise ValueError(
-            f"per_class must be one of {transfer_settings.labels_per_class} at scale {transfer_settings.scale!r}, got {per_class}."
+            f"per_class must be one of {transfer_settings.labels_per_class} at scale {transfer_settings.scale!r}, "
+            f"got {per_class}."
         )
     task = make_task(
         fashion,
@@ -340,7 +347,7 @@ def run_comparison(
     pretrained: SmallCNN,
     step: Callable = train_step,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Scratch, transfer and the semi-supervised GAN at notebook 04's label budgets, every run `settings.steps` steps long.
+    """Scratch, transfer and the semi-supervised GAN at notebook 04's label budgets, `settings.steps` steps per run.
 
     First, for each budget and method, one run per rate in `settings.learning_rates` on the tuning
     draw, scored on the validation images only; the best (the smaller rate on a tie) is that
@@ -351,7 +358,8 @@ def run_comparison(
     """
     if settings.tuning_draw in range(transfer_settings.seeds):
         raise ValueError(
-            f"tuning_draw must not be one of the reported draws 0 to {transfer_settings.seeds - 1}, got {settings.tuning_draw}."
+            f"tuning_draw must not be one of the reported draws 0 to {transfer_settings.seeds - 1}, "
+            f"got {settings.tuning_draw}."
         )
     store = _results(transfer_settings, settings)
 

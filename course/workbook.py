@@ -30,7 +30,10 @@ from course.notebooks import read_notebook
 from course.places import WORKBOOK_MARKER
 
 MARKER = WORKBOOK_MARKER  # the file that makes a folder a workbook the course built; each build replaces it whole
-MARKER_NOTE = "This folder is the course's workbook (python -m course workbook). A rebuild replaces it only while every notebook is as it was written."
+MARKER_NOTE = (
+    "This folder is the course's workbook (python -m course workbook). "
+    "A rebuild replaces it only while every notebook is as it was written."
+)
 BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"
 SOLUTION_TAG = (
     "exercise-solution"  # the cells of a notebook's Solutions section: the complete edition's, left out of the workbook
@@ -38,7 +41,7 @@ SOLUTION_TAG = (
 
 
 class BlankWithMessage(ClearSolutions):
-    """nbgrader's ClearSolutions, whose blank says what to write: the text after `BEGIN SOLUTION:` on the marker's line."""
+    """nbgrader's ClearSolutions, whose blank says what to write: the text after `BEGIN SOLUTION:` on its line."""
 
     def _replace_solution_region(self, cell: nbformat.NotebookNode, language: str) -> bool:
         if cell.cell_type != "code":
@@ -51,7 +54,8 @@ class BlankWithMessage(ClearSolutions):
                 message = line.split(self.begin_solution_delimeter, 1)[1].lstrip(":").strip()
                 if not message:
                     raise ValueError(
-                        f"a {BEGIN} without the line that says what to write, in the cell that starts {cell.source[:60]!r}"
+                        f"a {BEGIN} without the line that says what to write, "
+                        f"in the cell that starts {cell.source[:60]!r}"
                     )
                 indent = re.match(r"\s*", line).group(0)
                 kept.append(f"{indent}raise NotImplementedError({message!r})")
@@ -67,7 +71,7 @@ class BlankWithMessage(ClearSolutions):
 
 
 class LeaveOutSolutions(TagRemovePreprocessor):
-    """nbconvert's TagRemovePreprocessor, on for the cells tagged SOLUTION_TAG: the exercises' solutions stay out of sight."""
+    """nbconvert's TagRemovePreprocessor, on for the cells tagged SOLUTION_TAG: the exercises' solutions stay hidden."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -76,8 +80,8 @@ class LeaveOutSolutions(TagRemovePreprocessor):
 
 
 def release_preprocessors() -> list[type]:
-    """nbgrader generate_assignment's own preprocessors, with BlankWithMessage in ClearSolutions' place and the exercises'
-    solutions left out (for nbgrader_config.py)."""
+    """nbgrader generate_assignment's own preprocessors, with BlankWithMessage in ClearSolutions' place and the
+    exercises' solutions left out (for nbgrader_config.py)."""
     default = GenerateAssignment.class_traits()["preprocessors"].default()
     if ClearSolutions not in default:
         raise RuntimeError(f"this nbgrader's generate_assignment has no ClearSolutions to replace: {default}")
@@ -113,7 +117,10 @@ def sha256(text: str) -> str:
 
 
 def require_nothing_of_yours(out: Path) -> None:
-    """Refuse a workbook folder that holds anything the last build did not write, or a notebook changed since: the learner's work."""
+    """Refuse a workbook folder that holds the learner's work.
+
+    That is anything the last build did not write, or a notebook changed since.
+    """
     marker = out / MARKER
     if not marker.is_file():
         return  # a missing or empty folder; a folder of other files is refused by require_output_folder
@@ -137,10 +144,10 @@ def require_nothing_of_yours(out: Path) -> None:
 
 
 def build_workbook(notebooks: list[Path], out: Path) -> list[Path]:
-    """Write the learner's edition of each notebook into the workbook folder `out`, replaced whole; return the notebooks written.
+    """Write the learner's edition of each notebook into the workbook folder `out`, replaced whole.
 
     `out` must be missing, empty, or a workbook the course built. Every notebook is read and converted before
-    anything is written.
+    anything is written. Returns the notebooks written.
     """
     notebooks, out = [Path(path) for path in notebooks], Path(out)
     require_notebooks(notebooks, "workbook", lambda path: path.name)

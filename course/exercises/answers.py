@@ -59,7 +59,7 @@ def _one_element(value: object) -> bool:
 
 
 def _as_plain_number(value: object) -> object:
-    """A NumPy scalar, or an array, tensor or Series holding one element, as a Python number; anything else unchanged."""
+    """A NumPy scalar, or an array, tensor or Series of one element, as a Python number; anything else unchanged."""
     if _one_element(value):
         try:
             return value.item()
@@ -84,7 +84,10 @@ def _number(value: object) -> float | None:
 
 
 def _tensor_values(tensor):
-    """A tensor's values as an ordinary tensor on the CPU, a sparse one made dense; a meta tensor, which holds none, raises."""
+    """A tensor's values as an ordinary tensor on the CPU, a sparse one made dense.
+
+    A meta tensor, which holds none, raises.
+    """
     import torch
 
     values = tensor.detach().cpu()
@@ -92,7 +95,7 @@ def _tensor_values(tensor):
 
 
 def _as_array(value: object, keep_dtype: bool = False) -> np.ndarray | None:
-    """A list, tuple, array, tensor or Series of numbers as a float array (or in its own dtype); None for anything else."""
+    """A list, tuple, array, tensor or Series of numbers as a float array (or in its own dtype); None otherwise."""
     if isinstance(value, (str, bytes, dict, type)) or value is None:
         return None
     try:
@@ -147,7 +150,10 @@ def _close(
     abs_tol: float = 0.0,
     mistakes: Iterable[tuple[float, str]] = (),
 ) -> bool:
-    """Print whether `answer` is `expected` by the module's rule; if not, which way it is off and the hint of the mistake it matches."""
+    """Print whether `answer` is `expected` by the module's rule.
+
+    If not, print which way it is off and the hint of the mistake it matches.
+    """
     value = _number(answer)
     if value is None:
         return _verdict(False, f"{name} should be a number, got {_describe(answer)}.")
@@ -177,7 +183,7 @@ def _distinct(mistakes: Iterable[tuple[float, str]], expected: float) -> list[tu
 
 
 def _hint_matching(value: float, mistakes: Iterable[tuple[object, str]], rel_tol: float, abs_tol: float) -> None:
-    """Print the hint of the first typical mistake (its value a number or a one-element tensor) that `value` is, if any."""
+    """Print the hint of the first typical mistake (a number or a one-element tensor) that `value` is, if any."""
     for wrong, hint in mistakes:
         wrong = _number(wrong)
         if wrong is not None and math.isfinite(value) and math.isclose(value, wrong, rel_tol=rel_tol, abs_tol=abs_tol):
@@ -241,7 +247,7 @@ def _coarsely_rounded(values: np.ndarray, half_unit: float, target: np.ndarray, 
 
 
 def _one_line(error: Exception) -> str:
-    """An exception as a short, single line: its type and the first line of its message (a workbook blank's line whole)."""
+    """An exception as one short line: its type and the first line of its message (a workbook blank's line whole)."""
     blank = isinstance(error, NotImplementedError)  # a blank's message says what to write: keep all of it
     return one_line(error, limit=None if blank else 120)
 
@@ -265,7 +271,10 @@ def _never_a_traceback(check):
 
 
 def _call_learner(function, arguments: tuple, call: str, returns: str) -> tuple[bool, object]:
-    """Run the learner's function: (True, what it returned), or (False, None) once it printed why there is nothing to check."""
+    """Run the learner's function and return (True, what it returned).
+
+    If it raises or returns None, print why there is nothing to check and return (False, None).
+    """
     try:
         returned = function(*arguments)
     except Exception as error:  # the learner's code may raise anything

@@ -16,7 +16,10 @@ from course.exercises.answers import (
 
 
 def check_class_precision(answer: object, asked: object, judged: object, num_classes: int = 10) -> None:
-    """Exercise 9.1: for each class, the share of the images judged to be that class that were asked for as it (nan if never judged so)."""
+    """Exercise 9.1: for each class, the share of the images judged to be that class that were asked for as it.
+
+    The share is nan for a class never judged so.
+    """
     if _unanswered(answer):
         return
     asked, judged = np.asarray(asked), np.asarray(judged)
@@ -34,7 +37,8 @@ def check_class_precision(answer: object, asked: object, judged: object, num_cla
             f"the judge never chose class {', '.join(never)}: put np.nan there, and a share everywhere else."
             if never
             else (
-                "every class was chosen at least once, so every precision is a number: divide by the count of images judged to be k, never by 0."
+                "every class was chosen at least once, so every precision is a number: "
+                "divide by the count of images judged to be k, never by 0."
             )
         )
         _verdict(False, told)
@@ -50,11 +54,13 @@ def check_class_precision(answer: object, asked: object, judged: object, num_cla
             values[chosen], half_unit, recall[chosen], abs_tol=1e-6, others=[expected[chosen]]
         ):
             _hint(
-                "that is each class's accuracy, shown above (divided by the images asked to be k); precision divides by the images judged to be k."
+                "that is each class's accuracy, shown above (divided by the images asked to be k); "
+                "precision divides by the images judged to be k."
             )
         elif _coarsely_rounded(values[chosen], half_unit, expected[chosen], 1e-6):
             _hint(
-                "the method is right, but the numbers are rounded too coarsely to tell: keep at least two significant digits."
+                "the method is right, but the numbers are rounded too coarsely to tell: "
+                "keep at least two significant digits."
             )
         elif _arrays_match(values[chosen], half_unit, 100 * expected[chosen], abs_tol=1e-4):
             _hint("give each precision as a share between 0 and 1, not a percentage.")
@@ -84,7 +90,8 @@ def check_noise_step(answer: object, noise: object, direction: object, amount: f
             _hint("divide the direction by its length first, so the amount alone says how far you go.")
         elif _coarsely_rounded(values, half_unit, expected, 1e-5):
             _hint(
-                "the step is right, but the numbers are rounded too coarsely to tell: keep at least two significant digits."
+                "the step is right, but the numbers are rounded too coarsely to tell: "
+                "keep at least two significant digits."
             )
         elif np.allclose(step, -amount * unit, atol=1e-4):
             _hint("that step goes against the direction: add amount times the unit vector, do not subtract it.")
@@ -95,7 +102,8 @@ def check_noise_step(answer: object, noise: object, direction: object, amount: f
             )
         else:
             _hint(
-                f"the step should be {abs(amount):g} long and point along the direction: noise + amount * direction / its length."
+                f"the step should be {abs(amount):g} long and point along the direction: "
+                "noise + amount * direction / its length."
             )
 
 

@@ -32,7 +32,7 @@ def check_conv_output_size(size_without_padding: object, padding_for_half_size: 
 
 
 def check_horizontal_edge_kernel(kernel: object) -> None:
-    """Exercise 3.2: a 3x3 kernel that answers to horizontal edges (dark above, light below) and not to vertical ones."""
+    """Exercise 3.2: a 3x3 kernel that answers to horizontal edges (dark above, light below), not to vertical ones."""
     import torch
     from torch.nn import functional as F
 

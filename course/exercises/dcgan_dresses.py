@@ -36,7 +36,8 @@ def check_transposed_conv_size(width_with_kernel_5: object, layers_from_4_to_64:
         ((7 - 1) * 2 + 5, f"{formula}; mind the 2p."),
         (
             2 * 7,
-            f"at stride 2 the width doubles exactly only when k = 2p + 2, which no odd kernel meets; put this one through {formula}.",
+            "at stride 2 the width doubles exactly only when k = 2p + 2, which no odd kernel meets; "
+            f"put this one through {formula}.",
         ),
     ]
     if not _close(
@@ -55,7 +56,7 @@ def check_transposed_conv_size(width_with_kernel_5: object, layers_from_4_to_64:
 
 
 def check_dress_share(answer: object, samples: np.ndarray) -> None:
-    """Exercise 6.2: the share of the samples turned upside down (`samples[:, ::-1]`) that the course's classifier calls Dress.
+    """Exercise 6.2: the share of the upside-down samples (`samples[:, ::-1]`) that the course's classifier calls Dress.
 
     `samples` are the images as the learner should score them, already turned upside down.
     """
@@ -67,8 +68,9 @@ def check_dress_share(answer: object, samples: np.ndarray) -> None:
     share = dressness(samples)
     if share in (0.0, 1.0):
         print(
-            f"(The classifier calls {'none' if share == 0 else 'all'} of these {len(samples)} samples dresses, as after a very short run:"
-            " a slip in the class or the scaling may give the same share. Samples from the laptop scale test your code for real.)"
+            f"(The classifier calls {'none' if share == 0 else 'all'} of these {len(samples)} samples dresses, "
+            "as after a very short run: a slip in the class or the scaling may give the same share. "
+            "Samples from the laptop scale test your code for real.)"
         )
     percentage = "give a share between 0 and 1, not a count or a percentage."
     mistakes = [(100 * share, percentage)]
@@ -83,12 +85,14 @@ def check_dress_share(answer: object, samples: np.ndarray) -> None:
             [
                 (
                     upright,
-                    "that is the dressness of the samples the right way up (samples[::-1] reverses their order, not their rows): "
+                    "that is the dressness of the samples the right way up "
+                    "(samples[::-1] reverses their order, not their rows): "
                     "turn each image upside down, samples[:, ::-1].",
                 ),
                 (
                     mirrored,
-                    "that mirrors the samples left to right (samples[:, :, ::-1]); upside down reverses the rows: samples[:, ::-1].",
+                    "that mirrors the samples left to right (samples[:, :, ::-1]); "
+                    "upside down reverses the rows: samples[:, ::-1].",
                 ),
             ],
         )
@@ -110,7 +114,7 @@ def _distinct_shares(share: float, mistakes: list[tuple[float, str]]) -> list[tu
 
 
 def check_nearest_distance(answer: object, sample: np.ndarray, others: np.ndarray) -> None:
-    """Exercise 6.3: the distance from one sample to the nearest of `others` (the other samples), pixels scaled to 0-1."""
+    """Exercise 6.3: the distance from a sample to the nearest of `others` (the other samples), pixels scaled to 0-1."""
     if _unanswered(answer):
         return
     others, sample = np.asarray(others), np.asarray(sample)
@@ -124,7 +128,10 @@ def check_nearest_distance(answer: object, sample: np.ndarray, others: np.ndarra
         wrapped = (
             others.reshape(len(others), -1) - sample.reshape(1, -1)
         ) / 255  # uint8 arithmetic wraps around below 0
-        wrap = "the images are uint8, so a difference below 0 wraps around to 256 minus it: divide by 255 (or use .astype(float)) before subtracting."
+        wrap = (
+            "the images are uint8, so a difference below 0 wraps around to 256 minus it: "
+            "divide by 255 (or use .astype(float)) before subtracting."
+        )
         mistakes.append((np.linalg.norm(wrapped, axis=1).min(), wrap))
     if distance > 0:
         mistakes.append(
@@ -223,14 +230,16 @@ def check_discriminator_move(answer: object) -> None:
     if any(parameter.grad is not None and parameter.grad.abs().sum() > 0 for parameter in generator.parameters()):
         _verdict(
             False,
-            "the loss is right, but the generator got gradients: score `fake.detach()`, so this move leaves the generator alone.",
+            "the loss is right, but the generator got gradients: "
+            "score `fake.detach()`, so this move leaves the generator alone.",
         )
         return
     if not fake.requires_grad:
         _verdict(
             False,
-            "the loss is right, but `fake.detach_()` detached the fakes themselves, in place: the generator's move after it "
-            "can no longer learn from them. Use `fake.detach()`, which makes a new tensor.",
+            "the loss is right, but `fake.detach_()` detached the fakes themselves, in place: "
+            "the generator's move after it can no longer learn from them. "
+            "Use `fake.detach()`, which makes a new tensor.",
         )
         return
     unchanged = all(torch.equal(a, b) for a, b in zip(theirs.parameters(), before, strict=True))
@@ -241,7 +250,8 @@ def check_discriminator_move(answer: object) -> None:
         if unchanged:
             _verdict(
                 False,
-                "the loss is right, but the weights did not move: call loss.backward() and then this move's d_optimizer.step().",
+                "the loss is right, but the weights did not move: "
+                "call loss.backward() and then this move's d_optimizer.step().",
             )
             return
         _verdict(False, "the loss is right, but the weights moved differently from the course's move.")
@@ -261,7 +271,8 @@ def check_discriminator_move(answer: object) -> None:
             for a, b in zip(theirs.parameters(), real_only.parameters(), strict=True)
         ):
             _hint(
-                "the fakes' term sent no gradient: detach the fakes before scoring them (discriminator(fake.detach())), "
+                "the fakes' term sent no gradient: "
+                "detach the fakes before scoring them (discriminator(fake.detach())), "
                 "not the scores after, and do not score them under torch.no_grad()."
             )
         elif all(
@@ -269,7 +280,8 @@ def check_discriminator_move(answer: object) -> None:
             for a, b in zip(theirs.parameters(), kept.parameters(), strict=True)
         ):
             _hint(
-                "the gradients left over from an earlier move were added in: call d_optimizer.zero_grad() before loss.backward()."
+                "the gradients left over from an earlier move were added in: "
+                "call d_optimizer.zero_grad() before loss.backward()."
             )
         else:
             _hint("zero_grad, backward, then step, all on this move's d_optimizer and its loss.")

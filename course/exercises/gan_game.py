@@ -1,5 +1,5 @@
-"""Notebook 05's exercises: the GAN game (the best discriminator and its loss at a point, the generator's gradients, where
-the best discriminator doubts, the modes covered)."""
+"""Notebook 05's exercises: the GAN game (the best discriminator and its loss at a point, the generator's gradients,
+where the best discriminator doubts, the modes covered)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ from course.exercises.answers import (
 
 
 def check_best_discriminator_loss(best_output: object, discriminator_loss: object, fakes_per_real: float = 3.0) -> None:
-    """Exercise 5.1: at a point where fakes are `fakes_per_real` times as dense as real samples, the best discriminator's
-    output D*(x), and its loss on one real sample and one fake both at that point, -log D*(x) - log(1 - D*(x)).
+    """Exercise 5.1: at a point where fakes are `fakes_per_real` times as dense as real samples, the best
+    discriminator's output D*(x), and its loss on one real sample and one fake both at that point,
+    -log D*(x) - log(1 - D*(x)).
     """
     if _unanswered(best_output, discriminator_loss):
         return
@@ -61,7 +62,7 @@ def check_best_discriminator_loss(best_output: object, discriminator_loss: objec
 def check_generator_gradients(
     minimax_gradient: object, non_saturating_gradient: object, fake_score: float = 0.2
 ) -> None:
-    """Exercise 5.2: each generator loss's gradient with respect to the discriminator's logit, where D(G(z)) = fake_score.
+    """Exercise 5.2: each generator loss's gradient with respect to the discriminator's logit at D(G(z)) = fake_score.
 
     With D = sigmoid(logit): d/dlogit log(1 - D) = -D and d/dlogit (-log D) = -(1 - D).
     """
@@ -99,7 +100,10 @@ def _density_at(density, x: float) -> float:
 
 
 def check_optimal_discriminator(value_at_one: object, point_of_doubt: object, real_density, fake_density) -> None:
-    """Exercise 5.3: the best discriminator D*(x) = p_real(x) / (p_real(x) + p_fake(x)) at x = 1, and a point where it is 1/2."""
+    """Exercise 5.3: the best discriminator D*(x) = p_real(x) / (p_real(x) + p_fake(x)).
+
+    Its value at x = 1, and a point where it is 1/2.
+    """
     if _unanswered(value_at_one, point_of_doubt):
         return
     real, fake = _density_at(real_density, 1.0), _density_at(fake_density, 1.0)
@@ -139,7 +143,7 @@ def check_optimal_discriminator(value_at_one: object, point_of_doubt: object, re
 
 
 def check_modes_covered(answer: object, samples: object, centres: object, std: float, min_share: float) -> None:
-    """Exercise 5.4: how many modes hold at least `min_share` of the samples within 3 standard deviations of their centre?"""
+    """Exercise 5.4: how many modes hold at least `min_share` of the samples within 3 `std` of their centre?"""
     if _unanswered(answer):
         return
     from course.metrics import mode_shares
@@ -161,5 +165,6 @@ def check_modes_covered(answer: object, samples: object, centres: object, std: f
         and blind
     ):
         print(
-            "  (With these samples a typical slip gives the same count, so this check cannot tell them apart; a snapshot from the laptop scale can.)"
+            "  (With these samples a typical slip gives the same count, so this check cannot tell them apart; "
+            "a snapshot from the laptop scale can.)"
         )

@@ -59,7 +59,8 @@ def check_channels_first(answer: object, picture: np.ndarray) -> None:
         if answer.dtype in (torch.float16, torch.bfloat16):
             _verdict(
                 False,
-                f"the axes and the scale are right, but the dtype is {answer.dtype}: the network's weights are float32, so use .float().",
+                f"the axes and the scale are right, but the dtype is {answer.dtype}: "
+                "the network's weights are float32, so use .float().",
             )
             return
         _verdict(True, f"shape {tuple(answer.shape)}: red, green and blue, each a {height}x{width} grey image.")
@@ -70,12 +71,14 @@ def check_channels_first(answer: object, picture: np.ndarray) -> None:
             brightest = float(values.max())
             _verdict(
                 False,
-                f"the axes are right, but the scale is off (the brightest value is {brightest:.4g}): divide the 0-255 levels by 255.",
+                f"the axes are right, but the scale is off (the brightest value is {brightest:.4g}): "
+                "divide the 0-255 levels by 255.",
             )
         else:
             _verdict(
                 False,
-                "the values differ from the picture's levels divided by 255: start from the picture itself, divided by 255.",
+                "the values differ from the picture's levels divided by 255: "
+                "start from the picture itself, divided by 255.",
             )
         return
     _verdict(

@@ -71,7 +71,8 @@ def check_diverging_learning_rate(learning_rate: object, threshold: object, sale
     if rate < 0:
         _verdict(
             False,
-            f"at learning rate {rate:g} every step goes uphill, so the loss grows for a reason other than overshooting.",
+            f"at learning rate {rate:g} every step goes uphill, "
+            "so the loss grows for a reason other than overshooting.",
         )
         _hint("a learning rate is positive; find a positive rate so large that each step overshoots the minimum.")
     elif factor <= 1:
@@ -91,11 +92,12 @@ def check_diverging_learning_rate(learning_rate: object, threshold: object, sale
             )
         elif _matches(limit, _half_unit(threshold), 2.0, rel_tol=0.01, abs_tol=0.0, others=[exact]):
             _hint(
-                "blowing up starts where rate x curvature = 2, and the curvature of the mean squared error on standardised data "
-                "is about 2, not 1 (the square's derivative brings a factor 2)."
+                "blowing up starts where rate x curvature = 2, and the curvature of the mean squared error "
+                "on standardised data is about 2, not 1 (the square's derivative brings a factor 2)."
             )
     else:
         _verdict(
             True,
-            f"at {rate:g} each step multiplies the error by {factor:.2f}: more than 1, so the error grows at every step.",
+            f"at {rate:g} each step multiplies the error by {factor:.2f}: "
+            "more than 1, so the error grows at every step.",
         )

@@ -44,7 +44,8 @@ def check_only_output_trainable(model) -> None:
     if not isinstance(classifier, nn.Sequential) or len(classifier) == 0:
         _verdict(
             False,
-            f"the answer should be the whole transfer model (it has a classifier), got a {type(model).__name__} without one.",
+            "the answer should be the whole transfer model (it has a classifier), "
+            f"got a {type(model).__name__} without one.",
         )
         return
     output_layer = {id(p) for p in classifier[-1].parameters()}
@@ -68,7 +69,10 @@ def _draws(results: pd.DataFrame, budget: int, method: str, baseline: str) -> pd
 def check_smallest_paired_difference(
     answer: object, results: pd.DataFrame, budget: int, method: str, baseline: str
 ) -> None:
-    """Exercises 4.3 and 8.2: the smallest, over the draws, of `method` minus `baseline` in test accuracy (same seed) at `budget`."""
+    """Exercises 4.3 and 8.2: the smallest, over the draws, of `method` minus `baseline` in test accuracy at `budget`.
+
+    Each difference is between the two runs of the same seed.
+    """
     if _unanswered(answer):
         return
     draws = _draws(results, budget, method, baseline)
