@@ -57,7 +57,8 @@ def measure(
             }
         )
         print(
-            f"{label}  seed {config.seed}  step {end:>6,}  {seconds:6.0f} s   last weights {raw.distance_over_floor:5.2f}x floor "
+            f"{label}  seed {config.seed}  step {end:>6,}  {seconds:6.0f} s   "
+            f"last weights {raw.distance_over_floor:5.2f}x floor "
             f"(dressness {raw.dressness:.2f})   average {average['distance_over_floor']:5.2f}x "
             f"(dressness {average['dressness']:.2f})",
             flush=True,

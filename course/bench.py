@@ -173,7 +173,8 @@ def summary(result: dict) -> str:
         lines.append(f"  {name:>9}: {rates[name]:8,.0f} images/s (median of {each}){peak}")
     lines.append(f"  ratio course / reference: {result['ratio']:.2f}x")
     lines.append(
-        f"  {result['flops_per_image'] / 1e6:,.1f} MFLOP per image and step: the course's loop computes {result['course_tflops']:.3f} TFLOP/s"
+        f"  {result['flops_per_image'] / 1e6:,.1f} MFLOP per image and step: "
+        f"the course's loop computes {result['course_tflops']:.3f} TFLOP/s"
     )
     if result.get("peak_tflops"):
         lines.append(f"  that is {result['fraction_of_peak']:.2%} of the {result['peak_tflops']:g} TFLOP/s peak given")

@@ -27,11 +27,14 @@ STYLESHEET = f"{STATIC}/book.css"
 MATHJAX = f"{STATIC}/mathjax"
 MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full"
 MARKER = ".course-book"  # the file that makes a folder a book the course built, which each build replaces whole
-MARKER_TEXT = "This folder is a book built by the course (python -m course book). Each build replaces the whole folder: keep nothing else in it.\n"
+MARKER_TEXT = (
+    "This folder is a book built by the course (python -m course book). "
+    "Each build replaces the whole folder: keep nothing else in it.\n"
+)
 TEMPLATES = Path(__file__).parent / "book_template"  # nbconvert finds the template "book" in here
 # The parts of MathJax the pages use: TeX in, HTML-CSS out with its STIX web fonts, and the extensions TeX loads as a
-# formula needs them. Left out: the SVG output, the menu's translations and the accessibility extensions (3.2 MB together),
-# which the pages' MathJax settings do not offer.
+# formula needs them. Left out: the SVG output, the menu's translations and the accessibility extensions (3.2 MB
+# together), which the pages' MathJax settings do not offer.
 MATHJAX_PARTS = (
     "MathJax.js",
     f"config/{MATHJAX_CONFIG}.js",
@@ -87,7 +90,10 @@ def require_inputs(notebooks: list[Path], out: Path) -> None:
 
 
 def copy_static_files(exporter: BookExporter, folder: Path) -> None:
-    """Write the shared folder of a new book: one stylesheet (JupyterLab's light theme, then the book's own rules) and MathJax."""
+    """Write the shared folder of a new book: one stylesheet and MathJax.
+
+    The stylesheet is JupyterLab's light theme, then the book's own rules.
+    """
     static = folder / STATIC
     static.mkdir()
     environment = exporter.environment
@@ -148,7 +154,8 @@ def render_book(read: list[nbformat.NotebookNode], notebooks: list[Path], folder
 def build_book(notebooks: list[Path], out: Path) -> list[Path]:
     """Render the notebooks, in the order given, as the book at `out`; return its pages, under `out`, contents first.
 
-    `out` must be missing, empty, or a book the course built; it is replaced whole (`course.built_folders.build_folder`).
+    `out` must be missing, empty, or a book the course built; it is replaced whole
+    (`course.built_folders.build_folder`).
     """
     notebooks, out = [Path(path) for path in notebooks], Path(out)
     require_inputs(notebooks, out)

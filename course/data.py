@@ -96,7 +96,7 @@ FASHION_FILES = {
 
 
 def data_dir() -> Path:
-    """The course's data folder: `COURSE_DATA_DIR` if set, else `data/` at the repository's top, else the per-user folder."""
+    """The course's data folder: `COURSE_DATA_DIR`, else `data/` at the repository's top, else the per-user folder."""
     from_env = os.environ.get("COURSE_DATA_DIR")
     if from_env:
         return Path(from_env)
@@ -131,7 +131,8 @@ def load_housing(path: Path | None = None) -> pd.DataFrame:
     digest = file_sha256(path)
     if digest != HOUSING_SHA256:
         raise DataError(
-            f"{path.name} has been changed (SHA-256 {digest[:12]}..., expected {HOUSING_SHA256[:12]}...). {_restore_housing(path)}"
+            f"{path.name} has been changed (SHA-256 {digest[:12]}..., expected {HOUSING_SHA256[:12]}...). "
+            f"{_restore_housing(path)}"
         )
     return pd.read_csv(path).rename(columns={"rownames": "sale"}).set_index("sale")
 
@@ -141,7 +142,10 @@ def _restore_housing(path: Path) -> str:
     if path.resolve() == shipped_housing().resolve() and repository_dir():
         return "It is part of the course's repository: restore it with `git checkout -- data/housing.csv`."
     if path.resolve() == shipped_housing().resolve():
-        return "It is part of the installed course: reinstall it with `pip install --force-reinstall --no-deps .` in the course's repository."
+        return (
+            "It is part of the installed course: reinstall it with `pip install --force-reinstall --no-deps .` "
+            "in the course's repository."
+        )
     if os.environ.get("COURSE_DATA_DIR") and path.parent == data_dir():
         return (
             f"COURSE_DATA_DIR points at {data_dir()}: copy data/housing.csv from the course's repository there, "
@@ -184,11 +188,13 @@ def read_idx(path: Path, expected: IdxFile) -> np.ndarray:
             raw = gzip.decompress(raw)
         except (EOFError, OSError, zlib.error) as error:
             raise DataError(
-                f"{path} is not a complete gzip file ({error}); it was probably cut short while downloading or copying. {_fix_for(path)}"
+                f"{path} is not a complete gzip file ({error}); "
+                f"it was probably cut short while downloading or copying. {_fix_for(path)}"
             ) from None
     if len(raw) < expected.size:
         raise DataError(
-            f"{path} is truncated: it holds {len(raw):,} bytes of IDX data, {expected.size:,} expected. {_fix_for(path)}"
+            f"{path} is truncated: it holds {len(raw):,} bytes of IDX data, {expected.size:,} expected. "
+            f"{_fix_for(path)}"
         )
     if len(raw) > expected.size:
         raise DataError(
@@ -346,7 +352,8 @@ def image_tensors(images: np.ndarray, labels: np.ndarray | None = None, device: 
     images = np.asarray(images)
     if images.dtype != np.uint8 or images.ndim != 3:
         raise ValueError(
-            f"images must be a uint8 array (N, H, W) of grey levels 0-255, got {images.dtype} with shape {images.shape}."
+            "images must be a uint8 array (N, H, W) of grey levels 0-255, "
+            f"got {images.dtype} with shape {images.shape}."
         )
     as_tensor = torch.from_numpy(images).to(device).float().div_(255).unsqueeze(1)
     if labels is None:

@@ -22,11 +22,13 @@ def pick_device(prefer: str | None = None) -> torch.device:
             raise ValueError(f"{where} not a device: choose cpu, cuda or mps.") from None
         if device.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(
-                f"Device {choice!r} asked for, but PyTorch sees no CUDA GPU here: use cpu (COURSE_DEVICE=cpu, or leave it unset)."
+                f"Device {choice!r} asked for, but PyTorch sees no CUDA GPU here: "
+                "use cpu (COURSE_DEVICE=cpu, or leave it unset)."
             )
         if device.type == "mps" and not _mps_available():
             raise ValueError(
-                f"Device {choice!r} asked for, but MPS is not available here: use cpu (COURSE_DEVICE=cpu, or leave it unset)."
+                f"Device {choice!r} asked for, but MPS is not available here: "
+                "use cpu (COURSE_DEVICE=cpu, or leave it unset)."
             )
         return device
     if torch.cuda.is_available():

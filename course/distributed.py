@@ -40,7 +40,8 @@ def start(device: str | None = None) -> torch.device:
         local_rank = int(os.environ["LOCAL_RANK"])
         if local_rank >= torch.cuda.device_count():
             raise RuntimeError(
-                f"process {local_rank} has no GPU of its own: this machine has {torch.cuda.device_count()}. Lower --nproc_per_node to the number of GPUs."
+                f"process {local_rank} has no GPU of its own: this machine has {torch.cuda.device_count()}. "
+                "Lower --nproc_per_node to the number of GPUs."
             )
         torch.cuda.set_device(local_rank)
         chosen = torch.device("cuda", local_rank)

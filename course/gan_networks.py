@@ -309,7 +309,8 @@ class WithWeightsOf(nn.Module):
         shapes = {name: tuple(value.shape) for name, value in network.state_dict().items()}
         if shapes != {name: tuple(value.shape) for name, value in owner.state_dict().items()}:
             raise ValueError(
-                f"{type(network).__name__} has other layers than {type(owner).__name__} (names or shapes): it cannot run on its weights."
+                f"{type(network).__name__} has other layers than {type(owner).__name__} (names or shapes): "
+                "it cannot run on its weights."
             )
         self.owner = owner  # a submodule: parameters() are the owner's, and train() or eval() reach it
         self.__dict__["network"] = network  # not a submodule: only its forward pass is used

@@ -56,7 +56,7 @@ def confusion_matrix(predicted, labels, num_classes: int) -> np.ndarray:
 
 
 def most_confused(matrix: np.ndarray, class_names: tuple[str, ...], top: int = 5) -> list[tuple[str, str, int]]:
-    """The largest mistakes as (true class, predicted class, count), largest first; at most `top`, never a correct cell."""
+    """The largest mistakes as (true class, predicted class, count), largest first: at most `top`, no correct cell."""
     matrix = np.asarray(matrix)
     if matrix.shape != (len(class_names), len(class_names)):
         raise ValueError(
@@ -73,7 +73,8 @@ def mode_shares(samples, centres, std: float) -> np.ndarray:
     centres = torch.as_tensor(np.asarray(centres), dtype=torch.float32).reshape(len(centres), -1)
     if samples.shape[1] != centres.shape[1] or len(samples) == 0:
         raise ValueError(
-            f"samples and centres must be non-empty with the same dimension; got {tuple(samples.shape)} and {tuple(centres.shape)}."
+            "samples and centres must be non-empty with the same dimension; "
+            f"got {tuple(samples.shape)} and {tuple(centres.shape)}."
         )
     distances = torch.cdist(samples, centres)  # (samples, modes)
     return (distances <= 3 * std).float().mean(dim=0).numpy()
@@ -94,7 +95,8 @@ def mode_coverage(samples, centres, std: float, min_share: float) -> tuple[float
     samples, centres = (torch.as_tensor(np.asarray(points), dtype=torch.float32) for points in (samples, centres))
     if len(samples) == 0 or len(centres) == 0 or samples[0].numel() != centres[0].numel():
         raise ValueError(
-            f"samples and centres must be non-empty with the same dimension; got {tuple(samples.shape)} and {tuple(centres.shape)}."
+            "samples and centres must be non-empty with the same dimension; "
+            f"got {tuple(samples.shape)} and {tuple(centres.shape)}."
         )
     samples, centres = samples.reshape(len(samples), -1), centres.reshape(len(centres), -1)
     if not 0 < min_share <= 1:

@@ -11,7 +11,10 @@ from torch import nn
 def mlp(
     in_features: int, hidden: tuple[int, ...], out_features: int, activation: Callable[[], nn.Module] = nn.Tanh
 ) -> nn.Sequential:
-    """A stack of Linear + activation layers (the learned transforms, Tanh by default) with a plain Linear layer on top."""
+    """A stack of Linear + activation layers (the learned transforms) with a plain Linear layer on top.
+
+    The activation is Tanh by default.
+    """
     if not isinstance(hidden, tuple):
         raise ValueError(f"hidden must be a tuple of layer sizes such as (8, 8), got {hidden!r}.")
     sizes = (in_features, *hidden)

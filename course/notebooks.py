@@ -69,7 +69,8 @@ def _parse_notebook(path: Path, data: bytes) -> nbformat.NotebookNode:
         major, minor = nbformat.reader.get_version(nbformat.reader.parse_json(text))
         if isinstance(major, int) and major > nbformat.current_nbformat:
             raise ValueError(
-                f"{path} is a notebook of format {major}.{minor}, newer than this course reads ({nbformat.current_nbformat}): "
+                f"{path} is a notebook of format {major}.{minor}, "
+                f"newer than this course reads ({nbformat.current_nbformat}): "
                 f"open it in a newer JupyterLab and save it as format {nbformat.current_nbformat}, or update nbformat."
             ) from None
         problem = "is JSON but not a notebook"
@@ -96,7 +97,8 @@ def require_can_save(path: Path) -> None:
     else:
         return
     raise ValueError(
-        f"{path} {problem}, so its run could not be saved: make it writable, or copy the notebook to a folder you can write to and run the copy."
+        f"{path} {problem}, so its run could not be saved: make it writable, "
+        "or copy the notebook to a folder you can write to and run the copy."
     )
 
 
@@ -173,7 +175,9 @@ def save_notebook(notebook: nbformat.NotebookNode, path: Path) -> None:
 
 
 def _stop_on_signals(received: list[int], **_) -> None:
-    """Make SIGINT, SIGTERM and SIGHUP stop the run, noting them in `received` (an nbclient hook, once the kernel is up).
+    """Make SIGINT, SIGTERM and SIGHUP stop the run, noting them in `received`.
+
+    An nbclient hook, run once the kernel is up.
 
     nbclient's own handlers for these signals shut the kernel down but let the run fail later with an
     AssertionError that reads like a fault in the course. Cancelling the run instead unwinds it through
@@ -266,7 +270,8 @@ def _kernel_died_message(path: Path, scale: str) -> str:
         f"try a smaller scale ({' or '.join(smaller)}) or close other programs" if smaller else "close other programs"
     )
     return (
-        f"{path.name}'s kernel died at scale {scale}, most often because the machine ran out of memory, and the notebook "
+        f"{path.name}'s kernel died at scale {scale}, "
+        "most often because the machine ran out of memory, and the notebook "
         f"was left unchanged: {advice}, then run it again."
     )
 

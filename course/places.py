@@ -11,15 +11,16 @@ WORKBOOK_MARKER = ".course-workbook"  # the file that makes a folder the learner
 
 
 def repository_dir() -> Path | None:
-    """The top of the course's repository when the course is imported from a checkout, else None (an installed course)."""
+    """The top of the course's repository when the course is imported from a checkout; None when it is installed."""
     top = PACKAGE_DIR.parent
     return top if (top / "course.sh").is_file() and (top / "data").is_dir() else None
 
 
 def user_data_dir() -> Path:
-    """The per-user folder for data and runs: `$XDG_DATA_HOME/dreaming-up-dresses`, else `~/.local/share/dreaming-up-dresses`.
+    """The per-user folder for data and runs, `dreaming-up-dresses` in the user's data folder.
 
-    As the XDG base directory rules say, an XDG_DATA_HOME that is not an absolute path is ignored.
+    That is `$XDG_DATA_HOME/dreaming-up-dresses`, else `~/.local/share/dreaming-up-dresses`. As the XDG base directory
+    rules say, an XDG_DATA_HOME that is not an absolute path is ignored.
     """
     from_env = os.environ.get("XDG_DATA_HOME", "")
     base = Path(from_env) if from_env and Path(from_env).is_absolute() else Path.home() / ".local" / "share"

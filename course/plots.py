@@ -156,7 +156,10 @@ def feature_maps(maps, title: str = "", ncols: int = 8, size: float = 1.0, colou
 
 
 def tile(images: np.ndarray, ncols: int | None = None, gap: int = 1) -> np.ndarray:
-    """Images, grey (N, H, W) or colour (N, H, W, 3), laid out as one image, `ncols` across (default: a square), `gap` pixels apart."""
+    """Images, grey (N, H, W) or colour (N, H, W, 3), laid out as one image.
+
+    They are laid `ncols` across (default: a square), `gap` pixels apart.
+    """
     images = np.asarray(images)
     if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] != 3) or len(images) == 0:
         raise ValueError(f"images must be a non-empty array (N, H, W) or (N, H, W, 3), got shape {images.shape}.")

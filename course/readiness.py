@@ -36,7 +36,8 @@ def data_report(download: bool = False) -> list[str]:
     try:
         fashion = data.load_fashion_mnist(download=download)
         lines.append(
-            f"Fashion-MNIST: {len(fashion.train_images):,} train + {len(fashion.test_images):,} test images, checksums verified, from {fashion.source}"
+            f"Fashion-MNIST: {len(fashion.train_images):,} train + {len(fashion.test_images):,} test images, "
+            f"checksums verified, from {fashion.source}"
         )
     except (data.DataError, data.DataNotFoundError) as error:
         lines.append(f"Fashion-MNIST: PROBLEM. {error}")

@@ -30,7 +30,9 @@ LOCK = ".in-use"  # the lock file of a run folder that a training run is writing
 
 
 def runs_dir() -> Path:
-    """The folder for run outputs: `COURSE_RUNS_DIR` if set, else `runs/` at the repository's top, else `runs/` in the per-user folder.
+    """The folder for run outputs.
+
+    `COURSE_RUNS_DIR` if set, else `runs/` at the repository's top, else `runs/` in the per-user folder.
 
     Outside a repository, one per-user folder (not the current one) lets a notebook find what `prepare`
     or an earlier run saved, wherever the notebook was copied to. A notebook of the workbook (run in a folder
@@ -44,7 +46,8 @@ def runs_dir() -> Path:
         return runs / "workbook" if (Path.cwd() / WORKBOOK_MARKER).is_file() else runs
     if Path(from_env).exists() and not Path(from_env).is_dir():
         raise ValueError(
-            f"COURSE_RUNS_DIR is {from_env}, which is a file, not a folder: point it at a folder (it is created if missing), or unset it."
+            f"COURSE_RUNS_DIR is {from_env}, which is a file, not a folder: "
+            "point it at a folder (it is created if missing), or unset it."
         )
     return Path(from_env)
 
@@ -79,11 +82,13 @@ def require_room(folder: Path, needed_bytes: int, what: str) -> None:
         free = shutil.disk_usage(folder).free
     except OSError as error:
         raise OSError(
-            f"Cannot write {what} in {folder} ({error.strerror or error}): choose a writable place (or set COURSE_RUNS_DIR)."
+            f"Cannot write {what} in {folder} ({error.strerror or error}): "
+            "choose a writable place (or set COURSE_RUNS_DIR)."
         ) from None
     if free < needed_bytes:
         raise OSError(
-            f"The disk holding {folder} has {free / 2**20:,.1f} MiB free, and {what} need about {needed_bytes / 2**20:,.0f} MiB: "
+            f"The disk holding {folder} has {free / 2**20:,.1f} MiB free, "
+            f"and {what} need about {needed_bytes / 2**20:,.0f} MiB: "
             "free some space or choose another place."
         )
 
@@ -101,7 +106,8 @@ def require_output_file(path: Path, needed_bytes: int = 0, overwrite: bool = Fal
         )
     if path.exists() and not path.is_file():
         raise FileExistsError(
-            f"{path} is not a regular file (a device, a pipe or a socket), and writing would replace it: choose a file name."
+            f"{path} is not a regular file (a device, a pipe or a socket), "
+            "and writing would replace it: choose a file name."
         )
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} already exists: add --force to replace it, or choose another --out.")
@@ -233,7 +239,8 @@ def load_state(module: torch.nn.Module, state: object, source: str) -> None:
     mismatch = state_mismatch(module, state)
     if mismatch:  # checked before loading, so a refused file changes nothing
         raise ValueError(
-            f"{source} does not hold weights for this model ({mismatch}). Retrain, or load it into the model it was saved from."
+            f"{source} does not hold weights for this model ({mismatch}). "
+            "Retrain, or load it into the model it was saved from."
         )
     module.load_state_dict(state, strict=True)
 

@@ -25,7 +25,8 @@ def require_scale(scale: object) -> str:
     """Return `scale` if it names a scale, else raise a ValueError that lists the choices."""
     if not isinstance(scale, str) or scale not in SCALES:
         raise ValueError(
-            f"Unknown scale {scale!r}: expected one of {', '.join(SCALES)} (set it in the notebook's parameters cell, or with {ENV_VAR}=laptop for example)."
+            f"Unknown scale {scale!r}: expected one of {', '.join(SCALES)} "
+            f"(set it in the notebook's parameters cell, or with {ENV_VAR}=laptop for example)."
         )
     return scale
 
@@ -66,7 +67,8 @@ def announce(
     print(f"Running at the {scale!r} scale on {device.type}: expect {expected}.")
     if cpu_only:
         print(
-            f"To change it, put 'smoke', 'laptop' or 'full' in resolve_scale(None) above, or start Jupyter with {ENV_VAR}=...; "
+            "To change it, put 'smoke', 'laptop' or 'full' in resolve_scale(None) above, "
+            f"or start Jupyter with {ENV_VAR}=...; "
             "this notebook runs on the CPU whatever the machine has."
         )
         return

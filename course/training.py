@@ -45,7 +45,8 @@ def _check_pair(images: torch.Tensor, labels: torch.Tensor, name: str) -> None:
         raise TypeError(f"{name} images and labels must be tensors; build them with course.data.image_tensors.")
     if not images.is_floating_point() or labels.dtype != torch.int64 or labels.ndim != 1:
         raise ValueError(
-            f"{name} images must be floats and labels int64 of shape (N,); got {images.dtype} and {labels.dtype} {tuple(labels.shape)}."
+            f"{name} images must be floats and labels int64 of shape (N,); "
+            f"got {images.dtype} and {labels.dtype} {tuple(labels.shape)}."
         )
     if len(images) != len(labels) or len(images) == 0:
         raise ValueError(f"{name}: {len(images)} images and {len(labels)} labels; expected the same non-zero number.")
@@ -103,7 +104,7 @@ def run_epoch(
     batch_size: int,
     shuffler: torch.Generator,
 ) -> tuple[float, float]:
-    """One pass over the images in mini-batches, in an order drawn from `shuffler`; returns the mean loss and the accuracy.
+    """One pass over the images in mini-batches, in an order drawn from `shuffler`; returns the mean loss and accuracy.
 
     Each batch: the scores, the cross-entropy, zero_grad, backward, step. The last batch is smaller
     when `batch_size` does not divide the number of images. The model stays in the mode it is in.

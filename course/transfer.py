@@ -147,7 +147,10 @@ ADAM_BETAS = (0.9, 0.999)  # Adam's own defaults: how much of the past its two r
 
 
 def fine_tune_optimizer(model: SmallCNN, learning_rate: float, fine_tune_factor: float) -> torch.optim.Optimizer:
-    """Adam with two groups: the pretrained top at `learning_rate * fine_tune_factor`, then the new output layer at `learning_rate`."""
+    """Adam with two groups: the pretrained top, then the new output layer.
+
+    The pretrained top learns at `learning_rate * fine_tune_factor`, the new output layer at `learning_rate`.
+    """
     output_layer = model.classifier[-1]
     pretrained_top = [p for p in model.classifier[:-1].parameters() if p.requires_grad]
     return torch.optim.Adam(

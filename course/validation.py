@@ -1,4 +1,7 @@
-"""Validators that many of the course's functions share: each returns the value it is given, or raises a ValueError naming it."""
+"""Validators that many of the course's functions share.
+
+Each returns the value it is given, or raises a ValueError naming it.
+"""
 
 from __future__ import annotations
 

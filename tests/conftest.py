@@ -1,5 +1,8 @@
-"""What many unit tests share: a runs folder of their own, tiny GAN settings and a tiny trained GAN, a weights comparison,
-the data, the book, and no network. The repository's folder is `from paths import ROOT`."""
+"""What many unit tests share, and no network.
+
+A runs folder of their own, tiny GAN settings and a tiny trained GAN, a weights comparison, the data and the book.
+The repository's folder is `from paths import ROOT`.
+"""
 
 import fcntl
 import ipaddress

@@ -1,8 +1,8 @@
 """Run by tests/test_distributed.py under torchrun: two processes train tiny GANs together.
 
-Writes each rank's networks (parameters and batch-norm buffers, and the generator's moving average) after a run with batch
-norm (they must stay identical) and rank 0's parameters after a run without batch norm that is stopped and resumed (it must
-match one process).
+Writes each rank's networks (parameters and batch-norm buffers, and the generator's moving average) after a run with
+batch norm (they must stay identical) and rank 0's parameters after a run without batch norm that is stopped and
+resumed (it must match one process).
 """
 
 import sys

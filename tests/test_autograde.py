@@ -1,5 +1,8 @@
-"""nbgrader grades the workbook with the course's nbgrader_config.py: what it releases is the workbook, and its
-autograder scores each test cell of a learner's notebook (here notebook 07, the quickest with pieces, at the smoke scale)."""
+"""nbgrader grades the workbook with the course's nbgrader_config.py.
+
+What it releases is the workbook, and its autograder scores each test cell of a learner's notebook (here notebook 07,
+the quickest with pieces, at the smoke scale).
+"""
 
 import csv
 import os
@@ -25,7 +28,10 @@ MISTAKE = (
 
 
 def nbgrader(*arguments: str, course: Path) -> None:
-    """Run nbgrader as the README says: from the repository's top, so that it reads nbgrader_config.py, with the course elsewhere."""
+    """Run nbgrader as the README says, with the course elsewhere.
+
+    It runs from the repository's top, so that it reads nbgrader_config.py.
+    """
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
@@ -54,7 +60,7 @@ def test_nbgrader_releases_the_workbook_and_scores_each_piece(tmp_path):
         workbook_notebook(read_notebook(NOTEBOOK))
     )  # the blanks say what to write
 
-    # Three learners hand in their workbook's notebook: every piece as the course writes it, nothing written, one mistake.
+    # Three learners hand in the workbook's notebook: every piece as the course writes it, nothing written, one mistake.
     (workbook,) = build_workbook([NOTEBOOK], tmp_path / "workbook")
     complete = {
         cell.metadata["nbgrader"]["grade_id"]: cell.source

@@ -1,4 +1,4 @@
-"""The book: every notebook rendered with its committed outputs, pages linked in order, nothing fetched from a network."""
+"""The book: every notebook with its committed outputs, its pages linked in order, nothing fetched from a network."""
 
 import html
 import json
@@ -38,7 +38,7 @@ class Tags(HTMLParser):
 
 
 def local_target(page: Path, reference: str) -> Path | None:
-    """The file a page's reference points to, or None for one that is not a file of the book (an anchor, data, the web)."""
+    """The file a page's reference points to; None for one that is not a file of the book (an anchor, data, the web)."""
     if reference.startswith(("#", "data:", "http://", "https://", "mailto:")):
         return None
     return page.parent / reference.split("#")[0].split("?")[0]
@@ -172,7 +172,7 @@ def test_the_book_command_builds_and_says_where_to_open_it(tmp_path, monkeypatch
 
 
 def small_notebook(folder: Path, name: str, title: str) -> Path:
-    """A notebook of one markdown cell, "# title", saved as folder/name.ipynb: a book of it builds in a second or two."""
+    """A notebook of one markdown cell, "# title", saved as folder/name.ipynb: its book builds in a second or two."""
     path = folder / f"{name}.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"# {title}")]), path)
     return path

@@ -44,7 +44,10 @@ pytestmark = [
     pytest.mark.skipif(webdriver is None, reason="selenium is not installed (it is in the course's test extra)"),
     pytest.mark.skipif(
         not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)),
-        reason="no chromium and chromium-driver here: ./course.sh test installs them on Debian (apt-get install chromium chromium-driver)",
+        reason=(
+            "no chromium and chromium-driver here: "
+            "./course.sh test installs them on Debian (apt-get install chromium chromium-driver)"
+        ),
     ),
 ]
 
@@ -89,11 +92,11 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def jupyterlab(tmp_path_factory):
-    """JupyterLab as `./course.sh lab` starts it, on a copy of notebook 00 (it autosaves), cleared, with a progress bar cell added.
+    """JupyterLab as `./course.sh lab` starts it, on a cleared copy of notebook 00 with a progress bar cell added.
 
-    Loopback address, a free port, a token of its own, settings of its own (no news to ask about, the notebook's
-    kernel started without asking), and the
-    environment a learner has: no COURSE_PROGRESS, so bars are widgets. Yields (address, token, notebook folder).
+    A copy, as JupyterLab autosaves. Loopback address, a free port, a token of its own, settings of its own (no news to
+    ask about, the notebook's kernel started without asking), and the environment a learner has: no COURSE_PROGRESS, so
+    bars are widgets. Yields (address, token, notebook folder).
     """
     folder = tmp_path_factory.mktemp("lab")
     notebook = nbformat.read(ROOT / "notebooks" / "00_welcome.ipynb", as_version=4)
@@ -267,12 +270,15 @@ def test_jupyterlab_runs_notebook_00_in_a_browser_with_a_live_progress_bar(brows
 PAGE_STATE = """
 const done = arguments[arguments.length - 1];
 const report = () => {
-  const prose = document.body.cloneNode(true);  // the text around the code: no code, no outputs, no TeX kept for MathJax
+  // The text around the code: no code, no outputs, no TeX kept for MathJax.
+  const prose = document.body.cloneNode(true);
   prose.querySelectorAll("code, pre, script, .jp-InputArea, .jp-OutputArea").forEach(element => element.remove());
   done({
     typeset: document.querySelectorAll(".MathJax, .MathJax_Display").length,
     mathErrors: document.querySelectorAll(".MathJax_Error, .merror").length,
-    brokenImages: Array.from(document.images).filter(image => !image.complete || image.naturalWidth === 0).map(image => image.src.slice(0, 80)),
+    brokenImages: Array.from(document.images)
+      .filter(image => !image.complete || image.naturalWidth === 0)
+      .map(image => image.src.slice(0, 80)),
     images: document.images.length,
     prose: prose.innerText,
     links: Array.from(document.links).map(link => link.href),

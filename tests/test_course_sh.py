@@ -1,4 +1,4 @@
-"""course.sh, the course's front door: its help, which commands need the data, JupyterLab's settings, the quick test run.
+"""course.sh, the course's front door: its help, which commands need data, JupyterLab's settings, the quick test run.
 
 The commands run against a stand-in environment: its python records what it is asked and answers `course data` as
 told, its jupyter records its arguments, so no packages are installed, no data fetched and nothing started.

@@ -227,7 +227,10 @@ def run(name: str, arguments, answer) -> None:
 
 
 def assert_one_not_yet(out: str) -> None:
-    """One "Not yet" line, the last verdict, with no hint and no traceback (a "Correct!" before it is the answer before)."""
+    """One "Not yet" line, the last verdict, with no hint and no traceback.
+
+    A "Correct!" before it is the verdict on the answer before.
+    """
     lines = out.splitlines()
     assert "Traceback" not in out and "Hint" not in out and out.count("Not yet") == 1, out
     assert (

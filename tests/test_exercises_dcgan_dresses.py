@@ -1,4 +1,7 @@
-"""Notebook 06's checks: transposed convolution sizes, the share of dresses upside down, the nearest other sample, and the discriminator's move."""
+"""Notebook 06's checks.
+
+Transposed convolution sizes, the share of dresses upside down, the nearest other sample, and the discriminator's move.
+"""
 
 import numpy as np
 import pytest

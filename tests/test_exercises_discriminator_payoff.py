@@ -1,4 +1,4 @@
-"""Notebook 08's checks: a real image's loss, the paired difference, the most variable method, and the unlabelled loss."""
+"""Notebook 08's checks: a real image's loss, the paired difference, the most variable method, the unlabelled loss."""
 
 import numpy as np
 import pandas as pd

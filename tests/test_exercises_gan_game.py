@@ -1,4 +1,7 @@
-"""Notebook 05's checks: the best discriminator and its loss at a point, the generator's gradients, the best discriminator, and the modes covered.
+"""Notebook 05's checks.
+
+The best discriminator and its loss at a point, the generator's gradients, the best discriminator, and the modes
+covered.
 
 The densities and samples are small and built by hand.
 """

@@ -1,4 +1,4 @@
-"""Notebook 04's checks: the trainable parameters, freezing all but the output layer, and the smallest paired difference."""
+"""Notebook 04's checks: the trainable parameters, freezing all but the output layer, the smallest paired difference."""
 
 import numpy as np
 import pandas as pd

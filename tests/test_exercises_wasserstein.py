@@ -1,4 +1,7 @@
-"""Notebook 07's checks: a colour image's gradient penalty by hand, the improvement factor, the rank correlation, and the penalty function."""
+"""Notebook 07's checks.
+
+A colour image's gradient penalty by hand, the improvement factor, the rank correlation, and the penalty function.
+"""
 
 import math
 

@@ -28,7 +28,9 @@ def save_slowly(value, file, *args, **kwargs):
     return real_save(value, file, *args, **kwargs)
 torch.save = save_slowly
 pixels = np.random.default_rng(0).integers(0, 256, (48, 28, 28), dtype=np.uint8)
-config = gan.GANConfig(loss="dcgan", steps=4, batch_size=8, latent_size=8, width=4, sample_every=2, checkpoint_every=2, seed=0)
+config = gan.GANConfig(
+    loss="dcgan", steps=4, batch_size=8, latent_size=8, width=4, sample_every=2, checkpoint_every=2, seed=0
+)
 gan_training.train_gan(config, gan_sampling.to_training_range(pixels), folder, progress=False)
 """
 

@@ -45,7 +45,8 @@ def failing_venv(tmp_path):
     tools.mkdir()
     python = tools / "python-without-venv"
     python.write_text(
-        f'#!/bin/sh\nif [ "$1 $2" = "-m venv" ]; then mkdir -p "$3/bin" && echo half > "$3/bin/half"; exit 1; fi\nexec {sys.executable} "$@"\n'
+        '#!/bin/sh\nif [ "$1 $2" = "-m venv" ]; then mkdir -p "$3/bin" && echo half > "$3/bin/half"; exit 1; fi\n'
+        f'exec {sys.executable} "$@"\n'
     )
     (tools / "apt-get").write_text("#!/bin/sh\nexit 1\n")
     for tool in tools.iterdir():
@@ -236,7 +237,8 @@ def test_a_damaged_checkpoint_is_one_line_from_the_command_line_never_a_fault_in
     [
         torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"),
         RuntimeError(
-            "[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory: you tried to allocate 8589934592 bytes."
+            "[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory: "
+            "you tried to allocate 8589934592 bytes."
         ),
         MemoryError(),
     ],

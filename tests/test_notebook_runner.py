@@ -1,5 +1,7 @@
-"""The headless notebook runner: atomic saves, a learner's edits kept, unreadable or unsavable notebooks refused, long output
-kept short, a dead kernel named, no kernel left behind."""
+"""The headless notebook runner: atomic saves, a learner's edits kept, unreadable or unsavable notebooks refused.
+
+Also long output kept short, a dead kernel named, no kernel left behind.
+"""
 
 import errno
 import json
@@ -34,9 +36,14 @@ from course.notebooks import (
 pytestmark = pytest.mark.notebooks  # most tests start a kernel and run a notebook
 
 LONG_OUTPUT_CELLS = [
-    "for i in range(20_000):\n    print('x' * 50)",  # a megabyte, line by line
-    "import sys\nfor i in range(100):\n    sys.stdout.write('y' * 10_000)\n    sys.stdout.flush()",  # a megabyte on one line
-    "from tqdm import tqdm\nprint('before')\nfor step in tqdm(range(300), desc='steps', mininterval=0, miniters=1):\n    pass\nprint('after')",
+    # a megabyte, line by line
+    "for i in range(20_000):\n    print('x' * 50)",
+    # a megabyte on one line
+    "import sys\nfor i in range(100):\n    sys.stdout.write('y' * 10_000)\n    sys.stdout.flush()",
+    (
+        "from tqdm import tqdm\nprint('before')\n"
+        "for step in tqdm(range(300), desc='steps', mininterval=0, miniters=1):\n    pass\nprint('after')"
+    ),
 ]
 
 
@@ -147,7 +154,8 @@ def test_a_notebook_of_a_newer_format_is_named_as_such_with_what_to_do(tmp_path)
     with pytest.raises(ValueError) as refused:
         read_notebook(path)
     assert str(refused.value) == (
-        f"{path} is a notebook of format 5.0, newer than this course reads (4): open it in a newer JupyterLab and save it as format 4, or update nbformat."
+        f"{path} is a notebook of format 5.0, newer than this course reads (4): "
+        "open it in a newer JupyterLab and save it as format 4, or update nbformat."
     )
 
 
@@ -213,7 +221,10 @@ def test_a_runner_stopped_with_sigterm_or_sighup_shuts_its_kernel_down_and_leave
     not zmq.has("ipc"), reason="no socket files on this system: the kernel talks over TCP, and warns that it does"
 )
 def test_a_headless_run_prints_the_notebook_and_its_time_and_the_kernels_own_warnings_only(tmp_path):
-    cell = "get_ipython().kernel.log.warning('a real warning from the kernel')\nimport warnings\nwarnings.warn('a warning from the lesson')"
+    cell = (
+        "get_ipython().kernel.log.warning('a real warning from the kernel')\n"
+        "import warnings\nwarnings.warn('a warning from the lesson')"
+    )
     path = write_notebook(tmp_path / "tiny.ipynb", cell)
     temporary = Path(tempfile.mkdtemp())  # short, unlike tmp_path, to leave room for the socket files' names
     env = {**os.environ, "TMPDIR": str(temporary)}  # where the kernel's socket files go, for a look afterwards
@@ -262,8 +273,8 @@ def test_a_notebook_saved_during_its_run_keeps_the_learners_edits_and_gets_the_r
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "each cell may run up to 30 minutes; Ctrl-C stops the run and leaves the notebook as it was"
     assert (
-        f"  07_lesson.ipynb changed on disk during the run, so it was left as you saved it; the run's result is in {result.name}"
-        in out
+        "  07_lesson.ipynb changed on disk during the run, so it was left as you saved it; "
+        f"the run's result is in {result.name}" in out
     )
     assert course_notebooks(tmp_path) == [path]  # the result is not a lesson
 
@@ -286,8 +297,9 @@ def test_a_kernel_that_dies_is_named_with_what_to_do_and_leaves_the_notebook(tmp
     assert main(["run-notebooks", "--scale", "laptop", str(path)]) == 1
     err = capsys.readouterr().err
     assert err == (
-        "error: 05_hungry.ipynb's kernel died at scale laptop, most often because the machine ran out of memory, and the notebook was left "
-        "unchanged: try a smaller scale (--scale smoke) or close other programs, then run it again.\n"
+        "error: 05_hungry.ipynb's kernel died at scale laptop, most often because the machine ran out of memory, "
+        "and the notebook was left unchanged: try a smaller scale (--scale smoke) or close other programs, "
+        "then run it again.\n"
     )
     assert path.read_bytes() == before
     assert [entry.name for entry in tmp_path.iterdir()] == ["05_hungry.ipynb"]

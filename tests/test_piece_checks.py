@@ -209,7 +209,10 @@ def transfer_model_with(slip):
 
 
 def passes_and_names_every_slip(capsys, check, right, written_out, slips) -> None:
-    """`check` passes the course's piece and the same piece written out, and names each slip (with a hint) in one written out."""
+    """`check` passes the course's piece and the same piece written out, and names each slip in one written out.
+
+    Each slip's message comes with a hint.
+    """
     assert check(right) and check(written_out("none"))
     assert capsys.readouterr().out.count("Correct!") == 2
     for slip, named in slips:
@@ -406,8 +409,8 @@ def test_the_course_conditional_networks_pass_and_garbage_gets_one_line(capsys, 
     assert not check_generator(joined_generator(unwritten), conditional_inputs)
     assert (
         capsys.readouterr().out
-        == "Not yet: running your conditional generator on a batch of shape (8, 64) and its labels raised NotImplementedError: "
-        "join the noise and the class's one-hot code\n"
+        == "Not yet: running your conditional generator on a batch of shape (8, 64) and its labels raised "
+        "NotImplementedError: join the noise and the class's one-hot code\n"
     )
     assert not check_generator(
         gan_networks.Generator(), conditional_inputs

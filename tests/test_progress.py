@@ -1,4 +1,4 @@
-"""Progress bars: a widget in a notebook kernel by default, text where COURSE_PROGRESS=text (nbval, the runner, a terminal)."""
+"""Progress bars: a widget in a kernel by default, text where COURSE_PROGRESS=text (nbval, the runner, a terminal)."""
 
 import json
 import os

@@ -7,7 +7,7 @@ from course import gan, gan_sampling, gan_training, quality_over_training
 
 @pytest.fixture(scope="module")
 def dresses(fashion):
-    """64 of Fashion-MNIST's training dresses in the GAN's training range: real pictures, so the scores mean something."""
+    """64 of Fashion-MNIST's training dresses in the GAN's training range: real pictures, so scores mean something."""
     return gan_sampling.to_training_range(fashion.dresses("train")[:64])
 
 

@@ -46,7 +46,10 @@ def shown_text(notebook: dict) -> str:
 
 
 def is_shown(quoted: str, percent: bool, shown: str, values: set[float]) -> bool:
-    """Whether `quoted` (as written, "0.94", "5,600" or "91.3" of "91.3%") matches a number shown, rounded as written."""
+    """Whether `quoted` matches a number shown, rounded as written.
+
+    `quoted` is as written: "0.94", "5,600" or "91.3" of "91.3%".
+    """
     plain = quoted.replace(",", "")
     if re.search(rf"(?<![\d.]){re.escape(plain)}(?![\d])", shown):
         return True
@@ -84,7 +87,8 @@ def unshown_quotes(notebook: dict) -> list[str]:
         ]
         if OLD_COMMENT.search(source):
             missing.append(
-                f'cell {index}: a "<!-- not printed -->" comment; name the numbers in the cell\'s metadata "not_printed" instead'
+                f'cell {index}: a "<!-- not printed -->" comment; '
+                'name the numbers in the cell\'s metadata "not_printed" instead'
             )
         if re.search(r"^#+\s*(References|Solutions)", source, re.M):
             in_notes = True

@@ -1,4 +1,4 @@
-"""Notebook 05's twins (the players and the two moves) and the checks of a learner's: right, wrong and garbage answers."""
+"""Notebook 05's twins (the players and the two moves) and the checks of a learner's: right, wrong, garbage answers."""
 
 import copy
 import functools

@@ -189,8 +189,8 @@ def test_an_empty_history_has_nothing_recorded():
 
 
 def test_an_epoch_passed_in_trains_exactly_as_the_default(problem, same_weights):
-    # The schedule and the bar follow the optimizer's steps (a hook on it), so an epoch handed in, as notebook 02 hands in
-    # the one it wrote, trains as the default does; check_epoch (course.piece_checks) holds a learner's to run_epoch.
+    # The schedule and the bar follow the optimizer's steps (a hook on it), so an epoch handed in, as notebook 02 hands
+    # in the one it wrote, trains as the default does; check_epoch (course.piece_checks) holds a learner's to run_epoch.
     def passed_in(model, images, labels, optimizer, batch_size, shuffler):
         return training.run_epoch(model, images, labels, optimizer, batch_size, shuffler)
 

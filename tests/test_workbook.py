@@ -109,7 +109,7 @@ def test_the_exercises_solutions_are_left_out_of_the_workbook_and_kept_in_the_co
 
 
 def test_every_course_notebook_with_solutions_tags_all_of_them_for_the_workbook():
-    # From its "## Solutions" heading to the end, every cell of a course notebook is tagged, so the workbook leaves it out.
+    # From its "## Solutions" heading to the end, every cell of a course notebook is tagged: the workbook leaves it out.
     for path in course_notebooks():
         cells = read_notebook(path).cells
         heading = [
@@ -196,7 +196,10 @@ def nbgrader_cells(notebook: nbformat.NotebookNode) -> list[tuple[int, dict]]:
 
 
 def one_blank(source: str, which: int) -> tuple[str, str]:
-    """A complete solution cell's source with only its `which`-th solution region blanked (the others' code kept); and the blank's message."""
+    """A complete solution cell's source with only its `which`-th solution region blanked, and the blank's message.
+
+    The other regions keep their code.
+    """
     lines, begins = source.split("\n"), 0
     kept, inside_other = [], False
     for line in lines:
@@ -242,8 +245,9 @@ def printed(cell: nbformat.NotebookNode) -> str:
 @pytest.mark.usefixtures("runs_dir")
 @pytest.mark.parametrize("path", COURSE, ids=[path.stem for path in COURSE])
 def test_the_workbook_stops_at_each_blank_with_its_message_and_says_correct_once_written(path, tmp_path, monkeypatch):
-    # Each blank alone, every other piece written back: the run stops at the blank's cell, its test cell or a cell between
-    # that uses the piece, with NotImplementedError and the blank's whole line (raised, or printed by the test's check).
+    # Each blank alone, every other piece written back: the run stops at the blank's cell, its test cell or a cell
+    # between that uses the piece, with NotImplementedError and the blank's whole line (raised, or printed by the
+    # test's check).
     # One kernel runs the notebook with every piece written back, up to the last test cell; at each solution cell it
     # first runs the cell with one blank (for each of the cell's regions), then, if that did not stop, the cells up to
     # the test cell after it, as a learner who reached this blank would; then the complete cell again, and on. Every
@@ -292,7 +296,8 @@ def test_the_workbook_stops_at_each_blank_with_its_message_and_says_correct_once
                         error.ename == "NotImplementedError" and error.evalue == message
                     ) and f"NotImplementedError: {message.rstrip('.')}" not in printed(cell):
                         problems.append(
-                            f"{where}: cell {stopped_at} stopped with {error.ename}: {error.evalue}, not the blank's whole line; it printed:\n{printed(cell)}"
+                            f"{where}: cell {stopped_at} stopped with {error.ename}: {error.evalue}, "
+                            f"not the blank's whole line; it printed:\n{printed(cell)}"
                         )
             cell, error = run(index, written_back(index))
             assert error is None, (
@@ -306,7 +311,8 @@ def test_the_workbook_stops_at_each_blank_with_its_message_and_says_correct_once
 
 
 def test_the_pieces_and_their_tests_are_consistent_across_the_course():
-    # Every piece is a solution cell with its blank's message, tested by a locked test cell after it; ids unique in the course.
+    # Every piece is a solution cell with its blank's message, tested by a locked test cell after it; ids unique
+    # in the course.
     seen = []
     for path in COURSE:
         complete = read_notebook(path)
