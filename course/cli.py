@@ -248,6 +248,16 @@ def _train_gan(args: argparse.Namespace, device) -> None:
         f"{state} step {run.step} of {config.steps}, {run.images_per_second:,.0f} images per second; "
         f"checkpoint {folder / gan_training.CHECKPOINT}, samples in {folder / gan_training.SAMPLES}"
     )
+    if not run.interrupted and args.images is None and not args.conditional and rank_and_world()[0] == 0:
+        _report_quality(run.sampling_generator)
+
+
+def _report_quality(generator) -> None:
+    """Print how 1,000 new dresses from the generator score (course.quality), as `evaluate` would."""
+    from course import gan_sampling
+    from course.quality import evaluate_samples
+
+    print(f"quality, {evaluate_samples(gan_sampling.generate(generator, 1000, seed=0))}")
 
 
 def _require_options_that_go_together(args: argparse.Namespace) -> None:

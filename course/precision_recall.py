@@ -50,7 +50,7 @@ CHUNK_ROWS = 1000  # rows of a distance block: 1,000 x 10,000 float64 distances 
 
 
 def _distances(rows: torch.Tensor, columns: torch.Tensor) -> torch.Tensor:
-    """Euclidean distances (len(rows), len(columns)) from each pair's difference, so equal points are exactly 0 apart."""
+    """Euclidean distances (len(rows), len(columns)) from each pair's difference: equal points are exactly 0 apart."""
     return torch.cdist(rows, columns, compute_mode="donot_use_mm_for_euclid_dist")
 
 
@@ -116,6 +116,7 @@ def precision_recall(
     k: int = DEFAULT_K,
     *,
     chunk_rows: int = CHUNK_ROWS,
+    real_radii: np.ndarray | None = None,
 ) -> tuple[float, float]:
     """(precision, recall) of fake against real features, with manifolds from k-nearest-neighbour balls.
 
@@ -123,6 +124,8 @@ def precision_recall(
     recall: the share of real points within the ball of at least one fake point. Both sets are NumPy arrays or
     torch tensors (samples, width) of the same width with more than k rows, such as
     course.quality.classifier_features gives. Distances are computed `chunk_rows` rows at a time.
+    `real_radii`, the real set's `manifold_radii` with the same k, saves computing them again when one real set
+    scores many fake ones.
     """
     k = require_positive_int("k", k, "(neighbours)")
     chunk_rows = require_positive_int("chunk_rows", chunk_rows)
@@ -135,7 +138,15 @@ def precision_recall(
         )
     _require_more_rows_than_k(real, "real_features", k)
     _require_more_rows_than_k(fake, "fake_features", k)
-    real_radii = _radii(real, k, chunk_rows)
+    if real_radii is None:
+        real_radii = _radii(real, k, chunk_rows)
+    else:
+        real_radii = torch.as_tensor(np.asarray(real_radii, dtype=np.float64))
+        if real_radii.shape != (len(real),):
+            raise ValueError(
+                f"real_radii must hold one radius per real point ({len(real)}), got shape {tuple(real_radii.shape)}: "
+                "pass manifold_radii(real_features, k), or leave it out."
+            )
     fake_radii = _radii(fake, k, chunk_rows)
     fake_inside_real = torch.empty(len(fake), dtype=torch.bool)
     real_inside_fake = torch.zeros(len(real), dtype=torch.bool)

@@ -9,6 +9,10 @@ A fixed Fashion-MNIST classifier, trained once and committed, looks at the sampl
   Even real dresses are not at zero: the 1,000 test dresses are the real-vs-real floor, what a
   perfect generator would score with 1,000 samples. The distance shrinks as the number of samples
   grows, so compare 1,000 samples with it.
+* precision and recall (course.precision_recall): the share of samples that lie among the training
+  dresses' features, and the share of training dresses that lie among the samples'. A distance cannot
+  tell few but perfect dresses from varied but blurry ones; these two can. The 1,000 test dresses'
+  values are their reference.
 
 Samples are what Fashion-MNIST holds: uint8 arrays (N, 28, 28), 0 the white background, 255 black ink.
 The classifier's recipe is here too (`train_quality_classifier`), for `python -m course train-classifier`.
@@ -28,6 +32,7 @@ from course.checksums import file_sha256
 from course.data import DRESS, FashionMNIST, image_tensors, load_fashion_mnist
 from course.device import pick_device
 from course.models import SmallCNN, freeze
+from course.precision_recall import DEFAULT_K, manifold_radii, precision_recall
 from course.runs import load_weights
 from course.training import train_classifier
 from course.validation import require_positive_int
@@ -137,8 +142,11 @@ def read_samples(path: Path) -> np.ndarray:
 
 
 def require_samples(images: object, name: str = "samples") -> np.ndarray:
-    """`images` unchanged if they are uint8 (N, 28, 28) with N >= 2; otherwise a TypeError or ValueError."""
-    expected = "expected a uint8 NumPy array (N, 28, 28) of grey levels 0-255 with N >= 2, like Fashion-MNIST"
+    """`images` unchanged if they are uint8 (N, 28, 28) with N >= 4; otherwise a TypeError or ValueError.
+
+    Four images is the least that can be scored: precision and recall reach each image's third-nearest neighbour.
+    """
+    expected = "expected a uint8 NumPy array (N, 28, 28) of grey levels 0-255 with N >= 4, like Fashion-MNIST"
     fix = "convert to uint8 0-255 (N, 28, 28)"
     if not isinstance(images, np.ndarray):
         raise TypeError(f"{name}: {expected}, got {type(images).__name__}; {fix}.")
@@ -146,8 +154,12 @@ def require_samples(images: object, name: str = "samples") -> np.ndarray:
         raise TypeError(f"{name}: {expected}, got dtype {images.dtype}; {fix}.")
     if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
         raise ValueError(f"{name}: {expected}, got shape {images.shape}; {fix}.")
-    if len(images) < 2:
-        raise ValueError(f"{name}: {expected}, got {len(images)} image(s); a spread needs at least 2.")
+    if len(images) <= DEFAULT_K:
+        raise ValueError(
+            f"{name}: {expected}, got {len(images)} image(s); precision and recall measure each image's distance "
+            f"to its {DEFAULT_K}rd-nearest neighbour, so score at least {DEFAULT_K + 1} "
+            "(1,000 to compare with real dresses)."
+        )
     return images
 
 
@@ -257,8 +269,12 @@ class _RealDresses:
 
     train_mean: np.ndarray  # the 6,000 training dresses' features: the Gaussian samples are compared with
     train_cov: np.ndarray
+    train_features: np.ndarray  # ... and the features themselves, with each one's k-nearest-neighbour radius,
+    train_radii: np.ndarray  # for precision and recall
     floor: float  # squared Fréchet distance from the 1,000 test dresses to the training dresses
     test_dressness: float  # share of the test dresses called Dress (the classifier's dress recall)
+    test_precision: float  # precision and recall of the 1,000 test dresses against the training dresses
+    test_recall: float
 
 
 _real_dresses_cache: dict[tuple[str, str], _RealDresses] = {}
@@ -284,11 +300,17 @@ def _real_dresses(fashion: FashionMNIST | None, classifier: SmallCNN) -> _RealDr
             require_samples(fashion.dresses("test"), "test dresses"), classifier, 1000
         )
         train_mean, train_cov = _gaussian(train_features, "training dress features")
+        train_radii = manifold_radii(train_features)
+        test_precision, test_recall = precision_recall(train_features, test_features, real_radii=train_radii)
         _real_dresses_cache[key] = _RealDresses(
             train_mean=train_mean,
             train_cov=train_cov,
+            train_features=train_features,
+            train_radii=train_radii,
             floor=_frechet(*_gaussian(test_features, "test dress features"), train_mean, train_cov),
             test_dressness=float((test_predictions == DRESS).mean()),
+            test_precision=test_precision,
+            test_recall=test_recall,
         )
     return _real_dresses_cache[key]
 
@@ -307,6 +329,10 @@ class QualityReport:
     frechet_distance: float  # squared, d², to the 6,000 training dresses, in the classifier's feature space
     floor: float  # the same distance for the 1,000 real test dresses
     real_dressness: float  # share of the real test dresses called Dress
+    precision: float  # share of samples within the training dresses' manifold (course.precision_recall)
+    recall: float  # share of training dresses within the samples' manifold
+    real_precision: float  # the same two for the 1,000 real test dresses
+    real_recall: float
 
     @property
     def distance_over_floor(self) -> float:
@@ -317,7 +343,8 @@ class QualityReport:
         line = (
             f"{self.samples:,} samples: dressness {self.dressness:.2f} (real test dresses: {self.real_dressness:.2f})"
             f" · squared Fréchet distance d² {self.frechet_distance:.3g} (real-vs-real floor {self.floor:.3g},"
-            f" {self.distance_over_floor:.1f}x)"
+            f" {self.distance_over_floor:.1f}x) · precision {self.precision:.2f}, recall {self.recall:.2f}"
+            f" (real test dresses: {self.real_precision:.2f}, {self.real_recall:.2f})"
         )
         if self.samples != 1000:  # fewer samples inflate the distance: 100 real dresses score about 5x the floor
             line += " · the floor is for 1,000 samples: score 1,000 to compare with it"
@@ -336,10 +363,15 @@ def evaluate_samples(
     classifier = _or_committed(classifier)
     real = _real_dresses(fashion, classifier)
     features, predictions = _look_at(samples, classifier, 1000)
+    precision, recall = precision_recall(real.train_features, features, real_radii=real.train_radii)
     return QualityReport(
         samples=len(samples),
         dressness=float((predictions == DRESS).mean()),
         frechet_distance=_frechet(*_gaussian(features, "sample features"), real.train_mean, real.train_cov),
         floor=real.floor,
         real_dressness=real.test_dressness,
+        precision=precision,
+        recall=recall,
+        real_precision=real.test_precision,
+        real_recall=real.test_recall,
     )

@@ -2,6 +2,7 @@ import argparse
 import json
 
 import nbformat
+import numpy as np
 import pytest
 from paths import ROOT
 
@@ -462,3 +463,30 @@ def test_an_unreadable_checkpoint_says_what_is_wrong_in_one_line(tmp_path):
     said = str(caught.value)
     assert "(UnpicklingError: WeightsUnpickler error: Unsupported global: GLOBAL argparse.Namespace" in said, said
     assert "weights_only" not in said and "\n" not in said
+
+
+def test_train_gan_reports_the_quality_of_dresses_it_draws_and_only_of_dresses(tmp_path, capsys):
+    from course.picture_output import write_image_folder
+
+    assert main(["train-gan", "--steps", "1", "--batch-size", "8", "--out", str(tmp_path / "dresses")]) == 0
+    said = capsys.readouterr().out.splitlines()[-1]
+    assert said.startswith("quality, 1,000 samples: dressness ") and "precision " in said and "recall " in said
+    pictures = np.random.default_rng(0).integers(0, 256, (8, 3, 32, 32), dtype=np.uint8)
+    write_image_folder(pictures, tmp_path / "pictures")
+    assert (
+        main(
+            [
+                "train-gan",
+                "--images",
+                str(tmp_path / "pictures"),
+                "--steps",
+                "1",
+                "--batch-size",
+                "8",
+                "--out",
+                str(tmp_path / "photos"),
+            ]
+        )
+        == 0
+    )
+    assert "quality" not in capsys.readouterr().out  # the classifier judges dresses, not pictures

@@ -181,3 +181,13 @@ def test_the_numbers_the_module_quotes_are_what_it_measures(fashion, test_dress_
     distances = np.linalg.norm(noise_features[:, None] - test_dress_features[None], axis=2)
     inside = distances <= radii
     assert inside.sum(axis=0).max() > 400 and inside[:, inside.sum(axis=0) <= 400].any(axis=1).mean() < 0.05
+
+
+def test_radii_computed_once_give_the_same_answer_and_the_wrong_ones_are_refused():
+    generator = np.random.default_rng(7)
+    real, fake = generator.normal(size=(300, 5)), generator.normal(0.3, 1.2, size=(200, 5))
+    radii = manifold_radii(real)
+    assert precision_recall(real, fake, real_radii=radii) == precision_recall(real, fake)
+    assert precision_recall(real, fake, real_radii=radii * 0) != precision_recall(real, fake)  # the radii are used
+    with pytest.raises(ValueError, match="one radius per real point"):
+        precision_recall(real, fake, real_radii=radii[:-1])

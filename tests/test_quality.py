@@ -148,12 +148,28 @@ def test_coats_are_clothes_but_not_dresses(fashion, classifier):
 
 
 def test_the_report_reads_as_one_line():
-    report = QualityReport(samples=1000, dressness=0.91, frechet_distance=3.2, floor=1.1, real_dressness=0.9)
-    assert str(report) == (
-        "1,000 samples: dressness 0.91 (real test dresses: 0.90) · squared Fréchet distance d² 3.2 (real-vs-real floor 1.1, 2.9x)"
+    coverage = dict(precision=0.71, recall=0.52, real_precision=0.86, real_recall=0.85)
+    report = QualityReport(
+        samples=1000, dressness=0.91, frechet_distance=3.2, floor=1.1, real_dressness=0.9, **coverage
     )
-    fewer = QualityReport(samples=100, dressness=0.9, frechet_distance=6.0, floor=1.1, real_dressness=0.9)
+    assert str(report) == (
+        "1,000 samples: dressness 0.91 (real test dresses: 0.90) · "
+        "squared Fréchet distance d² 3.2 (real-vs-real floor 1.1, 2.9x) · "
+        "precision 0.71, recall 0.52 (real test dresses: 0.86, 0.85)"
+    )
+    fewer = QualityReport(samples=100, dressness=0.9, frechet_distance=6.0, floor=1.1, real_dressness=0.9, **coverage)
     assert "the floor is for 1,000 samples" in str(fewer)
+
+
+def test_precision_and_recall_tell_one_repeated_dress_from_varied_ones(fashion, classifier):
+    test_dresses = fashion.dresses("test")
+    varied = evaluate_samples(test_dresses, fashion, classifier)
+    one_dress = evaluate_samples(np.repeat(test_dresses[:1], 1000, axis=0), fashion, classifier)
+    # The test dresses are the reference: their own report gives exactly the reference values.
+    assert (varied.precision, varied.recall) == (varied.real_precision, varied.real_recall)
+    assert 0.75 < varied.real_precision < 0.97 and 0.75 < varied.real_recall < 0.97
+    # One dress a thousand times: as faithful as that dress, and no variety at all.
+    assert one_dress.recall < 0.01 and one_dress.precision in (0.0, 1.0)
 
 
 def test_without_data_given_the_verified_fashion_mnist_is_used(fashion, classifier, monkeypatch):
@@ -177,14 +193,15 @@ def test_the_real_dress_statistics_are_computed_once(fashion, classifier, monkey
         (np.zeros((4, 1, 28, 28), dtype=np.uint8), ValueError, r"\(N, 28, 28\).*got shape \(4, 1, 28, 28\)"),
         (np.zeros((4, 32, 32), dtype=np.uint8), ValueError, r"got shape \(4, 32, 32\)"),
         (np.zeros((28, 28), dtype=np.uint8), ValueError, r"got shape \(28, 28\)"),
-        (np.zeros((1, 28, 28), dtype=np.uint8), ValueError, "N >= 2.*got 1 image"),
+        (np.zeros((1, 28, 28), dtype=np.uint8), ValueError, "N >= 4.*got 1 image"),
+        (np.zeros((3, 28, 28), dtype=np.uint8), ValueError, "got 3 image.*score at least 4"),
         (torch.zeros(4, 28, 28, dtype=torch.uint8), TypeError, "NumPy array.*got Tensor"),
     ],
 )
 def test_bad_samples_are_refused_with_what_was_expected(images, error, message, classifier):
     with pytest.raises(error, match=message):
         require_samples(images)
-    with pytest.raises(error, match="convert to uint8 0-255|at least 2"):
+    with pytest.raises(error, match="convert to uint8 0-255|score at least 4"):
         evaluate_samples(images, classifier=classifier)
     with pytest.raises(error):
         dressness(images, classifier)
