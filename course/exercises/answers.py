@@ -49,6 +49,14 @@ def _unanswered(*answers: object) -> bool:
     return False
 
 
+def _not_a_function(answer: object, arguments: str, returning: str = "") -> bool:
+    """True, with the verdict said, unless `answer` is a function (a class is callable, but makes an instance)."""
+    if callable(answer) and not isinstance(answer, type):
+        return False
+    _verdict(False, f"the answer should be a function of ({arguments}){returning}, got {_kind(answer)}.")
+    return True
+
+
 def _one_element(value: object) -> bool:
     if isinstance(value, type):  # a class, torch.Tensor say, is no value at all
         return False

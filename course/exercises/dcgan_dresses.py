@@ -15,6 +15,7 @@ from course.exercises.answers import (
     _kind,
     _matches,
     _never_a_traceback,
+    _not_a_function,
     _number,
     _unanswered,
     _verdict,
@@ -144,6 +145,15 @@ def check_nearest_distance(answer: object, sample: np.ndarray, others: np.ndarra
 
 
 @_never_a_traceback
+def _same_weights(one, other) -> bool:
+    """Whether two networks' weights agree, within the float error of the same steps taken in another order."""
+    import torch
+
+    return all(
+        torch.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(one.parameters(), other.parameters(), strict=True)
+    )
+
+
 def check_discriminator_move(answer: object) -> None:
     """Exercise 6.4: a function move(discriminator, d_optimizer, real, fake) that makes the DCGAN discriminator's move.
 
@@ -158,12 +168,7 @@ def check_discriminator_move(answer: object) -> None:
     from course import gan
     from course.gan_networks import Discriminator, Generator
 
-    if _unanswered(answer):
-        return
-    if not callable(answer) or isinstance(answer, type):  # a class is callable, but calling it makes an instance
-        _verdict(
-            False, f"the answer should be a function of (discriminator, d_optimizer, real, fake), got {_kind(answer)}."
-        )
+    if _unanswered(answer) or _not_a_function(answer, "discriminator, d_optimizer, real, fake"):
         return
     torch.manual_seed(6)
     generator, discriminator = Generator(latent_size=8, width=4), Discriminator(width=4)
@@ -243,10 +248,7 @@ def check_discriminator_move(answer: object) -> None:
         )
         return
     unchanged = all(torch.equal(a, b) for a, b in zip(theirs.parameters(), before, strict=True))
-    moved_like_ours = all(
-        torch.allclose(a, b, rtol=1e-4, atol=1e-6) for a, b in zip(theirs.parameters(), ours.parameters(), strict=True)
-    )
-    if not moved_like_ours:
+    if not _same_weights(theirs, ours):
         if unchanged:
             _verdict(
                 False,
@@ -266,19 +268,13 @@ def check_discriminator_move(answer: object) -> None:
                 optimizer.zero_grad()
             gan.discriminator_loss("dcgan", scores_real, scores_fake, label_smoothing=0.1).backward()
             optimizer.step()
-        if all(
-            torch.allclose(a, b, rtol=1e-4, atol=1e-6)
-            for a, b in zip(theirs.parameters(), real_only.parameters(), strict=True)
-        ):
+        if _same_weights(theirs, real_only):
             _hint(
                 "the fakes' term sent no gradient: "
                 "detach the fakes before scoring them (discriminator(fake.detach())), "
                 "not the scores after, and do not score them under torch.no_grad()."
             )
-        elif all(
-            torch.allclose(a, b, rtol=1e-4, atol=1e-6)
-            for a, b in zip(theirs.parameters(), kept.parameters(), strict=True)
-        ):
+        elif _same_weights(theirs, kept):
             _hint(
                 "the gradients left over from an earlier move were added in: "
                 "call d_optimizer.zero_grad() before loss.backward()."

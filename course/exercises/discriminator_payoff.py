@@ -14,6 +14,7 @@ from course.exercises.answers import (
     _hint_matching,
     _kind,
     _never_a_traceback,
+    _not_a_function,
     _number,
     _one_line,
     _unanswered,
@@ -146,14 +147,7 @@ def check_unlabelled_loss(answer: object) -> None:
 
     from course.semi_supervised import unlabelled_loss
 
-    if _unanswered(answer):
-        return
-    if not callable(answer) or isinstance(answer, type):  # a class is callable, but calling it makes an instance
-        _verdict(
-            False,
-            "the answer should be a function of (real_logits, fake_logits) that returns one number, got "
-            f"{_kind(answer)}.",
-        )
+    if _unanswered(answer) or _not_a_function(answer, "real_logits, fake_logits", " that returns one number"):
         return
     draws = torch.Generator().manual_seed(8)
     real, fake = (

@@ -16,6 +16,7 @@ from course.exercises.answers import (
     _hint_matching,
     _kind,
     _never_a_traceback,
+    _not_a_function,
     _number,
     _unanswered,
     _verdict,
@@ -200,14 +201,7 @@ def check_penalty_function(answer: object) -> None:
 
     from course import gan
 
-    if _unanswered(answer):
-        return
-    if not callable(answer) or isinstance(answer, type):  # a class is callable, but calling it makes an instance
-        _verdict(
-            False,
-            "the answer should be a function of (critic, real, fake, mix) that returns the penalty, got "
-            f"{_kind(answer)}.",
-        )
+    if _unanswered(answer) or _not_a_function(answer, "critic, real, fake, mix", " that returns the penalty"):
         return
     with torch.random.fork_rng():  # the learner's random numbers stay as they were
         torch.manual_seed(7)
