@@ -662,7 +662,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.set_defaults(run=command_sample)
 
     evaluate = commands.add_parser(
-        "evaluate", help="quality numbers of generated images: dressness and squared Fréchet distance"
+        "evaluate", help="quality numbers of generated images: dressness, squared Fréchet distance, precision, recall"
     )
     evaluate.add_argument(
         "--samples", required=True, help="a .npy file of uint8 images (N x 28 x 28), ideally N = 1000"
