@@ -171,7 +171,10 @@ def summary(result: dict) -> str:
         memory = result["peak_cuda_memory_mib"]
         peak = f"; peak CUDA memory {memory[name]:,.0f} MiB" if memory else ""
         lines.append(f"  {name:>9}: {rates[name]:8,.0f} images/s (median of {each}){peak}")
-    lines.append(f"  ratio course / reference: {result['ratio']:.2f}x")
+    lines.append(
+        f"  ratio course / reference: {result['ratio']:.2f}x; the course's loop takes "
+        f"{rates['course'] / result['batch_size']:,.0f} steps a second"
+    )
     lines.append(
         f"  {result['flops_per_image'] / 1e6:,.1f} MFLOP per image and step: "
         f"the course's loop computes {result['course_tflops']:.3f} TFLOP/s"
@@ -186,12 +189,13 @@ def summary(result: dict) -> str:
 def table(results: list[dict]) -> str:
     """Several benchmarks (one per batch size) as one compact table: how each loop's speed grows with the batch."""
     lines = [
-        f"{'batch':>6} {'reference':>12} {'course':>12} {'ratio':>7}",
-        f"{'':>6} {'images/s':>12} {'images/s':>12}",
+        f"{'batch':>6} {'reference':>12} {'course':>12} {'ratio':>7} {'course':>9}",
+        f"{'':>6} {'images/s':>12} {'images/s':>12} {'':>7} {'steps/s':>9}",
     ]
     for result in results:
-        rates = result["images_per_second"]
+        rates, batch = result["images_per_second"], result["batch_size"]
         lines.append(
-            f"{result['batch_size']:>6} {rates['reference']:>12,.0f} {rates['course']:>12,.0f} {result['ratio']:>6.2f}x"
+            f"{batch:>6} {rates['reference']:>12,.0f} {rates['course']:>12,.0f} {result['ratio']:>6.2f}x "
+            f"{rates['course'] / batch:>9,.0f}"
         )
     return "\n".join(lines)

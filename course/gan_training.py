@@ -36,6 +36,7 @@ from course.runs import atomic_torch_save, load_state, require_room, run_folder_
 CHECKPOINT = "checkpoint.pt"
 SAMPLES = "samples"  # sub-folder with the fixed noise batch rendered every `sample_every` steps
 RESUMABLE = ("steps", "sample_every", "checkpoint_every")  # settings a resumed run may change
+READ_EVERY = 25  # steps between readings of the recorded numbers from the device (see _read_numbers)
 AVERAGE = "generator_average"  # the checkpoint's key for the moving average of the generator, when the run keeps one
 HISTORY = ("d_loss", "g_loss", "d_real", "d_fake")  # the numbers recorded at every step
 
@@ -153,15 +154,17 @@ class TrainingState:
         self.step = checkpoint["step"]
         self.history = _read_history(path, checkpoint["history"], self.step)
 
-    def record(self, numbers: dict[str, float]) -> None:
-        """Count one generator step done: its numbers join the history, and the average follows the generator."""
+    def advance(self) -> None:
+        """Count one generator step done, and move the average towards the generator."""
         self.step += 1
-        for name in HISTORY:
-            self.history[name].append(numbers[name])
-        if (
-            self.average is not None
-        ):  # a decay that grows from 0.1: the random first weights fade from the average early on
+        if self.average is not None:  # a decay that grows from 0.1: the random first weights fade from it early on
             update_average(self.average, self.generator, min(self.config.ema_decay, (1 + self.step) / (10 + self.step)))
+
+    def record(self, rows: list[dict[str, float]]) -> None:
+        """Add the numbers of the latest steps to the history, one row a step."""
+        for numbers in rows:
+            for name in HISTORY:
+                self.history[name].append(numbers[name])
 
     def networks(self) -> list[nn.Module]:
         """The networks the run trains or keeps: generator, discriminator and, when kept, the average."""
@@ -215,9 +218,8 @@ def train_gan(
     _require_batch_split(config, world)
     writes = rank == 0  # one process writes samples and checkpoints, and holds the run folder
     folder, device = Path(folder), images.device
-    share = slice(
-        rank * config.batch_size // world, (rank + 1) * config.batch_size // world
-    )  # this process's part of a batch
+    # this process's part of a batch
+    share = slice(rank * config.batch_size // world, (rank + 1) * config.batch_size // world)
     batches = Batches(images, config, labels, share)
     state = _new_state(config, device, data_record(images, source), batches.noise_source)
     if writes:
@@ -242,21 +244,29 @@ def train_gan(
             disable=not (progress and writes),
         )
         started, first_step, stopping = time.perf_counter(), state.step, False
+        unread: list[torch.Tensor] = []  # the numbers of the steps since the last reading, still on the device
         try:
             with _stop_between_steps() as stop_requested:
                 while state.step < config.steps and not stopping:
                     state.generator.train()
                     state.discriminator.train()
                     result = step(config, state.generator, state.discriminator, g_stepper, d_stepper, batches)
-                    numbers, stopping = _step_numbers(result, config, bool(stop_requested), world, device)
-                    _refuse_divergence(numbers, config, state.step + 1, folder / CHECKPOINT, max_loss)
-                    state.record(numbers)
-                    bar.update()
-                    if writes and (state.step % config.sample_every == 0 or state.step == config.steps):
-                        snapshots.write(state)
-                        bar.set_postfix(d_loss=f"{numbers['d_loss']:.3f}", g_loss=f"{numbers['g_loss']:.3f}")
-                    if state.step % config.checkpoint_every == 0 or state.step == config.steps:
-                        save()
+                    unread.append(_step_numbers(result, config))
+                    state.advance()
+                    sample_due = state.step % config.sample_every == 0 or state.step == config.steps
+                    checkpoint_due = state.step % config.checkpoint_every == 0 or state.step == config.steps
+                    # One process may read whenever a stop is asked for; several read together, on schedule.
+                    if sample_due or checkpoint_due or len(unread) == READ_EVERY or (stop_requested and world == 1):
+                        rows, stopping = _read_numbers(unread, bool(stop_requested), world)
+                        _refuse_divergence(rows, config, state.step - len(rows), folder / CHECKPOINT, max_loss)
+                        state.record(rows)
+                        unread.clear()
+                        bar.update(len(rows))
+                        if writes and sample_due:
+                            snapshots.write(state)
+                            bar.set_postfix(d_loss=f"{rows[-1]['d_loss']:.3f}", g_loss=f"{rows[-1]['g_loss']:.3f}")
+                        if checkpoint_due:
+                            save()
                 if stopping:
                     save()
                     if writes:
@@ -349,36 +359,53 @@ def _resume(state: TrainingState, checkpoint: Path, batches: Batches, announce: 
     batches.number = state.step * state.config.critic_steps
 
 
-def _step_numbers(
-    result: StepResult, config: GANConfig, stop_requested: bool, world: int, device
-) -> tuple[dict[str, float], bool]:
-    """The step's numbers for the history, and whether to stop, agreed by every process: one transfer per step.
+def _step_numbers(result: StepResult, config: GANConfig) -> torch.Tensor:
+    """The step's numbers for the history, (d_loss, g_loss, D(real), D(fake)), left on the device.
 
     D(real) and D(fake) are the mean scores, as probabilities for the dcgan loss (its scores are logits).
     """
     squash = torch.sigmoid if config.loss == "dcgan" else (lambda scores: scores)
-    numbers = torch.stack(
+    return torch.stack(
         [
             result.d_loss.float(),
             result.g_loss.float(),
             squash(result.real_scores.float()).mean(),
             squash(result.fake_scores.float()).mean(),
-            torch.tensor(float(stop_requested), device=device),
         ]
     )
+
+
+def _read_numbers(unread: list[torch.Tensor], stop_requested: bool, world: int) -> tuple[list[dict[str, float]], bool]:
+    """The unread steps' numbers as rows, and whether to stop, agreed by every process: one transfer for them all.
+
+    Reading every step would make the host wait for the device at every step; in between readings a GPU
+    runs ahead of the Python that queues its work.
+    """
+    numbers = torch.cat([torch.stack(unread).flatten(), torch.tensor([float(stop_requested)], device=unread[0].device)])
     if world > 1:
         dist.all_reduce(numbers)
-        numbers[:4] /= world
+        numbers[:-1] /= world
     *values, stops = numbers.tolist()
-    return dict(zip(HISTORY, values, strict=True)), stops > 0
+    rows = [dict(zip(HISTORY, values[start : start + len(HISTORY)], strict=True)) for start in range(0, len(values), 4)]
+    return rows, stops > 0
 
 
 def _refuse_divergence(
-    numbers: dict[str, float], config: GANConfig, step: int, checkpoint: Path, max_loss: float
+    rows: list[dict[str, float]], config: GANConfig, steps_before: int, checkpoint: Path, max_loss: float
 ) -> None:
-    """Stop the run when a loss turned NaN or exploded, saying which checkpoint stays and what to change."""
-    if all(math.isfinite(numbers[name]) and abs(numbers[name]) < max_loss for name in ("d_loss", "g_loss")):
+    """Stop the run when a loss turned NaN or exploded, saying at which step, which checkpoint stays and what to change.
+
+    `rows` are the numbers of the steps after step `steps_before`; checkpoints are written only after their steps
+    were read, so none holds a diverged step.
+    """
+    diverged = [
+        (step, numbers)
+        for step, numbers in enumerate(rows, start=steps_before + 1)
+        if not all(math.isfinite(numbers[name]) and abs(numbers[name]) < max_loss for name in ("d_loss", "g_loss"))
+    ]
+    if not diverged:
         return
+    step, numbers = diverged[0]
     kept = (
         f"the last good checkpoint (step {read_checkpoint(checkpoint)['step']}) is kept"
         if checkpoint.is_file()
