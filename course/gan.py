@@ -2,7 +2,7 @@
 
 By default the networks are the DCGAN pair for Fashion-MNIST's 28x28 grey images (course.gan_networks);
 a config can ask for the ResNet pair, colour images of 32 or 64 pixels, or class-conditional networks.
-The three losses share everything but the game's rules:
+The four losses share everything but the game's rules:
 
 * `dcgan`: the discriminator tells real from fake with a cross-entropy loss, aiming at 0.9 rather
   than 1 for real images (one-sided label smoothing, Salimans et al. 2016); the generator uses the
@@ -13,6 +13,10 @@ The three losses share everything but the game's rules:
   generator step (Arjovsky et al. 2017).
 * `wgan-gp`: the same game, with a gradient penalty (weight 10) instead of clipping and no batch
   norm in the critic; Adam 1e-4, betas (0.5, 0.9), five critic steps (Gulrajani et al. 2017).
+* `hinge`: the discriminator pushes real scores above 1 and fake scores below -1, a hinge loss (Lim and Ye
+  2017), and the generator raises its fakes' scores; the discriminator is kept smooth by spectral
+  normalisation of every layer's weights instead of batch norm (Miyato et al. 2018). Adam 2e-4, betas
+  (0.5, 0.999), one discriminator step, as in that paper's setting for the DCGAN-style networks.
 
 `train_step` is one step of the game: the discriminator's move(s), then the generator's. Notebooks
 06 and 07 write it themselves; the long run (course.gan_training) calls this one, or theirs.
@@ -30,8 +34,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from course.gan_networks import make_networks, require_image_settings
+from course.gan_networks import make_networks, require_image_settings, with_spectral_norm
 from course.gan_settings import (
+    ADAM_BETAS,
     BATCH_SIZE,
     CHECKPOINT_EVERY,
     LOSSES,
@@ -64,7 +69,7 @@ class GANConfig:
     )  # default: critic_steps_for(loss), 1 for dcgan and 5 for the Wasserstein losses
     learning_rate: float = field(default=None)  # default: the loss's published rate, see the module's docstring
     label_smoothing: float = field(default=None)  # dcgan: real images' target is 1 - this (default 0.1)
-    batch_norm: bool = True  # in the generator and (never for wgan-gp) the discriminator
+    batch_norm: bool = True  # in the generator and (never for wgan-gp or hinge) the discriminator
     model: str = "dcgan"  # the networks: "dcgan" or "resnet" (course.gan_networks)
     channels: int = 1  # 1 for grey images, 3 for colour
     size: int = 28  # image side in pixels: 28, 32 or 64
@@ -125,8 +130,8 @@ class GANConfig:
 def networks(config: GANConfig) -> tuple[nn.Module, nn.Module]:
     """The config's generator and discriminator, initialised from its seed, on the CPU."""
     torch.manual_seed(config.seed)
-    discriminator_batch_norm = config.batch_norm and config.loss != "wgan-gp"
-    return make_networks(
+    discriminator_batch_norm = config.batch_norm and config.loss not in ("wgan-gp", "hinge")
+    generator, discriminator = make_networks(
         config.model,
         config.latent_size,
         config.width,
@@ -136,6 +141,9 @@ def networks(config: GANConfig) -> tuple[nn.Module, nn.Module]:
         config.size,
         config.classes,
     )
+    if config.loss == "hinge":
+        with_spectral_norm(discriminator)
+    return generator, discriminator
 
 
 def build(
@@ -146,8 +154,7 @@ def build(
     if config.loss == "wgan":
         make = lambda params: torch.optim.RMSprop(params, lr=config.learning_rate)  # noqa: E731
     else:
-        betas = (0.5, 0.999) if config.loss == "dcgan" else (0.5, 0.9)
-        make = lambda params: torch.optim.Adam(params, lr=config.learning_rate, betas=betas)  # noqa: E731
+        make = lambda params: torch.optim.Adam(params, lr=config.learning_rate, betas=ADAM_BETAS[config.loss])  # noqa: E731
     return generator, discriminator, make(generator.parameters()), make(discriminator.parameters())
 
 
@@ -156,18 +163,21 @@ def discriminator_loss(
 ) -> torch.Tensor:
     """The discriminator's (or critic's) loss, without the gradient penalty.
 
-    For dcgan the real images' target is 1 - label_smoothing; fakes always aim at 0.
+    For dcgan the real images' target is 1 - label_smoothing; fakes always aim at 0. For hinge, real scores
+    are pushed above 1 and fake scores below -1: max(0, 1 - D(x)) + max(0, 1 + D(G(z))), each averaged.
     """
     if loss == "dcgan":
         real_target = torch.full_like(real_scores, 1.0 - label_smoothing)
         return F.binary_cross_entropy_with_logits(real_scores, real_target) + F.binary_cross_entropy_with_logits(
             fake_scores, torch.zeros_like(fake_scores)
         )
+    if loss == "hinge":
+        return F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
     return fake_scores.mean() - real_scores.mean()  # the critic widens the gap between real and fake scores
 
 
 def generator_loss(loss: str, fake_scores: torch.Tensor) -> torch.Tensor:
-    """The generator's loss: non-saturating for dcgan, the negated critic score for the Wasserstein losses."""
+    """The generator's loss: non-saturating for dcgan, the negated score of its fakes for the other losses."""
     if loss == "dcgan":
         return F.binary_cross_entropy_with_logits(fake_scores, torch.ones_like(fake_scores))  # -log D(G(z))
     return -fake_scores.mean()
@@ -263,11 +273,15 @@ class Batches:
     ):
         self.images, self.labels, self.config, self.share = images, labels, config, share
         self.number = 0  # batches drawn so far
+        self.epoch, self.order = -1, None  # the current epoch's shuffle, on the device
         self.noise_source = torch.Generator(device=images.device).manual_seed(config.seed)
 
     def __call__(self) -> Batch:
         config, device = self.config, self.images.device
-        chosen = _batch_indices(len(self.images), config.batch_size, config.seed, self.number)[self.share].to(device)
+        epoch, position = divmod(self.number, len(self.images) // config.batch_size)
+        if epoch != self.epoch:  # a fresh shuffle, moved to the device once an epoch rather than a batch at a time
+            self.order, self.epoch = _epoch_order(len(self.images), config.seed, epoch).to(device), epoch
+        chosen = self.order[position * config.batch_size : (position + 1) * config.batch_size][self.share]
         self.number += 1
         draw = self.noise_source
         noise = torch.randn(config.batch_size, config.latent_size, generator=draw, device=device)[self.share]
@@ -280,12 +294,9 @@ class Batches:
         return Batch(self.images[chosen], noise, real_labels, fake_labels, mix)
 
 
-def _batch_indices(count: int, batch_size: int, seed: int, batch_number: int) -> torch.Tensor:
-    """The indices of batch number `batch_number`: a fresh shuffle each epoch, from the seed alone."""
-    per_epoch = count // batch_size
-    epoch, position = divmod(batch_number, per_epoch)
-    order = torch.randperm(count, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
-    return order[position * batch_size : (position + 1) * batch_size]
+def _epoch_order(count: int, seed: int, epoch: int) -> torch.Tensor:
+    """The order of the images in epoch `epoch`: a fresh shuffle each epoch, from the seed alone."""
+    return torch.randperm(count, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
 
 
 def train_step(

@@ -295,6 +295,18 @@ def make_networks(
     raise ValueError(f"Unknown model {model!r}: expected one of {', '.join(MODELS)}.")
 
 
+def with_spectral_norm(network: nn.Module) -> nn.Module:
+    """`network` with every convolution's and linear layer's weight spectrally normalised, in place.
+
+    Each such weight is divided by an estimate of its largest singular value (one power-iteration step per
+    forward pass in training), so no layer stretches its input by more than about 1 (Miyato et al. 2018).
+    """
+    for module in list(network.modules()):
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            nn.utils.parametrizations.spectral_norm(module)
+    return network
+
+
 class WithWeightsOf(nn.Module):
     """`network`'s forward pass, run on the weights and batch norm statistics of `owner`, a network of the same layers.
 

@@ -101,7 +101,7 @@ def test_each_loss_gets_its_published_defaults():
     assert (gan.GANConfig("dcgan").critic_steps, gan.GANConfig("dcgan").learning_rate) == (1, 2e-4)
     assert (gan.GANConfig("wgan").critic_steps, gan.GANConfig("wgan").learning_rate) == (5, 5e-5)
     assert (gan.GANConfig("wgan-gp").critic_steps, gan.GANConfig("wgan-gp").learning_rate) == (5, 1e-4)
-    assert [gan.GANConfig(loss).label_smoothing for loss in gan.LOSSES] == [0.1, 0.0, 0.0]
+    assert [gan.GANConfig(loss).label_smoothing for loss in gan.LOSSES] == [0.1, 0.0, 0.0, 0.0]
 
 
 def test_label_smoothing_moves_the_real_target_only():
@@ -128,10 +128,13 @@ def test_training_writes_history_samples_and_a_checkpoint(tmp_path, images, loss
         assert all(p.abs().max() <= 0.01 + 1e-7 for p in run.discriminator.parameters())
 
 
-def test_a_resumed_run_matches_an_uninterrupted_one(tmp_path, images, tiny_config, same_weights):
-    whole = gan_training.train_gan(tiny_config(steps=6), images, tmp_path / "whole", progress=False)
-    gan_training.train_gan(tiny_config(steps=3), images, tmp_path / "halves", progress=False)
-    resumed = gan_training.train_gan(tiny_config(steps=6), images, tmp_path / "halves", resume=True, progress=False)
+@pytest.mark.parametrize("loss", ["dcgan", "hinge"])  # hinge: spectral norm's power-iteration vectors resume too
+def test_a_resumed_run_matches_an_uninterrupted_one(loss, tmp_path, images, tiny_config, same_weights):
+    whole = gan_training.train_gan(tiny_config(loss=loss, steps=6), images, tmp_path / "whole", progress=False)
+    gan_training.train_gan(tiny_config(loss=loss, steps=3), images, tmp_path / "halves", progress=False)
+    resumed = gan_training.train_gan(
+        tiny_config(loss=loss, steps=6), images, tmp_path / "halves", resume=True, progress=False
+    )
     assert resumed.step == 6
     assert same_weights(whole.generator, resumed.generator) and same_weights(whole.discriminator, resumed.discriminator)
     assert whole.history == resumed.history
@@ -384,3 +387,46 @@ def test_batches_repeat_from_the_seed_and_take_a_fresh_shuffle_each_epoch(images
         torch.cat([b.real for b in drawn[:3]]), torch.cat([b.real for b in drawn[3:]])
     )  # in another order
     assert drawn[0].mix.shape == (16, 1, 1, 1) and drawn[0].real_labels is None
+
+
+def test_numbers_read_in_batches_give_the_history_and_weights_of_reading_every_step(
+    tmp_path, images, monkeypatch, tiny_config, same_weights
+):
+    config = tiny_config(steps=30, sample_every=30, checkpoint_every=30)
+    batched = gan_training.train_gan(config, images, tmp_path / "batched", progress=False)
+    monkeypatch.setattr(gan_training, "READ_EVERY", 1)
+    every_step = gan_training.train_gan(config, images, tmp_path / "every", progress=False)
+    assert batched.history == every_step.history and len(batched.history["d_loss"]) == 30
+    assert same_weights(batched.generator, every_step.generator)
+
+
+def test_a_divergence_read_steps_later_names_its_own_step_and_no_checkpoint_holds_it(
+    tmp_path, images, monkeypatch, tiny_config
+):
+    real_loss = gan.generator_loss
+    calls = {"count": 0}
+
+    def blows_up_at_step_7(loss, scores):
+        calls["count"] += 1
+        value = real_loss(loss, scores)
+        return value * float("nan") if calls["count"] == 7 else value
+
+    monkeypatch.setattr(gan, "generator_loss", blows_up_at_step_7)
+    config = tiny_config(steps=40, sample_every=40, checkpoint_every=5)
+    with pytest.raises(gan_training.TrainingDiverged, match=r"diverged at step 7:.*last good checkpoint \(step 5\)"):
+        gan_training.train_gan(config, images, tmp_path, progress=False)
+    assert calls["count"] == 10  # read at the next checkpoint due, step 10, which was then not written
+    assert gan_training.read_checkpoint(tmp_path / gan_training.CHECKPOINT)["step"] == 5
+
+
+def test_the_hinge_loss_and_spectral_norm():
+    real, fake = torch.tensor([2.0, 0.5, -1.0]), torch.tensor([-2.0, 0.0, 1.0])
+    # real: max(0, 1 - s) = 0, 0.5, 2; fake: max(0, 1 + s) = 0, 1, 2
+    assert gan.discriminator_loss("hinge", real, fake).item() == pytest.approx(2.5 / 3 + 3 / 3)
+    assert gan.generator_loss("hinge", fake).item() == pytest.approx(1 / 3)
+    _, discriminator = gan.networks(gan.GANConfig(loss="hinge", width=4))
+    layer = discriminator.body[0]
+    for _ in range(20):  # power iteration, one step per forward pass in training
+        discriminator(torch.randn(2, 1, 28, 28))
+    assert torch.linalg.matrix_norm(layer.weight.flatten(1), ord=2).item() == pytest.approx(1.0, abs=0.05)
+    assert not any(isinstance(module, torch.nn.BatchNorm2d) for module in discriminator.modules())
