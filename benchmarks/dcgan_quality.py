@@ -43,6 +43,8 @@ def measure(
             break
         average, seconds = measured[-1], measured[-1]["seconds"]  # this stage's scores of the moving average
         raw = evaluate_samples(generate(run.generator, 1000, seed=0), fashion)
+        # the average's precision and recall (train_and_measure records its distance and dressness only)
+        coverage = evaluate_samples(generate(run.sampling_generator, 1000, seed=0), fashion)
         rows.append(
             {
                 "label": label,
@@ -53,6 +55,10 @@ def measure(
                 "raw_dressness": raw.dressness,
                 "average_over_floor": average["distance_over_floor"],
                 "average_dressness": average["dressness"],
+                "average_precision": coverage.precision,
+                "average_recall": coverage.recall,
+                "real_precision": coverage.real_precision,
+                "real_recall": coverage.real_recall,
                 "config": dataclasses.asdict(config),
             }
         )
@@ -60,7 +66,7 @@ def measure(
             f"{label}  seed {config.seed}  step {end:>6,}  {seconds:6.0f} s   "
             f"last weights {raw.distance_over_floor:5.2f}x floor "
             f"(dressness {raw.dressness:.2f})   average {average['distance_over_floor']:5.2f}x "
-            f"(dressness {average['dressness']:.2f})",
+            f"(dressness {average['dressness']:.2f}, precision {coverage.precision:.2f}, recall {coverage.recall:.2f})",
             flush=True,
         )
         if seconds >= seconds_budget:
@@ -82,6 +88,8 @@ def main() -> None:
     parser.add_argument("--ema-decay", type=float, default=0.999)
     parser.add_argument("--learning-rate", type=float, default=None)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--width", type=int, default=32)
+    parser.add_argument("--loss", default="dcgan", help="dcgan (default) or hinge: the game, on the same networks")
     parser.add_argument("--critic-steps", type=int, default=None)
     parser.add_argument("--label", default="default")
     parser.add_argument("--out", type=Path, default=Path("runs/bench/dcgan_quality.jsonl"))
@@ -91,9 +99,10 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     for seed in args.seeds:
         config = GANConfig(
-            loss="dcgan",
+            loss=args.loss,
             steps=args.steps,
             batch_size=args.batch_size,
+            width=args.width,
             seed=seed,
             ema_decay=args.ema_decay,
             learning_rate=args.learning_rate,
