@@ -93,7 +93,7 @@ def command_check(args: argparse.Namespace) -> None:
 
 def command_run_notebooks(args: argparse.Namespace) -> None:
     """Execute notebooks headless at a scale, saving their outputs in place, or beside a notebook edited meanwhile."""
-    from course.notebooks import CELL_TIMEOUT, read_notebook, require_can_save, run_notebook
+    from course.notebooks import CELL_TIMEOUT, read_notebook, require_can_save
 
     scale = resolve_scale(args.scale)
     if args.notebooks:
@@ -113,7 +113,7 @@ def command_run_notebooks(args: argparse.Namespace) -> None:
     total = 0.0
     for path in paths:
         print(f"running {path.name} at scale {scale} ...", flush=True)
-        run = _run_notebook_or_explain(run_notebook, path, scale, "left unchanged on disk", timeout=CELL_TIMEOUT)
+        run = _run_notebook_or_explain(path, scale, "left unchanged on disk", timeout=CELL_TIMEOUT)
         total += run.seconds
         print(f"  done in {run.seconds:.1f} s", flush=True)
         if run.saved_to != path:
@@ -130,11 +130,11 @@ class NotebookFailed(RuntimeError):
     """A notebook's cell raised: the message names the notebook and holds the cell's error."""
 
 
-def _run_notebook_or_explain(run_notebook, path: Path, scale: str, left: str, **options):
+def _run_notebook_or_explain(path: Path, scale: str, left: str, **options):
     """`run_notebook(path, scale)`; a failing cell raised as NotebookFailed, with its error (coloured on a terminal)."""
     from nbclient.exceptions import CellExecutionError
 
-    from course.notebooks import without_colour
+    from course.notebooks import run_notebook, without_colour
 
     try:
         return run_notebook(path, scale, **options)
@@ -458,7 +458,7 @@ def command_prepare(args: argparse.Namespace) -> None:
     import tempfile
     import time
 
-    from course.notebooks import GAN_RUNS, LONG_RUNS, run_notebook
+    from course.notebooks import GAN_RUNS, LONG_RUNS
     from course.quality import load_quality_classifier
 
     scale = resolve_scale(args.scale)
@@ -476,7 +476,7 @@ def command_prepare(args: argparse.Namespace) -> None:
         ]:  # a copy runs: the learners' notebooks stay as committed
             print(f"running {path.name} at scale {scale} to save its results under runs/ ...", flush=True)
             copy = Path(shutil.copy(path, folder))
-            seconds = _run_notebook_or_explain(run_notebook, copy, scale, "nothing was saved for it").seconds
+            seconds = _run_notebook_or_explain(copy, scale, "nothing was saved for it").seconds
             print(f"  done in {seconds:.0f} s", flush=True)
     print(
         f"Ready for class at scale {scale} ({time.perf_counter() - started:.0f} s): the notebooks load these results "
