@@ -49,7 +49,7 @@ class SemiSupervisedSettings:
     `for_scale` gives the course's choice at each scale.
     """
 
-    steps: int = 960  # gradient steps of every run, whatever the method: the budget the comparison holds equal
+    steps: int = 640  # gradient steps of every run, whatever the method: the budget the comparison holds equal
     labelled_batch: int = 32  # drawn with replacement from the few labelled images; notebook 04's batch size
     unlabelled_batch: int = 64  # real images without their labels, and as many fakes
     learning_rate: float = 1e-3  # where the rate starts; it falls linearly to zero over the steps
@@ -61,7 +61,7 @@ class SemiSupervisedSettings:
     @classmethod
     def for_scale(cls, scale: str) -> SemiSupervisedSettings:
         require_scale(scale)
-        return cls(steps=by_scale(scale, smoke=10, laptop=960, full=2880))
+        return cls(steps=by_scale(scale, smoke=10, laptop=640, full=2880))
 
     def __post_init__(self):
         for name in ("steps", "labelled_batch", "unlabelled_batch", "latent_size", "validation_images_per_class"):
@@ -184,7 +184,9 @@ def train_semi_supervised(
     device = task.train_images.device
     num_classes = len(task.class_names)
     torch.manual_seed(seed)
-    discriminator = SmallCNN(num_classes + 1).to(device)
+    # channels-last memory layout: a CPU pools and convolves these small batches faster in it (the same sums, rounded
+    # differently); notebook 08's runs take about a fifth less time
+    discriminator = SmallCNN(num_classes + 1).to(device, memory_format=torch.channels_last)
     generator = Generator(settings.latent_size).to(device)
     d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=settings.learning_rate, betas=BETAS)
     g_optimizer = torch.optim.Adam(generator.parameters(), lr=settings.learning_rate, betas=BETAS)

@@ -125,7 +125,7 @@ SETTINGS = ssgan.SemiSupervisedSettings.for_scale("smoke")
 def test_settings_for_each_scale():
     smoke, laptop = ssgan.SemiSupervisedSettings.for_scale("smoke"), ssgan.SemiSupervisedSettings.for_scale("laptop")
     assert (smoke.steps, smoke.validation_images_per_class) == (10, 200)  # the draws do not depend on the scale
-    assert (laptop.steps, laptop.validation_images_per_class, laptop.learning_rates) == (960, 200, (1e-3, 3e-3))
+    assert (laptop.steps, laptop.validation_images_per_class, laptop.learning_rates) == (640, 200, (1e-3, 3e-3))
     assert (
         laptop.steps % laptop.labelled_batch == 0
     )  # so scratch and transfer take exactly as many steps at every budget
