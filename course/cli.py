@@ -21,7 +21,7 @@ import sys
 import threading
 from pathlib import Path
 
-from course.errors import one_line, out_of_memory, raised_by_course
+from course.errors import first_line, one_line, out_of_memory, raised_by_course
 from course.gan_settings import (
     BATCH_SIZE,
     CHANNELS,
@@ -405,6 +405,96 @@ def class_number(name_or_number: str) -> int:
     raise ValueError(f"no class {name_or_number!r}: give a number from 0 to {len(CLASS_NAMES) - 1} or a name.")
 
 
+def command_like(args: argparse.Namespace) -> None:
+    """Find the noise from which a checkpoint's generator redraws a picture, and draw images like it into a .png grid.
+
+    The grid holds the picture as read, its reconstruction, and --n - 2 images from the found noise moved by --spread
+    along random unit directions.
+    """
+    import dataclasses
+
+    import numpy as np
+    import torch
+
+    from course import gan_sampling, gan_training
+    from course.inversion import InversionSettings, invert
+    from course.picture_output import to_display
+    from course.plots import save_image_grid
+    from course.quality import load_quality_classifier
+    from course.runs import require_output_file, write_atomically
+
+    out = Path(args.out)
+    if out.suffix != ".png":
+        raise UsageError(
+            f"--out must end in .png (a grid of the picture, its reconstruction and the rest), got {out.name}."
+        )
+    if not 3 <= args.n <= GRID_LIMIT:
+        raise UsageError(
+            f"--n must be from 3 to {GRID_LIMIT:,} (the picture, its reconstruction and at least one like it), "
+            f"got {args.n:,}."
+        )
+    image = Path(args.image)
+    _require_picture_file(image)
+    generator = gan_training.load_generator(Path(args.checkpoint))
+    label = _sampling_class(args.class_, 1, generator.classes)
+    with _paths_typed():
+        require_output_file(out, needed_bytes=args.n * generator.channels * generator.size**2, overwrite=args.force)
+    picture = _read_picture(image, generator.size, generator.channels)
+    if generator.channels == 1:
+        picture = 255 - picture  # a light background, as photos have, becomes the black of the grey dresses
+    target = gan_sampling.to_training_range(picture[None])
+    settings = InversionSettings(steps=args.steps, restarts=args.restarts)
+    classifier = None
+    if (generator.channels, generator.size) == (1, 28):  # the quality classifier reads 28-pixel grey images alone
+        classifier = load_quality_classifier("cpu")
+    else:
+        settings = dataclasses.replace(settings, feature_weight=0)
+    labels = gan_sampling.class_labels(label, 1, generator.classes)
+    found = invert(generator, target, settings, classifier=classifier, labels=labels, seed=args.seed)
+    print(f"reconstruction error {found.pixel_error.item():.3f} (root mean squared, on a 0..1 scale of intensities)")
+    directions = torch.randn(  # from a stream of their own: the random starts drew theirs from --seed
+        args.n - 2, generator.latent_size, generator=torch.Generator().manual_seed(SEED_LIMIT + args.seed)
+    )
+    moved = found.noise + args.spread * directions / directions.norm(dim=1, keepdim=True)
+    drawn = np.concatenate(  # grey (N, H, W), colour (N, 3, H, W)
+        [gan_sampling.to_uint8(found.images), gan_sampling.images_from_noise(generator, moved, label)]
+    )
+    if generator.channels == 1:
+        images = np.concatenate([picture, drawn])  # the picture (1, H, W) as the generator sees it, shown as read
+    else:
+        images = to_display(np.concatenate([picture[None], drawn]))
+    write_atomically(out, lambda file: save_image_grid(images, file))
+    print(f"wrote the picture, its reconstruction and {args.n - 2:,} images like it to {out}")
+
+
+def _require_picture_file(path: Path) -> None:
+    """A UsageError unless --image names a file that exists."""
+    from course.photos import printable
+
+    if path.is_dir():
+        raise UsageError(f"--image {printable(path)} is a folder: give one picture, a PNG or JPEG file.")
+    if not path.is_file():
+        raise UsageError(f"--image {printable(path)}: no such file; give a PNG or JPEG file that exists.")
+
+
+def _read_picture(path: Path, size: int, channels: int):
+    """`course.photos.read_image(path, size, channels)`; a picture that cannot be used is a UsageError."""
+    from PIL import UnidentifiedImageError
+
+    from course.photos import ImageTooLarge, ImageTooSmall, printable, read_image
+
+    try:
+        return read_image(path, size, channels)
+    except (ImageTooSmall, ImageTooLarge) as error:
+        raise UsageError(str(error)) from None
+    except UnidentifiedImageError:
+        raise UsageError(f"--image {printable(path)} is not a picture: give a PNG or JPEG file.") from None
+    except OSError as error:
+        raise UsageError(
+            f"--image {printable(path)} cannot be read as a picture ({first_line(error)}): give a PNG or JPEG file."
+        ) from None
+
+
 def command_evaluate(args: argparse.Namespace) -> None:
     """Print the quality numbers of a .npy file of generated images."""
     from course.quality import evaluate_samples, read_samples, require_samples
@@ -660,6 +750,44 @@ def build_parser() -> argparse.ArgumentParser:
         help="for a conditional checkpoint: the class to draw, a number 0-9 or a name such as Dress",
     )
     sample.set_defaults(run=command_sample)
+
+    like = commands.add_parser(
+        "like", help="find the noise a GAN checkpoint redraws a picture from, and draw images like the picture"
+    )
+    like.add_argument("--checkpoint", required=True, help="a run folder's checkpoint.pt")
+    like.add_argument(
+        "--image",
+        required=True,
+        metavar="FILE",
+        help="a PNG or JPEG picture on a light background, as photos of clothes are; for a grey generator it is "
+        "turned to light on black (255 - grey), as the Fashion-MNIST dresses are",
+    )
+    like.add_argument(
+        "--out", required=True, help="FILE.png: a grid of the picture, its reconstruction and the images like it"
+    )
+    like.add_argument(
+        "--n", type=positive_int, default=16, help=f"images in the grid, from 3 to {GRID_LIMIT:,} (default: 16)"
+    )
+    like.add_argument(
+        "--spread",
+        type=positive_number,
+        default=1.0,
+        help="how far from the picture's noise the others are drawn, along random unit directions (default: 1.0)",
+    )
+    like.add_argument("--steps", type=positive_int, default=300, help="Adam steps on the noise (default: 300)")
+    like.add_argument(
+        "--restarts", type=positive_int, default=4, help="random starts, of which the best is kept (default: 4)"
+    )
+    like.add_argument("--seed", type=seed_number, default=0)
+    like.add_argument("--force", action="store_true", help="replace --out if it exists")
+    like.add_argument(
+        "--class",
+        dest="class_",
+        default=None,
+        metavar="CLASS",
+        help="for a conditional checkpoint: the picture's class, a number 0-9 or a name such as Dress",
+    )
+    like.set_defaults(run=command_like)
 
     evaluate = commands.add_parser(
         "evaluate", help="quality numbers of generated images: dressness, squared Fréchet distance, precision, recall"
