@@ -176,6 +176,17 @@ def improvement_stages() -> pd.DataFrame:
     return pd.DataFrame({"distance_over_floor": [50.0, 30.0, 20.0]}, index=[100, 200, 300])
 
 
+def dark_and_light_noise() -> tuple[np.ndarray, np.ndarray]:
+    """Noise vectors of 64 numbers: six drawn for dark dresses, three for light ones."""
+    rng = np.random.default_rng(10)
+    return rng.normal(size=(6, 64)), rng.normal(size=(3, 64))
+
+
+def light_to_dark() -> np.ndarray:
+    dark, light = dark_and_light_noise()
+    return dark.mean(axis=0) - light.mean(axis=0)
+
+
 # (check, its arguments with the answer `a` in one answer's place and every other answer right, the right answer there)
 ANSWERS = [
     ("check_dress_count", lambda a: (a, FakeFashion()), lambda: 6000),
@@ -218,6 +229,9 @@ ANSWERS = [
     ("check_class_precision", lambda a: (a, np.arange(3), np.arange(3), 3), lambda: [1.0, 1.0, 1.0]),
     ("check_noise_step", lambda a: (a, np.zeros(3), np.ones(3), 1.0), lambda: np.ones(3) / np.sqrt(3)),
     ("check_crop_box", lambda a: (a, 640, 320, 32), lambda: (16, 0, 48, 32)),
+    ("check_sphere_penalties", lambda a: (a, 1.0), lambda: 1.0),
+    ("check_sphere_penalties", lambda a: (1.0, a), lambda: 1.0),
+    ("check_direction", lambda a: (a, *dark_and_light_noise()), light_to_dark),
 ]
 ANSWER_IDS = [f"{name}-{index}" for index, (name, _, _) in enumerate(ANSWERS)]
 

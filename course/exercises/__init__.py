@@ -15,6 +15,7 @@ from course.exercises.dcgan_dresses import (
     check_transposed_conv_size,
 )
 from course.exercises.discriminator_payoff import check_most_variable, check_real_image_loss, check_unlabelled_loss
+from course.exercises.dress_like_this import check_direction, check_sphere_penalties
 from course.exercises.gan_game import (
     check_best_discriminator_loss,
     check_generator_gradients,
@@ -46,6 +47,7 @@ __all__ = [
     "check_class_recall",
     "check_conv_output_size",
     "check_crop_box",
+    "check_direction",
     "check_discriminator_move",
     "check_diverging_learning_rate",
     "check_dress_confusion",
@@ -67,6 +69,7 @@ __all__ = [
     "check_rank_correlation",
     "check_real_image_loss",
     "check_smallest_paired_difference",
+    "check_sphere_penalties",
     "check_trainable_count",
     "check_transposed_conv_size",
     "check_unlabelled_loss",
