@@ -46,7 +46,7 @@ def local_target(page: Path, reference: str) -> Path | None:
 
 def test_the_contents_come_first_then_every_notebook_in_order(book):
     notebooks = course_notebooks()
-    assert len(notebooks) == 10
+    assert len(notebooks) == 11
     assert [page.name for page in book] == ["index.html"] + [f"{path.stem}.html" for path in notebooks]
     assert all(page.is_file() for page in book)
     contents = Tags(book[0].read_text())
