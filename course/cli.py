@@ -771,8 +771,9 @@ def build_parser() -> argparse.ArgumentParser:
     like.add_argument(
         "--spread",
         type=positive_number,
-        default=1.0,
-        help="how far from the picture's noise the others are drawn, along random unit directions (default: 1.0)",
+        default=2.0,
+        help="how far from the picture's noise the others are drawn, along random unit directions (default: 2.0; "
+        "noise of 64 numbers is about 8 long)",
     )
     like.add_argument("--steps", type=positive_int, default=300, help="Adam steps on the noise (default: 300)")
     like.add_argument(

@@ -32,7 +32,7 @@ class InversionSettings:
     """How `invert` searches: Adam's steps and rate, the two extra terms' weights, and random starts per image."""
 
     steps: int = 300
-    learning_rate: float = 0.05
+    learning_rate: float = 0.1  # Adam's, on the noise
     feature_weight: float = 0.01  # the classifier's features are larger numbers than pixels: a small weight
     prior_weight: float = 0.1
     restarts: int = 1
