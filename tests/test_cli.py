@@ -490,3 +490,38 @@ def test_train_gan_reports_the_quality_of_dresses_it_draws_and_only_of_dresses(t
         == 0
     )
     assert "quality" not in capsys.readouterr().out  # the classifier judges dresses, not pictures
+
+
+def _assigned(source: str, start: str) -> str:
+    """The statement of a notebook's code that begins with `start` (e.g. "CONFIG = "), to its last closing bracket."""
+    begin = source.index(start)
+    depth = 0
+    for end, char in enumerate(source[begin:], begin):
+        depth += char in "([{"
+        depth -= char in ")]}"
+        if char == "\n" and depth == 0:
+            return source[begin:end]
+    return source[begin:]
+
+
+@pytest.mark.parametrize("scale", ["smoke", "laptop", "full"])
+def test_notebook_10_loads_the_runs_of_notebooks_06_and_09(scale):
+    import course
+    from course import gan
+    from course.data import CLASS_NAMES
+    from course.notebooks import read_notebook
+
+    def code(name: str) -> str:
+        notebook = read_notebook(ROOT / "notebooks" / f"{name}.ipynb")
+        return "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+
+    def built(source: str, *starts: str) -> dict:
+        space = {"course": course, "gan": gan, "TUNED_DCGAN": TUNED_DCGAN, "CLASS_NAMES": CLASS_NAMES, "SCALE": scale}
+        for start in ("SEED = ", *starts) if "\nSEED = " in source else starts:
+            exec(_assigned(source, start), space)
+        return space
+
+    dresses, beyond, like_this = code("06_dcgan_dresses"), code("09_beyond"), code("10_a_dress_like_this")
+    assert built(dresses, "CONFIG = ")["CONFIG"] == built(like_this, "CONFIG = ")["CONFIG"]
+    conditional = built(beyond, "CONDITIONAL_STEPS = ", "config = gan.GANConfig(steps=CONDITIONAL_STEPS")["config"]
+    assert conditional == built(like_this, "CONDITIONAL_STEPS = ", "CONDITIONAL = ")["CONDITIONAL"]
