@@ -616,6 +616,19 @@ def decay_number(text: str) -> float:
     return value
 
 
+def _add_drawing_options(parser: argparse.ArgumentParser, class_help: str) -> None:
+    """--seed, --force and --class: what every command that draws from a checkpoint into --out takes."""
+    parser.add_argument("--seed", type=seed_number, default=0)
+    parser.add_argument("--force", action="store_true", help="replace --out if it exists")
+    parser.add_argument(
+        "--class",
+        dest="class_",
+        default=None,
+        metavar="CLASS",
+        help=f"for a conditional checkpoint: {class_help}, a number 0-9 or a name such as Dress",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m course", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -740,15 +753,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument(
         "--out", required=True, help="FILE.npy (uint8, N x 28 x 28, or N x 3 x H x W in colour) or FILE.png (a grid)"
     )
-    sample.add_argument("--seed", type=seed_number, default=0)
-    sample.add_argument("--force", action="store_true", help="replace --out if it exists")
-    sample.add_argument(
-        "--class",
-        dest="class_",
-        default=None,
-        metavar="CLASS",
-        help="for a conditional checkpoint: the class to draw, a number 0-9 or a name such as Dress",
-    )
+    _add_drawing_options(sample, class_help="the class to draw")
     sample.set_defaults(run=command_sample)
 
     like = commands.add_parser(
@@ -779,15 +784,7 @@ def build_parser() -> argparse.ArgumentParser:
     like.add_argument(
         "--restarts", type=positive_int, default=4, help="random starts, of which the best is kept (default: 4)"
     )
-    like.add_argument("--seed", type=seed_number, default=0)
-    like.add_argument("--force", action="store_true", help="replace --out if it exists")
-    like.add_argument(
-        "--class",
-        dest="class_",
-        default=None,
-        metavar="CLASS",
-        help="for a conditional checkpoint: the picture's class, a number 0-9 or a name such as Dress",
-    )
+    _add_drawing_options(like, class_help="the picture's class")
     like.set_defaults(run=command_like)
 
     evaluate = commands.add_parser(
